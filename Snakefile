@@ -1,0 +1,2 @@
+# embtree -- top-level entry point; the workflow lives in workflow/Snakefile.
+include: "workflow/Snakefile"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Build .venv with embtree and everything the workflow and tests need. Idempotent.
+#
+#   bash setup.sh            # then: .venv/bin/snakemake --cores all
+#
+# TORCH_SPEC overrides the PyTorch pin (e.g. a CUDA-specific index or version for your GPU).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+if [ -z "${TORCH_SPEC:-}" ]; then
+    case "$(uname -m)" in
+        aarch64 | arm64) TORCH_SPEC="torch==2.9.1 torchvision==0.24.1" ;;
+        *) TORCH_SPEC="torch==2.14.1 torchvision==0.29.1" ;;
+    esac
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "[setup] creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+
+if ! .venv/bin/python -c "import torch, torchvision" 2>/dev/null; then
+    echo "[setup] installing $TORCH_SPEC"
+    # shellcheck disable=SC2086  # TORCH_SPEC is a list of requirement specifiers
+    .venv/bin/pip install --quiet $TORCH_SPEC
+fi
+
+echo "[setup] installing embtree and its dependencies"
+.venv/bin/pip install --quiet -e ".[dev]"
+
+# WordNet 3.0 for (re)building reference hierarchies: Debian's wordnet-base, copied into an
+# NLTK data dir (the shipped resources/hierarchies/*.nwk need no WordNet to run the workflow).
+if [ -d /usr/share/wordnet ] && [ ! -e resources/nltk_data/corpora/wordnet/lexnames ]; then
+    echo "[setup] preparing WordNet from /usr/share/wordnet into resources/nltk_data"
+    .venv/bin/python -m embtree.wordnet prepare resources/nltk_data
+fi
+
+echo "[setup] done: $(.venv/bin/python -c 'import embtree, torch; print("embtree", embtree.__version__, "torch", torch.__version__)')"

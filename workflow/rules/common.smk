@@ -1,0 +1,146 @@
+# Config validation, the run list derived from config, and helpers shared by the rule files.
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Jobs import the embtree package from this checkout (also inside --sdm conda envs and on
+# SLURM nodes, which re-read this file), so results always come from the code beside them.
+_SRC = str(Path(workflow.basedir).parent / "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
+)
+
+IMAGE_TYPES = {"digits", "cifar10", "cifar100", "cifar100-coarse", "imagenet", "imagefolder"}
+FEATURE_TYPES = {"features", "planted-tree"}
+DATASETS = config["datasets"]
+ENCODERS = config.get("encoders", {})
+
+
+def _config_error(key, message):
+    raise WorkflowError(f"config error at '{key}': {message}")
+
+
+# Cross-key checks the JSON schema cannot express.
+for _ds, _spec in DATASETS.items():
+    if _spec["type"] in IMAGE_TYPES:
+        for _enc in _spec["encoders"]:
+            if _enc not in ENCODERS:
+                _config_error(
+                    f"datasets.{_ds}.encoders",
+                    f"unknown encoder '{_enc}' (defined encoders: {sorted(ENCODERS)})",
+                )
+    elif "encoders" in _spec:
+        _config_error(
+            f"datasets.{_ds}.encoders",
+            f"a '{_spec['type']}' dataset is already embedded; use encoder_name instead",
+        )
+    if _spec["type"] == "features" and not Path(_spec["path"]).exists():
+        _config_error(f"datasets.{_ds}.path", f"file not found: {_spec['path']}")
+    _ref = _spec.get("reference_tree")
+    if _ref and not Path(_ref).exists():
+        _config_error(f"datasets.{_ds}.reference_tree", f"file not found: {_ref}")
+
+
+def dataset_encoders(dataset):
+    """Encoder ids that produce embeddings for ``dataset`` (the {encoder} wildcard values)."""
+    spec = DATASETS[dataset]
+    if spec["type"] in IMAGE_TYPES:
+        return list(spec["encoders"])
+    return [spec.get("encoder_name", "features")]
+
+
+# Every (dataset, encoder) pair the config asks for: the unit every stage fans out over.
+RUNS = [(ds, enc) for ds in DATASETS for enc in dataset_encoders(ds)]
+
+
+def is_image_dataset(dataset):
+    return DATASETS[dataset]["type"] in IMAGE_TYPES
+
+
+def has_reference(dataset):
+    """True when the dataset has a reference hierarchy (WordNet Newick or planted tree)."""
+    spec = DATASETS[dataset]
+    return spec["type"] == "planted-tree" or bool(spec.get("reference_tree"))
+
+
+def features_file_has_logits(dataset):
+    """For a features dataset, whether its file carries logits with one column per class."""
+    spec = DATASETS[dataset]
+    path = spec["path"]
+    if not path.endswith(".npz"):
+        return False
+    with np.load(path, allow_pickle=False) as data:
+        return "logits" in data.files and data["logits"].shape[1] == len(data["class_names"])
+
+
+def expand_runs(pattern, **kwargs):
+    """``pattern`` formatted for every (dataset, encoder) run (plus any extra fields)."""
+    return [
+        path
+        for ds, enc in RUNS
+        for path in expand(pattern, dataset=ds, encoder=enc, allow_missing=True, **kwargs)
+    ]
+
+
+def _alternatives(values):
+    return "|".join(sorted(re.escape(v) for v in values)) or "$^"
+
+
+# Only configured ids can match a wildcard, so a typo never silently matches another rule.
+wildcard_constraints:
+    dataset=_alternatives(DATASETS),
+    encoder=_alternatives({enc for _, enc in RUNS}),
+
+
+def embeddings_path(wildcards):
+    return f"results/{wildcards.dataset}/{wildcards.encoder}/embeddings.npz"
+
+
+def all_targets():
+    """Every final output the config asks for; each stage adds its own target list."""
+    targets = expand_runs("results/{dataset}/{encoder}/embeddings.npz")
+    for stage_targets in STAGE_TARGETS:
+        targets.extend(stage_targets())
+    return targets
+
+
+# Each rule file appends a zero-argument function returning its final outputs.
+STAGE_TARGETS = []
+
+
+def input_mb(input):
+    """Total size of a job's input files in MB (0 for files not yet present, e.g. in a dry run)."""
+    total = 0
+    for path in input:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            pass
+    return total / 1e6
+
+
+def scaled_mem_mb(base_mb, per_input_mb):
+    """``mem_mb`` resource: ``base_mb + per_input_mb * <input MB>``, doubled on each retry.
+
+    Use for heavy rules, so SLURM requests grow with the data set and with ``attempt``.
+    """
+
+    def mem_mb(wildcards, input, attempt):
+        return int((base_mb + per_input_mb * input_mb(input)) * 2 ** (attempt - 1))
+
+    return mem_mb
+
+
+def scaled_runtime(base_min, per_input_mb):
+    """``runtime`` resource in minutes: ``base_min + per_input_mb * <input MB>``, doubled on retry."""
+
+    def runtime(wildcards, input, attempt):
+        return int((base_min + per_input_mb * input_mb(input)) * 2 ** (attempt - 1))
+
+    return runtime
