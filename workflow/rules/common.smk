@@ -1,4 +1,5 @@
 # Config validation, the run list derived from config, and helpers shared by the rule files.
+import functools
 import os
 import re
 from pathlib import Path
@@ -12,8 +13,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 # Jobs import the embtree package from this checkout (also inside --sdm conda envs and on
 # SLURM nodes, which re-read this file), so results always come from the code beside them.
 _SRC = str(Path(workflow.basedir).parent / "src")
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
 )
 
 IMAGE_TYPES = {"digits", "cifar10", "cifar100", "cifar100-coarse", "imagenet", "imagefolder"}
@@ -144,3 +145,88 @@ def scaled_runtime(base_min, per_input_mb):
         return int((base_min + per_input_mb * input_mb(input)) * 2 ** (attempt - 1))
 
     return runtime
+
+
+# --- embeddings stage (embed.smk) -------------------------------------------------------
+
+
+def _ids(kind):
+    return _alternatives([ds for ds, spec in DATASETS.items() if spec["type"] in kind])
+
+
+def dataset_files(wildcards):
+    """Local files a dataset entry reads (features, labels, synsets), so a changed file reruns the job."""
+    spec = DATASETS[wildcards.dataset]
+    keys = ["labels_path", "synsets"]
+    if spec["type"] == "features":
+        keys.append("path")
+    return [spec[k] for k in keys if spec.get(k)]
+
+
+def embed_mem_mb(wildcards, attempt):
+    # Model + one batch of images; grows on retry (SLURM OOM kills are retried).
+    return 8000 * attempt
+
+
+# --- L2H stage (l2h.smk): sources per (dataset, encoder) run -----------------------------
+import functools
+
+L2H = config.get("l2h", {})
+L2H_PARAMS = {
+    "kmeans_temperature": L2H.get("kmeans_temperature", 1.0),
+    "baseline_pca_components": L2H.get("baseline_pca_components", 50),
+    "baseline_max_samples": L2H.get("baseline_max_samples", 10000),
+    "dp_exact_max_cells": L2H.get("dp_exact_max_cells", 20_000_000),
+    "dp_n_pairs": L2H.get("dp_n_pairs", 200_000),
+    "seed": L2H.get("seed", 0),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _timm_head_classes(model):
+    """Classes of a timm model's pretrained head (its pretrained config; no download)."""
+    import timm
+
+    cfg = timm.models.get_pretrained_cfg(model)
+    return getattr(cfg, "num_classes", None) if cfg is not None else None
+
+
+@functools.lru_cache(maxsize=None)
+def l2h_has_classifier(dataset, encoder):
+    """Whether the run's embeddings carry classifier logits with one column per class.
+
+    Decided from the config alone: a features file whose `logits` have one column per
+    class, or an imagenet dataset embedded by a pretrained timm model whose head has
+    1000 classes (timm's pretrained config; in21k heads and headless models excluded).
+    """
+    spec = DATASETS[dataset]
+    if spec["type"] == "features":
+        return features_file_has_logits(dataset)
+    if spec["type"] == "imagenet":
+        enc = ENCODERS[encoder]
+        return enc["type"] == "timm" and enc.get("pretrained", True) is True and \
+            _timm_head_classes(enc["model"]) == 1000
+    return False
+
+
+def l2h_sources(dataset, encoder):
+    """The run's L2H sources (report.smk reads this too)."""
+    wanted = L2H.get("sources", ["classifier", "kmeans"])
+    out = [s for s in wanted if s != "classifier" or l2h_has_classifier(dataset, encoder)]
+    return out + ["agglomerative"]
+
+
+def _l2h_inputs(wildcards):
+    inputs = {"embeddings": embeddings_path(wildcards)}
+    if has_reference(wildcards.dataset):
+        inputs["reference"] = f"results/{wildcards.dataset}/reference.nwk"
+    return inputs
+
+
+def _l2h_targets():
+    return [
+        f"results/{ds}/{enc}/l2h/{src}/{name}"
+        for ds, enc in RUNS
+        for src in l2h_sources(ds, enc)
+        for name in ("linkage.npy", "tree.nwk", "metrics.tsv", "dendrogram.png")
+    ]

@@ -1,0 +1,865 @@
+"""Data sets: labelled images (digits, CIFAR, ImageNet, image folders) or precomputed features.
+
+One entry point, :func:`load_dataset`, turns a dataset entry of the config into a
+:class:`LabelledSet`: integer labels ``0..C-1``, class names, sample ids and, where
+they exist, WordNet ids and coarse labels, plus either images (decoded lazily, one
+``PIL.Image`` in RGB per sample) or a feature matrix (``features`` / ``planted-tree``).
+
+Layouts on disk
+---------------
+cifar10 / cifar100 / cifar100-coarse
+    torchvision's layout under ``path`` (default ``<cache_dir>/datasets``):
+    ``cifar-10-batches-py/`` and ``cifar-100-python/`` (``snakemake prefetch`` downloads them).
+imagenet
+    ``path`` is the ILSVRC-2012 validation folder in the usual class-folder layout (one
+    sub-folder per WNID, ``n01440764/ILSVRC2012_val_00000293.JPEG``; what torchvision's
+    ``ImageNet`` and the ``valprep.sh`` script produce). A flat folder of images is also
+    accepted together with ``labels_path``: Kaggle's ``LOC_val_solution.csv``
+    (``ImageId,PredictionString``; the first token of PredictionString is the WNID).
+imagefolder
+    one sub-folder per class, class name = folder name; folders in sorted order.
+features
+    ``.npz`` with ``features`` [N, d], ``labels`` [N], ``class_names`` [C] (optional
+    ``logits``, ``wnids``, ``sample_ids``, ``coarse_labels``, ``coarse_names``), or ``.npy``
+    features with ``labels_path`` (``.npy``) and ``class_names`` in the config.
+planted-tree
+    synthetic Gaussian classes around the leaves of a known tree (:func:`planted_tree`).
+
+WordNet ids are ``n`` + the 8-digit WordNet 3.0 noun offset (ImageNet's convention).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import pickle
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from embtree.io import Embeddings, validate_embeddings
+
+__all__ = [
+    "LabelledSet",
+    "ArrayImages",
+    "FileImages",
+    "load_dataset",
+    "prefetch_dataset",
+    "dataset_class_names",
+    "planted_tree",
+    "stratified_subsample",
+    "builtin_wnids",
+    "read_synsets_tsv",
+    "check_tree_leaves",
+    "imagenet_class_names",
+    "read_image",
+    "CLASS_SYNSETS",
+    "CIFAR10_CLASSES",
+    "CIFAR100_CLASSES",
+    "CIFAR100_COARSE_CLASSES",
+    "IMAGE_EXTENSIONS",
+]
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
+
+# Defaults of the config schema, so direct Python callers get the same behaviour.
+_DEFAULTS = {
+    "split": "test",
+    "max_per_class": None,
+    "subsample_seed": 0,
+    "depth": 3,
+    "branching": 2,
+    "dim": 32,
+    "samples_per_class": 100,
+    "step_scale": 4.0,
+    "decay": 0.6,
+    "noise": 1.0,
+    "seed": 0,
+}
+
+# Class -> (WordNet 3.0 synset, WNID). CIFAR-10's are the standard synsets; CIFAR-100's were
+# chosen by sense (e.g. seal -> the pinniped, ray -> the fish, keyboard -> computer keyboard,
+# boy/girl -> male_child/female_child). CIFAR-100 "aquarium_fish" has no synset of its own:
+# fish.n.01. Checked against WordNet 3.0 (Debian wordnet-base) with nltk, and kept equal to
+# resources/hierarchies/{cifar10,cifar100}_synsets.tsv (tests/test_datasets.py checks it).
+_CIFAR10_SYNSETS = {
+    "airplane": ("airplane.n.01", "n02691156"),
+    "automobile": ("car.n.01", "n02958343"),
+    "bird": ("bird.n.01", "n01503061"),
+    "cat": ("cat.n.01", "n02121620"),
+    "deer": ("deer.n.01", "n02430045"),
+    "dog": ("dog.n.01", "n02084071"),
+    "frog": ("frog.n.01", "n01639765"),
+    "horse": ("horse.n.01", "n02374451"),
+    "ship": ("ship.n.01", "n04194289"),
+    "truck": ("truck.n.01", "n04490091"),
+}
+
+_CIFAR100_SYNSETS = {
+    "apple": ("apple.n.01", "n07739125"),
+    "aquarium_fish": ("fish.n.01", "n02512053"),
+    "baby": ("baby.n.01", "n09827683"),
+    "bear": ("bear.n.01", "n02131653"),
+    "beaver": ("beaver.n.07", "n02363005"),
+    "bed": ("bed.n.01", "n02818832"),
+    "bee": ("bee.n.01", "n02206856"),
+    "beetle": ("beetle.n.01", "n02164464"),
+    "bicycle": ("bicycle.n.01", "n02834778"),
+    "bottle": ("bottle.n.01", "n02876657"),
+    "bowl": ("bowl.n.03", "n02880940"),
+    "boy": ("male_child.n.01", "n10285313"),
+    "bridge": ("bridge.n.01", "n02898711"),
+    "bus": ("bus.n.01", "n02924116"),
+    "butterfly": ("butterfly.n.01", "n02274259"),
+    "camel": ("camel.n.01", "n02437136"),
+    "can": ("can.n.01", "n02946921"),
+    "castle": ("castle.n.02", "n02980441"),
+    "caterpillar": ("caterpillar.n.01", "n02309337"),
+    "cattle": ("cattle.n.01", "n02402425"),
+    "chair": ("chair.n.01", "n03001627"),
+    "chimpanzee": ("chimpanzee.n.01", "n02481823"),
+    "clock": ("clock.n.01", "n03046257"),
+    "cloud": ("cloud.n.02", "n09247410"),
+    "cockroach": ("cockroach.n.01", "n02233338"),
+    "couch": ("sofa.n.01", "n04256520"),
+    "crab": ("crab.n.01", "n01976957"),
+    "crocodile": ("crocodile.n.01", "n01697178"),
+    "cup": ("cup.n.01", "n03147509"),
+    "dinosaur": ("dinosaur.n.01", "n01699831"),
+    "dolphin": ("dolphin.n.02", "n02068974"),
+    "elephant": ("elephant.n.01", "n02503517"),
+    "flatfish": ("flatfish.n.02", "n02657368"),
+    "forest": ("forest.n.02", "n09284015"),
+    "fox": ("fox.n.01", "n02118333"),
+    "girl": ("female_child.n.01", "n10084295"),
+    "hamster": ("hamster.n.01", "n02342885"),
+    "house": ("house.n.01", "n03544360"),
+    "kangaroo": ("kangaroo.n.01", "n01877134"),
+    "keyboard": ("computer_keyboard.n.01", "n03085013"),
+    "lamp": ("lamp.n.02", "n03636649"),
+    "lawn_mower": ("lawn_mower.n.01", "n03649909"),
+    "leopard": ("leopard.n.02", "n02128385"),
+    "lion": ("lion.n.01", "n02129165"),
+    "lizard": ("lizard.n.01", "n01674464"),
+    "lobster": ("lobster.n.02", "n01982650"),
+    "man": ("man.n.01", "n10287213"),
+    "maple_tree": ("maple.n.02", "n12752205"),
+    "motorcycle": ("motorcycle.n.01", "n03790512"),
+    "mountain": ("mountain.n.01", "n09359803"),
+    "mouse": ("mouse.n.01", "n02330245"),
+    "mushroom": ("mushroom.n.05", "n07734744"),
+    "oak_tree": ("oak.n.02", "n12268246"),
+    "orange": ("orange.n.01", "n07747607"),
+    "orchid": ("orchid.n.01", "n12041446"),
+    "otter": ("otter.n.02", "n02444819"),
+    "palm_tree": ("palm.n.03", "n12582231"),
+    "pear": ("pear.n.01", "n07767847"),
+    "pickup_truck": ("pickup.n.01", "n03930630"),
+    "pine_tree": ("pine.n.01", "n11608250"),
+    "plain": ("plain.n.01", "n09393605"),
+    "plate": ("plate.n.04", "n03959485"),
+    "poppy": ("poppy.n.01", "n11900569"),
+    "porcupine": ("porcupine.n.01", "n02346627"),
+    "possum": ("opossum.n.02", "n01874928"),
+    "rabbit": ("rabbit.n.01", "n02324045"),
+    "raccoon": ("raccoon.n.02", "n02508021"),
+    "ray": ("ray.n.07", "n01495701"),
+    "road": ("road.n.01", "n04096066"),
+    "rocket": ("rocket.n.01", "n04099429"),
+    "rose": ("rose.n.01", "n12620196"),
+    "sea": ("sea.n.01", "n09426788"),
+    "seal": ("seal.n.09", "n02076196"),
+    "shark": ("shark.n.01", "n01482330"),
+    "shrew": ("shrew.n.02", "n01891633"),
+    "skunk": ("skunk.n.04", "n02445715"),
+    "skyscraper": ("skyscraper.n.01", "n04233124"),
+    "snail": ("snail.n.01", "n01944390"),
+    "snake": ("snake.n.01", "n01726692"),
+    "spider": ("spider.n.01", "n01772222"),
+    "squirrel": ("squirrel.n.01", "n02355227"),
+    "streetcar": ("streetcar.n.01", "n04335435"),
+    "sunflower": ("sunflower.n.01", "n11978233"),
+    "sweet_pepper": ("sweet_pepper.n.02", "n07720615"),
+    "table": ("table.n.02", "n04379243"),
+    "tank": ("tank.n.01", "n04389033"),
+    "telephone": ("telephone.n.01", "n04401088"),
+    "television": ("television_receiver.n.01", "n04405907"),
+    "tiger": ("tiger.n.02", "n02129604"),
+    "tractor": ("tractor.n.01", "n04465501"),
+    "train": ("train.n.01", "n04468005"),
+    "trout": ("trout.n.02", "n02537085"),
+    "tulip": ("tulip.n.01", "n12454159"),
+    "turtle": ("turtle.n.02", "n01662784"),
+    "wardrobe": ("wardrobe.n.01", "n04550184"),
+    "whale": ("whale.n.02", "n02062744"),
+    "willow_tree": ("willow.n.01", "n12724942"),
+    "wolf": ("wolf.n.01", "n02114100"),
+    "woman": ("woman.n.01", "n10787470"),
+    "worm": ("worm.n.01", "n01922303"),
+}
+
+CLASS_SYNSETS = {**_CIFAR10_SYNSETS, **_CIFAR100_SYNSETS}
+CIFAR10_CLASSES = tuple(_CIFAR10_SYNSETS)
+CIFAR100_CLASSES = tuple(_CIFAR100_SYNSETS)  # the data set's own (alphabetical) label order
+CIFAR100_COARSE_CLASSES = (
+    "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
+    "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
+    "large_man-made_outdoor_things", "large_natural_outdoor_scenes",
+    "large_omnivores_and_herbivores", "medium_mammals", "non-insect_invertebrates", "people",
+    "reptiles", "small_mammals", "trees", "vehicles_1", "vehicles_2",
+)  # fmt: skip
+
+_WNID_RE = re.compile(r"^n\d{8}$")
+
+
+# --------------------------------------------------------------------------- containers
+
+
+class ArrayImages:
+    """Images held in memory as uint8 ``(N, H, W)`` or ``(N, H, W, 3)``."""
+
+    def __init__(self, array):
+        array = np.asarray(array)
+        if array.dtype != np.uint8 or array.ndim not in (3, 4):
+            raise ValueError(f"array must be uint8 (N, H, W[, 3]), got {array.dtype} {array.shape}")
+        self.array = array
+
+    def __len__(self):
+        return len(self.array)
+
+    def load(self, i):
+        from PIL import Image
+
+        img = self.array[i]
+        if img.ndim == 2:
+            img = np.repeat(img[:, :, None], 3, axis=2)
+        return Image.fromarray(np.ascontiguousarray(img))  # uint8 (H, W, 3) -> RGB
+
+    def subset(self, indices):
+        return ArrayImages(self.array[indices])
+
+
+class FileImages:
+    """Images as file paths, decoded on access (a corrupt file raises naming the file)."""
+
+    def __init__(self, paths):
+        self.paths = [Path(p) for p in paths]
+
+    def __len__(self):
+        return len(self.paths)
+
+    def load(self, i):
+        return read_image(self.paths[i])
+
+    def subset(self, indices):
+        return FileImages([self.paths[i] for i in np.asarray(indices)])
+
+
+def read_image(path):
+    """Decode ``path`` to an RGB ``PIL.Image``; ``ValueError`` naming the file if unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")  # forces the full decode, so truncation is caught here
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"corrupt or unreadable image file {path}: {exc}") from exc
+
+
+@dataclass
+class LabelledSet:
+    """A labelled data set: images (image data sets) or features (feature data sets).
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_samples,), int64 in ``0..n_classes-1``
+    class_names : ndarray of shape (n_classes,), str
+    sample_ids : ndarray of shape (n_samples,), str
+    wnids : ndarray of shape (n_classes,) or None
+    coarse_labels : ndarray of shape (n_samples,) or None
+    coarse_names : ndarray of shape (n_coarse,) or None
+    images : ArrayImages or FileImages or None
+        ``images.load(i)`` gives sample ``i`` as an RGB ``PIL.Image``.
+    features : ndarray of shape (n_samples, n_features) or None
+    logits : ndarray of shape (n_samples, n_logits) or None
+    newick : str or None
+        the true class tree (planted-tree), leaves named by ``class_names``.
+    info : dict
+        provenance for the sidecar JSON (type, source, split, subsampling).
+    """
+
+    labels: np.ndarray
+    class_names: np.ndarray
+    sample_ids: np.ndarray
+    wnids: np.ndarray | None = None
+    coarse_labels: np.ndarray | None = None
+    coarse_names: np.ndarray | None = None
+    images: ArrayImages | FileImages | None = None
+    features: np.ndarray | None = None
+    logits: np.ndarray | None = None
+    newick: str | None = None
+    info: dict = field(default_factory=dict)
+
+    def __len__(self):
+        return len(self.labels)
+
+    @property
+    def n_classes(self):
+        return len(self.class_names)
+
+    @property
+    def is_image(self):
+        return self.images is not None
+
+    def image(self, i):
+        """Sample ``i`` as an RGB ``PIL.Image``."""
+        if self.images is None:
+            raise ValueError("this data set holds features, not images")
+        return self.images.load(i)
+
+    def subset(self, indices):
+        """The samples at ``indices`` (classes, names and WNIDs unchanged)."""
+        idx = np.asarray(indices, dtype=np.int64)
+
+        def take(a):
+            return None if a is None else a[idx]
+
+        return replace(
+            self,
+            labels=self.labels[idx],
+            sample_ids=self.sample_ids[idx],
+            coarse_labels=take(self.coarse_labels),
+            features=take(self.features),
+            logits=take(self.logits),
+            images=None if self.images is None else self.images.subset(idx),
+            info=dict(self.info),
+        )
+
+    def to_embeddings(self, features=None, logits=None) -> Embeddings:
+        """An :class:`embtree.io.Embeddings` with ``features`` (default: the set's own)."""
+        features = self.features if features is None else features
+        logits = self.logits if logits is None else logits
+        if features is None:
+            raise ValueError("features is None: an image data set must be embedded first")
+        return Embeddings(
+            features=np.asarray(features, dtype=np.float32),
+            labels=self.labels,
+            class_names=self.class_names,
+            logits=logits,
+            sample_ids=self.sample_ids,
+            wnids=self.wnids,
+            coarse_labels=self.coarse_labels,
+            coarse_names=self.coarse_names,
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def stratified_subsample(labels, max_per_class, seed=0):
+    """Indices keeping at most ``max_per_class`` samples of each class, seeded.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples,)
+    max_per_class : int or None
+        None keeps everything.
+    seed : int
+
+    Returns
+    -------
+    ndarray of shape (n_kept,), int64, sorted (the original order is preserved).
+    """
+    labels = np.asarray(labels)
+    if max_per_class is None:
+        return np.arange(len(labels))
+    if int(max_per_class) < 1:
+        raise ValueError(f"max_per_class={max_per_class} should be >= 1 or None")
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) > max_per_class:
+            idx = rng.choice(idx, size=int(max_per_class), replace=False)
+        keep.append(idx)
+    return np.sort(np.concatenate(keep))
+
+
+def builtin_wnids(class_names):
+    """WNIDs from the built-in CIFAR-10 / CIFAR-100 table when every class name is in it, else None."""
+    if all(str(c) in CLASS_SYNSETS for c in class_names):
+        return np.array([CLASS_SYNSETS[str(c)][1] for c in class_names])
+    return None
+
+
+def read_synsets_tsv(path, class_names):
+    """WNIDs for ``class_names`` from a TSV mapping class name -> synset.
+
+    Columns ``class_name`` and ``synset`` when the header names them (the layout of
+    ``resources/hierarchies/*_synsets.tsv``), else the first two columns. The synset may be a
+    WNID (``n02691156``) or a WordNet synset name (``airplane.n.01``, resolved with nltk's
+    WordNet). Every class must be listed.
+    """
+    path = Path(path)
+    mapping = {}
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.reader(fh, delimiter="\t") if r and not r[0].startswith("#")]
+    name_col, syn_col = 0, 1
+    if rows and "class_name" in rows[0]:
+        header = rows.pop(0)
+        if "synset" not in header:
+            raise ValueError(f"{path}: header {header} has 'class_name' but no 'synset' column")
+        name_col, syn_col = header.index("class_name"), header.index("synset")
+    for row in rows:
+        if len(row) <= max(name_col, syn_col):
+            raise ValueError(f"{path}: line {row!r} has too few tab-separated columns")
+        mapping[row[name_col].strip()] = row[syn_col].strip()
+    missing = [str(c) for c in class_names if str(c) not in mapping]
+    if missing:
+        raise ValueError(f"{path}: no synset for classes {missing[:10]}")
+    wnids = []
+    for c in class_names:
+        value = mapping[str(c)]
+        if not _WNID_RE.match(value):
+            value = _synset_name_to_wnid(value, path)
+        wnids.append(value)
+    return np.array(wnids)
+
+
+def _synset_name_to_wnid(name, source):
+    try:
+        from nltk.corpus import wordnet as wn
+
+        synset = wn.synset(name)
+    except Exception as exc:  # LookupError (no WordNet data) or WordNetError (bad name)
+        raise ValueError(
+            f"{source}: cannot resolve synset {name!r} with nltk's WordNet ({exc}); "
+            "give the WNID (n + 8-digit offset) instead"
+        ) from exc
+    return f"{synset.pos()}{synset.offset():08d}"
+
+
+def check_tree_leaves(newick, class_names, source="reference tree"):
+    """Raise ``ValueError`` unless the Newick tree's leaves are exactly ``class_names``."""
+    import dendropy
+
+    tree = dendropy.Tree.get(data=newick, schema="newick", preserve_underscores=True)
+    leaves = [n.taxon.label for n in tree.leaf_node_iter()]
+    dup = sorted({x for x in leaves if leaves.count(x) > 1})
+    if dup:
+        raise ValueError(f"{source}: duplicate leaf names {dup[:10]}")
+    extra = sorted(set(leaves) - {str(c) for c in class_names})
+    missing = sorted({str(c) for c in class_names} - set(leaves))
+    if extra or missing:
+        raise ValueError(
+            f"{source}: leaves must equal the data set's class names; "
+            f"not classes: {extra[:10]}, classes missing from the tree: {missing[:10]}"
+        )
+    return leaves
+
+
+def _spec_get(spec, key):
+    return spec.get(key, _DEFAULTS.get(key))
+
+
+def _finish(data: LabelledSet, spec, source):
+    """Apply ``synsets`` override and ``max_per_class``; validate."""
+    if spec.get("synsets"):
+        data.wnids = read_synsets_tsv(spec["synsets"], data.class_names)
+    seed = _spec_get(spec, "subsample_seed")
+    m = _spec_get(spec, "max_per_class")
+    if m is not None:
+        data = data.subset(stratified_subsample(data.labels, m, seed))
+    present = np.unique(data.labels)
+    if len(present) < 2:
+        raise ValueError(f"{source}: needs at least 2 classes with samples, found {len(present)}")
+    data.info.update(
+        type=spec["type"], source=str(source), max_per_class=m, subsample_seed=seed, n_samples=len(data)
+    )
+    if data.features is not None:
+        validate_embeddings(data.to_embeddings(), source=str(source))
+    return data
+
+
+# --------------------------------------------------------------------------- loaders
+
+
+def _load_digits(spec, cache_dir, download):
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    # 0..16 grey levels -> uint8; the encoder transform converts to 3 channels and resizes.
+    images = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)
+    n = len(images)
+    data = LabelledSet(
+        labels=bunch.target.astype(np.int64),
+        class_names=np.array([str(c) for c in bunch.target_names]),
+        sample_ids=np.array([f"digits/{i}" for i in range(n)]),
+        images=ArrayImages(images),
+        info={"split": "all"},  # load_digits has no train/test split
+    )
+    return _finish(data, spec, "sklearn.datasets.load_digits")
+
+
+_CIFAR = {
+    # type: (folder, archive, torchvision class, train files, test files)
+    "cifar10": ("cifar-10-batches-py", "cifar-10-python.tar.gz", "CIFAR10",
+                [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"]),
+    "cifar100": ("cifar-100-python", "cifar-100-python.tar.gz", "CIFAR100", ["train"], ["test"]),
+}  # fmt: skip
+_CIFAR["cifar100-coarse"] = _CIFAR["cifar100"]
+
+
+def _cifar_root(spec, cache_dir):
+    return Path(spec.get("path") or Path(cache_dir) / "datasets")
+
+
+def _load_cifar(spec, cache_dir, download):
+    kind = spec["type"]
+    split = _spec_get(spec, "split")
+    if split not in ("train", "test"):
+        raise ValueError(f"split={split!r}: {kind} has splits 'train' and 'test'")
+    folder, archive, _, train_files, test_files = _CIFAR[kind]
+    root = _cifar_root(spec, cache_dir)
+    base = root / folder
+    files = [base / f for f in (train_files if split == "train" else test_files)]
+    if download and not all(f.exists() for f in files):
+        prefetch_dataset(spec, cache_dir)
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"{kind}: data not found ({missing[0]}). Run `snakemake prefetch` on a machine with "
+            f"internet, or download {archive} from https://www.cs.toronto.edu/~kriz/cifar.html "
+            f"and extract it into {root} (so that {base} exists)."
+        )
+    xs, fine, coarse = [], [], []
+    for f in files:
+        with open(f, "rb") as fh:
+            entry = pickle.load(fh, encoding="latin1")  # the official CIFAR format is a pickle
+        xs.append(np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        fine.extend(entry["labels"] if "labels" in entry else entry["fine_labels"])
+        coarse.extend(entry.get("coarse_labels", []))
+    images = np.concatenate(xs).transpose(0, 2, 3, 1)  # NCHW -> NHWC
+    n = len(images)
+    sample_ids = np.array([f"{kind}/{split}/{i}" for i in range(n)])
+    fine = np.asarray(fine, dtype=np.int64)
+    if kind == "cifar10":
+        data = LabelledSet(fine, np.array(CIFAR10_CLASSES), sample_ids, wnids=builtin_wnids(CIFAR10_CLASSES))
+    elif kind == "cifar100":
+        data = LabelledSet(
+            fine,
+            np.array(CIFAR100_CLASSES),
+            sample_ids,
+            wnids=builtin_wnids(CIFAR100_CLASSES),
+            coarse_labels=np.asarray(coarse, dtype=np.int64),
+            coarse_names=np.array(CIFAR100_COARSE_CLASSES),
+        )
+    else:  # cifar100-coarse: the 20 superclasses are the classes (no WordNet synsets)
+        data = LabelledSet(np.asarray(coarse, dtype=np.int64), np.array(CIFAR100_COARSE_CLASSES), sample_ids)
+    data.images = ArrayImages(images)
+    data.info["split"] = split
+    return _finish(data, spec, base)
+
+
+def _image_files(folder):
+    return sorted(
+        p for p in Path(folder).iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
+    )  # fmt: skip
+
+
+def _scan_class_folders(root):
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder not found: {root}")
+    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise ValueError(f"{root}: needs at least 2 class sub-folders, found {len(classes)}")
+    paths, labels = [], []
+    for c, folder in enumerate(classes):
+        files = _image_files(folder)
+        if not files:
+            raise ValueError(
+                f"class folder {folder} contains no images (extensions: {', '.join(IMAGE_EXTENSIONS)})"
+            )
+        paths.extend(files)
+        labels.extend([c] * len(files))
+    return [p.name for p in classes], paths, np.asarray(labels, dtype=np.int64)
+
+
+def _load_imagefolder(spec, cache_dir, download):
+    root = Path(spec["path"])
+    names, paths, labels = _scan_class_folders(root)
+    wnids = np.array(names) if all(_WNID_RE.match(n) for n in names) else builtin_wnids(names)
+    data = LabelledSet(
+        labels,
+        np.array(names),
+        np.array([str(p.relative_to(root)) for p in paths]),
+        wnids=wnids,
+        images=FileImages(paths),
+        info={"split": _spec_get(spec, "split")},
+    )
+    return _finish(data, spec, root)
+
+
+def imagenet_class_names(wnids):
+    """Readable, unique, Newick-safe names for ImageNet WNIDs (timm's ImageNet-1k lemmas).
+
+    The first lemma, spaces -> ``_``, apostrophes dropped; the two lemmas that occur twice in
+    ImageNet-1k (crane, maillot) get the WNID appended. Unknown WNIDs keep the WNID as name.
+    """
+    from timm.data import ImageNetInfo
+
+    info = ImageNetInfo()
+    known = set(info.label_names())
+    names = []
+    for w in wnids:
+        if w in known:
+            lemma = info.label_name_to_description(w).split(",")[0].strip()
+            names.append(re.sub(r"[^A-Za-z0-9_.-]", "", lemma.replace(" ", "_")))
+        else:
+            names.append(w)
+    counts = {n: names.count(n) for n in names}
+    return np.array([f"{n}_{w}" if counts[n] > 1 else n for n, w in zip(names, wnids)])
+
+
+def _load_imagenet(spec, cache_dir, download):
+    root = Path(spec["path"])
+    if not root.is_dir():
+        raise FileNotFoundError(f"ImageNet folder not found: {root}")
+    subdirs = [p for p in root.iterdir() if p.is_dir() and _WNID_RE.match(p.name)]
+    if subdirs:
+        wnids, paths, labels = _scan_class_folders(root)
+        bad = [w for w in wnids if not _WNID_RE.match(w)]
+        if bad:
+            raise ValueError(f"{root}: ImageNet class folders must be WNIDs (n + 8 digits), found {bad[:5]}")
+    else:
+        if not spec.get("labels_path"):
+            raise ValueError(
+                f"{root}: no WNID sub-folders; for a flat validation folder set labels_path "
+                "to LOC_val_solution.csv"
+            )
+        solution = {}
+        with open(spec["labels_path"], newline="") as fh:
+            for row in csv.DictReader(fh):
+                solution[row["ImageId"]] = row["PredictionString"].split()[0]
+        files = _image_files(root)
+        unlabelled = [f.name for f in files if f.stem not in solution]
+        if unlabelled:
+            raise ValueError(f"{spec['labels_path']}: no label for images {unlabelled[:5]} in {root}")
+        wnids = sorted({solution[f.stem] for f in files})
+        index = {w: i for i, w in enumerate(wnids)}
+        paths = files
+        labels = np.array([index[solution[f.stem]] for f in files], dtype=np.int64)
+    # Class names are the WNIDs, as in resources/hierarchies/imagenet.nwk (unique and Newick-safe);
+    # imagenet_class_names() gives readable ones.
+    data = LabelledSet(
+        labels,
+        np.array(wnids),
+        np.array([str(Path(p).relative_to(root)) for p in paths]),
+        wnids=np.array(wnids),
+        images=FileImages(paths),
+        info={"split": _spec_get(spec, "split")},
+    )
+    return _finish(data, spec, root)
+
+
+def _load_features(spec, cache_dir, download):
+    path = Path(spec["path"])
+    if not path.exists():
+        raise FileNotFoundError(f"features file not found: {path}")
+    arrays = {}
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+        elif path.suffix == ".npy":
+            arrays["features"] = np.load(path, allow_pickle=False)
+            if not spec.get("labels_path"):
+                raise ValueError(f"{path}: a .npy features file needs labels_path (a .npy of int labels)")
+            arrays["labels"] = np.load(spec["labels_path"], allow_pickle=False)
+        else:
+            raise ValueError(f"{path}: features file must be .npz or .npy, got '{path.suffix}'")
+    except (OSError, EOFError) as exc:  # zip / header errors: name the file
+        raise ValueError(f"{path}: cannot read ({exc})") from exc
+    for key in ("features", "labels"):
+        if key not in arrays:
+            raise ValueError(f"{path}: missing array '{key}' (has: {sorted(arrays)})")
+    class_names = spec.get("class_names")
+    if class_names is None:
+        if "class_names" not in arrays:
+            raise ValueError(f"{path}: no 'class_names' array in the file and none in the config")
+        class_names = arrays["class_names"]
+    class_names = np.asarray(class_names).astype(str)
+    X = arrays["features"]
+    if not np.issubdtype(X.dtype, np.number):
+        raise ValueError(f"{path}: 'features' must be numeric, got dtype {X.dtype}")
+    y = arrays["labels"]
+    if y.ndim == 1 and np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    n = len(X)
+    data = LabelledSet(
+        labels=y,
+        class_names=class_names,
+        sample_ids=np.asarray(arrays["sample_ids"]).astype(str) if "sample_ids" in arrays
+        else np.array([str(i) for i in range(n)]),
+        wnids=np.asarray(arrays["wnids"]).astype(str) if "wnids" in arrays else builtin_wnids(class_names),
+        coarse_labels=arrays.get("coarse_labels"),
+        coarse_names=np.asarray(arrays["coarse_names"]).astype(str) if "coarse_names" in arrays else None,
+        features=X,
+        logits=arrays.get("logits"),
+        info={"split": None},
+    )  # fmt: skip
+    # Check before subsampling so the message describes the user's file, not a subset.
+    validate_embeddings(data.to_embeddings(features=X), source=str(path))
+    data.labels = data.labels.astype(np.int64)
+    data.features = np.asarray(X, dtype=np.float32)
+    return _finish(data, spec, path)
+
+
+def planted_tree(depth=3, branching=2, dim=32, samples_per_class=100, step_scale=4.0, decay=0.6,
+                 noise=1.0, seed=0):  # fmt: skip
+    """Gaussian classes around the leaves of a complete tree (a known hierarchy).
+
+    Node means follow a branching random walk from the origin: a child's mean is its
+    parent's plus ``N(0, s_l^2 I)`` with ``s_l = step_scale * decay**l`` for a parent at
+    level ``l`` (root: 0). Each leaf is a class; its samples are the leaf mean plus
+    ``N(0, noise^2 I)``. Sibling leaves are therefore closer (in expectation) than
+    cousins whenever ``decay < 1``, and the true tree is the generating tree.
+
+    Parameters
+    ----------
+    depth : int >= 1
+    branching : int >= 2
+    dim : int >= 1
+    samples_per_class : int >= 1
+    step_scale, decay, noise : float > 0
+    seed : int
+
+    Returns
+    -------
+    features : ndarray of shape (branching**depth * samples_per_class, dim), float32
+        class-major order.
+    labels : ndarray of shape (n_samples,), int64
+    class_names : ndarray of shape (branching**depth,), str
+        ``c`` + the child indices along the path, e.g. ``c0_1_1``.
+    newick : str
+        the generating tree, leaves named by ``class_names`` (topology only).
+    """
+    for name, value, low in (("depth", depth, 1), ("branching", branching, 2), ("dim", dim, 1),
+                             ("samples_per_class", samples_per_class, 1)):  # fmt: skip
+        if int(value) != value or value < low:
+            raise ValueError(f"{name}={value!r} should be an integer >= {low}")
+    for name, value in (("step_scale", step_scale), ("decay", decay), ("noise", noise)):
+        if not value > 0:
+            raise ValueError(f"{name}={value!r} should be > 0")
+    n_classes = branching**depth
+    if n_classes > 100_000:
+        raise ValueError(f"branching**depth = {n_classes} classes is too many (max 100000)")
+    rng = np.random.default_rng(seed)
+    means = np.zeros((1, dim))
+    paths = [()]
+    for level in range(depth):  # breadth-first: level by level, children in order
+        steps = rng.normal(0.0, step_scale * decay**level, size=(len(means), branching, dim))
+        means = (means[:, None, :] + steps).reshape(-1, dim)
+        paths = [p + (k,) for p in paths for k in range(branching)]
+    class_names = np.array(["c" + "_".join(map(str, p)) for p in paths])
+    labels = np.repeat(np.arange(n_classes), samples_per_class)
+    features = means[labels] + rng.normal(0.0, noise, size=(len(labels), dim))
+
+    def newick(prefix):
+        if len(prefix) == depth:
+            return "c" + "_".join(map(str, prefix))
+        return "(" + ",".join(newick(prefix + (k,)) for k in range(branching)) + ")"
+
+    return features.astype(np.float32), labels.astype(np.int64), class_names, newick(()) + ";"
+
+
+def _load_planted(spec, cache_dir, download):
+    params = {k: _spec_get(spec, k) for k in
+              ("depth", "branching", "dim", "samples_per_class", "step_scale", "decay", "noise", "seed")}  # fmt: skip
+    X, y, names, nwk = planted_tree(**params)
+    data = LabelledSet(
+        labels=y,
+        class_names=names,
+        sample_ids=np.array([f"planted/{i}" for i in range(len(y))]),
+        features=X,
+        newick=nwk,
+        info={"split": None, "planted_tree": params},
+    )
+    return _finish(data, spec, "planted-tree")
+
+
+_LOADERS = {
+    "digits": _load_digits,
+    "cifar10": _load_cifar,
+    "cifar100": _load_cifar,
+    "cifar100-coarse": _load_cifar,
+    "imagenet": _load_imagenet,
+    "imagefolder": _load_imagefolder,
+    "features": _load_features,
+    "planted-tree": _load_planted,
+}
+
+
+def load_dataset(spec, *, cache_dir="resources/cache", download=False) -> LabelledSet:
+    """Load the data set described by a config entry (``config['datasets'][name]``).
+
+    Parameters
+    ----------
+    spec : dict
+        the dataset entry; ``type`` selects the loader (see the module docstring).
+    cache_dir : str or Path
+        the config's ``cache_dir``; CIFAR lives in ``<cache_dir>/datasets`` unless ``path`` is set.
+    download : bool
+        fetch torchvision data sets when missing (only ``snakemake prefetch`` should).
+
+    Returns
+    -------
+    LabelledSet
+        after the optional ``synsets`` override and ``max_per_class`` subsampling.
+    """
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise ValueError(f"spec={spec!r} should be a dict with a 'type' key")
+    if spec["type"] not in _LOADERS:
+        raise ValueError(f"spec['type']={spec['type']!r} is not one of {sorted(_LOADERS)}")
+    return _LOADERS[spec["type"]](spec, cache_dir, download)
+
+
+def dataset_class_names(spec, *, cache_dir="resources/cache"):
+    """The class names of a data set, cheaply where they are known without reading the data."""
+    kind = spec.get("type")
+    if kind == "cifar10":
+        return np.array(CIFAR10_CLASSES)
+    if kind == "cifar100":
+        return np.array(CIFAR100_CLASSES)
+    if kind == "cifar100-coarse":
+        return np.array(CIFAR100_COARSE_CLASSES)
+    if kind == "digits":
+        return np.array([str(i) for i in range(10)])
+    if kind == "planted-tree":
+        return planted_tree(_spec_get(spec, "depth"), _spec_get(spec, "branching"), dim=1, samples_per_class=1)[2]
+    return load_dataset(spec, cache_dir=cache_dir).class_names
+
+
+def prefetch_dataset(spec, cache_dir="resources/cache"):
+    """Download a torchvision data set (CIFAR) into its root; a no-op for local data sets.
+
+    Returns the directory the data is in, or None when nothing needs downloading.
+    """
+    kind = spec.get("type")
+    if kind not in _CIFAR:
+        log.info("dataset type %s: nothing to download", kind)
+        return None
+    import torchvision
+
+    root = _cifar_root(spec, cache_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    cls = getattr(torchvision.datasets, _CIFAR[kind][2])
+    for train in (True, False):  # one archive holds both splits; check both
+        cls(str(root), train=train, download=True)
+    return root / _CIFAR[kind][0]

@@ -1,0 +1,486 @@
+"""Image encoders: timm models, open_clip image towers and a raw-pixel baseline.
+
+``ENCODERS`` maps an encoder ``type`` of the config to its builder (an explicit
+registry, no name matching). A builder returns an :class:`Encoder`: the image
+transform (taken from the model's own pretrained config unless ``image_size``
+overrides the size), a forward function returning ``(features, logits or None)``
+and the metadata that changes the result (weights, preprocessing, versions),
+which :func:`encode` writes into the embeddings' sidecar JSON.
+
+Embeddings are the penultimate layer ("pre-logits": the pooled, normalised
+representation fed to the classifier, timm's ``forward_head(pre_logits=True)``);
+``embedding: final_block`` instead flattens the last block's output
+(``forward_features``), e.g. all ViT tokens as in the CAEC paper (sec. 3.1.1).
+Logits are the classifier head's output when the model has one (timm models
+with ``num_classes > 0``); open_clip and pixels have none.
+
+Weights are read from ``<cache_dir>/hf/hub`` (Hugging Face Hub layout, also used
+for URL downloads): :func:`prefetch_encoder` fills it on a machine with internet;
+:func:`encode` runs offline by default and fails fast with instructions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from embtree.io import Embeddings
+
+__all__ = [
+    "ENCODERS",
+    "Encoder",
+    "MissingWeightsError",
+    "build_encoder",
+    "encode",
+    "extract",
+    "prefetch_encoder",
+    "configure_cache",
+    "select_device",
+    "library_versions",
+    "standardise",
+]
+
+log = logging.getLogger(__name__)
+
+# Schema defaults, so direct Python callers behave like the workflow.
+_DEFAULTS = {
+    "pretrained": True,
+    "checkpoint": None,
+    "image_size": None,
+    "batch_size": 64,
+    "num_workers": 2,
+    "amp": False,
+    "seed": 0,
+    "embedding": "pre_logits",
+}
+PIXELS_DEFAULT_SIZE = 32
+
+
+class MissingWeightsError(RuntimeError):
+    """Pretrained weights are neither cached nor downloadable."""
+
+
+@dataclass
+class Encoder:
+    """A ready-to-run encoder.
+
+    Attributes
+    ----------
+    transform : callable
+        ``PIL.Image -> torch.Tensor`` of shape (3, H, W) (or (D,) for pixels).
+    forward : callable
+        ``torch.Tensor (B, ...) -> (features (B, d), logits (B, K) or None)``.
+    module : torch.nn.Module or None
+        moved to the device by :func:`extract`.
+    postprocess : callable or None
+        ``ndarray (N, d) -> ndarray (N, d)`` applied to the whole feature matrix.
+    metadata : dict
+    """
+
+    transform: Callable
+    forward: Callable
+    module: object = None
+    postprocess: Callable | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+def _opt(spec, key):
+    return spec.get(key, _DEFAULTS[key])
+
+
+# --------------------------------------------------------------------------- cache / device
+
+
+def configure_cache(cache_dir, offline=None):
+    """Point Hugging Face / torch hub caches into ``cache_dir``; optionally go offline.
+
+    Sets ``HF_HOME=<cache_dir>/hf`` and ``TORCH_HOME=<cache_dir>/torch`` (for libraries
+    imported later) and returns the hub directory ``<cache_dir>/hf/hub`` that is also
+    passed explicitly to timm / open_clip (they may have been imported already).
+    ``offline=True`` makes the hub raise at once instead of retrying for a minute.
+    """
+    cache_dir = Path(cache_dir).absolute()
+    os.environ["HF_HOME"] = str(cache_dir / "hf")
+    os.environ["TORCH_HOME"] = str(cache_dir / "torch")
+    if offline is not None:
+        os.environ["HF_HUB_OFFLINE"] = "1" if offline else "0"
+        with contextlib.suppress(ImportError):
+            import huggingface_hub.constants as hf_constants
+
+            hf_constants.HF_HUB_OFFLINE = bool(offline)  # read at call time by the hub client
+    hub = cache_dir / "hf" / "hub"
+    hub.mkdir(parents=True, exist_ok=True)
+    return hub
+
+
+def select_device(device=None):
+    """``torch.device``: the given one, else CUDA when available, else CPU."""
+    import torch
+
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _missing_weights(kind, model, hub, exc):
+    return MissingWeightsError(
+        f"pretrained weights for {kind} model '{model}' are not in the cache {hub} and cannot be "
+        f"downloaded here ({type(exc).__name__}: {str(exc)[:300]}). Run `snakemake prefetch` on a "
+        "machine with internet (it fills cache_dir) and copy cache_dir here, or set "
+        "`checkpoint: /path/to/weights` in the encoder's config entry."
+    )
+
+
+def _sha256(path, chunk=1 << 20):
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _checkpoint(spec):
+    ckpt = _opt(spec, "checkpoint")
+    if ckpt is None:
+        return None
+    ckpt = Path(ckpt)
+    if not ckpt.is_file():
+        raise FileNotFoundError(f"checkpoint file not found: {ckpt}")
+    return ckpt
+
+
+def library_versions():
+    """Versions of the libraries that can change embeddings (those importable here)."""
+    out = {"python": platform.python_version(), "numpy": np.__version__}
+    for name in ("torch", "torchvision", "timm", "open_clip", "PIL", "sklearn"):
+        with contextlib.suppress(ImportError):  # the analysis env has no torch stack
+            out[name] = __import__(name).__version__
+    return out
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _build_timm(spec, hub):
+    import timm
+    import torch
+    from timm.data import create_transform, resolve_data_config
+
+    name = spec["model"]
+    if not timm.is_model(name):
+        raise ValueError(f"model={name!r} is not a timm model (see timm.list_models())")
+    pretrained = _opt(spec, "pretrained")
+    if not isinstance(pretrained, bool):
+        raise ValueError(f"pretrained={pretrained!r}: a timm encoder takes true or false")
+    ckpt = _checkpoint(spec)
+    image_size = _opt(spec, "image_size")
+    kwargs = {}
+    if image_size and timm.get_pretrained_cfg_value(name, "fixed_input_size"):
+        kwargs["img_size"] = image_size  # ViT-style models: rebuild patch grid, resample pos-embed
+    torch.manual_seed(_opt(spec, "seed"))  # only matters for random-init weights
+    try:
+        if ckpt is not None:
+            model = timm.create_model(
+                name, pretrained=True, pretrained_cfg_overlay={"file": str(ckpt)}, cache_dir=hub, **kwargs
+            )
+        else:
+            model = timm.create_model(name, pretrained=pretrained, cache_dir=hub, **kwargs)
+    except Exception as exc:
+        if ckpt is not None:
+            raise ValueError(f"cannot load checkpoint {ckpt} into timm model '{name}': {exc}") from exc
+        if pretrained:
+            raise _missing_weights("timm", name, hub, exc) from exc
+        raise
+    model.eval()
+    args = {"input_size": (3, image_size, image_size)} if image_size else {}
+    cfg = resolve_data_config(args, model=model)
+    transform = create_transform(**cfg, is_training=False)
+    mode = _opt(spec, "embedding")
+    has_head = getattr(model, "num_classes", 0) > 0
+
+    def forward(x):
+        h = model.forward_features(x)
+        feats = h.flatten(1) if mode == "final_block" else model.forward_head(h, pre_logits=True)
+        logits = model.forward_head(h) if has_head else None
+        return feats, logits
+
+    pcfg = dict(getattr(model, "pretrained_cfg", {}) or {})
+    meta = {
+        "weights": {
+            "pretrained": bool(pretrained or ckpt),
+            "tag": pcfg.get("tag") if (pretrained and not ckpt) else None,
+            "hf_hub_id": pcfg.get("hf_hub_id") if (pretrained and not ckpt) else None,
+            "random_init_seed": None if (pretrained or ckpt) else _opt(spec, "seed"),
+        },
+        "preprocessing": {
+            "image_size": int(cfg["input_size"][-1]),
+            "mean": list(cfg["mean"]),
+            "std": list(cfg["std"]),
+            "interpolation": cfg["interpolation"],
+            "crop_pct": cfg["crop_pct"],
+            "crop_mode": cfg.get("crop_mode"),
+            "transform": repr(transform),
+        },
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+    }
+    return Encoder(transform=transform, forward=forward, module=model, metadata=meta)
+
+
+def _build_open_clip(spec, hub):
+    import open_clip
+    import torch
+
+    name = spec["model"]
+    if name not in open_clip.list_models():
+        raise ValueError(f"model={name!r} is not an open_clip architecture (see open_clip.list_models())")
+    if _opt(spec, "embedding") != "pre_logits":
+        raise ValueError("embedding='final_block' is only supported for timm encoders")
+    tag = _opt(spec, "pretrained")
+    if tag is True:
+        raise ValueError("pretrained=true: an open_clip encoder needs the pretrained tag (e.g. laion2b_s34b_b79k) or false")
+    ckpt = _checkpoint(spec)
+    weights = str(ckpt) if ckpt is not None else (tag or None)
+    image_size = _opt(spec, "image_size")
+    torch.manual_seed(_opt(spec, "seed"))
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            name, pretrained=weights, cache_dir=str(hub), force_image_size=image_size
+        )
+    except Exception as exc:
+        if ckpt is not None:
+            raise ValueError(f"cannot load checkpoint {ckpt} into open_clip model '{name}': {exc}") from exc
+        if tag:
+            raise _missing_weights("open_clip", f"{name}/{tag}", hub, exc) from exc
+        raise
+    model.eval()
+    pcfg = open_clip.get_model_preprocess_cfg(model)
+
+    def forward(x):
+        return model.encode_image(x), None
+
+    size = pcfg.get("size", image_size)
+    meta = {
+        "weights": {
+            "pretrained": bool(weights),
+            "tag": tag or None,
+            "random_init_seed": None if weights else _opt(spec, "seed"),
+        },
+        "preprocessing": {
+            "image_size": int(size[-1] if isinstance(size, (tuple, list)) else size),
+            "mean": list(pcfg.get("mean", ())),
+            "std": list(pcfg.get("std", ())),
+            "interpolation": pcfg.get("interpolation"),
+            "resize_mode": pcfg.get("resize_mode"),
+            "transform": repr(preprocess),
+        },
+        "n_parameters": sum(p.numel() for p in model.visual.parameters()),
+    }
+    return Encoder(transform=preprocess, forward=forward, module=model, metadata=meta)
+
+
+class _PixelTransform:
+    """PIL image -> resized RGB pixels in [0, 1], flattened to (3 * size * size,)."""
+
+    def __init__(self, size):
+        self.size = int(size)
+
+    def __call__(self, img):
+        import torch
+        from PIL import Image
+
+        img = img.convert("RGB").resize((self.size, self.size), Image.Resampling.BILINEAR)
+        return torch.from_numpy(np.asarray(img, dtype=np.float32).reshape(-1) / 255.0)
+
+    def __repr__(self):
+        return f"_PixelTransform(size={self.size}, resample=bilinear)"
+
+
+def standardise(X):
+    """Per-feature z-scores of ``X`` (N, d); constant features become 0."""
+    X = np.asarray(X, dtype=np.float64)
+    std = X.std(axis=0)
+    return ((X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+
+
+def _build_pixels(spec, hub):
+    size = _opt(spec, "image_size") or PIXELS_DEFAULT_SIZE
+    meta = {
+        "weights": None,
+        "preprocessing": {
+            "image_size": int(size),
+            "interpolation": "bilinear",
+            "standardisation": "per-pixel z-score over the data set",
+        },
+    }
+    return Encoder(
+        transform=_PixelTransform(size), forward=lambda x: (x, None), postprocess=standardise, metadata=meta
+    )
+
+
+# Encoder type of the config -> builder(spec, hub_dir) -> Encoder.
+ENCODERS = {
+    "timm": _build_timm,
+    "open_clip": _build_open_clip,
+    "pixels": _build_pixels,
+}
+
+
+def build_encoder(spec, *, cache_dir="resources/cache", offline=True) -> Encoder:
+    """Build the encoder of a config entry (``config['encoders'][name]``).
+
+    Parameters
+    ----------
+    spec : dict
+        ``type`` (a key of :data:`ENCODERS`) and its options (see the config schema).
+    cache_dir : str or Path
+        weights cache (``<cache_dir>/hf/hub``).
+    offline : bool
+        never touch the network (compute nodes); missing weights raise
+        :class:`MissingWeightsError` at once.
+    """
+    if not isinstance(spec, dict) or spec.get("type") not in ENCODERS:
+        raise ValueError(f"spec['type']={spec.get('type') if isinstance(spec, dict) else spec!r} "
+                         f"is not one of {sorted(ENCODERS)}")  # fmt: skip
+    hub = configure_cache(cache_dir, offline=offline)
+    enc = ENCODERS[spec["type"]](spec, hub)
+    ckpt = _checkpoint(spec)
+    enc.metadata.update(
+        type=spec["type"],
+        model=spec.get("model"),
+        embedding=_opt(spec, "embedding"),
+        checkpoint=None if ckpt is None else {"path": str(ckpt), "sha256": _sha256(ckpt)},
+    )
+    return enc
+
+
+class _TransformedImages:
+    """torch-style dataset: sample ``i`` of a LabelledSet through ``transform``."""
+
+    def __init__(self, data, transform):
+        self.data = data
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, i):
+        return self.transform(self.data.image(i))
+
+
+def extract(encoder: Encoder, data, *, batch_size=64, num_workers=0, device=None, amp=False, progress=True):
+    """Run ``encoder`` over the images of ``data``.
+
+    Parameters
+    ----------
+    encoder : Encoder
+    data : embtree.datasets.LabelledSet
+        an image data set (``data.image(i)`` -> PIL image).
+    batch_size, num_workers : int
+        DataLoader settings; outputs do not depend on them (eval mode, no shuffling).
+    device : str or torch.device or None
+        default CUDA when available, else CPU.
+    amp : bool
+        autocast (bf16 where supported, else fp16) on CUDA; ignored on CPU.
+
+    Returns
+    -------
+    features : ndarray of shape (n_samples, d), float32
+    logits : ndarray of shape (n_samples, K), float32, or None
+    stats : dict
+        device, amp, seconds, images_per_second.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+    from tqdm.auto import tqdm
+
+    if batch_size < 1 or num_workers < 0:
+        raise ValueError(f"batch_size={batch_size} should be >= 1 and num_workers={num_workers} >= 0")
+    device = select_device(device)
+    if encoder.module is not None:
+        encoder.module.to(device).eval()
+    use_amp = bool(amp) and device.type == "cuda"
+    if amp and not use_amp:
+        log.info("amp requested but running on %s: using float32", device)
+    if use_amp:
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        autocast = torch.autocast(device_type="cuda", dtype=dtype)
+    else:
+        autocast = contextlib.nullcontext()
+    loader = DataLoader(
+        _TransformedImages(data, encoder.transform),
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        pin_memory=device.type == "cuda",
+    )
+    feats, logits = [], []
+    start = time.perf_counter()
+    with torch.inference_mode(), autocast:
+        bar = tqdm(loader, desc="embedding", unit="batch", disable=not progress, mininterval=5)
+        for x in bar:
+            f, lg = encoder.forward(x.to(device, non_blocking=True))
+            feats.append(f.float().cpu().numpy())
+            if lg is not None:
+                logits.append(lg.float().cpu().numpy())
+    seconds = time.perf_counter() - start
+    features = np.concatenate(feats).astype(np.float32, copy=False)
+    if encoder.postprocess is not None:
+        features = encoder.postprocess(features)
+    rate = len(data) / seconds if seconds > 0 else float("inf")
+    log.info("embedded %d images in %.1f s on %s: %.1f images/s", len(data), seconds, device, rate)
+    stats = {"device": str(device), "amp": use_amp, "seconds": round(seconds, 3), "images_per_second": round(rate, 2)}
+    return features, (np.concatenate(logits) if logits else None), stats
+
+
+def encode(data, spec, *, cache_dir="resources/cache", device=None, num_workers=None, batch_size=None,
+           offline=True, progress=True):  # fmt: skip
+    """Embed an image data set with the encoder of a config entry.
+
+    Returns
+    -------
+    embeddings : embtree.io.Embeddings
+        features [N, d] (+ logits [N, K] for models with a classifier head), the data set's
+        labels, class names, sample ids, WNIDs and coarse labels.
+    metadata : dict
+        everything that changes the result, for the sidecar JSON.
+    """
+    if not getattr(data, "is_image", False):
+        raise ValueError("data must be an image data set (embtree.datasets.LabelledSet with images)")
+    enc = build_encoder(spec, cache_dir=cache_dir, offline=offline)
+    batch_size = batch_size or _opt(spec, "batch_size")
+    num_workers = _opt(spec, "num_workers") if num_workers is None else num_workers
+    features, logits, stats = extract(
+        enc, data, batch_size=batch_size, num_workers=num_workers, device=device,
+        amp=_opt(spec, "amp"), progress=progress,
+    )  # fmt: skip
+    meta = {
+        "encoder": {**enc.metadata, **stats, "batch_size": batch_size, "num_workers": num_workers},
+        "encoder_spec": dict(spec),
+        "dataset": dict(data.info),
+        "feature_dim": int(features.shape[1]),
+        "n_logits": None if logits is None else int(logits.shape[1]),
+        "versions": library_versions(),
+    }
+    return data.to_embeddings(features=features, logits=logits), meta
+
+
+def prefetch_encoder(spec, cache_dir="resources/cache"):
+    """Download the pretrained weights of an encoder into ``cache_dir`` (needs internet).
+
+    A no-op for ``pixels``, random-init models and encoders with a ``checkpoint``.
+    Returns True when weights were fetched (or already cached).
+    """
+    if spec.get("type") == "pixels" or _opt(spec, "checkpoint") or not _opt(spec, "pretrained"):
+        log.info("encoder %s: nothing to download", spec.get("model", spec.get("type")))
+        return False
+    build_encoder(spec, cache_dir=cache_dir, offline=False)
+    return True

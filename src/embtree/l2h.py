@@ -1,0 +1,560 @@
+"""L2H: hierarchies of clusters from logits, soft k-means logits, agglomerative baseline.
+
+Implements "From Logits to Hierarchies: Hierarchical Clustering made Simple"
+(papers/001, section 3, Algorithm 1 and the appendix A listing; group score of
+appendix B.2). The output tree is a scipy linkage matrix over the K logit
+columns (the package's tree format, see :mod:`embtree.trees`).
+
+Semantics fixed here (the paper leaves them implicit or to floating point)
+---------------------------------------------------------------------------
+* Cluster assignment ``h(x) = argmax_c logits[x, c]`` and confidence
+  ``g(x) = max softmax(logits[x])``; ties in the argmax go to the lowest
+  column index (numpy ``argmax``). The reassignment ``h^m(x; G)`` is the
+  argmax over the logit columns outside ``G`` (same rule) and ``g^m`` the
+  largest softmax probability restricted to those columns.
+* Group score (appendix B.2): ``s(G) = sum_{c in G} mean_{x in D^c} g(x)``,
+  summed left to right over the group's clusters in merge order (as Python's
+  ``sum`` in the listing). An empty cluster (no sample has it as argmax)
+  contributes 0: it has no confident sample, so it is merged first. (The
+  listing would take the mean of an empty slice, NaN, and pick by accident.)
+* Ties: the groups are kept in the listing's order (initial clusters 0..K-1,
+  each merged group appended at the end), which is ascending node id of the
+  linkage. ``argmin`` of the score and ``argmax`` of the mean reassigned
+  probability take the first group in that order, exactly like Python's
+  ``min``/``max`` over the listing's dict.
+* Linkage row ``i`` (0-based) is the i-th merge: ``[G*, G^dagger, i + 1, size]``
+  where ``G*`` is the lowest-scoring group, ``G^dagger`` the group it joins,
+  column 2 the merge step ``s = i + 1`` of Algorithm 1 (so heights are 1..K-1,
+  strictly increasing) and column 3 the number of clusters (leaves) below.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy.cluster import hierarchy
+from scipy.optimize import linear_sum_assignment
+from scipy.special import softmax
+
+__all__ = [
+    "l2h",
+    "kmeans_logits",
+    "agglomerative_baseline",
+    "match_clusters_to_classes",
+    "leaf_label_purity",
+    "plot_dendrogram",
+    "SOURCES",
+    "build_hierarchy",
+]
+
+SOURCES = ("classifier", "kmeans", "agglomerative")
+
+log = logging.getLogger(__name__)
+
+# Rows of logits processed at once when computing softmax confidences (memory bound).
+_CHUNK = 8192
+
+
+def _check_logits(logits, arg="logits"):
+    L = np.asarray(logits)
+    if L.ndim != 2:
+        raise ValueError(f"{arg} must be 2-D (n_samples, n_clusters), got shape {L.shape}")
+    if not np.issubdtype(L.dtype, np.number) or np.issubdtype(L.dtype, np.complexfloating):
+        raise ValueError(f"{arg} must be real numbers, got dtype {L.dtype}")
+    n, k = L.shape
+    if k < 2:
+        raise ValueError(f"{arg} has n_clusters={k} columns; L2H needs at least 2")
+    if n < 1:
+        raise ValueError(f"{arg} has no rows (shape {L.shape})")
+    finite = np.isfinite(L)
+    if not finite.all():
+        rows = np.unique(np.nonzero(~finite)[0])
+        raise ValueError(
+            f"{arg} contains NaN or inf in {len(rows)} rows (first: {rows[:5].tolist()})"
+        )
+    return L
+
+
+def _assign_and_confidence(L):
+    """``argmax`` per row and the max softmax probability ``1 / sum(exp(l - max))`` (float64)."""
+    n = L.shape[0]
+    assign = np.empty(n, dtype=np.int64)
+    conf = np.empty(n, dtype=np.float64)
+    for start in range(0, n, _CHUNK):
+        block = np.asarray(L[start : start + _CHUNK], dtype=np.float64)
+        mx = block.max(axis=1, keepdims=True)
+        assign[start : start + _CHUNK] = block.argmax(axis=1)
+        # max_c softmax = exp(0) / sum exp(l - max): the same arithmetic as scipy's softmax.
+        conf[start : start + _CHUNK] = 1.0 / np.sum(np.exp(block - mx), axis=1)
+    return assign, conf
+
+
+def l2h(logits):
+    """Hierarchy of the K logit columns by L2H (paper 001, Algorithm 1).
+
+    Parameters
+    ----------
+    logits : array_like of shape (n_samples, n_clusters)
+        Logits of a flat clustering or classification model; finite values.
+        Any float dtype (computations are done in float64 on row blocks, so a
+        float32 input is not copied as a whole).
+
+    Returns
+    -------
+    Z : ndarray of shape (n_clusters - 1, 4)
+        scipy linkage matrix in L2H merge order: leaves ``0..K-1`` are the
+        logit columns, node ``K + i`` is created by row ``i``; row ``i`` =
+        ``[G*, G^dagger, i + 1, n_leaves_below]`` (see module docstring). Passes
+        ``scipy.cluster.hierarchy.is_valid_linkage``.
+
+    Notes
+    -----
+    The merges are identical (including tie-breaking) to
+    :func:`_l2h_reference`, a direct transcription of the algorithm; this
+    version avoids its per-step O(N K) work:
+
+    * cluster confidences ``mean g(x)`` never change, so they are computed
+      once and group scores are carried incrementally (left-to-right sums in
+      the group's merge order, the reference's arithmetic);
+    * samples are pre-sorted by assigned cluster, so ``D^{G*}`` is gathered
+      from contiguous slices, and only those rows and the columns outside
+      ``G*`` enter the masked softmax of eq. (1);
+    * only groups that receive reassigned probability can beat the others
+      (all of which score exactly 0), so only those group means are evaluated.
+
+    Per step the cost is O(|D^{G*}| (K - |G*|) + K); the reference costs
+    O(N K) per step for the scores alone.
+    """
+    L = _check_logits(logits)
+    n, K = L.shape
+    assign, conf = _assign_and_confidence(L)
+
+    # Samples grouped by assigned cluster, ascending sample index inside a cluster.
+    order = np.argsort(assign, kind="stable")
+    bounds = np.searchsorted(assign[order], np.arange(K + 1))
+    cluster_mean = np.zeros(K, dtype=np.float64)
+    for c in range(K):
+        seg = conf[order[bounds[c] : bounds[c + 1]]]
+        if seg.size:
+            cluster_mean[c] = seg.mean()
+
+    n_nodes = 2 * K - 1
+    score = np.full(n_nodes, np.inf)
+    score[:K] = cluster_mean  # a singleton's score: 0.0 + mean, i.e. the mean itself
+    members = {c: np.array([c], dtype=np.int64) for c in range(K)}
+    group_of = np.arange(K, dtype=np.int64)  # cluster -> node id of its current group
+    size = np.ones(n_nodes)  # clusters per group (1 for inactive ids: avoids 0/0)
+    Z = np.empty((K - 1, 4), dtype=np.float64)
+
+    for step in range(K - 1):
+        # argmin returns the first minimum, i.e. the lowest node id = the listing's order.
+        g_star = int(np.argmin(score))
+        clusters = members[g_star]
+        rows = np.concatenate([order[bounds[c] : bounds[c + 1]] for c in clusters])
+        rows.sort()  # the reference's row order (np.nonzero), so sums round identically
+        if rows.size:
+            # Masked softmax of eq. (1), in row blocks: G*'s columns at -inf (exp -> 0).
+            arg = np.empty(rows.size, dtype=np.int64)
+            q = np.empty(rows.size, dtype=np.float64)
+            for start in range(0, rows.size, _CHUNK):
+                block = rows[start : start + _CHUNK]
+                sub = np.array(L[block], dtype=np.float64)
+                sub[:, clusters] = -np.inf
+                a = sub.argmax(axis=1)
+                sub -= sub[np.arange(len(block)), a][:, None]
+                np.exp(sub, out=sub)
+                arg[start : start + _CHUNK] = a
+                q[start : start + _CHUNK] = 1.0 / sub.sum(axis=1)
+            # Total reassigned probability per group, accumulated in sample order.
+            total = np.bincount(group_of[arg], weights=q, minlength=n_nodes)
+            # Groups that received nothing score exactly 0 < any candidate: argmax over all
+            # node ids (first maximum = lowest id = the listing's order) is the listing's max.
+            g_dag = int(np.argmax(total / size))
+        else:
+            # D^{G*} empty: every group's mean is 0; the first group other than G* wins.
+            active = np.flatnonzero(np.isfinite(score))
+            g_dag = int(active[active != g_star][0])
+        new = K + step
+        merged = np.concatenate([members.pop(g_star), members.pop(g_dag)])
+        members[new] = merged
+        group_of[merged] = new
+        size[new] = len(merged)
+        # Left-to-right sum over the new group's clusters, continuing from s(G*).
+        tail = cluster_mean[merged[len(clusters) :]]
+        score[new] = np.cumsum(np.concatenate([[score[g_star]], tail]))[-1]
+        score[g_star] = score[g_dag] = np.inf
+        Z[step] = (g_star, g_dag, step + 1, len(merged))
+    return Z
+
+
+def _l2h_reference(logits, n_steps=None):
+    """Straightforward transcription of Algorithm 1 (the test and benchmark reference).
+
+    Recomputes every group score from the samples at every step and evaluates
+    eq. (1) with explicit masks, as the paper's listing does; tie-breaking and
+    floating-point summation order are the ones documented in the module
+    docstring. ``n_steps`` stops after that many merges (benchmarks time a
+    fraction of the K - 1 steps). Returns the linkage rows computed so far.
+    """
+    L = _check_logits(logits)
+    x = np.asarray(L, dtype=np.float64)
+    K = x.shape[1]
+    probs = softmax(x, axis=1)
+    assignments = np.argmax(x, axis=1)
+    pred_probs = np.max(probs, axis=1)
+    groups = [(c,) for c in range(K)]
+    node_of = {(c,): c for c in range(K)}
+    n_steps = K - 1 if n_steps is None else min(int(n_steps), K - 1)
+    Z = []
+    for step in range(n_steps):
+        scores = []
+        for group in groups:
+            s = 0.0
+            for c in group:
+                sel = pred_probs[assignments == c]
+                s += sel.mean() if sel.size else 0.0
+            scores.append(s)
+        lsg = groups[min(range(len(groups)), key=scores.__getitem__)]
+        idx = np.nonzero(np.isin(assignments, lsg))[0]
+        others = [g for g in groups if g != lsg]
+        # Mean over the group's clusters of rp(c) (eq. 1) = (total reassigned probability
+        # into the group) / |G|; the total is accumulated sample by sample, in sample order.
+        total = np.zeros(len(others))
+        if idx.size:
+            masked = x[idx]
+            masked[:, list(lsg)] = -np.inf  # softmax restricted to clusters outside G*
+            re_probs = softmax(masked, axis=1)
+            reassign = np.argmax(masked, axis=1)
+            re_pred = np.max(re_probs, axis=1)
+            position = {c: i for i, g in enumerate(others) for c in g}
+            target = np.array([position[c] for c in reassign])
+            total = np.bincount(target, weights=re_pred, minlength=len(others))
+        avg = [total[i] / len(g) for i, g in enumerate(others)]
+        mtg = others[max(range(len(others)), key=avg.__getitem__)]
+        new = lsg + mtg
+        groups = [g for g in groups if g not in (lsg, mtg)] + [new]
+        node_of[new] = K + step
+        Z.append((node_of[lsg], node_of[mtg], step + 1, len(new)))
+    return np.array(Z, dtype=np.float64).reshape(-1, 4)
+
+
+# ---------------------------------------------------------------------------
+# Logit sources
+# ---------------------------------------------------------------------------
+
+
+def _check_features(features, n_clusters, arg="features"):
+    X = np.asarray(features)
+    if X.ndim != 2:
+        raise ValueError(f"{arg} must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{arg} contains NaN or inf")
+    if int(n_clusters) != n_clusters or n_clusters < 2:
+        raise ValueError(f"n_clusters={n_clusters} should be an integer >= 2")
+    if len(X) < n_clusters:
+        raise ValueError(f"n_samples={len(X)} should be >= n_clusters={n_clusters}")
+    return np.asarray(X, dtype=np.float64)
+
+
+def kmeans_logits(features, n_clusters, *, temperature=1.0, relative=True, seed=0, n_init=3):
+    """Soft k-means assignments as logits: ``-||x - c_k||^2 / (T * scale)``.
+
+    The issue's second logit source: any flat clusterer's soft assignments can
+    feed L2H; here k-means (scikit-learn, k-means++ init) on the embeddings.
+
+    Parameters
+    ----------
+    features : array_like of shape (n_samples, n_features)
+    n_clusters : int >= 2
+    temperature : float > 0
+        Softmax temperature T.
+    relative : bool, default True
+        Measure T in units of the mean squared distance of a sample to its own
+        centroid (``inertia / n_samples``), so T = 1 means the same softness
+        whatever the feature scale. With ``relative=False`` the scale is 1 and
+        T is in squared feature units; raw CNN features then give softmaxes that
+        round to exactly 1, so every cluster confidence ties and L2H's group
+        scores stop carrying information.
+    seed : int
+        ``random_state`` of :class:`sklearn.cluster.KMeans`.
+    n_init : int
+        k-means restarts.
+
+    Returns
+    -------
+    logits : ndarray of shape (n_samples, n_clusters), float64
+    labels : ndarray of shape (n_samples,), int64
+        Hard k-means labels (``argmax`` of ``logits`` up to exact ties).
+    """
+    from sklearn.cluster import KMeans
+
+    X = _check_features(features, n_clusters)
+    if not temperature > 0:
+        raise ValueError(f"temperature={temperature} should be > 0")
+    km = KMeans(n_clusters=int(n_clusters), n_init=n_init, random_state=seed).fit(X)
+    d2 = km.transform(X) ** 2
+    scale = 1.0
+    if relative:
+        scale = float(d2.min(axis=1).mean())
+        if scale <= 0:  # every sample sits on its centroid: nothing to rescale
+            scale = 1.0
+    logits = -d2 / (temperature * scale)
+    return logits, km.labels_.astype(np.int64)
+
+
+def _cut_linkage(Zfull, n_clusters):
+    """Flat labels at ``n_clusters`` and the linkage over those clusters (the top merges).
+
+    ``Zfull`` is a monotone linkage over samples (Ward). The flat clusters are
+    the subtrees hanging below the last ``n_clusters - 1`` merges; cluster ids
+    are given in order of their smallest sample index (deterministic).
+    """
+    n = Zfull.shape[0] + 1
+    k = int(n_clusters)
+    parent = np.full(2 * n - 1, -1, dtype=np.int64)
+    children = Zfull[:, :2].astype(np.int64)
+    parent[children[:, 0]] = np.arange(n, 2 * n - 1)
+    parent[children[:, 1]] = np.arange(n, 2 * n - 1)
+    first_top = 2 * n - 1 - (k - 1)  # node ids >= first_top are the top k-1 merges
+    tops = children[n - k :]
+    cut = np.setdiff1d(tops.ravel(), np.arange(first_top, 2 * n - 1))
+    # Climb from every sample to its cut node.
+    anc = np.arange(n)
+    is_cut = np.zeros(2 * n - 1, dtype=bool)
+    is_cut[cut] = True
+    todo = ~is_cut[anc]
+    while todo.any():
+        anc[todo] = parent[anc[todo]]
+        todo = ~is_cut[anc]
+    # Number clusters by first appearance in sample order.
+    _, first = np.unique(anc, return_index=True)
+    cut_sorted = anc[np.sort(first)]
+    new_id = np.full(2 * n - 1, -1, dtype=np.int64)
+    new_id[cut_sorted] = np.arange(k)
+    labels = new_id[anc]
+    new_id[first_top:] = np.arange(k, 2 * k - 1)
+    Z = np.empty((k - 1, 4), dtype=np.float64)
+    size = np.ones(2 * k - 1)
+    for i, (a, b) in enumerate(tops):
+        na, nb = new_id[a], new_id[b]
+        size[k + i] = size[na] + size[nb]
+        Z[i] = (na, nb, Zfull[n - k + i, 2], size[k + i])
+    return labels, Z
+
+
+def agglomerative_baseline(features, n_clusters, *, pca_components=50, max_samples=None, seed=0):
+    """The paper's agglomerative baseline: PCA, Ward linkage, cut at K (paper 001, B.2).
+
+    Ward is run over the samples (scipy ``linkage(method="ward")``) on the
+    first ``pca_components`` principal components. The hierarchy that is
+    scored is the one over the K flat clusters, i.e. the top K - 1 Ward merges,
+    exactly the object L2H outputs (a tree over K leaves, each leaf a set of
+    samples), so LP, DP and LHD are computed with the same code on the same
+    kind of tree ("# leaves = K" in the paper's table 1).
+
+    Parameters
+    ----------
+    features : array_like of shape (n_samples, n_features)
+    n_clusters : int >= 2
+    pca_components : int
+        Capped at ``min(n_samples, n_features)``.
+    max_samples : int or None
+        Ward needs O(n^2) memory (the condensed distance matrix: 10,000 samples
+        take 400 MB). Above ``max_samples`` Ward runs on a seeded uniform
+        subsample and the other samples join the cluster with the nearest
+        centroid (in PCA space). None: never subsample.
+    seed : int
+        PCA solver and subsample seed.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int64 in 0..K-1
+    Z : ndarray of shape (K - 1, 4)
+        Linkage over the K clusters (heights: Ward merge distances).
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import pairwise_distances_argmin
+
+    X = _check_features(features, n_clusters)
+    if pca_components < 1:
+        raise ValueError(f"pca_components={pca_components} should be >= 1")
+    n = len(X)
+    ncomp = int(min(pca_components, n, X.shape[1]))
+    Y = PCA(n_components=ncomp, random_state=seed).fit_transform(X)
+    if max_samples is not None and n > max_samples:
+        if max_samples < n_clusters:
+            raise ValueError(f"max_samples={max_samples} should be >= n_clusters={n_clusters}")
+        rng = np.random.default_rng(seed)
+        sub = np.sort(rng.choice(n, size=int(max_samples), replace=False))
+        log.info("Ward on a subsample of %d of %d samples", max_samples, n)
+        sub_labels, Z = _cut_linkage(hierarchy.linkage(Y[sub], method="ward"), n_clusters)
+        centroids = np.stack([Y[sub][sub_labels == k].mean(axis=0) for k in range(n_clusters)])
+        labels = pairwise_distances_argmin(Y, centroids)
+        labels[sub] = sub_labels
+        return labels.astype(np.int64), Z
+    labels, Z = _cut_linkage(hierarchy.linkage(Y, method="ward"), n_clusters)
+    return labels, Z
+
+
+def build_hierarchy(
+    source,
+    features,
+    labels,
+    class_names,
+    logits=None,
+    *,
+    kmeans_temperature=1.0,
+    pca_components=50,
+    max_samples=None,
+    seed=0,
+):
+    """One hierarchy over K = len(class_names) clusters from a named source.
+
+    * ``classifier``: L2H on the encoder's own logits; column c is class c,
+      so leaves are named by their class directly (no matching).
+    * ``kmeans``: L2H on :func:`kmeans_logits` of the features; leaves named
+      by Hungarian matching (:func:`match_clusters_to_classes`).
+    * ``agglomerative``: :func:`agglomerative_baseline`; leaves named by
+      Hungarian matching.
+
+    Parameters
+    ----------
+    source : {"classifier", "kmeans", "agglomerative"}
+    features : ndarray of shape (n_samples, n_features)
+    labels : int ndarray of shape (n_samples,), values in 0..K-1
+    class_names : sequence of str, length K
+    logits : ndarray of shape (n_samples, K) or None
+        Required for ``classifier``.
+
+    Returns
+    -------
+    dict with ``linkage`` (K - 1, 4), ``leaf_of_sample`` (n_samples,),
+    ``names`` (list of K str), ``height`` (what column 2 of the linkage means).
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source={source!r} should be one of {SOURCES}")
+    K = len(class_names)
+    labels = np.asarray(labels)
+    if len(labels) != len(features):
+        raise ValueError(f"len(labels)={len(labels)} != len(features)={len(features)}")
+    if source == "classifier":
+        if logits is None:
+            raise ValueError("source='classifier' needs logits, but the embeddings carry none")
+        logits = np.asarray(logits)
+        if logits.ndim != 2 or logits.shape != (len(labels), K):
+            raise ValueError(
+                f"source='classifier' needs logits of shape ({len(labels)}, {K}) (one column per "
+                f"class), got {logits.shape}"
+            )
+        Z = l2h(logits)
+        leaf, _ = _assign_and_confidence(logits)
+        return {"linkage": Z, "leaf_of_sample": leaf, "names": [str(c) for c in class_names],
+                "height": "L2H merge step"}
+    if source == "kmeans":
+        logits, _ = kmeans_logits(features, K, temperature=kmeans_temperature, seed=seed)
+        Z = l2h(logits)
+        leaf, _ = _assign_and_confidence(logits)
+        height = "L2H merge step"
+    else:
+        leaf, Z = agglomerative_baseline(
+            features, K, pca_components=pca_components, max_samples=max_samples, seed=seed
+        )
+        height = "Ward distance"
+    names = match_clusters_to_classes(leaf, labels, K, class_names)
+    return {"linkage": Z, "leaf_of_sample": leaf, "names": names, "height": height}
+
+
+# ---------------------------------------------------------------------------
+# Naming leaves and plotting
+# ---------------------------------------------------------------------------
+
+
+def match_clusters_to_classes(leaf_of_sample, labels, n_clusters, class_names):
+    """Name each cluster by its Hungarian-matched class (unique names for Newick / RF).
+
+    ``linear_sum_assignment`` maximises the number of samples whose cluster is
+    matched to their class (the ACC matching). With K = C every cluster gets a
+    distinct class name, so the tree's leaf set equals the reference's;
+    clusters left unmatched (K > C) are named ``cluster_<k>``.
+
+    Parameters
+    ----------
+    leaf_of_sample : array_like of shape (n_samples,), ints in 0..n_clusters-1
+    labels : array_like of shape (n_samples,), ints in 0..len(class_names)-1
+    n_clusters : int
+    class_names : sequence of str
+
+    Returns
+    -------
+    names : list of str, length n_clusters
+    """
+    leaf = np.asarray(leaf_of_sample)
+    y = np.asarray(labels)
+    if leaf.shape != y.shape or leaf.ndim != 1:
+        raise ValueError(
+            f"leaf_of_sample shape {leaf.shape} and labels shape {y.shape} must be equal and 1-D"
+        )
+    C = len(class_names)
+    if leaf.size and (leaf.min() < 0 or leaf.max() >= n_clusters):
+        raise ValueError(f"leaf_of_sample must lie in 0..{n_clusters - 1}, got {leaf.min()}..{leaf.max()}")
+    if y.size and (y.min() < 0 or y.max() >= C):
+        raise ValueError(f"labels must lie in 0..{C - 1}, got {y.min()}..{y.max()}")
+    M = np.zeros((n_clusters, C), dtype=np.int64)
+    np.add.at(M, (leaf, y), 1)
+    rows, cols = linear_sum_assignment(M, maximize=True)
+    names = [f"cluster_{k}" for k in range(n_clusters)]
+    for r, c in zip(rows, cols):
+        names[r] = str(class_names[c])
+    return names
+
+
+def leaf_label_purity(leaf_of_sample, labels, n_clusters):
+    """Per-cluster purity (fraction of its majority class); NaN for an empty cluster.
+
+    Returns ndarray of shape (n_clusters,). Used for the dendrogram labels
+    (paper 001, appendix C: "matched label and purity of each leaf").
+    """
+    leaf = np.asarray(leaf_of_sample)
+    _, y = np.unique(np.asarray(labels), return_inverse=True)
+    M = np.zeros((n_clusters, y.max() + 1 if y.size else 1), dtype=np.int64)
+    np.add.at(M, (leaf, y), 1)
+    tot = M.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tot > 0, M.max(axis=1) / np.maximum(tot, 1), np.nan)
+
+
+def plot_dendrogram(Z, names, *, leaf_purity=None, title=None, ylabel="merge step"):
+    """Matplotlib figure of a linkage with leaves labelled ``name (purity %)``.
+
+    Returns the ``matplotlib.figure.Figure`` (the caller saves it).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    Z = np.asarray(Z, dtype=float)
+    k = Z.shape[0] + 1
+    labels = [str(s) for s in names]
+    if leaf_purity is not None:
+        labels = [
+            f"{s} ({100 * p:.0f}%)" if np.isfinite(p) else f"{s} (empty)"
+            for s, p in zip(labels, leaf_purity)
+        ]
+    height = max(4.0, min(0.16 * k, 160.0))
+    fig, ax = plt.subplots(figsize=(8, height))
+    hierarchy.dendrogram(
+        Z,
+        labels=labels,
+        orientation="left",
+        ax=ax,
+        color_threshold=0,
+        above_threshold_color="0.3",
+        leaf_font_size=max(3.0, min(9.0, 600.0 / k)),
+    )
+    ax.set_xlabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

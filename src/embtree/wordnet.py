@@ -1,0 +1,502 @@
+"""Reference class hierarchies from WordNet 3.0 (CAEC paper section 4.5).
+
+A dataset's reference tree is the subtree of the WordNet noun hierarchy induced
+by its classes' synsets:
+
+1. each class's synset gives one hypernym path root -> synset
+   (``Synset.hypernym_paths()``, instance hypernyms included);
+2. when a synset has several hypernym paths (WordNet is a DAG), the
+   **longest** path is used (``path="longest"``, the default; ties: the first
+   in nltk's order). The longest path is the most specific chain and follows
+   the taxonomy, while the shorter ones run through "role" synsets: nltk's
+   *first* path for ``dog.n.01`` goes dog -> domestic_animal -> animal and
+   would make dog a sister of all vertebrates, whereas the longest goes
+   dog -> canine -> carnivore -> placental -> ... -> animal. ``path="first"``
+   reproduces nltk's first path if wanted;
+3. the paths are merged into a trie; every class hangs as a leaf below its own
+   synset node (so a class whose synset is an ancestor of another class's
+   synset still becomes a leaf, sister to the more specific classes);
+4. internal nodes with a single child are collapsed, so only branching
+   synsets remain (the usual induced tree); the result is multifurcating
+   where WordNet is.
+
+Leaves are named as given (WNIDs such as ``n02084071`` or synset names such as
+``dog.n.01``) unless ``names`` maps them to class names.
+
+Where WordNet is read from (first that works): the ``wordnet_dir`` argument
+(config ``wordnet.dir``); ``resources/nltk_data`` (relative to the working
+directory, then to the repository of this package); nltk's own search path
+(``NLTK_DATA``, ``~/nltk_data``, ...). Each location is an NLTK data directory
+holding ``corpora/wordnet/`` (or ``corpora/wordnet.zip``); a WordNet ``dict``
+directory with ``lexnames`` is accepted too.
+
+Debian/Ubuntu ship WordNet 3.0 offline (``apt-get install wordnet-base
+wordnet-sense-index``) in ``/usr/share/wordnet`` but without the ``lexnames``
+file nltk needs; :func:`prepare_nltk_wordnet` (``python -m embtree.wordnet
+prepare resources/nltk_data``) copies it into NLTK's layout and writes
+``lexnames`` (its 45 rows are those of the lexnames(5WN) manual page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = [
+    "LEXNAMES",
+    "find_wordnet",
+    "load_wordnet",
+    "resolve_synsets",
+    "reference_tree",
+    "prepare_nltk_wordnet",
+    "WordNetNotFoundError",
+    "lexnames_text",
+    "common_hypernym",
+    "imagenet_wnids",
+    "CIFAR10_SYNSETS",
+    "CIFAR100_SYNSETS",
+    "CIFAR100_SUPERCLASSES",
+]
+
+log = logging.getLogger(__name__)
+
+#: WordNet 3.0 lexicographer files, in file-number order (lexnames(5WN)).
+LEXNAMES = (
+    "adj.all", "adj.pert", "adv.all", "noun.Tops", "noun.act", "noun.animal",
+    "noun.artifact", "noun.attribute", "noun.body", "noun.cognition",
+    "noun.communication", "noun.event", "noun.feeling", "noun.food", "noun.group",
+    "noun.location", "noun.motive", "noun.object", "noun.person", "noun.phenomenon",
+    "noun.plant", "noun.possession", "noun.process", "noun.quantity", "noun.relation",
+    "noun.shape", "noun.state", "noun.substance", "noun.time", "verb.body",
+    "verb.change", "verb.cognition", "verb.communication", "verb.competition",
+    "verb.consumption", "verb.contact", "verb.creation", "verb.emotion", "verb.motion",
+    "verb.perception", "verb.possession", "verb.social", "verb.stative", "verb.weather",
+    "adj.ppl",
+)  # fmt: skip
+_LEX_CATEGORY = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
+
+_INSTALL_HINT = (
+    "Install WordNet 3.0 in one of these ways:\n"
+    "  * Debian/Ubuntu (offline): apt-get install wordnet-base wordnet-sense-index, then\n"
+    "    python -m embtree.wordnet prepare resources/nltk_data   (setup.sh does this)\n"
+    "  * with internet: python -c \"import nltk; nltk.download('wordnet')\"\n"
+    "and/or set config 'wordnet.dir' to an NLTK data directory holding corpora/wordnet."
+)
+
+_WNID = re.compile(r"^([nvasr])(\d{8})$")
+_SYNSET_NAME = re.compile(r"^.+\.[nvasr]\.\d+$")
+
+
+class WordNetNotFoundError(FileNotFoundError):
+    """No usable WordNet 3.0 installation was found."""
+
+
+def _repo_nltk_data() -> list[Path]:
+    here = Path(__file__).resolve().parents[2] / "resources" / "nltk_data"
+    cwd = Path.cwd() / "resources" / "nltk_data"
+    return [cwd] if cwd.resolve() == here else [cwd, here]
+
+
+def _dict_dir(path: Path) -> Path | None:
+    """The WordNet dict directory inside ``path`` (an NLTK data dir or a dict dir)."""
+    for cand in (path / "corpora" / "wordnet", path):
+        if (cand / "data.noun").is_file() and (cand / "lexnames").is_file():
+            return cand
+    return None
+
+
+def find_wordnet(wordnet_dir=None):
+    """Locate WordNet; return something ``WordNetCorpusReader`` can open.
+
+    Returns a ``Path`` (a dict directory) or an nltk path pointer (nltk's
+    search path, possibly a zip). Raises :class:`WordNetNotFoundError` naming
+    every place tried and how to install WordNet.
+    """
+    tried = []
+    if wordnet_dir is not None:
+        p = Path(wordnet_dir)
+        d = _dict_dir(p)
+        if d is not None:
+            return d
+        hint = ""
+        if (p / "data.noun").is_file() or (p / "corpora" / "wordnet" / "data.noun").is_file():
+            hint = " (WordNet files without 'lexnames': run python -m embtree.wordnet prepare <dir>)"
+        raise WordNetNotFoundError(
+            f"wordnet_dir={str(p)!r} holds no WordNet 3.0 in NLTK layout (corpora/wordnet){hint}.\n"
+            + _INSTALL_HINT
+        )
+    for p in _repo_nltk_data():
+        d = _dict_dir(p)
+        if d is not None:
+            return d
+        tried.append(str(p))
+    try:
+        import nltk
+
+        return nltk.data.find("corpora/wordnet")
+    except LookupError:
+        tried.append("nltk search path " + str(_nltk_path()))
+    raise WordNetNotFoundError("WordNet 3.0 not found (tried " + "; ".join(tried) + ").\n" + _INSTALL_HINT)
+
+
+def _nltk_path():
+    try:
+        import nltk
+
+        return list(nltk.data.path)
+    except ImportError:  # pragma: no cover - nltk is a dependency
+        return []
+
+
+def _authorize(root) -> None:
+    """Add ``root`` to ``nltk.data.path``.
+
+    nltk >= 3.9.3 only opens corpus files below a directory on its data path
+    (``nltk.pathsec``); a WordNet directory chosen by config or argument has to
+    be put there explicitly, as nltk's error message itself advises.
+    """
+    import nltk
+
+    root = str(Path(root).resolve())
+    if root not in nltk.data.path:
+        nltk.data.path.append(root)
+
+
+def _reader_class():
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    class _WordNet30Reader(WordNetCorpusReader):
+        # nltk 3.9/3.10 compare get_version() ("3.0") with the string "wordnet" in
+        # map_wn, so every reader re-reads index.sense from a *second* WordNet found
+        # on nltk's search path (and fails when there is none). The map only serves
+        # the multilingual OMW functions, which embtree does not use.
+        def map_wn(self, version="wordnet"):
+            return None
+
+    return _WordNet30Reader
+
+
+def _open_reader(location):
+    import warnings
+
+    with warnings.catch_warnings():
+        # No OMW reader is passed on purpose: silence "multilingual functions are not available".
+        warnings.filterwarnings("ignore", message="The multilingual functions", category=UserWarning)
+        return _reader_class()(location, None)
+
+
+@functools.lru_cache(maxsize=4)
+def _reader(location: str):
+    _authorize(location)
+    return _open_reader(location)
+
+
+def load_wordnet(wordnet_dir=None):
+    """An nltk ``WordNetCorpusReader`` on WordNet 3.0 (see :func:`find_wordnet`)."""
+    loc = find_wordnet(wordnet_dir)
+    if isinstance(loc, Path):
+        wn = _reader(str(loc))
+    else:  # nltk path pointer (directory or zip), already on nltk's search path
+        wn = _open_reader(loc)
+    version = wn.get_version()
+    if version != "3.0":
+        log.warning("WordNet version %s found; the shipped references use 3.0", version)
+    return wn
+
+
+def resolve_synsets(ids, wn):
+    """Map synset ids (WNIDs ``n02084071`` or names ``dog.n.01``) to nltk synsets.
+
+    Raises ``ValueError`` listing every id that is malformed or not in WordNet.
+    """
+    out, bad = [], []
+    for s in ids:
+        s = str(s).strip()
+        m = _WNID.match(s)
+        try:
+            if m:
+                out.append(wn.synset_from_pos_and_offset(m.group(1), int(m.group(2))))
+            elif _SYNSET_NAME.match(s):
+                out.append(wn.synset(s))
+            else:
+                bad.append(s)
+        except Exception:  # nltk raises WordNetError / ValueError for unknown ids
+            bad.append(s)
+    if bad:
+        raise ValueError(
+            f"synsets: {len(bad)} id(s) are not WordNet 3.0 synsets: {bad[:20]}. Give WNIDs "
+            "(n02084071) or synset names (dog.n.01); to use class names, write a mapping file "
+            "(TSV: class_name<TAB>synset, see resources/hierarchies/*_synsets.tsv) and pass "
+            "its synset column with names= the class names."
+        )
+    return out
+
+
+def _choose_path(synset, path):
+    paths = synset.hypernym_paths()
+    if path == "first":
+        return paths[0]
+    return max(paths, key=len)  # max keeps the first of equally long paths
+
+
+def reference_tree(
+    synsets, *, names=None, wordnet_dir=None, path="longest", internal_labels=True, wn=None
+) -> str:
+    """WordNet reference hierarchy over classes, as Newick (induced, collapsed).
+
+    Parameters
+    ----------
+    synsets : sequence of str, length n_classes
+        WNIDs (``n02084071``) or synset names (``dog.n.01``); ``n_classes >= 3``.
+    names : sequence of str, optional
+        Leaf names, one per synset (class names); default: the synset ids.
+        Must be unique.
+    wordnet_dir : path, optional
+        NLTK data directory with ``corpora/wordnet`` (config ``wordnet.dir``).
+    path : {"longest", "first"}
+        Which hypernym path to use when a synset has several (module docstring).
+    internal_labels : bool, default True
+        Label internal nodes with their synset names (``animal.n.01``).
+    wn : WordNetCorpusReader, optional
+        An already loaded reader (skips :func:`load_wordnet`).
+
+    Returns
+    -------
+    str
+        Rooted Newick without branch lengths; children ordered by the first
+        class (in input order) below them, so the output is deterministic.
+    """
+    from .trees import _check_names, _quote
+
+    ids = [str(s) for s in synsets]
+    if len(ids) < 3:
+        raise ValueError(f"synsets has {len(ids)} entries; a reference tree needs at least 3 classes")
+    leaves = _check_names(ids if names is None else names, len(ids), "names" if names is not None else "synsets")
+    if path not in ("first", "longest"):
+        raise ValueError(f"path={path!r} should be 'first' or 'longest'")
+    wn = load_wordnet(wordnet_dir) if wn is None else wn
+    syns = resolve_synsets(ids, wn)
+
+    # Trie over synset names; a class is a leaf ("\0", i) below its own synset.
+    children: dict = {}
+    root = None
+    for i, s in enumerate(syns):
+        p = [x.name() for x in _choose_path(s, path)]
+        if root is None:
+            root = p[0]
+        elif p[0] != root:  # pragma: no cover - WordNet 3.0 nouns share entity.n.01
+            raise ValueError(f"synsets span several WordNet roots ({root}, {p[0]}); use nouns only")
+        for parent, child in zip(p, p[1:]):
+            children.setdefault(parent, {}).setdefault(child, None)
+        children.setdefault(p[-1], {})[("\0", i)] = None
+
+    def first_leaf(node):  # the smallest class index below a node (for ordering)
+        if isinstance(node, tuple):
+            return node[1]
+        return min(first_leaf(c) for c in children[node])
+
+    # Iterative post-order build with unary-node collapsing.
+    memo_first = {}
+    stack = [(root, False)]
+    text: dict = {}
+    while stack:
+        node, done = stack.pop()
+        if isinstance(node, tuple):
+            text[node] = _quote(leaves[node[1]])
+            memo_first[node] = node[1]
+            continue
+        kids = list(children[node])
+        if not done:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids)
+            continue
+        kids.sort(key=lambda k: memo_first[k])
+        memo_first[node] = memo_first[kids[0]]
+        if len(kids) == 1:
+            text[node] = text.pop(kids[0])
+        else:
+            label = _quote(node) if internal_labels else ""
+            text[node] = "(" + ",".join(text.pop(k) for k in kids) + ")" + label
+    out = text[root]
+    if not out.startswith("("):  # pragma: no cover - n >= 3 distinct leaves always branch
+        raise ValueError("reference tree degenerated to a single leaf")
+    return out + ";"
+
+
+# ---------------------------------------------------------------------------
+# Debian WordNet -> NLTK layout
+# ---------------------------------------------------------------------------
+
+
+def lexnames_text() -> str:
+    """Contents of WordNet's ``lexnames`` file (number, name, syntactic category)."""
+    return "".join(
+        f"{i:02d}\t{name}\t{_LEX_CATEGORY[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES)
+    )
+
+
+def prepare_nltk_wordnet(dest, src="/usr/share/wordnet") -> Path:
+    """Copy a WordNet 3.0 dict directory into NLTK's layout ``<dest>/corpora/wordnet/``.
+
+    Debian's ``wordnet-base`` lacks ``lexnames``; it is written from
+    :data:`LEXNAMES` when missing. The copy is made in a temporary directory
+    and renamed into place, so a failure leaves no partial corpus.
+
+    Returns the ``corpora/wordnet`` directory.
+    """
+    src = Path(src)
+    if not (src / "data.noun").is_file():
+        raise FileNotFoundError(f"src={str(src)!r} is not a WordNet dict directory (no data.noun).\n" + _INSTALL_HINT)
+    target = Path(dest) / "corpora" / "wordnet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".wordnet.", dir=target.parent))
+    try:
+        for f in src.iterdir():
+            if f.is_file():
+                shutil.copy2(f, tmp / f.name)
+        if not (tmp / "lexnames").exists():
+            (tmp / "lexnames").write_text(lexnames_text())
+        _authorize(tmp)
+        _open_reader(str(tmp)).synset("dog.n.01")  # fail here, not later
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _reader.cache_clear()
+    return target
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m embtree.wordnet", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare", help="copy Debian's WordNet into an NLTK data directory")
+    p.add_argument("dest", help="NLTK data directory, e.g. resources/nltk_data")
+    p.add_argument("--src", default="/usr/share/wordnet", help="WordNet dict directory (default: %(default)s)")
+    c = sub.add_parser("check", help="report where WordNet is found and resolve dog.n.01")
+    c.add_argument("--dir", default=None, help="NLTK data directory (config wordnet.dir)")
+    args = parser.parse_args(argv)
+    if args.cmd == "prepare":
+        target = prepare_nltk_wordnet(args.dest, args.src)
+        print(f"WordNet prepared in {target}")
+        return 0
+    try:
+        wn = load_wordnet(args.dir)
+    except WordNetNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"WordNet {wn.get_version()} at {find_wordnet(args.dir)}: dog.n.01 = {wn.synset('dog.n.01').definition()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+# ---------------------------------------------------------------------------
+# Built-in class lists (standard label order) and their synsets
+# ---------------------------------------------------------------------------
+
+#: CIFAR-10 classes in label order (0 airplane ... 9 truck) -> WordNet 3.0 synset.
+CIFAR10_SYNSETS = {
+    "airplane": "airplane.n.01", "automobile": "car.n.01", "bird": "bird.n.01",
+    "cat": "cat.n.01", "deer": "deer.n.01", "dog": "dog.n.01", "frog": "frog.n.01",
+    "horse": "horse.n.01", "ship": "ship.n.01", "truck": "truck.n.01",
+}  # fmt: skip
+
+#: CIFAR-100 fine classes in label order (alphabetical, as in the dataset's
+#: ``meta`` file) -> synset. Chosen by hand among each word's noun senses (the
+#: animal / plant / artifact sense the images show); "aquarium_fish" has no
+#: synset of its own and maps to fish.n.01.
+CIFAR100_SYNSETS = {
+    "apple": "apple.n.01", "aquarium_fish": "fish.n.01", "baby": "baby.n.01",
+    "bear": "bear.n.01", "beaver": "beaver.n.07", "bed": "bed.n.01", "bee": "bee.n.01",
+    "beetle": "beetle.n.01", "bicycle": "bicycle.n.01", "bottle": "bottle.n.01",
+    "bowl": "bowl.n.03", "boy": "male_child.n.01", "bridge": "bridge.n.01", "bus": "bus.n.01",
+    "butterfly": "butterfly.n.01", "camel": "camel.n.01", "can": "can.n.01",
+    "castle": "castle.n.02", "caterpillar": "caterpillar.n.01", "cattle": "cattle.n.01",
+    "chair": "chair.n.01", "chimpanzee": "chimpanzee.n.01", "clock": "clock.n.01",
+    "cloud": "cloud.n.02", "cockroach": "cockroach.n.01", "couch": "sofa.n.01",
+    "crab": "crab.n.01", "crocodile": "crocodile.n.01", "cup": "cup.n.01",
+    "dinosaur": "dinosaur.n.01", "dolphin": "dolphin.n.02", "elephant": "elephant.n.01",
+    "flatfish": "flatfish.n.02", "forest": "forest.n.02", "fox": "fox.n.01",
+    "girl": "female_child.n.01", "hamster": "hamster.n.01", "house": "house.n.01",
+    "kangaroo": "kangaroo.n.01", "keyboard": "computer_keyboard.n.01", "lamp": "lamp.n.02",
+    "lawn_mower": "lawn_mower.n.01", "leopard": "leopard.n.02", "lion": "lion.n.01",
+    "lizard": "lizard.n.01", "lobster": "lobster.n.02", "man": "man.n.01",
+    "maple_tree": "maple.n.02", "motorcycle": "motorcycle.n.01", "mountain": "mountain.n.01",
+    "mouse": "mouse.n.01", "mushroom": "mushroom.n.05", "oak_tree": "oak.n.02",
+    "orange": "orange.n.01", "orchid": "orchid.n.01", "otter": "otter.n.02",
+    "palm_tree": "palm.n.03", "pear": "pear.n.01", "pickup_truck": "pickup.n.01",
+    "pine_tree": "pine.n.01", "plain": "plain.n.01", "plate": "plate.n.04",
+    "poppy": "poppy.n.01", "porcupine": "porcupine.n.01", "possum": "opossum.n.02",
+    "rabbit": "rabbit.n.01", "raccoon": "raccoon.n.02", "ray": "ray.n.07", "road": "road.n.01",
+    "rocket": "rocket.n.01", "rose": "rose.n.01", "sea": "sea.n.01", "seal": "seal.n.09",
+    "shark": "shark.n.01", "shrew": "shrew.n.02", "skunk": "skunk.n.04",
+    "skyscraper": "skyscraper.n.01", "snail": "snail.n.01", "snake": "snake.n.01",
+    "spider": "spider.n.01", "squirrel": "squirrel.n.01", "streetcar": "streetcar.n.01",
+    "sunflower": "sunflower.n.01", "sweet_pepper": "sweet_pepper.n.02", "table": "table.n.02",
+    "tank": "tank.n.01", "telephone": "telephone.n.01", "television": "television_receiver.n.01",
+    "tiger": "tiger.n.02", "tractor": "tractor.n.01", "train": "train.n.01",
+    "trout": "trout.n.02", "tulip": "tulip.n.01", "turtle": "turtle.n.02",
+    "wardrobe": "wardrobe.n.01", "whale": "whale.n.02", "willow_tree": "willow.n.01",
+    "wolf": "wolf.n.01", "woman": "woman.n.01", "worm": "worm.n.01",
+}  # fmt: skip
+
+#: CIFAR-100 superclasses in coarse-label order -> their five fine classes.
+CIFAR100_SUPERCLASSES = {
+    "aquatic_mammals": ["beaver", "dolphin", "otter", "seal", "whale"],
+    "fish": ["aquarium_fish", "flatfish", "ray", "shark", "trout"],
+    "flowers": ["orchid", "poppy", "rose", "sunflower", "tulip"],
+    "food_containers": ["bottle", "bowl", "can", "cup", "plate"],
+    "fruit_and_vegetables": ["apple", "mushroom", "orange", "pear", "sweet_pepper"],
+    "household_electrical_devices": ["clock", "keyboard", "lamp", "telephone", "television"],
+    "household_furniture": ["bed", "chair", "couch", "table", "wardrobe"],
+    "insects": ["bee", "beetle", "butterfly", "caterpillar", "cockroach"],
+    "large_carnivores": ["bear", "leopard", "lion", "tiger", "wolf"],
+    "large_man-made_outdoor_things": ["bridge", "castle", "house", "road", "skyscraper"],
+    "large_natural_outdoor_scenes": ["cloud", "forest", "mountain", "plain", "sea"],
+    "large_omnivores_and_herbivores": ["camel", "cattle", "chimpanzee", "elephant", "kangaroo"],
+    "medium_mammals": ["fox", "porcupine", "possum", "raccoon", "skunk"],
+    "non-insect_invertebrates": ["crab", "lobster", "snail", "spider", "worm"],
+    "people": ["baby", "boy", "girl", "man", "woman"],
+    "reptiles": ["crocodile", "dinosaur", "lizard", "snake", "turtle"],
+    "small_mammals": ["hamster", "mouse", "rabbit", "shrew", "squirrel"],
+    "trees": ["maple_tree", "oak_tree", "palm_tree", "pine_tree", "willow_tree"],
+    "vehicles_1": ["bicycle", "bus", "motorcycle", "pickup_truck", "train"],
+    "vehicles_2": ["lawn_mower", "rocket", "streetcar", "tank", "tractor"],
+}
+
+
+def common_hypernym(synsets, *, wn, path="longest") -> str:
+    """Name of the deepest synset shared by the chosen hypernym paths of ``synsets``.
+
+    This is the node the members meet at in :func:`reference_tree` (same path
+    choice), used as the synset of a superclass such as a CIFAR-100 coarse
+    class (e.g. "trees" -> the synset where its five tree species meet).
+    """
+    paths = [[x.name() for x in _choose_path(s, path)] for s in resolve_synsets(synsets, wn)]
+    common = None
+    for depth in range(min(map(len, paths))):
+        names = {p[depth] for p in paths}
+        if len(names) != 1:
+            break
+        common = names.pop()
+    if common is None:  # pragma: no cover - all nouns share entity.n.01
+        raise ValueError(f"synsets {list(synsets)} share no hypernym")
+    return common
+
+
+def imagenet_wnids() -> list[str]:
+    """The 1000 ImageNet-1k WNIDs in class-index order, from timm's bundled list."""
+    from timm.data import ImageNetInfo
+
+    return list(ImageNetInfo().label_names())

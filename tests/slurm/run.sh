@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SLURM integration test: the workflow on a real single-node SLURM cluster on localhost.
+#
+#   sudo tests/slurm/run.sh          # root: installs/starts SLURM + MUNGE; ~10 min on 2 cores
+#
+# Steps (each in a fresh copy of the repository, as a clone would have it):
+#   1. install SLURM/MUNGE if missing, start the cluster (tests/slurm/cluster.sh)
+#   2. `snakemake prefetch` without network (unshare -n): nothing to download, must succeed
+#   3. reference run with the local executor
+#   4. the same targets with --profile profiles/slurm (+ tests/slurm/profile overlay);
+#      Snakemake is SIGKILLed after $KILL_AFTER finished jobs, its leftover SLURM jobs are
+#      cancelled, then `--unlock` and `--rerun-incomplete` finish the run: outputs finished
+#      before the kill must keep their mtimes
+#   5. every non-local job went through sbatch: embed -> partition gpu with a GPU request,
+#      everything else -> partition cpu (squeue records polled during the runs)
+#   6. results of 3 and 4 identical (arrays exactly, tables without timing columns)
+#   7. a job that fails at run time (a features file with out-of-range labels) fails the
+#      run, and Snakemake's output names the job's log files
+#   8. stop the cluster (EMBTREE_SLURM_KEEP_CLUSTER=1 leaves it running)
+#
+# Knobs (environment):
+#   EMBTREE_SLURM_CONFIG   extra --configfile on top of config/config.yaml
+#                          (default tests/slurm/config.yaml: every rule, reduced fan-out;
+#                          "none" runs the default config's full target set)
+#   EMBTREE_SLURM_TARGETS  targets (default: empty = rule all)
+#   EMBTREE_SLURM_TIMEOUT  total time budget in seconds (default 1400)
+#   EMBTREE_SLURM_KILL_AFTER  finished jobs before Snakemake is killed (default 6)
+#   EMBTREE_SLURM_KEEP=1   keep the temp directory (kept anyway on failure)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SNAKEMAKE=${SNAKEMAKE:-$REPO/.venv/bin/snakemake}
+PY=${PYTHON:-$REPO/.venv/bin/python}
+CONFIG=${EMBTREE_SLURM_CONFIG-tests/slurm/config.yaml}
+read -r -a TARGETS <<<"${EMBTREE_SLURM_TARGETS:-}"
+BUDGET=${EMBTREE_SLURM_TIMEOUT:-1400}
+KILL_AFTER=${EMBTREE_SLURM_KILL_AFTER:-6}
+START=$(date +%s)
+DEADLINE=$((START + BUDGET))
+SQUEUE_FORMAT='JobID:|,Partition:|,tres-per-job:|,tres-per-node:|,Name:|,State:|,WorkDir:|,Comment:|'
+
+CONFIG_ARGS=()
+if [ -n "$CONFIG" ] && [ "$CONFIG" != none ]; then CONFIG_ARGS=(--configfile "$CONFIG"); fi
+
+step() { echo; echo "=== [slurm test $(($(date +%s) - START))s] $*"; }
+die() { echo "FAIL: $*" >&2; exit 1; }
+remaining() {
+    local r=$((DEADLINE - $(date +%s)))
+    [ "$r" -gt 0 ] || die "time budget of ${BUDGET}s used up"
+    echo "$r"
+}
+timed() { timeout --kill-after=20 "$(remaining)" "$@"; }  # bounded by the total budget
+
+WORK=$(mktemp -d /tmp/embtree-slurm-test.XXXXXX)
+POLLER=""
+SMK_PID=""
+OK=0
+cleanup() {
+    set +e
+    [ -n "$SMK_PID" ] && kill -9 "$SMK_PID" 2>/dev/null
+    [ -n "$POLLER" ] && kill "$POLLER" 2>/dev/null
+    if [ "${EMBTREE_SLURM_KEEP_CLUSTER:-0}" != 1 ]; then bash "$HERE/cluster.sh" stop; fi
+    if [ "$OK" = 1 ] && [ "${EMBTREE_SLURM_KEEP:-0}" != 1 ]; then
+        rm -rf "$WORK"
+    else
+        echo "slurm test: work directory kept: $WORK" >&2
+    fi
+}
+trap cleanup EXIT
+
+fresh_copy() {  # the files a clone has: tracked + untracked-but-not-ignored
+    mkdir -p "$1"
+    if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$REPO" ls-files -z --cached --others --exclude-standard |
+            (cd "$REPO" && tar --null -T - -cf -) | tar -xf - -C "$1"
+    else
+        tar -C "$REPO" --exclude=.venv --exclude=.git --exclude=./results --exclude=./logs \
+            --exclude=.snakemake --exclude=./benchmarks/results --exclude=resources/cache -cf - . |
+            tar -xf - -C "$1"
+    fi
+}
+
+# ------------------------------------------------------------------------------------------
+step "cluster: install + start"
+[ "$(id -u)" = 0 ] || die "needs root (starts munged, slurmctld, slurmd)"
+bash "$HERE/install.sh"
+bash "$HERE/cluster.sh" start
+echo "work directory: $WORK; config: ${CONFIG:-none}; targets: ${TARGETS[*]:-all}"
+
+(while :; do squeue -t all -h -O "$SQUEUE_FORMAT" 2>/dev/null; sleep 2; done >>"$WORK/squeue.log") &
+POLLER=$!
+
+fresh_copy "$WORK/local"
+fresh_copy "$WORK/slurm"
+"$PY" "$HERE/slurmtest.py" merge-profile "$REPO/profiles/slurm/config.yaml" "$HERE/profile/config.yaml" "$WORK/profile"
+
+# ------------------------------------------------------------------------------------------
+step "prefetch without network (default config: nothing to download)"
+cd "$WORK/slurm"
+if unshare -n true 2>/dev/null; then
+    timed unshare -n "$SNAKEMAKE" prefetch "${CONFIG_ARGS[@]}" >"$WORK/prefetch.log" 2>&1 ||
+        { tail -n 30 "$WORK/prefetch.log"; die "snakemake prefetch failed offline"; }
+else
+    echo "unshare -n unavailable: running prefetch with network"
+    timed "$SNAKEMAKE" prefetch "${CONFIG_ARGS[@]}" >"$WORK/prefetch.log" 2>&1 ||
+        { tail -n 30 "$WORK/prefetch.log"; die "snakemake prefetch failed"; }
+fi
+test -s "$(awk '/^cache_dir:/ {print $2}' config/config.yaml)/prefetch.json" || die "prefetch wrote no manifest"
+# The manifest lives in the cache, outside results/: the comparison below does not see it.
+
+# ------------------------------------------------------------------------------------------
+step "reference run, local executor"
+cd "$WORK/local"
+timed "$SNAKEMAKE" "${TARGETS[@]}" --cores 2 "${CONFIG_ARGS[@]}" >"$WORK/local.log" 2>&1 ||
+    { tail -n 40 "$WORK/local.log"; die "local run failed (log: $WORK/local.log)"; }
+grep -E "steps \(100%\) done|Nothing to be done" "$WORK/local.log" | tail -n 1
+
+# ------------------------------------------------------------------------------------------
+step "SLURM run, killed after $KILL_AFTER finished jobs"
+cd "$WORK/slurm"
+SMK=("$SNAKEMAKE" "${TARGETS[@]}" --profile "$WORK/profile" "${CONFIG_ARGS[@]}")
+"${SMK[@]}" >"$WORK/slurm1.log" 2>&1 &
+SMK_PID=$!
+while kill -0 "$SMK_PID" 2>/dev/null; do
+    [ "$(grep -c '^Finished jobid' "$WORK/slurm1.log" || true)" -ge "$KILL_AFTER" ] && break
+    [ "$(date +%s)" -lt "$DEADLINE" ] || die "time budget used up waiting for $KILL_AFTER finished jobs"
+    sleep 1
+done
+kill -0 "$SMK_PID" 2>/dev/null ||
+    { tail -n 20 "$WORK/slurm1.log"; die "Snakemake ended before $KILL_AFTER jobs finished: nothing to kill"; }
+kill -9 "$SMK_PID"
+wait "$SMK_PID" 2>/dev/null || true
+SMK_PID=""
+RUN_ID=$(sed -n 's/^SLURM run ID: //p' "$WORK/slurm1.log" | head -n 1)
+echo "killed Snakemake (SLURM run $RUN_ID) after $(grep -c '^Finished jobid' "$WORK/slurm1.log") finished jobs"
+# A dead Snakemake leaves its SLURM jobs behind: cancel them, as a user would.
+scancel --name "$RUN_ID" || true
+for _ in $(seq 60); do
+    [ -z "$(squeue -h --name "$RUN_ID" -t PENDING,RUNNING,CONFIGURING,COMPLETING -o %i)" ] && break
+    sleep 1
+done
+"$PY" "$HERE/slurmtest.py" snapshot "$WORK/slurm" "$WORK/finished_before_kill.json"
+
+step "SLURM rerun: --unlock, then --rerun-incomplete"
+timed "${SMK[@]}" --unlock >"$WORK/slurm_unlock.log" 2>&1 || { cat "$WORK/slurm_unlock.log"; die "--unlock failed"; }
+timed "${SMK[@]}" --rerun-incomplete >"$WORK/slurm2.log" 2>&1 ||
+    { tail -n 60 "$WORK/slurm2.log"; die "SLURM rerun failed (log: $WORK/slurm2.log)"; }
+grep -E "steps \(100%\) done|Nothing to be done" "$WORK/slurm2.log" | tail -n 1
+"$PY" "$HERE/slurmtest.py" check-mtimes "$WORK/finished_before_kill.json" "$WORK/slurm"
+
+# ------------------------------------------------------------------------------------------
+step "every job went through sbatch, GPU rule to partition gpu"
+sleep 3  # one more squeue poll after the last job
+"$PY" "$HERE/slurmtest.py" check-jobs --log "$WORK/slurm1.log" --log "$WORK/slurm2.log" \
+    --squeue "$WORK/squeue.log" --workdir "$WORK/slurm" --gpu-rules embed
+
+step "results: SLURM run == local run"
+"$PY" "$HERE/slurmtest.py" compare "$WORK/local/results" "$WORK/slurm/results"
+
+# ------------------------------------------------------------------------------------------
+step "a failing SLURM job fails the run and names its log"
+FAIL=$WORK/fail
+fresh_copy "$FAIL"
+cd "$FAIL"
+# Valid at DAG time (file exists, arrays load); invalid at job time: a label >= n_classes.
+"$PY" - <<'EOF'
+import numpy as np
+rng = np.random.default_rng(0)
+np.savez("bad_features.npz", features=rng.normal(size=(40, 4)).astype(np.float32),
+         labels=np.r_[np.repeat([0, 1], 19), [5, 5]], class_names=np.array(["a", "b"]))
+EOF
+cat >bad.yaml <<'EOF'
+datasets:
+  bad:
+    type: features
+    path: bad_features.npz
+    encoder_name: broken
+EOF
+set +e
+timed "$SNAKEMAKE" results/bad/broken/embeddings.npz --profile "$WORK/profile" --configfile bad.yaml \
+    >"$WORK/fail.log" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || die "the run with a failing job exited 0"
+[ "$rc" != 124 ] && [ "$rc" != 137 ] || die "the run with a failing job timed out"
+grep -q "has been submitted with SLURM jobid" "$WORK/fail.log" || die "the failing job never reached sbatch"
+SLURM_LOG=$(sed -n 's/.*has been submitted with SLURM jobid [0-9]* (log: \(.*\))\./\1/p' "$WORK/fail.log" | head -n 1)
+grep -qF "logs/bad/broken/import_features.log" "$WORK/fail.log" || die "the error message does not name the rule's log"
+grep -qF "$SLURM_LOG" <(sed -n '/^Error in rule import_features/,$p' "$WORK/fail.log") ||
+    die "the error report does not name the SLURM log $SLURM_LOG"
+test -s "$SLURM_LOG" || die "SLURM log $SLURM_LOG missing"
+grep -q "Error" "logs/bad/broken/import_features.log" || die "the rule's log holds no error"
+echo "OK: exit code $rc; error report names logs/bad/broken/import_features.log and $SLURM_LOG"
+grep -m 1 -E "Error|error" "logs/bad/broken/import_features.log" | cut -c1-200
+
+# ------------------------------------------------------------------------------------------
+step "done"
+OK=1

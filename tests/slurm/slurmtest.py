@@ -1,0 +1,367 @@
+"""Checks for the SLURM integration test (tests/slurm/run.sh); no SLURM import, plain files.
+
+Subcommands
+-----------
+merge-profile BASE OVERLAY OUTDIR
+    OUTDIR/config.yaml = BASE deep-merged with OVERLAY (nested mappings merged key by key;
+    Snakemake's own multi-profile merge replaces whole top-level keys).
+check-jobs --log LOG [--log LOG2 ...] --squeue POLL --workdir DIR [--gpu-rules embed]
+    Every non-local job Snakemake scheduled went through sbatch, and slurmctld ran it in the
+    partition the profile asks for: `gpu` with a gres/gpu request for the GPU rules, `cpu`
+    without one for the rest.
+compare LOCAL SLURM
+    The two `results/` trees hold the same files with identical contents: arrays exactly
+    equal, tables equal after dropping timing columns, JSON equal after dropping timing keys.
+snapshot DIR OUT
+    JSON {path: mtime_ns} of the finished outputs under DIR/results (files Snakemake has
+    not marked incomplete).
+check-mtimes BEFORE DIR
+    Every file of the BEFORE snapshot still has the same mtime (not recomputed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+# Columns / JSON keys whose values depend on the wall clock, not on the computation.
+TIMING = re.compile(r"(^|_)(seconds|second|secs|time|times|timestamp|duration|date|created|"
+                    r"started|finished|elapsed|per_second|throughput|hostname|host|"
+                    r"runtime|wall)($|_)", re.IGNORECASE)  # fmt: skip
+# Rendered figures / documents: compared by presence only (fonts, renderer versions).
+PRESENCE_ONLY = {".png", ".pdf", ".svg", ".html", ".jpg"}
+
+
+def _fail(problems, what):
+    if problems:
+        print(f"FAIL {what}:", file=sys.stderr)
+        for p in problems[:50]:
+            print(f"  - {p}", file=sys.stderr)
+        if len(problems) > 50:
+            print(f"  ... and {len(problems) - 50} more", file=sys.stderr)
+        return 1
+    return 0
+
+
+# ----------------------------------------------------------------------------- profiles
+
+
+def deep_merge(base, overlay):
+    """``overlay`` on top of ``base``; nested dicts merge, everything else is replaced."""
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def merge_profile(args):
+    base = yaml.safe_load(Path(args.base).read_text()) or {}
+    overlay = yaml.safe_load(Path(args.overlay).read_text()) or {}
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(deep_merge(base, overlay), sort_keys=False))
+    print(f"merged profile: {out / 'config.yaml'}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- job routing
+
+SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
+RULE_BLOCK = re.compile(r"^\s*(localrule|rule) ([A-Za-z_]\w*):\s*$")
+JOBID_LINE = re.compile(r"^\s*jobid: (\d+)\s*$")
+
+
+def parse_snakemake_log(text):
+    """(non-local jobs {snakemake jobid: rule}, local rule counts, {snakemake jobid: slurm jobid})."""
+    remote, local = {}, Counter()
+    current = None
+    for line in text.splitlines():
+        m = RULE_BLOCK.match(line)
+        if m:
+            current = m.groups()
+            continue
+        m = JOBID_LINE.match(line)
+        if m and current:
+            kind, rule = current
+            if kind == "rule":
+                remote[int(m.group(1))] = rule
+            else:
+                local[rule] += 1
+            current = None
+    submitted = {int(a): b for a, b, _ in SUBMITTED.findall(text)}
+    return remote, local, submitted
+
+
+def parse_squeue_poll(path, workdir):
+    """Latest squeue record per SLURM job id whose working directory is ``workdir``."""
+    fields = ["jobid", "partition", "tres_per_job", "tres_per_node", "name", "state", "workdir", "comment"]
+    jobs = {}
+    for line in Path(path).read_text().splitlines():
+        parts = line.strip().split("|")
+        if len(parts) < len(fields):
+            continue
+        rec = dict(zip(fields, (p.strip() for p in parts)))
+        if Path(rec["workdir"]).resolve() == Path(workdir).resolve():
+            jobs[rec["jobid"]] = rec
+    return jobs
+
+
+def _rule_of_comment(comment):
+    # The plugin's --comment: rule_<rule>[_wildcards_<values>]
+    name = comment[len("rule_"):] if comment.startswith("rule_") else comment
+    return name.split("_wildcards_")[0]
+
+
+def check_jobs(args):
+    gpu_rules = set(args.gpu_rules)
+    polled = parse_squeue_poll(args.squeue, args.workdir)
+    problems = []
+    n_remote = 0
+    per_rule = defaultdict(Counter)
+    local_all = Counter()
+    for log_path in args.log:
+        remote, local, submitted = parse_snakemake_log(Path(log_path).read_text(errors="replace"))
+        local_all.update(local)
+        n_remote += len(remote)
+        for jobid, rule in sorted(remote.items()):
+            sid = submitted.get(jobid)
+            if sid is None:
+                problems.append(f"{log_path}: job {jobid} ({rule}) was never submitted with sbatch")
+                continue
+            rec = polled.get(sid)
+            if rec is None:
+                problems.append(f"{log_path}: SLURM job {sid} ({rule}) not seen by squeue")
+                continue
+            if _rule_of_comment(rec["comment"]) != rule:
+                problems.append(f"SLURM job {sid}: comment {rec['comment']!r} is not rule {rule}")
+            want = "gpu" if rule in gpu_rules else "cpu"
+            if rec["partition"] != want:
+                problems.append(f"SLURM job {sid} ({rule}) ran in partition {rec['partition']}, want {want}")
+            gres = rec["tres_per_job"] + rec["tres_per_node"]
+            if (rule in gpu_rules) != ("gpu" in gres):
+                problems.append(f"SLURM job {sid} ({rule}): GPU request {gres!r} "
+                                f"{'missing' if rule in gpu_rules else 'unexpected'}")  # fmt: skip
+            per_rule[rule][f"{rec['partition']}:{rec['state']}"] += 1
+        extra = set(submitted) - set(remote)
+        if extra:
+            problems.append(f"{log_path}: submitted jobs without a rule block: {sorted(extra)}")
+    if n_remote == 0:
+        problems.append("no SLURM jobs found in the logs")
+    for rule in sorted(per_rule):
+        print(f"  {rule:28s} " + ", ".join(f"{k} x{v}" for k, v in sorted(per_rule[rule].items())))
+    if local_all:
+        print("  local rules (login node): " + ", ".join(f"{r} x{n}" for r, n in sorted(local_all.items())))
+    if args.forbid_local:
+        for rule in set(local_all) & set(args.forbid_local):
+            problems.append(f"rule {rule} ran locally, not through sbatch")
+    status = _fail(problems, "job routing")
+    if not status:
+        print(f"OK: {n_remote} jobs went through sbatch; GPU rules {sorted(gpu_rules)} -> gpu, rest -> cpu")
+    return status
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def _drop_timing(obj):
+    if isinstance(obj, dict):
+        return {k: _drop_timing(v) for k, v in obj.items() if not TIMING.search(str(k))}
+    if isinstance(obj, list):
+        return [_drop_timing(v) for v in obj]
+    return obj
+
+
+def _same_json(a, b):
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _compare_arrays(name, a, b):
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return f"{name}: shape/dtype {a.shape} {a.dtype} != {b.shape} {b.dtype}"
+    if a.dtype.kind in "fc":
+        if not np.array_equal(a, b, equal_nan=True):
+            diff = np.nanmax(np.abs(a.astype(np.float64) - b.astype(np.float64))) if a.size else 0.0
+            return f"{name}: arrays differ (max |diff| {diff:.3g})"
+    elif not np.array_equal(a, b):
+        return f"{name}: arrays differ"
+    return None
+
+
+def _read_table(path):
+    sep = "\t" if path.suffix == ".tsv" else ","
+    df = pd.read_csv(path, sep=sep)
+    return df[[c for c in df.columns if not TIMING.search(str(c))]]
+
+
+def _text_without_timing_columns(path):
+    """Markdown / LaTeX tables: drop the columns whose header names a timing quantity."""
+    lines = path.read_text().splitlines()
+    sep = "|" if path.suffix == ".md" else "&"
+    header = next((ln for ln in lines if sep in ln), None)
+    if header is None:
+        return lines
+    cols = [c.strip().strip("\\").strip() for c in header.split(sep)]
+    drop = {i for i, c in enumerate(cols) if TIMING.search(c)}
+    if not drop:
+        return lines
+    return [sep.join(c for i, c in enumerate(ln.split(sep)) if i not in drop) if sep in ln else ln
+            for ln in lines]  # fmt: skip
+
+
+def compare_file(a: Path, b: Path):
+    """None when equal (modulo timing), else a description of the difference."""
+    suffix = a.suffix
+    name = str(b)
+    if suffix in PRESENCE_ONLY:
+        return None
+    if suffix == ".npz":
+        with np.load(a, allow_pickle=False) as x, np.load(b, allow_pickle=False) as y:
+            if set(x.files) != set(y.files):
+                return f"{name}: keys {sorted(x.files)} != {sorted(y.files)}"
+            for k in x.files:
+                msg = _compare_arrays(f"{name}[{k}]", x[k], y[k])
+                if msg:
+                    return msg
+        return None
+    if suffix == ".npy":
+        return _compare_arrays(name, np.load(a, allow_pickle=False), np.load(b, allow_pickle=False))
+    if suffix in (".tsv", ".csv"):
+        x, y = _read_table(a), _read_table(b)
+        if list(x.columns) != list(y.columns) or x.shape != y.shape:
+            return f"{name}: columns/shape {list(x.columns)} {x.shape} != {list(y.columns)} {y.shape}"
+        try:
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+        except AssertionError as e:
+            return f"{name}: {str(e).splitlines()[0]} ({' '.join(str(e).split())[:300]})"
+        return None
+    if suffix == ".json":
+        x, y = (_drop_timing(json.loads(p.read_text())) for p in (a, b))
+        return None if _same_json(x, y) else f"{name}: JSON differs outside timing keys"
+    if suffix in (".md", ".tex"):
+        return None if _text_without_timing_columns(a) == _text_without_timing_columns(b) else f"{name}: differs"
+    return None if a.read_bytes() == b.read_bytes() else f"{name}: bytes differ"
+
+
+def compare(args):
+    local, slurm = Path(args.local), Path(args.slurm)
+    files_a = {p.relative_to(local) for p in local.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(slurm) for p in slurm.rglob("*") if p.is_file()}
+    problems = [f"only in the local run: {p}" for p in sorted(files_a - files_b)]
+    problems += [f"only in the SLURM run: {p}" for p in sorted(files_b - files_a)]
+    kinds = Counter()
+    for rel in sorted(files_a & files_b):
+        msg = compare_file(local / rel, slurm / rel)
+        kinds[rel.suffix or rel.name] += 1
+        if msg:
+            problems.append(msg)
+    status = _fail(problems, f"results {local} vs {slurm}")
+    if not status:
+        print(f"OK: {len(files_a)} result files identical (timing ignored; figures by presence): "
+              + ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items())))  # fmt: skip
+    return status
+
+
+# ----------------------------------------------------------------------------- mtimes
+
+
+def incomplete_outputs(workdir: Path):
+    """Outputs Snakemake has marked incomplete (file persistence backend, Snakemake 9).
+
+    A marker is .snakemake/incomplete/<urlsafe base64 of the path>, split into nested
+    directories named "@<chunk>" when longer than the file-name limit.
+    """
+    root = workdir / ".snakemake" / "incomplete"
+    marks = set()
+    for p in root.rglob("*"):
+        if not p.is_file() or p.name == "migration_underway":
+            continue
+        b64 = "".join(part.lstrip("@") for part in p.relative_to(root).parts)
+        try:
+            marks.add(base64.urlsafe_b64decode(b64.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return marks
+
+
+def snapshot(args):
+    workdir = Path(args.dir)
+    skip = incomplete_outputs(workdir)
+    snap = {}
+    for p in sorted((workdir / "results").rglob("*")):
+        rel = str(p.relative_to(workdir))
+        if p.is_file() and rel not in skip:
+            snap[rel] = p.stat().st_mtime_ns
+    Path(args.out).write_text(json.dumps(snap, indent=1))
+    print(f"snapshot: {len(snap)} finished outputs, {len(skip)} marked incomplete")
+    return 0 if snap or args.allow_empty else _fail(["no finished outputs at the snapshot"], "snapshot")
+
+
+def check_mtimes(args):
+    before = json.loads(Path(args.before).read_text())
+    workdir = Path(args.dir)
+    problems = []
+    for rel, mtime in before.items():
+        p = workdir / rel
+        if not p.exists():
+            problems.append(f"{rel}: deleted by the rerun")
+        elif p.stat().st_mtime_ns != mtime:
+            problems.append(f"{rel}: recomputed by the rerun (mtime changed)")
+    status = _fail(problems, "rerun recomputed finished outputs")
+    if not status:
+        print(f"OK: the rerun kept all {len(before)} outputs finished before the kill")
+    return status
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("merge-profile")
+    p.add_argument("base")
+    p.add_argument("overlay")
+    p.add_argument("outdir")
+    p.set_defaults(func=merge_profile)
+    p = sub.add_parser("check-jobs")
+    p.add_argument("--log", action="append", required=True)
+    p.add_argument("--squeue", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--gpu-rules", nargs="+", default=["embed"])
+    p.add_argument("--forbid-local", nargs="*", default=[])
+    p.set_defaults(func=check_jobs)
+    p = sub.add_parser("compare")
+    p.add_argument("local")
+    p.add_argument("slurm")
+    p.set_defaults(func=compare)
+    p = sub.add_parser("snapshot")
+    p.add_argument("dir")
+    p.add_argument("out")
+    p.add_argument("--allow-empty", action="store_true")
+    p.set_defaults(func=snapshot)
+    p = sub.add_parser("check-mtimes")
+    p.add_argument("before")
+    p.add_argument("dir")
+    p.set_defaults(func=check_mtimes)
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

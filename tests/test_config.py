@@ -1,0 +1,68 @@
+"""The config schema: shipped configs validate; bad ones stop with the offending key named."""
+
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from conftest import ROOT
+
+SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
+
+
+def _load(name):
+    return yaml.safe_load((ROOT / "config" / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_shipped_configs_validate_and_get_defaults(name):
+    cfg = _load(name)
+    validate(cfg, SCHEMA)
+    for spec in cfg["encoders"].values():
+        assert spec["batch_size"] >= 1 and spec["embedding"] in ("pre_logits", "final_block")
+    for spec in cfg["datasets"].values():
+        assert "max_per_class" in spec and "split" in spec
+
+
+def test_paper_config_covers_the_caec_setup():
+    cfg = _load("paper.yaml")
+    types = {spec["type"] for spec in cfg["datasets"].values()}
+    assert types == {"cifar10", "cifar100", "cifar100-coarse", "imagenet"}
+    models = {spec.get("model") for spec in cfg["encoders"].values()}
+    assert {"vit_base_patch16_224", "tf_efficientnetv2_s", "convnext_base"} <= models
+    assert all(spec["pretrained"] for spec in cfg["encoders"].values())
+
+
+def _mutate(path, value):
+    cfg = _load("config.yaml")
+    *parents, last = path
+    node = cfg
+    for key in parents:
+        node = node[key]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value
+    return cfg
+
+
+@pytest.mark.parametrize(
+    "path, value, named",
+    [
+        (("datasets", "digits", "type"), "mnist", "['datasets']['digits']['type']"),
+        (("encoders", "pixels", "type"), "vgg", "['encoders']['pixels']['type']"),
+        (("caec", "metrics"), ["euclidean", "chebyshev"], "['caec']['metrics'][1]"),
+        (("encoders", "resnet18-random", "batch_size"), "big", "['encoders']['resnet18-random']['batch_size']"),
+        (("datasets", "planted-tree", "depth"), 0, "['datasets']['planted-tree']['depth']"),
+        (("datasets", "digits", "max_per_clas"), 5, "'max_per_clas' was unexpected"),
+        (("datasets", "cifar10-resnet20", "path"), KeyError, "'path' is a required property"),
+        (("encoders", "resnet18-random", "model"), KeyError, "'model' is a required property"),
+        (("datasets",), KeyError, "'datasets' is a required property"),
+    ],
+)
+def test_schema_rejects_bad_config_naming_the_key(path, value, named):
+    cfg = _mutate(path, value)
+    with pytest.raises(Exception, match="Error validating config") as info:
+        validate(copy.deepcopy(cfg), SCHEMA)
+    assert named in str(info.value)

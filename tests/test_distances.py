@@ -1,0 +1,80 @@
+"""embtree.distances: every metric equals scipy's cdist; blocks, aliases and bad input."""
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from embtree.distances import METRICS, check_metric, pairwise, pairwise_blocks
+
+SCIPY = {"euclidean": "euclidean", "manhattan": "cityblock", "canberra": "canberra", "cosine": "cosine"}
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(13, 7))
+    B = rng.normal(size=(29, 7))
+    A[0, :3] = 0.0  # zero coordinates shared with B[0]: canberra's 0/0 terms
+    B[0, :3] = 0.0
+    B[1] = A[1] + 1e-9  # a near-duplicate: Euclidean cancellation must not lose it
+    return A, B
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_equals_cdist_float64(data, metric):
+    A, B = data
+    np.testing.assert_allclose(pairwise(A, B, metric), cdist(A, B, SCIPY[metric]), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_equals_cdist_float32(data, metric):
+    A, B = (x.astype(np.float32) for x in data)
+    D = pairwise(A, B, metric)
+    assert D.dtype == np.float64 and D.shape == (13, 29)
+    np.testing.assert_allclose(D, cdist(A.astype(float), B.astype(float), SCIPY[metric]), rtol=1e-6, atol=1e-6)
+
+
+def test_euclidean_large_offset_and_near_duplicates():
+    # A common offset of 1e4 makes |a|^2+|b|^2-2ab cancel catastrophically without care.
+    rng = np.random.default_rng(1)
+    B = 1e4 + rng.normal(size=(50, 16))
+    A = B[:5] + 1e-7 * rng.normal(size=(5, 16))
+    np.testing.assert_allclose(pairwise(A, B, "euclidean"), cdist(A, B), rtol=1e-9, atol=1e-12)
+    assert np.all(pairwise(B, B, "euclidean").diagonal() == 0)
+
+
+def test_canberra_zero_over_zero_is_zero():
+    A = np.zeros((1, 3))
+    B = np.array([[0.0, 0.0, 0.0], [0.0, 1.0, -2.0]])
+    np.testing.assert_array_equal(pairwise(A, B, "canberra"), [[0.0, 2.0]])
+
+
+def test_blocks_cover_all_rows():
+    rng = np.random.default_rng(2)
+    A, B = rng.normal(size=(40, 30)), rng.normal(size=(300, 30))  # above the small-input cdist path
+    seen = np.zeros(len(A), dtype=int)
+    full = pairwise(A, B, "manhattan")
+    for rows, D in pairwise_blocks(A, B, "manhattan", max_bytes=8 * len(B) * 3):
+        assert D.shape == (rows.stop - rows.start, len(B)) and len(D) <= 3
+        np.testing.assert_array_equal(D, full[rows])
+        seen[rows] += 1
+    assert np.all(seen == 1)
+
+
+def test_aliases():
+    assert check_metric("cityblock") == "manhattan"
+
+
+@pytest.mark.parametrize(
+    "A, B, metric, match",
+    [
+        (np.ones((2, 3)), np.ones((2, 3)), "chebyshev", "metric='chebyshev'"),
+        (np.ones((2, 3)), np.ones((2, 4)), "euclidean", "features"),
+        (np.array([[np.nan, 1.0]]), np.ones((2, 2)), "euclidean", "NaN"),
+        (np.ones(3), np.ones((2, 3)), "euclidean", "2-D"),
+        (np.zeros((1, 3)), np.ones((2, 3)), "cosine", "zero vectors"),
+    ],
+)
+def test_bad_input(A, B, metric, match):
+    with pytest.raises(ValueError, match=match):
+        pairwise(A, B, metric)

@@ -1,0 +1,206 @@
+"""L2H (paper 001, Algorithm 1): known merge orders, fast == reference, logit sources, baseline."""
+
+import numpy as np
+import pytest
+from scipy.cluster import hierarchy
+from sklearn.metrics import adjusted_rand_score
+
+from embtree.l2h import (
+    _l2h_reference,
+    agglomerative_baseline,
+    kmeans_logits,
+    l2h,
+    match_clusters_to_classes,
+)
+from embtree.metrics import dendrogram_purity, lhd
+
+
+def _rows(*per_cluster):
+    """Stack (logit row, repeat count) pairs into a logits matrix."""
+    return np.array([row for row, n in per_cluster for _ in range(n)], dtype=float)
+
+
+def test_known_merge_order_two_pairs():
+    # Clusters 0/1 and 2/3 are confused with each other; confidences 0 < 2 < 1 < 3.
+    logits = _rows(([2, 1, 0, 0], 5), ([1, 3, 0, 0], 5), ([0, 0, 2.5, 1], 5), ([0, 0, 1, 4], 5))
+    expected = np.array([[0, 1, 1, 2], [2, 3, 2, 2], [4, 5, 3, 4]], dtype=float)
+    for impl in (l2h, _l2h_reference):
+        np.testing.assert_array_equal(impl(logits), expected)
+
+
+def test_merge_partner_uses_mean_over_group_clusters():
+    # Cluster 1 (least confident) joins 2 first. Then cluster 0's samples send 5 units of
+    # reassigned probability to group {1, 2} (mean 2.5 per cluster) and 3 units to
+    # cluster 3: L2H picks 3 (a sum instead of the mean would pick {1, 2}).
+    logits = _rows(
+        ([0, 1.0, 0.9, 0], 2),
+        ([0, 0, 5, 0], 2),
+        ([0, 0, 0, 5], 2),
+        ([2, 1.5, 0, 0], 3),
+        ([2, 0, 1.5, 0], 2),
+        ([2, 0, 0, 1.5], 3),
+    )
+    expected = np.array([[1, 2, 1, 2], [0, 3, 2, 2], [4, 5, 3, 4]], dtype=float)
+    for impl in (l2h, _l2h_reference):
+        np.testing.assert_array_equal(impl(logits), expected)
+
+
+def test_ties_and_empty_clusters():
+    # All logits equal: every sample goes to cluster 0, clusters 1 and 2 are empty
+    # (score 0). Ties go to the first group in the listing's order (lowest node id),
+    # and an empty G* joins the first other group.
+    logits = np.zeros((4, 3))
+    expected = np.array([[1, 0, 1, 2], [2, 3, 2, 3]], dtype=float)
+    for impl in (l2h, _l2h_reference):
+        np.testing.assert_array_equal(impl(logits), expected)
+
+
+def _random_logits(seed):
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(5, 400)), int(rng.integers(2, 40))
+    L = rng.normal(size=(n, k)) * rng.uniform(0.1, 5)
+    L[np.arange(n), rng.integers(0, k, n)] += rng.uniform(0, 6)
+    if seed % 3 == 0:
+        L = np.round(L)  # many exact ties in the argmax and in the scores
+    if seed % 4 == 0:
+        L[:, int(rng.integers(k))] = L[:, 0]  # a duplicated column
+    if seed % 5 == 0:
+        L = L.astype(np.float32)
+    return L
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_fast_equals_reference(seed):
+    L = _random_logits(seed)
+    Z = l2h(L)
+    assert hierarchy.is_valid_linkage(Z, throw=True)
+    np.testing.assert_array_equal(Z, _l2h_reference(L))
+    k = L.shape[1]
+    np.testing.assert_array_equal(Z[:, 2], np.arange(1, k))
+    assert Z[-1, 3] == k
+
+
+def test_reference_prefix():
+    L = _random_logits(7)
+    np.testing.assert_array_equal(_l2h_reference(L, n_steps=3), l2h(L)[:3])
+
+
+def _hierarchical_blobs(seed=0, per_class=60):
+    """8 classes at the leaves of a depth-3 binary tree; sibling classes are closest."""
+    rng = np.random.default_rng(seed)
+    centres = []
+    for path in range(8):
+        bits = [(path >> s) & 1 for s in (2, 1, 0)]
+        c = np.zeros(6)
+        for level, (b, scale) in enumerate(zip(bits, (12.0, 6.0, 3.0))):
+            c[2 * level + b] = scale
+        centres.append(c)
+    y = np.repeat(np.arange(8), per_class)
+    X = np.array(centres)[y] + rng.normal(scale=0.6, size=(len(y), 6))
+    return X, y
+
+
+def test_kmeans_l2h_recovers_planted_hierarchy():
+    X, y = _hierarchical_blobs()
+    logits, hard = kmeans_logits(X, 8, temperature=1.0, seed=0)
+    assert logits.shape == (len(y), 8)
+    np.testing.assert_array_equal(logits.argmax(axis=1), hard)
+    assert adjusted_rand_score(y, hard) > 0.99
+    Z = l2h(logits)
+    leaf = logits.argmax(axis=1)
+    assert dendrogram_purity(Z, leaf, y) > 0.95
+    # Each pair of sibling classes is split only at the tree's lowest levels.
+    assert lhd(Z, leaf, y) < 0.05
+    # The top split of the tree separates classes 0-3 from 4-7, as planted.
+    names = match_clusters_to_classes(leaf, y, 8, [str(c) for c in range(8)])
+    root = hierarchy.to_tree(Z)
+    sides = {frozenset(int(names[v]) for v in side.pre_order()) for side in (root.get_left(), root.get_right())}
+    assert sides == {frozenset(range(4)), frozenset(range(4, 8))}
+
+
+def test_kmeans_logits_relative_temperature_is_scale_free():
+    X, _ = _hierarchical_blobs(per_class=20)
+    a, _ = kmeans_logits(X, 8, temperature=0.5, seed=0)
+    b, _ = kmeans_logits(10 * X, 8, temperature=0.5, seed=0)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    c, _ = kmeans_logits(X, 8, temperature=0.5, relative=False, seed=0)
+    assert not np.allclose(a, c)
+
+
+def test_agglomerative_baseline_matches_sklearn_ward_cut():
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(0)
+    X, y = _hierarchical_blobs(per_class=15)
+    X = np.hstack([X, rng.normal(size=(len(X), 4))])
+    labels, Z = agglomerative_baseline(X, 8, pca_components=5, seed=0)
+    assert hierarchy.is_valid_linkage(Z, throw=True)
+    assert Z.shape == (7, 4) and Z[-1, 3] == 8
+    assert np.all(np.diff(Z[:, 2]) >= 0)  # Ward heights stay monotone
+    Y = PCA(n_components=5, random_state=0).fit_transform(X)
+    sk = AgglomerativeClustering(n_clusters=8, linkage="ward").fit_predict(Y)
+    assert adjusted_rand_score(sk, labels) == 1.0
+    assert dendrogram_purity(Z, labels, y) > 0.95
+
+
+def test_agglomerative_baseline_subsample():
+    X, y = _hierarchical_blobs(per_class=30)
+    labels, Z = agglomerative_baseline(X, 8, max_samples=100, seed=1)
+    assert labels.shape == y.shape and set(np.unique(labels)) == set(range(8))
+    assert adjusted_rand_score(y, labels) > 0.95
+
+
+def test_match_clusters_to_classes_inverts_a_permutation():
+    y = np.array([0, 0, 1, 1, 2, 2, 2])
+    perm = np.array([2, 0, 1])
+    names = match_clusters_to_classes(perm[y], y, 4, ["cat", "dog", "eel"])
+    assert names == ["dog", "eel", "cat", "cluster_3"]
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN or inf"),
+        (np.array([[0.0, np.inf], [1.0, 2.0]]), "NaN or inf"),
+        (np.zeros((5, 1)), "at least 2"),
+        (np.zeros(5), "2-D"),
+        (np.zeros((0, 3)), "no rows"),
+    ],
+)
+def test_bad_logits(bad, match):
+    with pytest.raises(ValueError, match=match):
+        l2h(bad)
+    with pytest.raises(ValueError, match=match):
+        _l2h_reference(bad)
+
+
+def test_bad_source_input():
+    with pytest.raises(ValueError, match="n_samples=3 should be >= n_clusters=5"):
+        kmeans_logits(np.zeros((3, 2)), 5, temperature=1.0)
+    with pytest.raises(ValueError, match="temperature"):
+        kmeans_logits(np.random.default_rng(0).normal(size=(10, 2)), 2, temperature=0)
+    with pytest.raises(ValueError, match="shape"):
+        match_clusters_to_classes(np.zeros(3, int), np.zeros(4, int), 2, ["a"])
+
+
+def test_build_hierarchy_sources_and_missing_logits():
+    from embtree.l2h import build_hierarchy
+
+    X, y = _hierarchical_blobs(per_class=20)
+    names = [f"c{i}" for i in range(8)]
+    with pytest.raises(ValueError, match="needs logits"):
+        build_hierarchy("classifier", X, y, names, None)
+    with pytest.raises(ValueError, match="one column per class"):
+        build_hierarchy("classifier", X, y, names, np.zeros((len(y), 5)))
+    with pytest.raises(ValueError, match="source="):
+        build_hierarchy("turtle", X, y, names)
+    # Perfect classifier logits: leaves are the classes, named directly.
+    logits = np.eye(8)[y] * 5.0
+    h = build_hierarchy("classifier", X, y, names, logits)
+    np.testing.assert_array_equal(h["leaf_of_sample"], y)
+    assert h["names"] == names
+    for source in ("kmeans", "agglomerative"):
+        h = build_hierarchy(source, X, y, names, seed=0)
+        assert sorted(h["names"]) == names
+        assert [h["names"][k] for k in h["leaf_of_sample"]] == [names[c] for c in y]

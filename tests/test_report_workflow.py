@@ -1,0 +1,221 @@
+"""The report rules end to end: tables / figures from cached per-run outputs, partial reports,
+report-from-cache (only report jobs after deleting results/report), and the default config."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+# Every test here runs Snakemake (20-60 s each on a shared 2-core machine; the full runs minutes).
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+REPORT_RULES = ["report_tables", "report_caec_figures", "report_tree_figures", "report_all"]
+
+TINY = {
+    "datasets": {
+        "planted": {"type": "planted-tree", "encoder_name": "planted", "depth": 2, "branching": 2,
+                    "dim": 8, "samples_per_class": 30, "seed": 0},
+    },
+    "caec": {"metrics": ["euclidean", "manhattan"]},
+    "trees": {"metrics": ["euclidean"], "points": ["G", "P"]},
+    "l2h": {"sources": ["kmeans"]},
+    "flat": {"reducers": ["none"], "clusterers": ["kmeans"], "seeds": [0, 1]},
+    "report": {"partial": False},
+}
+CLASSES = ["c0", "c1", "c2", "c3"]
+TREE = "((c0:1,c1:1):1,(c2:1,c3:1):1);"
+
+
+def _workdir(tmp_path, config):
+    for name in ("Snakefile", "workflow", "config", "resources", "profiles", "envs"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("cache", "__pycache__"))
+        elif src.exists():
+            shutil.copy(src, tmp_path / name)
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    return tmp_path
+
+
+def _tsv(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+
+
+def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhattan"), skip=()):
+    """Hand-made per-run outputs of every stage for the TINY config (values known)."""
+    rng = np.random.default_rng(0)
+    base = root / "results" / ds / enc
+    (root / "results" / ds).mkdir(parents=True, exist_ok=True)
+    (root / "results" / ds / "reference.nwk").write_text(TREE + "\n")
+    for i, m in enumerate(metrics):
+        d = base / "caec" / m
+        key = dict(dataset=ds, encoder=enc, metric=m)
+        _tsv(d / "summary.tsv", [dict(**key, step=1.0, gamma=0.3, purity=0.9 - 0.1 * i, purity_mean=0.5, purity_std=0.05,
+                                      coverage_mean=0.8, ri=0.95, nmi=0.7 + 0.1 * i, intrusion_count=3,
+                                      intrusion_fraction=0.01, n_classes=4)])
+        _tsv(d / "per_class.tsv", [dict(**key, **{"class": k, "class_name": c}, r_b=5.0, r_f=4.0,
+                                        coverage=0.8 + 0.05 * k, purity=0.9, n_members=30, n_target=28,
+                                        n_other=2, r_min=1.0, r_max=4.0 + k, theta_min_half=0.5,
+                                        theta_max_half=1.5, annular=False, chi2=10.0, chi2_p=0.3)
+                                   for k, c in enumerate(CLASSES)])
+        _tsv(d / "infiltration.tsv", [dict(**key, class_name="c0", rank=1, other_class="c1", count=5),
+                                      dict(**key, class_name="c2", rank=1, other_class="c3", count=2)])
+        _tsv(d / "intrusion.tsv", [dict(**key, class_a="c0", class_b="c1", count=3)])
+        np.savez(d / "growth.npz", target=rng.poisson(3, (4, 10)), other=rng.poisson(1, (4, 10)),
+                 class_names=np.array(CLASSES))
+    _tsv(base / "caec" / "ttest.tsv", [dict(dataset=ds, encoder=enc, metric_a="euclidean",
+                                            metric_b="manhattan", t=2.0, p=0.004, significant=True)])
+    for cm in [*metrics, "before"]:
+        for pt in (["G0"] if cm == "before" else ["G", "P"]):
+            stem = base / "trees" / ("before/euclidean" if cm == "before" else f"{cm}/euclidean/{pt}")
+            _tsv(stem.with_suffix(".tsv"), [dict(dataset=ds, encoder=enc, cluster_metric=cm, tree_metric="euclidean",
+                                                 point=pt, rf=2, rf_max=4, rf_norm=0.5, di=1.0, dp=0.8)])
+            stem.with_suffix(".nwk").write_text(TREE + "\n")
+    for src in ("kmeans", "agglomerative"):
+        d = base / "l2h" / src
+        _tsv(d / "metrics.tsv", [dict(dataset=ds, encoder=enc, source=src, nmi=0.8, ari=0.7, acc=0.9, lp=0.9,
+                                      dp=0.85, dp_se=0.01, lhd=0.2, rf=0, rf_norm=0.0, di=0.0)])
+        (d / "tree.nwk").write_text(TREE + "\n")
+    _tsv(base / "flat" / "none" / "kmeans" / "metrics.tsv",
+         [dict(dataset=ds, encoder=enc, reducer="none", clusterer="kmeans", seed=s, ami=0.5 + 0.1 * s, ari=0.4,
+               nmi=0.5, acc=0.6, purity=0.6, silhouette=0.3, n_clusters=4, noise_fraction=0.0, seconds=0.1)
+          for s in (0, 1)])
+    np.savez(base / "projection.npz", xy=rng.normal(size=(40, 2)), labels=np.repeat(np.arange(4), 10),
+             class_names=np.array(CLASSES), class_means=rng.normal(size=(4, 2)),
+             **{f"{p}__{m}": rng.normal(size=(4, 2)) for m in metrics for p in ("G", "P")})
+    for rel in skip:
+        (root / rel).unlink()
+
+
+def _snakemake(workdir, *args, check=True):
+    cmd = [SNAKEMAKE, "--cores", "2", "--directory", str(workdir), "-s", str(workdir / "Snakefile"), *args]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if check and res.returncode != 0:
+        raise AssertionError(f"snakemake failed ({' '.join(args)}):\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}")
+    return res
+
+
+def _report_only(workdir, *extra, check=True):
+    # Only the report rules may run: every per-run output is the hand-made cache above.
+    return _snakemake(workdir, "report_all", "--allowed-rules", *REPORT_RULES, *extra, check=check)
+
+
+def test_report_from_hand_made_cache(tmp_path):
+    wd = _workdir(tmp_path, TINY)
+    fabricate(wd)
+    _report_only(wd)
+    rep = wd / "results" / "report"
+    md = (rep / "caec_purity.md").read_text()
+    assert "| planted | euclidean | **0.90** |" in md and "|  | manhattan | 0.80 |" in md
+    assert "| planted | **0.85 ± 0.05** |" in (rep / "caec_purity_mean_std.md").read_text()
+    assert pd.read_csv(rep / "caec_nmi.csv")["planted"].tolist() == pytest.approx([0.7, 0.8])
+    flat = pd.read_csv(rep / "flat_ami.csv")
+    assert flat.loc[0, "planted"] == pytest.approx(0.55)
+    assert flat.loc[0, "planted/std"] == pytest.approx(np.std([0.5, 0.6], ddof=1))
+    l2h = pd.read_csv(rep / "l2h.csv")
+    assert l2h["method"].tolist() == ["L2H (kmeans)", "agglomerative"]
+    cross = pd.read_csv(rep / "cross_method.csv")
+    assert cross["method"].tolist() == [
+        "CAEC euclidean (G)", "CAEC euclidean (P)", "UPGMA before (euclidean)", "L2H (kmeans)", "agglomerative"
+    ]
+    infiltration = (rep / "caec_infiltration_planted.md").read_text()
+    assert "| c0 | 1 | c1 (5) | c1 (5) |" in infiltration
+    for name in ("trees_rf_planted", "trees_di_planted", "caec_coverage_planted", "caec_ttest", "caec_chi2"):
+        for ext in ("csv", "md", "tex"):
+            assert (rep / f"{name}.{ext}").stat().st_size > 0
+    figs = sorted((rep / "figures").rglob("*.png"))
+    # 2 heatmaps, 1 growth, 1 scatter, 2 relation trees on P (cluster metric euclidean; manhattan is not
+    # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms.
+    assert len(figs) == 2 + 1 + 1 + 2 + 2, figs
+    assert (rep / "figures" / "trees" / "tree_planted_planted_manhattan_euclidean_P.png").exists()
+    assert all(f.stat().st_size > 2000 and f.with_suffix(".svg").stat().st_size > 2000 for f in figs)
+    # Nothing left to do for the report target once it is built.
+    assert "Nothing to be done" in _report_only(wd, "-n").stdout
+
+
+def _planned_rules(stdout):
+    """Rule names of the job-stats table a dry run prints."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:"))
+    rules = set()
+    for line in lines[start + 3 :]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        rules.add(parts[0])
+    return rules
+
+
+def test_missing_table_fails_or_shows_gap(tmp_path):
+    wd = _workdir(tmp_path, TINY)
+    missing = "results/planted/planted/caec/manhattan/summary.tsv"
+    fabricate(wd, skip=[missing])
+    res = _report_only(wd, "--until", "report_tables", check=False)
+    assert res.returncode != 0
+    # Without the flag Snakemake refuses to plan a report over a missing per-run table, naming it.
+    assert "manhattan/summary.tsv" in res.stdout + res.stderr
+    assert not (wd / "results" / "report" / "caec_purity.md").exists()
+    cfg = {**TINY, "report": {"partial": True}}
+    (wd / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    _report_only(wd, "--until", "report_tables")
+    md = (wd / "results" / "report" / "caec_purity.md").read_text()
+    assert "|  | manhattan | missing |" in md
+    assert "| planted | 0.90 ± 0.00 (incomplete) |" in (wd / "results" / "report" / "caec_purity_mean_std.md").read_text()
+
+
+def test_tiny_full_run_then_report_from_cache(tmp_path):
+    wd = _workdir(tmp_path, TINY)
+    _snakemake(wd)  # every stage, real jobs
+    rep = wd / "results" / "report"
+    for name in ("caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2",
+                 "caec_ttest", "caec_r_max_planted", "caec_coverage_planted", "caec_infiltration_planted",
+                 "caec_intrusion_planted", "trees_rf_planted", "trees_di_planted", "l2h", "flat_ami",
+                 "flat_silhouette", "cross_method"):
+        for ext in ("csv", "md", "tex"):
+            assert (rep / f"{name}.{ext}").stat().st_size > 0, name
+    assert "missing" not in "".join(p.read_text() for p in rep.glob("*.md"))
+    before = {p: p.stat().st_mtime for p in (wd / "results").rglob("*") if p.is_file() and rep not in p.parents}
+    shutil.rmtree(rep)
+    dry = _snakemake(wd, "-n", "report_all")
+    assert _planned_rules(dry.stdout) == {"report_tables", "report_caec_figures", "report_tree_figures",
+                                          "report_all"}, dry.stdout
+    _snakemake(wd, "report_all")
+    assert (rep / "caec_purity.md").exists()
+    after = {p: p.stat().st_mtime for p in before}
+    assert after == before  # no per-run output was rewritten
+    # The HTML report: every report(...) output with its caption, no RST errors.
+    res = _snakemake(wd, "--report", "report.html")
+    html = (wd / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000 and "caec_purity.csv" in html
+    assert "ERROR/" not in res.stderr, res.stderr[-2000:]
+
+
+def test_default_config_produces_every_table(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    wd = _workdir(tmp_path, config)
+    _snakemake(wd)
+    rep = wd / "results" / "report"
+    datasets = list(config["datasets"])
+    with_reference = ["cifar10-resnet20", "planted-tree"]
+    names = ["caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2",
+             "caec_ttest", "l2h", "flat_ami", "flat_silhouette", "cross_method"]
+    names += [f"caec_{t}_{ds}" for ds in datasets for t in ("r_max", "coverage", "infiltration", "intrusion")]
+    names += [f"trees_{v}_{ds}" for ds in with_reference for v in ("rf", "di")]
+    for name in names:
+        for ext in ("csv", "md", "tex"):
+            assert (rep / f"{name}.{ext}").stat().st_size > 0, name
+    purity = pd.read_csv(rep / "caec_purity.csv")
+    assert set(purity.columns) >= {"encoder", "metric", *datasets}
+    assert len(purity) == 4 * len(config["caec"]["metrics"])  # pixels, resnet18-random, resnet20, planted
+    l2h = pd.read_csv(rep / "l2h.csv")
+    assert "L2H (classifier)" in set(l2h["method"])  # the CIFAR-10 features carry logits
+    figs = list((rep / "figures").rglob("*.png"))
+    assert figs and all(f.stat().st_size > 2000 for f in figs)

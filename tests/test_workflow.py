@@ -1,0 +1,97 @@
+"""The workflow end to end: a dry run of the default config, a real run of the embedding stage."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import ROOT
+from embtree.io import load_embeddings
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def _copy_workflow(dest):
+    for name in ("Snakefile", "workflow", "config", "envs"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    for sub in ("examples", "hierarchies"):
+        shutil.copytree(ROOT / "resources" / sub, dest / "resources" / sub)
+    return dest
+
+
+def _snakemake(workdir, *args, timeout=300):
+    cmd = [SNAKEMAKE, "-s", str(workdir / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+
+
+def test_default_config_dry_run(tmp_path):
+    work = _copy_workflow(tmp_path)
+    proc = _snakemake(work, "-n")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    for target in ("results/digits/resnet18-random/embeddings.npz", "results/planted-tree/planted/embeddings.npz",
+                   "results/cifar10-resnet20/resnet20/embeddings.npz"):  # fmt: skip
+        assert target in out
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    work = _copy_workflow(tmp_path)
+    cfg = yaml.safe_load((work / "config/config.yaml").read_text())
+    cfg["encoders"]["pixels"]["type"] = "vgg"
+    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = _snakemake(work, "-n")
+    assert proc.returncode != 0
+    assert "['encoders']['pixels']['type']" in proc.stdout + proc.stderr
+    assert not (work / "results").exists()
+
+
+TINY = {
+    "cache_dir": "cache",
+    "datasets": {
+        "digits": {"type": "digits", "encoders": ["tiny-cnn"], "max_per_class": 4},
+        "feats": {"type": "features", "path": "feats.npz", "encoder_name": "given"},
+        "planted": {"type": "planted-tree", "encoder_name": "planted", "depth": 2, "branching": 2,
+                    "dim": 4, "samples_per_class": 5},
+    },
+    "encoders": {
+        "tiny-cnn": {"type": "timm", "model": "test_resnet", "pretrained": False, "image_size": 32,
+                     "batch_size": 16, "num_workers": 1},
+    },
+}  # fmt: skip
+
+
+def test_embedding_stage_runs_on_a_tiny_config(tmp_path):
+    # One job per rule of the stage; each job pays a torch import, so keep the list short.
+    work = _copy_workflow(tmp_path)
+    rng = np.random.default_rng(0)
+    np.savez(work / "feats.npz", features=rng.normal(size=(12, 3)), labels=np.arange(12) % 3,
+             class_names=np.array(["cat", "dog", "ship"]))  # fmt: skip
+    (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    targets = ["results/digits/tiny-cnn/embeddings.npz", "results/feats/given/embeddings.npz",
+               "results/planted/reference.nwk"]  # fmt: skip
+    proc = _snakemake(work, *targets, "--configfile", "tiny.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    cnn = load_embeddings(work / targets[0])
+    assert cnn.features.shape == (40, 96) and cnn.logits.shape == (40, 1000)
+    meta = yaml.safe_load((work / "results/digits/tiny-cnn/embeddings.json").read_text())
+    assert meta["encoder"]["device"] == "cpu" and meta["encoder"]["preprocessing"]["image_size"] == 32
+    feats = load_embeddings(work / targets[1])
+    assert list(feats.wnids) == ["n02121620", "n02084071", "n04194289"]  # cat, dog, ship: built-in table
+    assert (work / targets[2]).read_text().strip() == "((c0_0,c0_1),(c1_0,c1_1));"
+    assert (work / "benchmarks/results/digits/tiny-cnn/embed.tsv").exists()
+    assert "images/s" in (work / "logs/digits/tiny-cnn/embed.log").read_text()
+
+
+@pytest.mark.slow
+def test_lint_reports_nothing_for_the_embedding_rules(tmp_path):
+    work = _copy_workflow(tmp_path)
+    proc = _snakemake(work, "--lint")
+    rules = ("embed", "import_features", "reference_tree")
+    flagged = [line for line in proc.stdout.splitlines() + proc.stderr.splitlines()
+               if any(f"rule {r} " in line for r in rules)]  # fmt: skip
+    assert not flagged, "\n".join(flagged)

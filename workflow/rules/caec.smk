@@ -1,0 +1,99 @@
+# Stage: CAEC -- class-associated embedding clusters (CAEC paper, section 3.2 and 4.2-4.4).
+# One job per (dataset, encoder, distance metric) grows the clusters and writes every
+# per-run table; the paired t-tests compare the metrics of one (dataset, encoder).
+
+CAEC = config["caec"]
+
+
+CAEC_RUN_FILES = ["clusters.npz", "growth.npz", "per_class.tsv", "summary.tsv",
+                  "infiltration.tsv", "intrusion.tsv", "growth.png"]
+
+
+rule caec_clusters:
+    """Grow one cluster per class (eq. 1-4), its structure (eq. 7-14) and the run's scores."""
+    input:
+        npz=embeddings_path,
+    output:
+        clusters="results/{dataset}/{encoder}/caec/{caec_metric}/clusters.npz",
+        growth="results/{dataset}/{encoder}/caec/{caec_metric}/growth.npz",
+        per_class="results/{dataset}/{encoder}/caec/{caec_metric}/per_class.tsv",
+        summary="results/{dataset}/{encoder}/caec/{caec_metric}/summary.tsv",
+        infiltration="results/{dataset}/{encoder}/caec/{caec_metric}/infiltration.tsv",
+        intrusion="results/{dataset}/{encoder}/caec/{caec_metric}/intrusion.tsv",
+    log:
+        "logs/{dataset}/{encoder}/caec/{caec_metric}/clusters.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/caec/{caec_metric}/clusters.tsv"
+    params:
+        gamma=CAEC["gamma"],
+        step=CAEC["step"],
+    wildcard_constraints:
+        caec_metric=_alternatives(CAEC["metrics"]),
+    threads: 2
+    resources:
+        # Features as float32 + float64 copies, 64 MB distance blocks, members and growth.
+        mem_mb=scaled_mem_mb(1500, 8),
+        runtime=scaled_runtime(10, 0.2),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/caec_clusters.py"
+
+
+rule caec_growth_plot:
+    """Paper fig. 3 for a few classes: new target / other embeddings per radius step."""
+    input:
+        growth="results/{dataset}/{encoder}/caec/{caec_metric}/growth.npz",
+    output:
+        png="results/{dataset}/{encoder}/caec/{caec_metric}/growth.png",
+    log:
+        "logs/{dataset}/{encoder}/caec/{caec_metric}/growth_plot.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/caec/{caec_metric}/growth_plot.tsv"
+    params:
+        n_classes=CAEC["growth_plot_classes"],
+    wildcard_constraints:
+        caec_metric=_alternatives(CAEC["metrics"]),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/caec_growth_plot.py"
+
+
+rule caec_ttest:
+    """Paired t-test of per-class coverage between every pair of metrics (section 4.3, table 9)."""
+    input:
+        per_class=expand("results/{{dataset}}/{{encoder}}/caec/{caec_metric}/per_class.tsv",
+                         caec_metric=CAEC["metrics"]),
+    output:
+        "results/{dataset}/{encoder}/caec/ttest.tsv",
+    log:
+        "logs/{dataset}/{encoder}/caec/ttest.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/caec/ttest.tsv"
+    params:
+        metrics=CAEC["metrics"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/caec_ttest.py"
+
+
+localrules:
+    caec_growth_plot,
+    caec_ttest,
+
+
+STAGE_TARGETS.append(
+    lambda: expand_runs("results/{dataset}/{encoder}/caec/ttest.tsv")
+    + expand_runs("results/{dataset}/{encoder}/caec/{caec_metric}/{name}",
+                  caec_metric=CAEC["metrics"], name=CAEC_RUN_FILES)
+)

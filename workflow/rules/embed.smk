@@ -1,0 +1,84 @@
+# Stage 1: embeddings (and logits) for every (dataset, encoder) run, plus reference trees.
+
+
+rule embed:
+    """Run an image encoder over an image data set (GPU when available)."""
+    input:
+        dataset_files,
+    output:
+        npz=protected("results/{dataset}/{encoder}/embeddings.npz"),
+        meta="results/{dataset}/{encoder}/embeddings.json",
+    log:
+        "logs/{dataset}/{encoder}/embed.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/embed.tsv"
+    params:
+        dataset=lambda wc: DATASETS[wc.dataset],
+        encoder=lambda wc: ENCODERS[wc.encoder],
+        cache_dir=config["cache_dir"],
+    wildcard_constraints:
+        dataset=_ids(IMAGE_TYPES),
+    threads: 2
+    resources:
+        # The SLURM executor plugin turns gpu=1 into --gpus=1 (add gpu_model in profiles/slurm);
+        # not also gres=, which would request the GPU twice.
+        gpu=1,
+        mem_mb=embed_mem_mb,
+        runtime=lambda wc, attempt: 120 * attempt,
+    conda:
+        "../../envs/embedding.yaml"
+    script:
+        "../scripts/embed.py"
+
+
+rule import_features:
+    """Validate a user's precomputed features (or generate planted-tree data) into the common format."""
+    input:
+        dataset_files,
+    output:
+        npz="results/{dataset}/{encoder}/embeddings.npz",
+        meta="results/{dataset}/{encoder}/embeddings.json",
+    log:
+        "logs/{dataset}/{encoder}/import_features.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/import_features.tsv"
+    params:
+        dataset=lambda wc: DATASETS[wc.dataset],
+    wildcard_constraints:
+        dataset=_ids(FEATURE_TYPES),
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/import_features.py"
+
+
+rule reference_tree:
+    """The dataset's reference hierarchy as Newick over its class names (WordNet file or planted tree)."""
+    input:
+        lambda wc: [DATASETS[wc.dataset]["reference_tree"]] if DATASETS[wc.dataset].get("reference_tree") else [],
+    output:
+        "results/{dataset}/reference.nwk",
+    log:
+        "logs/{dataset}/reference_tree.log",
+    benchmark:
+        "benchmarks/results/{dataset}/reference_tree.tsv"
+    params:
+        dataset=lambda wc: DATASETS[wc.dataset],
+        cache_dir=config["cache_dir"],
+    wildcard_constraints:
+        dataset=_alternatives([ds for ds in DATASETS if has_reference(ds)]),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/reference_tree.py"
+
+
+STAGE_TARGETS.append(lambda: [f"results/{ds}/reference.nwk" for ds in DATASETS if has_reference(ds)])

@@ -1,0 +1,49 @@
+# Helpers of the flat stage (flat.smk): config parsing and validation against
+# embtree.flat's registries, per-rule params and resources. Kept apart from the rules
+# (snakemake --lint: no functions next to rules).
+from embtree import flat as _flat
+
+FLAT = config["flat"]
+FLAT_REDUCERS = list(FLAT["reducers"])
+FLAT_CLUSTERERS = list(FLAT["clusterers"])
+
+# Parameter names are checked against embtree.flat's registries here, at parse time,
+# so a typo stops the run before any job (the schema only knows the method names).
+for _kind, _key in (("reducer", "reducer_params"), ("clusterer", "clusterer_params")):
+    for _name, _params in FLAT.get(_key, {}).items():
+        if not isinstance(_params, dict):
+            _config_error(f"flat.{_key}.{_name}", f"must be a mapping of parameters, got {_params!r}")
+        try:
+            _flat.check_params(_kind, _name, _params)
+        except ValueError as _err:
+            _config_error(f"flat.{_key}.{_name}", str(_err))
+
+
+def flat_reducer_params(name):
+    return dict(FLAT.get("reducer_params", {}).get(name, {}))
+
+
+def flat_clusterer_params(name):
+    """Registry overrides for a clusterer: the global O(N^2) cap, then per-clusterer params."""
+    params = {}
+    if "max_quadratic_samples" in _flat.CLUSTERERS[name]:
+        params["max_quadratic_samples"] = FLAT["max_quadratic_samples"]
+    params.update(FLAT.get("clusterer_params", {}).get(name, {}))
+    return params
+
+
+def flat_cluster_mem_mb(wildcards, input, attempt):
+    # Inputs (features + embeddings, a few copies) plus the dense N^2 float64 matrices of
+    # the guarded clusterers at their cap: AP keeps ~4 (S, R, A, tmp), agglomerative ~2.
+    cap = flat_clusterer_params(wildcards.clusterer).get("max_quadratic_samples", 0)
+    dense = {"affinity-propagation": 4, "agglomerative-ward": 2, "agglomerative-average": 2}
+    quadratic_mb = dense.get(wildcards.clusterer, 0) * 8 * cap**2 / 1e6
+    return int((1000 + 10 * input_mb(input) + quadratic_mb) * 2 ** (attempt - 1))
+
+
+def flat_targets():
+    return expand_runs(
+        "results/{dataset}/{encoder}/flat/{reducer}/{clusterer}/metrics.tsv",
+        reducer=FLAT_REDUCERS,
+        clusterer=FLAT_CLUSTERERS,
+    )

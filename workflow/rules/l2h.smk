@@ -1,0 +1,33 @@
+# Stage: L2H hierarchies from logits (paper 001) and the agglomerative baseline, per
+# (dataset, encoder, source). Sources: the config's `l2h.sources` that the run can provide,
+# plus the baseline `agglomerative` (always); see l2h_sources() in common.smk.
+
+rule l2h:
+    """L2H tree over K clusters (or the Ward baseline cut at K), scored against the labels."""
+    input:
+        unpack(_l2h_inputs),
+    output:
+        linkage="results/{dataset}/{encoder}/l2h/{source}/linkage.npy",
+        nwk="results/{dataset}/{encoder}/l2h/{source}/tree.nwk",
+        tsv="results/{dataset}/{encoder}/l2h/{source}/metrics.tsv",
+        png="results/{dataset}/{encoder}/l2h/{source}/dendrogram.png",
+    log:
+        "logs/{dataset}/{encoder}/l2h/{source}.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/l2h/{source}.tsv"
+    params:
+        l2h=L2H_PARAMS,
+    wildcard_constraints:
+        source="classifier|kmeans|agglomerative",
+    threads: 2
+    resources:
+        # Logits/features in float64 row blocks, Ward's condensed matrix (<= 400 MB at 10^4 samples).
+        mem_mb=scaled_mem_mb(3000, 6),
+        runtime=scaled_runtime(15, 0.1),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/l2h.py"
+
+
+STAGE_TARGETS.append(_l2h_targets)

@@ -1,0 +1,149 @@
+# Helpers of the report stage (report.smk): which per-run outputs the report reads and
+# which tables / figures it writes, all derived from config. Kept apart from the rules
+# (snakemake --lint: no functions next to rules).
+import os
+
+REPORT_DIR = "results/report"
+REPORT_PARTIAL = bool(config.get("report", {}).get("partial", False))
+REPORT_CAEC_METRICS = list(config.get("caec", {}).get("metrics", ["euclidean", "manhattan", "canberra"]))
+REPORT_TREE_METRICS = list(config.get("trees", {}).get("metrics", ["euclidean", "manhattan", "canberra"]))
+REPORT_TREE_POINTS = list(config.get("trees", {}).get("points", ["G", "P"]))
+REPORT_FLAT = config.get("flat", {})
+
+
+def report_l2h_sources(dataset, encoder):
+    """L2H sources of a run (logit sources + the agglomerative baseline), as decided in l2h.smk."""
+    return list(l2h_sources(dataset, encoder))
+
+
+def _report_order():
+    """Display order of the row / column keys: the order of the config."""
+    return {
+        "dataset": list(DATASETS),
+        "encoder": list(dict.fromkeys(enc for _, enc in RUNS)),
+        "metric": REPORT_CAEC_METRICS,
+        "cluster_metric": REPORT_CAEC_METRICS + ["before"],
+        "tree_metric": REPORT_TREE_METRICS,
+        "point": REPORT_TREE_POINTS,
+        "source": sorted({s for ds, enc in RUNS for s in report_l2h_sources(ds, enc)},
+                         key=["classifier", "kmeans", "agglomerative"].index),
+        "reducer": list(REPORT_FLAT.get("reducers", [])),
+        "clusterer": list(REPORT_FLAT.get("clusterers", [])),
+    }
+
+
+def _spec(path, expect=None, may_be_empty=False, **keys):
+    spec = {"path": path, "keys": keys}
+    if expect:
+        spec["expect"] = expect
+    if may_be_empty:
+        spec["may_be_empty"] = True
+    return spec
+
+
+def _ref_runs():
+    return [(ds, enc) for ds, enc in RUNS if has_reference(ds)]
+
+
+def report_specs():
+    """Every per-run table the report reads, by family: {family: [spec, ...]} (see embtree.report)."""
+    caec = lambda ds, enc, m, f: f"results/{ds}/{enc}/caec/{m}/{f}"
+    # A run without infiltrated / intrusive classes writes those tables with a header only.
+    specs = {
+        fam: [_spec(caec(ds, enc, m, f"{fam}.tsv"), dataset=ds, encoder=enc, metric=m,
+                    may_be_empty=fam in ("infiltration", "intrusion"))
+              for ds, enc in RUNS for m in REPORT_CAEC_METRICS]
+        for fam in ("summary", "per_class", "infiltration", "intrusion")
+    }
+    specs["ttest"] = (
+        [_spec(f"results/{ds}/{enc}/caec/ttest.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS]
+        if len(REPORT_CAEC_METRICS) > 1 else []
+    )
+    trees = []
+    for ds, enc in _ref_runs():
+        base = f"results/{ds}/{enc}/trees"
+        for tm in REPORT_TREE_METRICS:
+            trees.append(_spec(f"{base}/before/{tm}.tsv", dataset=ds, encoder=enc,
+                               cluster_metric="before", tree_metric=tm))
+            for cm in REPORT_CAEC_METRICS:
+                for pt in REPORT_TREE_POINTS:
+                    trees.append(_spec(f"{base}/{cm}/{tm}/{pt}.tsv", dataset=ds, encoder=enc,
+                                       cluster_metric=cm, tree_metric=tm, point=pt))
+    specs["trees"] = trees
+    specs["l2h"] = [
+        _spec(f"results/{ds}/{enc}/l2h/{src}/metrics.tsv", dataset=ds, encoder=enc, source=src)
+        for ds, enc in RUNS for src in report_l2h_sources(ds, enc)
+    ]
+    specs["flat"] = [
+        _spec(f"results/{ds}/{enc}/flat/{red}/{clu}/metrics.tsv", expect={"seed": list(REPORT_FLAT["seeds"])},
+              dataset=ds, encoder=enc, reducer=red, clusterer=clu)
+        for ds, enc in RUNS for red in REPORT_FLAT.get("reducers", []) for clu in REPORT_FLAT.get("clusterers", [])
+    ]
+    return specs
+
+
+REPORT_SPECS = report_specs()
+
+
+def report_inputs(*families):
+    """Input paths of the given spec families; with report.partial only those that exist."""
+    paths = [s["path"] for fam in families for s in REPORT_SPECS[fam]]
+    if REPORT_PARTIAL:
+        paths = [p for p in paths if os.path.exists(p)]
+    return paths
+
+
+def _table_files(names):
+    return [f"{REPORT_DIR}/{n}.{ext}" for n in names for ext in ("csv", "md", "tex")]
+
+
+def _reported(paths, caption, category, subcategory=None):
+    """Wrap the .csv tables / .png figures of ``paths`` for the HTML report; keep the rest plain."""
+    extra = {"subcategory": subcategory} if subcategory else {}
+    # (`report` may not start a line in a Snakefile: the parser reads it as the directive.)
+    flag = lambda p: report(p, caption=f"../report/{caption}.rst", category=category, **extra)
+    return [flag(p) if p.endswith((".csv", ".png")) else p for p in paths]
+
+
+CAEC_DATASETS = [ds for ds in DATASETS if any(d == ds for d, _ in RUNS)]
+REF_DATASETS = list(dict.fromkeys(ds for ds, _ in _ref_runs()))
+CAEC_TABLES = (
+    ["caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2", "caec_ttest"]
+    + [f"caec_{t}_{ds}" for ds in CAEC_DATASETS for t in ("r_max", "coverage", "infiltration", "intrusion")]
+)
+TREE_TABLES = [f"trees_{v}_{ds}" for ds in REF_DATASETS for v in ("rf", "di")]
+FLAT_TABLES = ["flat_ami", "flat_silhouette"]
+CROSS_TABLES = ["cross_method"] if REF_DATASETS else []
+
+
+def _figures(names):
+    return [f"{REPORT_DIR}/figures/{n}.{ext}" for n in names for ext in ("png", "svg")]
+
+
+HEATMAP_FIGURES = ["caec_heatmap", "flat_ami_heatmap"]
+GROWTH_FIGURES = [f"growth/growth_{ds}_{enc}" for ds, enc in RUNS]
+PROJECTION_FIGURES = [f"projection/projection_{ds}_{enc}" for ds, enc in RUNS]
+# Relation tree next to the reference, one per run and cluster metric: the tree built with
+# the cluster metric itself (the table's diagonal; else the first tree metric) on the manifold
+# mean points P (else the first point set). The tables hold every combination; drawing all
+# of them would dominate report regeneration time.
+_FIGURE_POINT = "P" if "P" in REPORT_TREE_POINTS else REPORT_TREE_POINTS[0]
+TREE_FIGURE_RUNS = [
+    (ds, enc, cm, cm if cm in REPORT_TREE_METRICS else REPORT_TREE_METRICS[0], _FIGURE_POINT)
+    for ds, enc in _ref_runs() for cm in REPORT_CAEC_METRICS
+]
+TREE_FIGURES = [f"trees/tree_{ds}_{enc}_{cm}_{tm}_{pt}" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
+L2H_FIGURE_RUNS = [(ds, enc, src) for ds, enc in RUNS for src in report_l2h_sources(ds, enc)]
+L2H_FIGURES = [f"l2h/l2h_{ds}_{enc}_{src}" for ds, enc, src in L2H_FIGURE_RUNS]
+
+
+def _maybe(paths):
+    """Figure inputs; with report.partial only those that exist (the script draws the gaps)."""
+    return [p for p in paths if os.path.exists(p)] if REPORT_PARTIAL else paths
+
+
+def report_targets():
+    """Every report table and figure (the `report` stage target)."""
+    return _table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES) + _figures(
+        HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES
+    )

@@ -1,0 +1,38 @@
+"""Reduce a run's embeddings for every seed (embtree.flat.reduce); one cached file per reducer.
+
+features.npz: ``features`` float32 [R, N, d'], ``seeds`` int64 [R] (the seed of each row),
+``seconds`` float64 [R]. Seed-independent reducers (``none``) store one row with
+``seeds = [-1]``, used for every seed.
+"""
+
+from embtree.runtime import setup_logging, snakemake_log
+
+log = setup_logging(snakemake_log(snakemake))
+
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from embtree import flat
+from embtree.io import load_embeddings, save_npz
+
+reducer = snakemake.wildcards.reducer
+params = dict(snakemake.params.reducer_params)
+emb = load_embeddings(snakemake.input.npz)
+seeds = list(snakemake.params.seeds) if reducer in flat.SEED_DEPENDENT_REDUCERS else [-1]
+
+rows, seconds = [], []
+with threadpool_limits(snakemake.threads):
+    for seed in seeds:
+        start = time.perf_counter()
+        rows.append(flat.reduce(emb.features, reducer, seed=max(seed, 0), **params))
+        seconds.append(time.perf_counter() - start)
+        log.info("%s seed %d: %s -> %s in %.1f s", reducer, seed, emb.features.shape, rows[-1].shape, seconds[-1])
+
+save_npz(
+    snakemake.output[0],
+    features=np.stack(rows),
+    seeds=np.asarray(seeds, dtype=np.int64),
+    seconds=np.asarray(seconds, dtype=np.float64),
+)

@@ -1,0 +1,29 @@
+"""Rule import_features: validate precomputed features (or generate planted-tree data)."""
+
+from embtree.runtime import setup_logging, snakemake_log
+
+log = setup_logging(snakemake_log(snakemake))  # noqa: F821 - injected by Snakemake
+
+import hashlib  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from embtree.datasets import load_dataset  # noqa: E402
+from embtree.encoders import library_versions  # noqa: E402
+from embtree.io import save_embeddings  # noqa: E402
+
+spec = snakemake.params.dataset  # noqa: F821
+data = load_dataset(spec)
+meta = {
+    "dataset_id": snakemake.wildcards.dataset,  # noqa: F821
+    "encoder_id": snakemake.wildcards.encoder,  # noqa: F821
+    "dataset": dict(data.info),
+    "dataset_spec": dict(spec),
+    "feature_dim": int(data.features.shape[1]),
+    "n_logits": None if data.logits is None else int(data.logits.shape[1]),
+    "versions": library_versions(),
+}
+for key in ("path", "labels_path"):
+    if spec.get(key):
+        meta[f"{key}_sha256"] = hashlib.sha256(Path(spec[key]).read_bytes()).hexdigest()
+save_embeddings(snakemake.output.npz, data.to_embeddings(), metadata=meta)  # noqa: F821
+log.info("wrote %s: %d samples, %d classes", snakemake.output.npz, len(data), data.n_classes)  # noqa: F821

@@ -1,0 +1,48 @@
+"""One L2H hierarchy (or the agglomerative baseline) of a run: linkage, Newick, metrics, dendrogram."""
+
+from embtree.runtime import setup_logging, snakemake_log
+
+log = setup_logging(snakemake_log(snakemake))
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from embtree import io, l2h, metrics, trees
+
+wc = snakemake.wildcards
+p = snakemake.params.l2h
+emb = io.load_embeddings(snakemake.input.embeddings)
+log.info("%s/%s source=%s: %d samples, %d classes", wc.dataset, wc.encoder, wc.source,
+         len(emb.labels), emb.n_classes)
+
+t0 = time.perf_counter()
+h = l2h.build_hierarchy(
+    wc.source, emb.features, emb.labels, emb.class_names, emb.logits,
+    kmeans_temperature=p["kmeans_temperature"], pca_components=p["baseline_pca_components"],
+    max_samples=p["baseline_max_samples"], seed=p["seed"],
+)
+log.info("hierarchy built in %.2f s", time.perf_counter() - t0)
+Z, leaf, names = h["linkage"], h["leaf_of_sample"], h["names"]
+
+row = {"dataset": wc.dataset, "encoder": wc.encoder, "source": wc.source}
+row.update(metrics.hierarchy_scores(Z, leaf, emb.labels, max_exact=p["dp_exact_max_cells"],
+                                    n_pairs=p["dp_n_pairs"], seed=p["seed"]))
+newick = trees.linkage_to_newick(Z, names)
+if "reference" in snakemake.input.keys():
+    reference = Path(snakemake.input.reference).read_text()
+    rf = trees.robinson_foulds_details(newick, reference)
+    row.update(rf=rf["rf"], rf_norm=rf["rf_norm"], di=trees.deformity_index(newick, reference))
+log.info("scores: %s", row)
+
+purity = l2h.leaf_label_purity(leaf, emb.labels, len(names))
+fig = l2h.plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
+                          title=f"{wc.dataset} / {wc.encoder}: {wc.source}")
+with io.atomic_path(snakemake.output.png) as tmp:
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+with io.atomic_path(snakemake.output.linkage, suffix=".npy") as tmp:
+    np.save(tmp, Z)
+io.write_text(snakemake.output.nwk, newick + "\n")
+io.write_table(snakemake.output.tsv, pd.DataFrame([row]))

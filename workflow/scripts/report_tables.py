@@ -1,0 +1,22 @@
+"""Every report table (CSV + Markdown + LaTeX) and the metric heatmaps, from the per-run tables."""
+from embtree.runtime import setup_logging, snakemake_log
+
+log = setup_logging(snakemake_log(snakemake))
+
+from pathlib import Path  # noqa: E402
+
+from embtree import report as R  # noqa: E402
+
+p = snakemake.params
+outdir = Path(snakemake.output.l2h[0]).parent  # results/report (every table sits there)
+data, missing = R.load_families(p.specs, partial=p.partial)
+sections = R.build_all_tables(
+    data, missing, caec_datasets=p.caec_datasets, reference_datasets=p.reference_datasets, order=p.order
+)
+for section, tables in sections.items():
+    for table in tables:
+        R.write_report_table(table, outdir)
+        log.info("%s: wrote %s (%d x %d)", section, table.name, *table.values.shape)
+R.save_figure(R.plot_caec_heatmaps(data["summary"], order=p.order), snakemake.output.caec_heatmap[0])
+ami = next(t for t in sections["flat"] if t.name == "flat_ami")
+R.save_figure(R.plot_heatmap(ami, title="Flat clustering: mean AMI over seeds"), snakemake.output.flat_heatmap[0])
