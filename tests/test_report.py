@@ -349,3 +349,10 @@ def test_rotate_reference_removes_spurious_crossings():
     ys = {n: y for n, _, y in R._layout(tree)[1]}
     rotated = R._rotate_to(ref, ys)
     assert [n for n, _, _ in R._layout(rotated)[1]] == ["a", "b", "c", "d", "e"]
+
+
+def test_bold_compares_values_as_printed():
+    df = pd.DataFrame(dict(dataset="d", encoder="e", metric=["a", "b", "c"], nmi=[0.99996, 1.0, 0.5]))
+    t = R.caec_metric_table(df, "nmi")
+    assert t.bold["d"].tolist() == [True, True, False]  # both print "1.00"
+    assert R.best_mask(t.values, "max")["d"].tolist() == [False, True, False]  # exact comparison

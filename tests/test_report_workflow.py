@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-REPORT_RULES = ["report_tables", "report_caec_figures", "report_tree_figures", "report_all"]
+REPORT_RULES = ["report_tables", "report_caec_figures", "report_all"]
 
 TINY = {
     "datasets": {
@@ -185,7 +185,7 @@ def test_tiny_full_run_then_report_from_cache(tmp_path):
     before = {p: p.stat().st_mtime for p in (wd / "results").rglob("*") if p.is_file() and rep not in p.parents}
     shutil.rmtree(rep)
     dry = _snakemake(wd, "-n", "report_all")
-    assert _planned_rules(dry.stdout) == {"report_tables", "report_caec_figures", "report_tree_figures",
+    assert _planned_rules(dry.stdout) == {"report_tables", "report_caec_figures",
                                           "report_all"}, dry.stdout
     _snakemake(wd, "report_all")
     assert (rep / "caec_purity.md").exists()

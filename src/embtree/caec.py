@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embtree._validation import check_matrix
 from embtree.distances import check_metric, pairwise, pairwise_blocks
 
 __all__ = [
@@ -211,17 +212,7 @@ class CAECResult:
 
 def _check_inputs(embeddings, labels, metric, gamma, step, classes):
     metric = check_metric(metric)
-    X = np.asarray(embeddings)
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"embeddings must be a non-empty 2-D array (n_samples, n_features), got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
-        raise ValueError(f"embeddings must be real numbers, got dtype {X.dtype}")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    bad = ~np.isfinite(X)
-    if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])
-        raise ValueError(f"embeddings contain NaN or inf in {len(rows)} rows (first: {rows[:5].tolist()})")
+    X = check_matrix(embeddings, "embeddings")
     y = np.asarray(labels)
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"labels has shape {y.shape} but embeddings has {len(X)} rows; they must match")

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from embtree._validation import check_matrix
+
 __all__ = ["METRICS", "check_metric", "pairwise", "pairwise_blocks", "set_threads"]
 
 METRICS = ("euclidean", "manhattan", "canberra", "cosine")
@@ -60,16 +62,7 @@ def set_threads(n):
 
 
 def _check_matrix(X, name):
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n, n_features), got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
-        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf")
-    return np.ascontiguousarray(X)
+    return np.ascontiguousarray(check_matrix(X, name, axes="(n, n_features)", min_rows=0, min_cols=0))
 
 
 def pairwise(A, B, metric="euclidean"):

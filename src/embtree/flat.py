@@ -66,6 +66,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 
+from embtree._validation import check_matrix
 from embtree.metrics import flat_scores
 
 __all__ = [
@@ -189,20 +190,7 @@ def check_params(kind, method, params=None) -> dict:
 
 
 def _check_features(features, arg="features") -> np.ndarray:
-    X = np.asarray(features)
-    if X.ndim != 2:
-        raise ValueError(f"{arg} must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] < 2 or X.shape[1] < 1:
-        raise ValueError(f"{arg} needs >= 2 samples and >= 1 feature, got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"{arg} must be numeric, got dtype {X.dtype}")
-    bad = ~np.isfinite(X)
-    if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])
-        raise ValueError(
-            f"{arg} contains NaN or inf in {len(rows)} rows (first: {rows[:5].tolist()})"
-        )
-    return X
+    return check_matrix(features, arg, min_rows=2)
 
 
 def _zscore(X):

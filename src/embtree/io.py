@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from embtree._validation import check_matrix
+
 __all__ = [
     "Embeddings",
     "atomic_path",
@@ -136,22 +138,14 @@ class Embeddings:
 
 def validate_embeddings(emb: Embeddings, source="embeddings") -> Embeddings:
     """Check shapes, finiteness and labels; raise ``ValueError`` naming ``source``."""
-    X = np.asarray(emb.features)
+    X = check_matrix(emb.features, f"{source}: 'features'")
     y = np.asarray(emb.labels)
-    if X.ndim != 2:
-        raise ValueError(f"{source}: 'features' must be 2-D (n_samples, n_features), got shape {X.shape}")
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(
             f"{source}: 'labels' has shape {y.shape} but 'features' has {len(X)} rows; they must match"
         )
     if not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{source}: 'labels' must be integers, got dtype {y.dtype}")
-    bad = ~np.isfinite(X)
-    if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])
-        raise ValueError(
-            f"{source}: 'features' contains NaN or inf in {len(rows)} rows (first: {rows[:5].tolist()})"
-        )
     C = len(emb.class_names)
     if len(y) and (y.min() < 0 or y.max() >= C):
         raise ValueError(
@@ -161,11 +155,9 @@ def validate_embeddings(emb: Embeddings, source="embeddings") -> Embeddings:
     if len(present) < 2:
         raise ValueError(f"{source}: needs at least 2 classes with samples, found {len(present)}")
     if emb.logits is not None:
-        L = np.asarray(emb.logits)
-        if L.ndim != 2 or len(L) != len(X):
+        L = check_matrix(emb.logits, f"{source}: 'logits'", axes="(n_samples, n_logits)")
+        if len(L) != len(X):
             raise ValueError(f"{source}: 'logits' has shape {L.shape}, expected ({len(X)}, n_logits)")
-        if not np.isfinite(L).all():
-            raise ValueError(f"{source}: 'logits' contains NaN or inf")
     if emb.sample_ids is not None and len(emb.sample_ids) != len(X):
         raise ValueError(f"{source}: 'sample_ids' has {len(emb.sample_ids)} entries, expected {len(X)}")
     if emb.wnids is not None and len(emb.wnids) != C:

@@ -37,6 +37,8 @@ from scipy.cluster import hierarchy
 from scipy.optimize import linear_sum_assignment
 from scipy.special import softmax
 
+from embtree._validation import check_matrix
+
 __all__ = [
     "l2h",
     "kmeans_logits",
@@ -58,22 +60,9 @@ _CHUNK = 8192
 
 def _check_logits(logits, arg="logits"):
     L = np.asarray(logits)
-    if L.ndim != 2:
-        raise ValueError(f"{arg} must be 2-D (n_samples, n_clusters), got shape {L.shape}")
-    if not np.issubdtype(L.dtype, np.number) or np.issubdtype(L.dtype, np.complexfloating):
-        raise ValueError(f"{arg} must be real numbers, got dtype {L.dtype}")
-    n, k = L.shape
-    if k < 2:
-        raise ValueError(f"{arg} has n_clusters={k} columns; L2H needs at least 2")
-    if n < 1:
-        raise ValueError(f"{arg} has no rows (shape {L.shape})")
-    finite = np.isfinite(L)
-    if not finite.all():
-        rows = np.unique(np.nonzero(~finite)[0])
-        raise ValueError(
-            f"{arg} contains NaN or inf in {len(rows)} rows (first: {rows[:5].tolist()})"
-        )
-    return L
+    if L.ndim == 2 and L.shape[1] < 2:
+        raise ValueError(f"{arg} has n_clusters={L.shape[1]} columns; L2H needs at least 2")
+    return check_matrix(L, arg, axes="(n_samples, n_clusters)")
 
 
 def _assign_and_confidence(L):
@@ -245,11 +234,7 @@ def _l2h_reference(logits, n_steps=None):
 
 
 def _check_features(features, n_clusters, arg="features"):
-    X = np.asarray(features)
-    if X.ndim != 2:
-        raise ValueError(f"{arg} must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{arg} contains NaN or inf")
+    X = check_matrix(features, arg)
     if int(n_clusters) != n_clusters or n_clusters < 2:
         raise ValueError(f"n_clusters={n_clusters} should be an integer >= 2")
     if len(X) < n_clusters:

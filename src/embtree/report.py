@@ -77,6 +77,7 @@ __all__ = [
     "growth_curves",
     "load_families",
     "placeholder_figure",
+    "tree_figure",
     "build_caec_tables",
     "build_tree_tables",
     "build_all_tables",
@@ -260,13 +261,16 @@ class ReportTable:
         assert self.bold.shape == shape
 
 
-def best_mask(values, direction):
+def best_mask(values, direction, decimals=None):
     """Cells holding the best value of their column (all ties are marked).
 
     Parameters
     ----------
     values : DataFrame of float (NaN = no value)
     direction : str or None or dict / Series mapping column -> "max" | "min" | None
+    decimals : int, optional
+        Compare the values rounded as printed, so every cell that reads like the best is bold
+        (0.9999 and 1.0 both print "1.00").
 
     Returns
     -------
@@ -280,6 +284,8 @@ def best_mask(values, direction):
         if d not in ("max", "min"):
             raise ValueError(f"direction for column {col!r} must be 'max', 'min' or None, got {d!r}")
         column = pd.to_numeric(values[col], errors="coerce")
+        if decimals is not None:
+            column = column.round(decimals)
         if column.notna().sum() == 0:
             continue
         best = column.max() if d == "max" else column.min()
@@ -428,7 +434,7 @@ def wide_table(
     if std:
         stds = data.set_index(keys)[std].unstack(cols).reindex(index=index, columns=columns)
     numeric = values.apply(pd.to_numeric, errors="coerce") if len(values.columns) else values
-    bold = best_mask(numeric, direction)
+    bold = best_mask(numeric, direction, decimals if number_format == "fixed" else None)
     gap = _missing_mask(index, columns, missing, rows, cols)
     # A gap cell with data aggregates only part of its runs (e.g. one seed missing).
     miss = gap & values.isna()
@@ -981,7 +987,7 @@ def l2h_table(l2h, *, missing=None, order=None, metrics=L2H_METRICS):
     for col in t.values.columns:
         direction[col] = labels_dir.get(col[1])
     numeric = t.values.apply(pd.to_numeric, errors="coerce")
-    t.bold = best_mask(numeric, direction) & ~t.missing
+    t.bold = best_mask(numeric, direction, t.decimals) & ~t.missing
     return t
 
 
@@ -1076,7 +1082,7 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
     t.column_formats = {"RF": ("fixed", 0)}  # RF counts splits
     dirs = {"RF": "min", "DI": "min", "DP": "max"}
     numeric = t.values.apply(pd.to_numeric, errors="coerce")
-    t.bold = best_mask(numeric, {c: dirs.get(c[1]) for c in t.values.columns}) & ~t.missing
+    t.bold = best_mask(numeric, {c: dirs.get(c[1]) for c in t.values.columns}, t.decimals) & ~t.missing
     return t
 
 
@@ -1128,9 +1134,12 @@ def save_figure(fig, path):
     """Write ``fig`` to ``path`` (``.png``) and the same name with ``.svg``, atomically."""
     path = Path(path)
     out = []
+    # One tight bounding box for both formats: bbox_inches="tight" would draw each figure an
+    # extra time per format (most of the cost of report regeneration).
+    bbox = fig.get_tightbbox().padded(0.1)
     for p in (path.with_suffix(".png"), path.with_suffix(".svg")):
         with atomic_path(p) as tmp:
-            fig.savefig(tmp, dpi=100 if p.suffix == ".png" else None, bbox_inches="tight", format=p.suffix[1:])
+            fig.savefig(tmp, dpi=100 if p.suffix == ".png" else None, bbox_inches=bbox, format=p.suffix[1:])
         out.append(p)
     plt.close(fig)
     return out
@@ -1638,3 +1647,21 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
         "cross": [cross_method_table(data["trees"], l2h_ref, missing=cross_missing, order=order)]
         if reference_datasets else [],
     }
+
+
+def tree_figure(run, partial=False):
+    """The figure of one tree-figure spec of the report rules.
+
+    ``run`` holds ``tree`` (Newick path), ``reference`` (Newick path or None), ``title`` and
+    ``left`` (title of the tree panel). A missing file raises :class:`MissingResultsError`,
+    or with ``partial=True`` gives a placeholder figure naming it.
+    """
+    gone = [f for f in (run["tree"], run["reference"]) if f and not Path(f).exists()]
+    if gone:
+        if not partial:
+            raise MissingResultsError(f"tree figure needs {', '.join(gone)} (file not found)")
+        return placeholder_figure(f"{MISSING}: {', '.join(gone)}")
+    if run["reference"]:
+        return plot_tree_pair(Path(run["tree"]).read_text(), Path(run["reference"]).read_text(),
+                              title=run["title"], left_title=run["left"])
+    return plot_tree(Path(run["tree"]).read_text(), title=run["title"])[0].figure

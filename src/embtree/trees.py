@@ -22,6 +22,8 @@ import re
 import numpy as np
 from scipy.cluster import hierarchy
 
+from embtree._validation import check_matrix
+
 __all__ = [
     "TREE_METRICS",
     "linkage_to_newick",
@@ -237,13 +239,9 @@ TREE_METRICS = {"euclidean": "euclidean", "manhattan": "cityblock", "canberra": 
 
 
 def _check_points(points, arg="points"):
-    X = np.asarray(points, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"{arg} must be 2-D (n_leaves, n_features), got shape {X.shape}")
+    X = check_matrix(points, arg, axes="(n_leaves, n_features)").astype(float, copy=False)
     if X.shape[0] < 3:
         raise ValueError(f"{arg} has {X.shape[0]} rows; a relation tree needs at least 3 leaves")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{arg} contains NaN or infinite values")
     return X
 
 

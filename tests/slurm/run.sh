@@ -19,12 +19,12 @@
 #   8. stop the cluster (EMBTREE_SLURM_KEEP_CLUSTER=1 leaves it running)
 #
 # Knobs (environment):
-#   EMBTREE_SLURM_CONFIG   extra --configfile on top of config/config.yaml
-#                          (default tests/slurm/config.yaml: every rule, reduced fan-out;
-#                          "none" runs the default config's full target set)
+#   EMBTREE_SLURM_REDUCE   overlay deep-merged into config/config.yaml for all runs
+#                          (default tests/slurm/reduce.yaml: every rule, ~45 jobs;
+#                          "none" runs the default config's full target set, ~250 jobs)
 #   EMBTREE_SLURM_TARGETS  targets (default: empty = rule all)
 #   EMBTREE_SLURM_TIMEOUT  total time budget in seconds (default 1400)
-#   EMBTREE_SLURM_KILL_AFTER  finished jobs before Snakemake is killed (default 6)
+#   EMBTREE_SLURM_KILL_AFTER  finished jobs before Snakemake is killed (default 5)
 #   EMBTREE_SLURM_KEEP=1   keep the temp directory (kept anyway on failure)
 set -euo pipefail
 
@@ -32,16 +32,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 SNAKEMAKE=${SNAKEMAKE:-$REPO/.venv/bin/snakemake}
 PY=${PYTHON:-$REPO/.venv/bin/python}
-CONFIG=${EMBTREE_SLURM_CONFIG-tests/slurm/config.yaml}
+REDUCE=${EMBTREE_SLURM_REDUCE:-$HERE/reduce.yaml}
 read -r -a TARGETS <<<"${EMBTREE_SLURM_TARGETS:-}"
 BUDGET=${EMBTREE_SLURM_TIMEOUT:-1400}
-KILL_AFTER=${EMBTREE_SLURM_KILL_AFTER:-6}
+KILL_AFTER=${EMBTREE_SLURM_KILL_AFTER:-5}
 START=$(date +%s)
 DEADLINE=$((START + BUDGET))
 SQUEUE_FORMAT='JobID:|,Partition:|,tres-per-job:|,tres-per-node:|,Name:|,State:|,WorkDir:|,Comment:|'
 
-CONFIG_ARGS=()
-if [ -n "$CONFIG" ] && [ "$CONFIG" != none ]; then CONFIG_ARGS=(--configfile "$CONFIG"); fi
 
 step() { echo; echo "=== [slurm test $(($(date +%s) - START))s] $*"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
@@ -71,9 +69,9 @@ trap cleanup EXIT
 
 fresh_copy() {  # the files a clone has: tracked + untracked-but-not-ignored
     mkdir -p "$1"
-    if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+    if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then  # (index entries deleted since: skipped)
         git -C "$REPO" ls-files -z --cached --others --exclude-standard |
-            (cd "$REPO" && tar --null -T - -cf -) | tar -xf - -C "$1"
+            (cd "$REPO" && tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$1"
     else
         tar -C "$REPO" --exclude=.venv --exclude=.git --exclude=./results --exclude=./logs \
             --exclude=.snakemake --exclude=./benchmarks/results --exclude=resources/cache -cf - . |
@@ -86,14 +84,21 @@ step "cluster: install + start"
 [ "$(id -u)" = 0 ] || die "needs root (starts munged, slurmctld, slurmd)"
 bash "$HERE/install.sh"
 bash "$HERE/cluster.sh" start
-echo "work directory: $WORK; config: ${CONFIG:-none}; targets: ${TARGETS[*]:-all}"
+echo "work directory: $WORK; config overlay: $REDUCE; targets: ${TARGETS[*]:-all}"
 
 (while :; do squeue -t all -h -O "$SQUEUE_FORMAT" 2>/dev/null; sleep 2; done >>"$WORK/squeue.log") &
 POLLER=$!
 
 fresh_copy "$WORK/local"
 fresh_copy "$WORK/slurm"
-"$PY" "$HERE/slurmtest.py" merge-profile "$REPO/profiles/slurm/config.yaml" "$HERE/profile/config.yaml" "$WORK/profile"
+"$PY" "$HERE/slurmtest.py" merge-yaml "$REPO/profiles/slurm/config.yaml" "$HERE/profile/config.yaml" \
+    "$WORK/profile/config.yaml"
+# A --configfile replaces the embedded default config: give the full, reduced config.
+CONFIG_ARGS=()
+if [ "$REDUCE" != none ]; then
+    "$PY" "$HERE/slurmtest.py" merge-yaml "$REPO/config/config.yaml" "$REDUCE" "$WORK/config.yaml"
+    CONFIG_ARGS=(--configfile "$WORK/config.yaml")
+fi
 
 # ------------------------------------------------------------------------------------------
 step "prefetch without network (default config: nothing to download)"
@@ -106,7 +111,7 @@ else
     timed "$SNAKEMAKE" prefetch "${CONFIG_ARGS[@]}" >"$WORK/prefetch.log" 2>&1 ||
         { tail -n 30 "$WORK/prefetch.log"; die "snakemake prefetch failed"; }
 fi
-test -s "$(awk '/^cache_dir:/ {print $2}' config/config.yaml)/prefetch.json" || die "prefetch wrote no manifest"
+test -s resources/cache/prefetch.json || die "prefetch wrote no manifest"
 # The manifest lives in the cache, outside results/: the comparison below does not see it.
 
 # ------------------------------------------------------------------------------------------

@@ -9,18 +9,22 @@
 include: "report_common.smk"
 
 
-# Three report jobs, not one per table: each job pays ~1.5 s of pandas + matplotlib imports,
-# and report-only regeneration must stay within seconds.
+# Two report jobs (one per core), not one per table: each job pays ~2-3 s of Python,
+# Snakemake-preamble and pandas / matplotlib start-up, and report-only regeneration must
+# stay within seconds. The figures are split between the two jobs to balance their times.
 localrules:
     report_tables,
     report_caec_figures,
-    report_tree_figures,
 
 
 rule report_tables:
-    """Every report table (CAEC tables 1-14, trees 17-18, L2H table 1, flat AMI, cross-method) + heatmaps."""
+    """Every report table (CAEC 1-14, trees 17-18, L2H table 1, flat AMI, cross-method), heatmaps, L2H dendrograms."""
     input:
-        report_inputs(*REPORT_SPECS),
+        tables=report_inputs(*REPORT_SPECS),
+        trees=_maybe(
+            [f"results/{ds}/{enc}/l2h/{src}/tree.nwk" for ds, enc, src in L2H_FIGURE_RUNS]
+            + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
+        ),
     output:
         caec=_reported(_table_files(CAEC_TABLES), "caec_tables", "CAEC clusters"),
         trees=_reported(_table_files(TREE_TABLES), "tree_tables", "Relation trees"),
@@ -29,6 +33,7 @@ rule report_tables:
         cross=_reported(_table_files(CROSS_TABLES), "cross_table", "Comparison"),
         caec_heatmap=_reported(_figures(["caec_heatmap"]), "caec_heatmap", "CAEC clusters"),
         flat_heatmap=_reported(_figures(["flat_ami_heatmap"]), "flat_heatmap", "Flat clustering"),
+        l2h_figures=_reported(_figures(L2H_FIGURES), "l2h_figures", "L2H hierarchies", "dendrograms"),
     log:
         "logs/report/tables.log",
     benchmark:
@@ -38,6 +43,12 @@ rule report_tables:
         caec_datasets=CAEC_DATASETS,
         reference_datasets=REF_DATASETS,
         order=_report_order(),
+        tree_figures=[
+            {"tree": f"results/{ds}/{enc}/l2h/{src}/tree.nwk",
+             "reference": f"results/{ds}/reference.nwk" if has_reference(ds) else None,
+             "out": f"{REPORT_DIR}/figures/{name}.png", "left": "hierarchy", "title": f"{ds} / {enc}: {src}"}
+            for (ds, enc, src), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)
+        ],
         partial=REPORT_PARTIAL,
     threads: 1
     resources:
@@ -50,13 +61,18 @@ rule report_tables:
 
 
 rule report_caec_figures:
-    """CAEC growth curves (paper fig. 3) and 2-D embedding scatters with cluster centroids, per run."""
+    """CAEC growth curves (paper fig. 3), 2-D embedding scatters with centroids, relation trees vs reference."""
     input:
         growth=_maybe([f"results/{ds}/{enc}/caec/{m}/growth.npz" for ds, enc in RUNS for m in REPORT_CAEC_METRICS]),
         projection=_maybe(expand_runs("results/{dataset}/{encoder}/projection.npz")),
+        trees=_maybe(
+            [f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
+            + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
+        ),
     output:
         growth=_reported(_figures(GROWTH_FIGURES), "growth", "CAEC clusters", "growth curves"),
         projection=_reported(_figures(PROJECTION_FIGURES), "projection", "CAEC clusters", "embedding scatter"),
+        trees=_reported(_figures(TREE_FIGURES), "tree_figures", "Relation trees", "relation tree vs reference"),
     log:
         "logs/report/caec_figures.log",
     benchmark:
@@ -72,6 +88,12 @@ rule report_caec_figures:
              "title": f"{ds} / {enc} (PCA)"}
             for (ds, enc), name in zip(RUNS, PROJECTION_FIGURES)
         ],
+        tree_figures=[
+            {"tree": f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk", "reference": f"results/{ds}/reference.nwk",
+             "out": f"{REPORT_DIR}/figures/{name}.png", "left": "relation tree",
+             "title": f"{ds} / {enc}: clusters {cm}, UPGMA {tm} on {pt}"}
+            for (ds, enc, cm, tm, pt), name in zip(TREE_FIGURE_RUNS, TREE_FIGURES)
+        ],
         n_classes=int(config.get("caec", {}).get("growth_plot_classes", 4)),
         metric=REPORT_CAEC_METRICS[0],
         partial=REPORT_PARTIAL,
@@ -83,45 +105,6 @@ rule report_caec_figures:
         "../../envs/analysis.yaml"
     script:
         "../scripts/report_caec_figures.py"
-
-
-rule report_tree_figures:
-    """Relation trees and L2H / agglomerative hierarchies drawn next to the reference tree."""
-    input:
-        _maybe(
-            [f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
-            + [f"results/{ds}/{enc}/l2h/{src}/tree.nwk" for ds, enc, src in L2H_FIGURE_RUNS]
-            + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
-        ),
-    output:
-        trees=_reported(_figures(TREE_FIGURES), "tree_figures", "Relation trees", "relation tree vs reference"),
-        l2h=_reported(_figures(L2H_FIGURES), "l2h_figures", "L2H hierarchies", "dendrograms"),
-    log:
-        "logs/report/tree_figures.log",
-    benchmark:
-        "benchmarks/results/report/tree_figures.tsv"
-    params:
-        runs=[
-            {"tree": f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk", "reference": f"results/{ds}/reference.nwk",
-             "out": f"{REPORT_DIR}/figures/{name}.png", "left": "relation tree",
-             "title": f"{ds} / {enc}: clusters {cm}, UPGMA {tm} on {pt}"}
-            for (ds, enc, cm, tm, pt), name in zip(TREE_FIGURE_RUNS, TREE_FIGURES)
-        ]
-        + [
-            {"tree": f"results/{ds}/{enc}/l2h/{src}/tree.nwk",
-             "reference": f"results/{ds}/reference.nwk" if has_reference(ds) else None,
-             "out": f"{REPORT_DIR}/figures/{name}.png", "left": "hierarchy", "title": f"{ds} / {enc}: {src}"}
-            for (ds, enc, src), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)
-        ],
-        partial=REPORT_PARTIAL,
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/analysis.yaml"
-    script:
-        "../scripts/report_tree_figures.py"
 
 
 rule report_projection:

@@ -1,4 +1,4 @@
-"""CAEC growth curves (paper fig. 3; one row per cluster metric) and 2-D embedding scatters."""
+"""CAEC growth curves (paper fig. 3), 2-D embedding scatters, and relation trees next to the reference."""
 from embtree.runtime import setup_logging, snakemake_log
 
 log = setup_logging(snakemake_log(snakemake))
@@ -40,4 +40,8 @@ for run in p.projection:
             centroids = {f"G^f ({p.metric})": d[f"G__{p.metric}"], f"P ({p.metric})": d[f"P__{p.metric}"]}
             fig = R.plot_projection(d["xy"], d["labels"], d["class_names"], centroids=centroids, title=run["title"])
     R.save_figure(fig, run["out"])
+    log.info("wrote %s", run["out"])
+
+for run in p.tree_figures:
+    R.save_figure(R.tree_figure(run, partial=p.partial), run["out"])
     log.info("wrote %s", run["out"])

@@ -1,4 +1,4 @@
-"""Every report table (CSV + Markdown + LaTeX) and the metric heatmaps, from the per-run tables."""
+"""Every report table (CSV + Markdown + LaTeX), the metric heatmaps and the L2H dendrograms."""
 from embtree.runtime import setup_logging, snakemake_log
 
 log = setup_logging(snakemake_log(snakemake))
@@ -20,3 +20,8 @@ for section, tables in sections.items():
 R.save_figure(R.plot_caec_heatmaps(data["summary"], order=p.order), snakemake.output.caec_heatmap[0])
 ami = next(t for t in sections["flat"] if t.name == "flat_ami")
 R.save_figure(R.plot_heatmap(ami, title="Flat clustering: mean AMI over seeds"), snakemake.output.flat_heatmap[0])
+
+# L2H / agglomerative hierarchies, next to the reference when there is one.
+for run in p.tree_figures:
+    R.save_figure(R.tree_figure(run, partial=p.partial), run["out"])
+    log.info("wrote %s", run["out"])
