@@ -279,6 +279,10 @@ def test_figures_written_and_non_empty(tmp_path, summary):
         "scatter": R.plot_projection(rng.normal(size=(60, 2)), np.repeat([0, 1, 2], 20), ["a", "b", "c"],
                                      centroids={"G": rng.normal(size=(3, 2))}),
         "heat": R.plot_heatmap(R.caec_metric_table(summary, "purity_mean")),
+        "caec_heat": R.plot_caec_heatmaps(summary),
+        "flat_heat": R.plot_flat_heatmap(pd.DataFrame(
+            [dict(dataset="d", encoder="e", clusterer="kmeans", reducer="none", seed=s, ami=0.5) for s in (0, 1)])),
+        "placeholder": R.placeholder_figure("missing: x"),
     }
     for name, fig in figs.items():
         paths = R.save_figure(fig, tmp_path / f"{name}.png")
@@ -356,3 +360,11 @@ def test_bold_compares_values_as_printed():
     t = R.caec_metric_table(df, "nmi")
     assert t.bold["d"].tolist() == [True, True, False]  # both print "1.00"
     assert R.best_mask(t.values, "max")["d"].tolist() == [False, True, False]  # exact comparison
+
+
+def test_latex_escapes_specials_and_header_symbols():
+    df = pd.DataFrame(dict(dataset="d_1", encoder="e&f", metric="m", angle="θmin/2", v=[0.5]))
+    t = R.wide_table(df, ["encoder", "metric"], ["dataset", "angle"], "v", name="t", title="t")
+    tex = R.to_latex(t)
+    assert r"e\&f" in tex and r"d\_1" in tex and r"$\theta$min/2" in tex
+    assert "θ" not in tex.split("\n", 1)[1]  # only the title comment keeps unicode

@@ -77,6 +77,7 @@ __all__ = [
     "growth_curves",
     "load_families",
     "placeholder_figure",
+    "plot_flat_heatmap",
     "tree_figure",
     "build_caec_tables",
     "build_tree_tables",
@@ -483,6 +484,12 @@ def _escape_latex(s):
         "}": r"\}",
         "~": r"\textasciitilde{}",
         "^": r"\textasciicircum{}",
+        # Symbols of the table headers, as math so pdflatex needs no unicode set-up.
+        "θ": r"$\theta$",
+        "±": r"$\pm$",
+        "≥": r"$\geq$",
+        "χ": r"$\chi$",
+        "²": r"$^2$",
     }
     return "".join(repl.get(ch, ch) for ch in str(s))
 
@@ -1665,3 +1672,14 @@ def tree_figure(run, partial=False):
         return plot_tree_pair(Path(run["tree"]).read_text(), Path(run["reference"]).read_text(),
                               title=run["title"], left_title=run["left"])
     return plot_tree(Path(run["tree"]).read_text(), title=run["title"])[0].figure
+
+
+def plot_flat_heatmap(flat, value="ami", *, order=None):
+    """Heatmap of the flat-clustering ``value`` (mean over seeds): rows clusterer x reducer,
+    columns dataset x encoder (dense, unlike the paper-layout table whose rows hold encoders)."""
+    t = wide_table(
+        flat, ["clusterer", "reducer"], ["dataset", "encoder"], value, name=f"flat_{value}_heatmap",
+        title=f"Flat clustering: mean {LABELS.get(value, value)} over seeds", aggregate="mean_std", ddof=1,
+        order=order,
+    )
+    return plot_heatmap(t)

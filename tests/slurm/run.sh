@@ -197,7 +197,7 @@ grep -qF "$SLURM_LOG" <(sed -n '/^Error in rule import_features/,$p' "$WORK/fail
 test -s "$SLURM_LOG" || die "SLURM log $SLURM_LOG missing"
 grep -q "Error" "logs/bad/broken/import_features.log" || die "the rule's log holds no error"
 echo "OK: exit code $rc; error report names logs/bad/broken/import_features.log and $SLURM_LOG"
-grep -m 1 -E "Error|error" "logs/bad/broken/import_features.log" | cut -c1-200
+grep -m 1 -E "^[A-Za-z_.]*(Error|Exception):" "logs/bad/broken/import_features.log" | cut -c1-200 || true
 
 # ------------------------------------------------------------------------------------------
 step "done"

@@ -18,8 +18,7 @@ for section, tables in sections.items():
         R.write_report_table(table, outdir)
         log.info("%s: wrote %s (%d x %d)", section, table.name, *table.values.shape)
 R.save_figure(R.plot_caec_heatmaps(data["summary"], order=p.order), snakemake.output.caec_heatmap[0])
-ami = next(t for t in sections["flat"] if t.name == "flat_ami")
-R.save_figure(R.plot_heatmap(ami, title="Flat clustering: mean AMI over seeds"), snakemake.output.flat_heatmap[0])
+R.save_figure(R.plot_flat_heatmap(data["flat"], order=p.order), snakemake.output.flat_heatmap[0])
 
 # L2H / agglomerative hierarchies, next to the reference when there is one.
 for run in p.tree_figures:
