@@ -85,3 +85,16 @@ def test_shipped_hierarchies_are_consistent():
         leaves = trees.leaf_names((root / f"{name}.nwk").read_text())
         assert len(table) == n and sorted(leaves) == sorted(table["class_name"])
     assert list(pd.read_csv(root / "cifar10_synsets.tsv", sep="\t")["class_name"]) == list(wordnet.CIFAR10_SYNSETS)
+
+
+@pytest.mark.wordnet
+def test_shipped_hierarchies_are_reproducible_from_wordnet():
+    # resources/hierarchies/ is generated, never hand-edited: rebuilding gives the same files.
+    wn = _wordnet_or_skip()
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1] / "resources" / "hierarchies"
+    for name, (tree, table) in wordnet.builtin_hierarchies(wn=wn).items():
+        assert (root / f"{name}.nwk").read_text().strip() == tree.strip(), name
+        shipped = pd.read_csv(root / f"{name}_synsets.tsv", sep="\t")
+        pd.testing.assert_frame_equal(shipped, table, check_dtype=False)

@@ -159,11 +159,19 @@ def _checkpoint(spec):
 
 
 def library_versions():
-    """Versions of the libraries that can change embeddings (those importable here)."""
+    """Versions of the libraries that can change embeddings (those installed here).
+
+    Read from the installed distributions' metadata, not by importing them: importing
+    torch/timm/open_clip costs seconds, paid by every job that records versions.
+    """
+    from importlib import metadata
+
     out = {"python": platform.python_version(), "numpy": np.__version__}
-    for name in ("torch", "torchvision", "timm", "open_clip", "PIL", "sklearn"):
-        with contextlib.suppress(ImportError):  # the analysis env has no torch stack
-            out[name] = __import__(name).__version__
+    dists = {"torch": "torch", "torchvision": "torchvision", "timm": "timm",
+             "open_clip": "open_clip_torch", "PIL": "pillow", "sklearn": "scikit-learn"}
+    for name, dist in dists.items():
+        with contextlib.suppress(metadata.PackageNotFoundError):  # analysis env: no torch
+            out[name] = metadata.version(dist)
     return out
 
 

@@ -6,13 +6,15 @@ by its classes' synsets:
 1. each class's synset gives one hypernym path root -> synset
    (``Synset.hypernym_paths()``, instance hypernyms included);
 2. when a synset has several hypernym paths (WordNet is a DAG), the
-   **longest** path is used (``path="longest"``, the default; ties: the first
-   in nltk's order). The longest path is the most specific chain and follows
+   **longest** path is used (``path="longest"``, the default). nltk returns the
+   paths in an order that changes with ``PYTHONHASHSEED`` (it keeps hypernym
+   pointers in a set), so the paths are first sorted by their synset names (root
+   first) and ties go to the first in that order. The longest path is the most specific chain and follows
    the taxonomy, while the shorter ones run through "role" synsets: nltk's
    *first* path for ``dog.n.01`` goes dog -> domestic_animal -> animal and
    would make dog a sister of all vertebrates, whereas the longest goes
    dog -> canine -> carnivore -> placental -> ... -> animal. ``path="first"``
-   reproduces nltk's first path if wanted;
+   takes the first path in the sorted order;
 3. the paths are merged into a trie; every class hangs as a leaf below its own
    synset node (so a class whose synset is an ancestor of another class's
    synset still becomes a leaf, sister to the more specific classes);
@@ -49,6 +51,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from embtree import datasets as _datasets
+
 __all__ = [
     "LEXNAMES",
     "find_wordnet",
@@ -60,6 +64,7 @@ __all__ = [
     "lexnames_text",
     "common_hypernym",
     "imagenet_wnids",
+    "builtin_hierarchies",
     "CIFAR10_SYNSETS",
     "CIFAR100_SYNSETS",
     "CIFAR100_SUPERCLASSES",
@@ -240,10 +245,13 @@ def resolve_synsets(ids, wn):
 
 
 def _choose_path(synset, path):
-    paths = synset.hypernym_paths()
+    # nltk keeps a synset's hypernym pointers in a set, so the order of hypernym_paths()
+    # changes with PYTHONHASHSEED; sort the paths (root first, by synset names) so the
+    # reference trees are identical in every process.
+    paths = sorted(synset.hypernym_paths(), key=lambda p: [s.name() for s in p])
     if path == "first":
         return paths[0]
-    return max(paths, key=len)  # max keeps the first of equally long paths
+    return max(paths, key=len)  # max keeps the first (in sorted order) of equally long paths
 
 
 def reference_tree(
@@ -405,51 +413,11 @@ if __name__ == "__main__":
 # Built-in class lists (standard label order) and their synsets
 # ---------------------------------------------------------------------------
 
-#: CIFAR-10 classes in label order (0 airplane ... 9 truck) -> WordNet 3.0 synset.
-CIFAR10_SYNSETS = {
-    "airplane": "airplane.n.01", "automobile": "car.n.01", "bird": "bird.n.01",
-    "cat": "cat.n.01", "deer": "deer.n.01", "dog": "dog.n.01", "frog": "frog.n.01",
-    "horse": "horse.n.01", "ship": "ship.n.01", "truck": "truck.n.01",
-}  # fmt: skip
-
-#: CIFAR-100 fine classes in label order (alphabetical, as in the dataset's
-#: ``meta`` file) -> synset. Chosen by hand among each word's noun senses (the
-#: animal / plant / artifact sense the images show); "aquarium_fish" has no
-#: synset of its own and maps to fish.n.01.
-CIFAR100_SYNSETS = {
-    "apple": "apple.n.01", "aquarium_fish": "fish.n.01", "baby": "baby.n.01",
-    "bear": "bear.n.01", "beaver": "beaver.n.07", "bed": "bed.n.01", "bee": "bee.n.01",
-    "beetle": "beetle.n.01", "bicycle": "bicycle.n.01", "bottle": "bottle.n.01",
-    "bowl": "bowl.n.03", "boy": "male_child.n.01", "bridge": "bridge.n.01", "bus": "bus.n.01",
-    "butterfly": "butterfly.n.01", "camel": "camel.n.01", "can": "can.n.01",
-    "castle": "castle.n.02", "caterpillar": "caterpillar.n.01", "cattle": "cattle.n.01",
-    "chair": "chair.n.01", "chimpanzee": "chimpanzee.n.01", "clock": "clock.n.01",
-    "cloud": "cloud.n.02", "cockroach": "cockroach.n.01", "couch": "sofa.n.01",
-    "crab": "crab.n.01", "crocodile": "crocodile.n.01", "cup": "cup.n.01",
-    "dinosaur": "dinosaur.n.01", "dolphin": "dolphin.n.02", "elephant": "elephant.n.01",
-    "flatfish": "flatfish.n.02", "forest": "forest.n.02", "fox": "fox.n.01",
-    "girl": "female_child.n.01", "hamster": "hamster.n.01", "house": "house.n.01",
-    "kangaroo": "kangaroo.n.01", "keyboard": "computer_keyboard.n.01", "lamp": "lamp.n.02",
-    "lawn_mower": "lawn_mower.n.01", "leopard": "leopard.n.02", "lion": "lion.n.01",
-    "lizard": "lizard.n.01", "lobster": "lobster.n.02", "man": "man.n.01",
-    "maple_tree": "maple.n.02", "motorcycle": "motorcycle.n.01", "mountain": "mountain.n.01",
-    "mouse": "mouse.n.01", "mushroom": "mushroom.n.05", "oak_tree": "oak.n.02",
-    "orange": "orange.n.01", "orchid": "orchid.n.01", "otter": "otter.n.02",
-    "palm_tree": "palm.n.03", "pear": "pear.n.01", "pickup_truck": "pickup.n.01",
-    "pine_tree": "pine.n.01", "plain": "plain.n.01", "plate": "plate.n.04",
-    "poppy": "poppy.n.01", "porcupine": "porcupine.n.01", "possum": "opossum.n.02",
-    "rabbit": "rabbit.n.01", "raccoon": "raccoon.n.02", "ray": "ray.n.07", "road": "road.n.01",
-    "rocket": "rocket.n.01", "rose": "rose.n.01", "sea": "sea.n.01", "seal": "seal.n.09",
-    "shark": "shark.n.01", "shrew": "shrew.n.02", "skunk": "skunk.n.04",
-    "skyscraper": "skyscraper.n.01", "snail": "snail.n.01", "snake": "snake.n.01",
-    "spider": "spider.n.01", "squirrel": "squirrel.n.01", "streetcar": "streetcar.n.01",
-    "sunflower": "sunflower.n.01", "sweet_pepper": "sweet_pepper.n.02", "table": "table.n.02",
-    "tank": "tank.n.01", "telephone": "telephone.n.01", "television": "television_receiver.n.01",
-    "tiger": "tiger.n.02", "tractor": "tractor.n.01", "train": "train.n.01",
-    "trout": "trout.n.02", "tulip": "tulip.n.01", "turtle": "turtle.n.02",
-    "wardrobe": "wardrobe.n.01", "whale": "whale.n.02", "willow_tree": "willow.n.01",
-    "wolf": "wolf.n.01", "woman": "woman.n.01", "worm": "worm.n.01",
-}  # fmt: skip
+#: CIFAR-10 / CIFAR-100 classes in label order -> WordNet 3.0 synset. One table serves the
+#: data sets (which also need the WNIDs) and the reference trees: ``embtree.datasets``.
+#: CIFAR-100's "aquarium_fish" has no synset of its own and maps to fish.n.01.
+CIFAR10_SYNSETS = {c: synset for c, (synset, _) in _datasets._CIFAR10_SYNSETS.items()}
+CIFAR100_SYNSETS = {c: synset for c, (synset, _) in _datasets._CIFAR100_SYNSETS.items()}
 
 #: CIFAR-100 superclasses in coarse-label order -> their five fine classes.
 CIFAR100_SUPERCLASSES = {
@@ -500,3 +468,43 @@ def imagenet_wnids() -> list[str]:
     from timm.data import ImageNetInfo
 
     return list(ImageNetInfo().label_names())
+
+
+def builtin_hierarchies(*, wn):
+    """The reference hierarchies shipped in ``resources/hierarchies/``, rebuilt from WordNet.
+
+    * ``cifar10`` / ``cifar100``: leaves = class names in the data sets' label order, synsets
+      from :data:`CIFAR10_SYNSETS` / :data:`CIFAR100_SYNSETS`;
+    * ``cifar100-coarse``: leaves = the 20 superclasses, each placed at the deepest synset
+      its five fine classes share (:func:`common_hypernym`);
+    * ``imagenet``: leaves = the 1000 ILSVRC-2012 WNIDs in timm's class order.
+
+    Returns
+    -------
+    dict name -> (newick str, pandas.DataFrame with columns index, class_name, synset, definition)
+    """
+    import pandas as pd
+
+    coarse = {
+        name: common_hypernym([CIFAR100_SYNSETS[c] for c in fine], wn=wn)
+        for name, fine in CIFAR100_SUPERCLASSES.items()
+    }
+    wnids = imagenet_wnids()
+    sets = {
+        "cifar10": CIFAR10_SYNSETS,
+        "cifar100": CIFAR100_SYNSETS,
+        "cifar100-coarse": coarse,
+        "imagenet": dict(zip(wnids, wnids)),
+    }
+    out = {}
+    for name, mapping in sets.items():
+        names, synsets = list(mapping), list(mapping.values())
+        table = pd.DataFrame({
+            "index": range(len(names)),
+            "class_name": names,
+            "synset": synsets,
+            "definition": [s.definition() for s in resolve_synsets(synsets, wn)],
+        })
+        out[name] = (reference_tree(synsets, names=names, wn=wn), table)
+    return out
+

@@ -164,8 +164,13 @@ def dataset_files(wildcards):
 
 
 def embed_mem_mb(wildcards, attempt):
-    # Model + one batch of images; grows on retry (SLURM OOM kills are retried).
-    return 8000 * attempt
+    # Model + loader workers' batches (no input file to scale with); doubles on each retry,
+    # like the analysis rules, since SLURM OOM kills are retried.
+    return 8000 * 2 ** (attempt - 1)
+
+
+def embed_runtime(wildcards, attempt):
+    return 120 * 2 ** (attempt - 1)
 
 
 # --- L2H stage (l2h.smk): sources per (dataset, encoder) run -----------------------------

@@ -24,7 +24,7 @@ rule embed:
         # not also gres=, which would request the GPU twice.
         gpu=1,
         mem_mb=embed_mem_mb,
-        runtime=lambda wc, attempt: 120 * attempt,
+        runtime=embed_runtime,
     conda:
         "../../envs/embedding.yaml"
     script:
@@ -48,8 +48,9 @@ rule import_features:
         dataset=_ids(FEATURE_TYPES),
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        # The compressed .npz expands in memory: budget ~10x its size.
+        mem_mb=scaled_mem_mb(2000, 10),
+        runtime=scaled_runtime(10, 0.1),
     conda:
         "../../envs/analysis.yaml"
     script:

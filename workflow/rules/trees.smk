@@ -102,15 +102,17 @@ rule compare_tree_before:
         "../scripts/compare_tree.py"
 
 
+# Rebuilt copies of resources/hierarchies/ (the shipped files are never outputs: a fresh
+# clone must not try to regenerate them, which would need WordNet).
 HIERARCHY_FILES = [
-    f"resources/hierarchies/{name}{suffix}"
+    f"results/hierarchies/{name}{suffix}"
     for name in ["cifar10", "cifar100", "cifar100-coarse", "imagenet"]
     for suffix in [".nwk", "_synsets.tsv"]
 ]
 
 
 rule hierarchies:
-    """Regenerate the shipped WordNet reference trees (not part of `all`; needs WordNet 3.0)."""
+    """Rebuild the shipped WordNet reference trees into results/hierarchies/ (not part of `all`; needs WordNet 3.0)."""
     output:
         HIERARCHY_FILES,
     log:
