@@ -978,23 +978,36 @@ def l2h_table(l2h, *, missing=None, order=None, metrics=L2H_METRICS):
     miss = missing
     if missing is not None and len(missing) and "source" in missing.columns:
         miss = missing.assign(method=missing["source"].map(_method_label))
-    direction = {}
+    return _method_table(
+        long,
+        name="l2h",
+        title="Hierarchical clustering (L2H table 1 layout): flat and hierarchy metrics per method",
+        missing=miss,
+        order=order,
+        directions={LABELS.get(m, m): DIRECTIONS.get(m) for m in metrics},
+    )
+
+
+def _method_table(long, *, name, title, missing, order, directions, column_formats=None):
+    """Rows encoder x method, columns dataset x metric (``long``: dataset, encoder, method, m, v).
+
+    ``directions`` maps a metric label to "max" / "min"; the best cell per column is bold.
+    """
     t = wide_table(
         long,
         ["encoder", "method"],
         ["dataset", "m"],
         "v",
-        name="l2h",
-        title="Hierarchical clustering (L2H table 1 layout): flat and hierarchy metrics per method",
+        name=name,
+        title=title,
         direction=None,
-        missing=miss,
+        missing=missing,
         order=order,
     )
-    labels_dir = {LABELS.get(m, m): DIRECTIONS.get(m) for m in metrics}
-    for col in t.values.columns:
-        direction[col] = labels_dir.get(col[1])
+    if column_formats:
+        t.column_formats = column_formats
     numeric = t.values.apply(pd.to_numeric, errors="coerce")
-    t.bold = best_mask(numeric, direction, t.decimals) & ~t.missing
+    t.bold = best_mask(numeric, {c: directions.get(c[1]) for c in t.values.columns}, t.decimals) & ~t.missing
     return t
 
 
@@ -1075,22 +1088,15 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
                 method[i] = f"CAEC {cm} ({rec.get('point')})"
         miss["method"] = method
         miss = miss.dropna(subset=["method"])[["dataset", "encoder", "method"]]
-    t = wide_table(
+    return _method_table(
         long,
-        ["encoder", "method"],
-        ["dataset", "m"],
-        "v",
         name="cross_method",
         title="Agreement with the reference hierarchy: CAEC relation trees, L2H and agglomerative trees",
-        direction=None,
         missing=miss,
         order=order,
+        directions={"RF": "min", "DI": "min", "DP": "max"},
+        column_formats={"RF": ("fixed", 0)},  # RF counts splits
     )
-    t.column_formats = {"RF": ("fixed", 0)}  # RF counts splits
-    dirs = {"RF": "min", "DI": "min", "DP": "max"}
-    numeric = t.values.apply(pd.to_numeric, errors="coerce")
-    t.bold = best_mask(numeric, {c: dirs.get(c[1]) for c in t.values.columns}, t.decimals) & ~t.missing
-    return t
 
 
 # ----------------------------------------------------------------------------- projection
