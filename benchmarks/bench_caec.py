@@ -61,7 +61,7 @@ def main():
             f"{metric:10s} step={res.step:<8g} wall {fast:6.1f} s  traced peak {peak / 2**30:5.2f} GiB  "
             f"reference (extrapolated from {len(sub)} classes) {ref_time:8.0f} s  "
             f"ratio {ref_time / fast:6.1f}x  members equal on subset: {same}  "
-            f"coverage {res.coverage.mean():.2f} purity {np.mean(res.target_fraction):.2f}"
+            f"coverage {res.coverage.mean():.2f} recall {res.recall.mean():.2f}"
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"total fast wall time {total:.1f} s (target <= 60 s); process peak RSS {rss:.2f} GiB (target <= 4 GiB)")
