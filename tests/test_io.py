@@ -67,3 +67,11 @@ def test_load_names_the_file_when_not_npz(tmp_path):
     bad.write_text("not a zip")
     with pytest.raises(ValueError, match="junk.npz"):
         load_embeddings(bad)
+
+
+def test_npz_shapes_reads_headers_only(tmp_path):
+    from embtree.io import npz_shapes, save_npz
+
+    path = tmp_path / "a.npz"
+    save_npz(path, features=np.zeros((7, 3), np.float32), class_names=np.array(["a", "b"]))
+    assert npz_shapes(path) == {"features": (7, 3), "class_names": (2,)}

@@ -38,6 +38,7 @@ __all__ = [
     "write_table",
     "save_embeddings",
     "load_embeddings",
+    "npz_shapes",
     "validate_embeddings",
 ]
 
@@ -194,3 +195,27 @@ def load_embeddings(path) -> Embeddings:
         extra={k: v for k, v in arrays.items() if k not in _KNOWN},
     )
     return validate_embeddings(emb, source=str(path))
+
+
+def npz_shapes(path) -> dict:
+    """Shape of every array in an ``.npz`` from the member headers, without decompressing data.
+
+    Returns dict name -> shape tuple. Used where only shapes are needed (the workflow reads
+    them while building the DAG, on every invocation and every cluster job).
+    """
+    import zipfile
+
+    shapes = {}
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".npy"):
+                continue
+            with zf.open(name) as f:
+                major, _ = np.lib.format.read_magic(f)
+                read_header = {1: np.lib.format.read_array_header_1_0}.get(
+                    major, np.lib.format.read_array_header_2_0
+                )
+                shape, _, _ = read_header(f)
+            shapes[name[: -len(".npy")]] = shape
+    return shapes
+

@@ -2,17 +2,21 @@
 import functools
 import os
 import re
+import sys
 from pathlib import Path
 
-import numpy as np
 from snakemake.utils import validate
 
 
 validate(config, schema="../schemas/config.schema.yaml")
 
 # Jobs import the embtree package from this checkout (also inside --sdm conda envs and on
-# SLURM nodes, which re-read this file), so results always come from the code beside them.
+# SLURM nodes, which re-read this file), so results always come from the code beside them;
+# this file imports it too, whichever Python runs Snakemake.
 _SRC = str(Path(workflow.basedir).parent / "src")
+sys.path.insert(0, _SRC)
+from embtree.io import npz_shapes  # noqa: E402
+
 os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
 )
@@ -76,8 +80,8 @@ def features_file_has_logits(dataset):
     path = spec["path"]
     if not path.endswith(".npz"):
         return False
-    with np.load(path, allow_pickle=False) as data:
-        return "logits" in data.files and data["logits"].shape[1] == len(data["class_names"])
+    shapes = npz_shapes(path)  # headers only: this runs on every DAG build
+    return "logits" in shapes and shapes["logits"][1] == shapes["class_names"][0]
 
 
 def expand_runs(pattern, **kwargs):
