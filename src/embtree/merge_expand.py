@@ -53,8 +53,12 @@ Every tunable lives in :data:`DEFAULTS` (mirrored, and documented, by the
   distance to the *existing* seeds is maximised).
 * Skip rule: the partition induced by a seed set assigns every region to its
   nearest seed (by d); points inherit their region's. A candidate c is skipped
-  if, for some seed s, putting c in s's place gives a partition whose adjusted
-  Rand index with the current one is >= ``skip_similarity`` (0.95: on digits
+  if, for some seed s that c could replace -- c lies within half the distance
+  from s to its nearest other seed -- putting c in s's place gives a partition
+  whose adjusted Rand index with the current one is >= ``skip_similarity``.
+  (The nearness condition keeps a new group lying between covered ones from
+  being skipped while K is small and the partition coarse; tested on separated
+  groups.) (0.95: on digits
   the candidates that open a new class scored 0.2-0.94, most repeats of a
   covered class 0.95-1.0; :func:`replacement_similarity`). Skipped candidates
   join F. Selection also stops at ``max_seeds`` seeds (bounds phase 3's K^2
@@ -81,8 +85,11 @@ Every tunable lives in :data:`DEFAULTS` (mirrored, and documented, by the
   With K < 4 no p-value can be small: no merge is possible (logged).
 * Graphs: G_s links i and j when, for each of M1, M3 (high = similar) and M2
   (low = similar), j is among i's ``top_rank`` best partners and i among j's,
-  and m1 >= ``m1_threshold``, m3 >= ``m3_threshold``, m2 <= ``alpha`` in both
-  directions. G_r links i and j when m2_ij > alpha and m2_ji > alpha.
+  and m1 >= ``m1_threshold``, m3 >= ``m3_threshold`` in both directions (M2's
+  threshold acts through G_r). G_r links i and j when m2_ij > alpha and
+  m2_ji > alpha. ``alpha`` = 0.25, lenient on purpose: each test has only K-2
+  values against C(K-1, 2), so with K = 6 a clear leakage (fig. 2b) reaches
+  p ~ 0.1-0.2 only; pairs of different classes sit near p = 0.5-1.
 * Partition: each block is connected in G_s and holds no G_r edge. Loss,
   minimised lexicographically: (number of singleton blocks, sum over
   within-block pairs of the reduced rank score, sum over within-block pairs of
@@ -136,6 +143,7 @@ __all__ = [
     "similarity_graphs",
     "reduced_rank_scores",
     "choose_partition",
+    "merge_seeds",
     "expand",
     "consistent_neighbours",
 ]
@@ -161,7 +169,7 @@ DEFAULTS: dict = {
     "top_rank": 2,
     "m1_threshold": 0.01,
     "m3_threshold": 0.2,
-    "alpha": 0.05,
+    "alpha": 0.25,
     "max_enumerate": 8,
     "homogeneity_threshold": 0.9,
     "max_expand_iterations": 20,
@@ -420,7 +428,13 @@ def select_seeds(D, sizes, filtered, *, seed_size_ratio=0.5, skip_similarity=0.8
     while run < max_skips and len(seeds) < max_seeds and available.any():
         cand = int(np.argmax(np.where(available, min_d, -np.inf)))  # eq. 1
         available[cand] = False
-        best = float(replacement_similarity(D, seeds, cand, sizes).max())
+        S = np.asarray(seeds)
+        Dss = D[np.ix_(S, S)] + np.diag(np.full(len(S), np.inf))
+        # c "can replace" s: within half of s's distance to its nearest other seed, and the swap
+        # keeps the partition (module docstring).
+        near = D[cand, S] < 0.5 * Dss.min(axis=1)
+        sim = replacement_similarity(D, seeds, cand, sizes)
+        best = float(np.max(np.where(near, sim, -1.0)))
         if best >= skip_similarity:
             skipped.append(cand)
             run += 1
@@ -714,7 +728,7 @@ def reduced_rank_scores(M1, M2, M3):
     return R
 
 
-def similarity_graphs(M1, M2, M3, *, top_rank=2, m1_threshold=0.01, m3_threshold=0.2, alpha=0.05):
+def similarity_graphs(M1, M2, M3, *, top_rank=2, m1_threshold=0.01, m3_threshold=0.2, alpha=0.25):
     """G_s (similarity) and G_r (dissimilarity) adjacency matrices of the seeds (II.B.4 d).
 
     Returns
@@ -726,9 +740,7 @@ def similarity_graphs(M1, M2, M3, *, top_rank=2, m1_threshold=0.01, m3_threshold
     for M, hib in ((M1, True), (M2, False), (M3, True)):
         r = _partner_ranks(M, hib)
         top &= (r >= 1) & (r <= top_rank) & (r.T >= 1) & (r.T <= top_rank)
-    strong = (np.minimum(M1, M1.T) >= m1_threshold) & (np.minimum(M3, M3.T) >= m3_threshold) & (
-        np.maximum(M2, M2.T) <= alpha
-    )
+    strong = (np.minimum(M1, M1.T) >= m1_threshold) & (np.minimum(M3, M3.T) >= m3_threshold)
     G_s = top & strong
     G_r = np.minimum(M2, M2.T) > alpha
     np.fill_diagonal(G_s, False)
@@ -823,10 +835,71 @@ def _greedy_partition(nodes, G_s, G_r, R):
     return [sorted(b) for b in {id(b): b for b in block.values()}.values()]
 
 
+def merge_seeds(inputs, regions, seeds, *, arch=("mlp", 32), seed=0, n_rounds=5, max_train_per_region=64,
+                top_rank=2, m1_threshold=0.01, m3_threshold=0.2, alpha=0.25, max_enumerate=8, train_kw=None):
+    """Phase 3 (II.B.4): score the seed pairs (eq. 2-5) and merge them.
+
+    Trains, as one stacked model, ``n_rounds`` K-class classifiers, the
+    (K choose 2) merged-pair and the K leave-one-out classifiers on at most
+    ``max_train_per_region`` members of each seed region, predicts all samples,
+    and derives M1, M2, M3, G_s, G_r and the partition (module docstring).
+
+    Parameters
+    ----------
+    inputs : torch.Tensor of shape (n_samples, ...), classifier inputs
+    regions : ndarray of shape (n_samples,), region ids
+    seeds : ndarray of shape (K,), seed region ids
+
+    Returns
+    -------
+    m1, m2, m3 : ndarray of shape (K, K)
+    g_s, g_r : ndarray of shape (K, K), bool
+    partition : ndarray of shape (K,), int64 merged block of every seed
+    """
+    import torch
+
+    train_kw = dict(train_kw or {})
+    K = len(seeds)
+    n_r = int(regions.max()) + 1
+    if K < 3:
+        log.warning("only K=%d seeds: nothing to merge", K)
+        eye = np.eye(K)
+        none = np.zeros((K, K), dtype=bool)
+        return eye, eye.copy(), eye.copy(), none, none.copy(), np.arange(K, dtype=np.int64)
+    seed_of_region = np.full(n_r, -1, dtype=np.int64)
+    seed_of_region[seeds] = np.arange(K)
+    sub = _region_sample(regions, max_train_per_region, seed + 1)
+    sub = sub[seed_of_region[regions[sub]] >= 0]
+    y_sub = seed_of_region[regions[sub]]
+    pairs = _pairs(K)
+    # One stacked model: n_rounds K-class + C(K,2) merged-pair + K leave-one-out predictors.
+    # Every model keeps K outputs (original seed ids); merged pair (i, k): k's samples are
+    # labelled i and class k is switched off; without i: i's samples excluded, class i off.
+    Y = [y_sub] * n_rounds + [np.where(y_sub == k, i, y_sub) for i, k in pairs] + \
+        [np.where(y_sub == i, -1, y_sub) for i in range(K)]
+    masks = np.ones((len(Y), K), dtype=bool)
+    masks[n_rounds + np.arange(len(pairs)), pairs[:, 1]] = False
+    masks[n_rounds + len(pairs) + np.arange(K), np.arange(K)] = False
+    Y, masks = torch.as_tensor(np.stack(Y)), torch.as_tensor(masks)
+    models = train_stacked(inputs[torch.as_tensor(sub)], Y, masks, arch=arch, seed=seed, **train_kw)
+    probs, pred = predict_stacked(models, inputs, masks)
+    probs, pred = probs.numpy(), pred.numpy()
+    m1, y0 = co_contribution(probs[:n_rounds])
+    merged = pred[n_rounds:n_rounds + len(pairs)] == pairs[:, :1]  # the combined class keeps id i
+    m2 = leakage_scores(leakage_matrix(y0, merged, pairs, K), pairs, K)
+    m3 = replacement_scores(y0, pred[n_rounds + len(pairs):])
+    if K < 4:
+        log.warning("K=%d seeds: the rank-sum leakage test cannot reach significance; no merge", K)
+    g_s, g_r = similarity_graphs(m1, m2, m3, top_rank=top_rank, m1_threshold=m1_threshold,
+                                 m3_threshold=m3_threshold, alpha=alpha)
+    partition = choose_partition(g_s, g_r, m1, m2, m3, max_enumerate=max_enumerate)
+    return m1, m2, m3, g_s, g_r, partition
+
+
 # ------------------------------------------------------------------------- phase 4
 
 
-def expand(inputs, regions, train_idx, train_labels, n_classes, *, arch, seed=0, homogeneity_threshold=0.9,
+def expand(inputs, regions, train_idx, train_labels, n_classes, *, arch=("mlp", 32), seed=0, homogeneity_threshold=0.9,
            max_expand_iterations=20, train_kw=None):
     """Phase 4 (II.B.5): grow the training data by homogeneous regions until none is added.
 
@@ -993,46 +1066,11 @@ def merge_expand(features, *, images=None, seed=0, max_quadratic_samples=10_000,
     train_kw = {k: p[k] for k in ("steps", "lr", "weight_decay", "batch_size", "min_train_accuracy")}
     seed_of_region = np.full(n_r, -1, dtype=np.int64)
     seed_of_region[seeds] = np.arange(K)
-    sub = _region_sample(regions, p["max_train_per_region"], seed + 1)
-    sub = sub[seed_of_region[regions[sub]] >= 0]
-    y_sub = seed_of_region[regions[sub]]
-    pairs = _pairs(K)
-    if K >= 3:
-        # One stacked model: n_rounds K-class + C(K,2) merged-pair + K leave-one-out predictors.
-        Y, masks = [], []
-        for _ in range(p["n_rounds"]):
-            Y.append(y_sub)
-            masks.append(np.ones(K, dtype=bool))
-        for i, k in pairs:
-            Y.append(np.where(y_sub == k, i, y_sub))
-            m = np.ones(K, dtype=bool)
-            m[k] = False
-            masks.append(m)
-        for i in range(K):
-            Y.append(np.where(y_sub == i, -1, y_sub))
-            m = np.ones(K, dtype=bool)
-            m[i] = False
-            masks.append(m)
-        Y = torch.as_tensor(np.stack(Y))
-        masks = torch.as_tensor(np.stack(masks))
-        models = train_stacked(inputs[torch.as_tensor(sub)], Y, masks, arch=arch, seed=seed, **train_kw)
-        probs, pred = predict_stacked(models, inputs, masks)
-        probs, pred = probs.numpy(), pred.numpy()
-        nr = p["n_rounds"]
-        m1, y0 = co_contribution(probs[:nr])
-        merged = pred[nr:nr + len(pairs)] == pairs[:, :1]  # the combined class keeps id i
-        m2 = leakage_scores(leakage_matrix(y0, merged, pairs, K), pairs, K)
-        m3 = replacement_scores(y0, pred[nr + len(pairs):])
-        if K < 4:
-            log.warning("K=%d seeds: the rank-sum leakage test cannot reach significance; no merge", K)
-        g_s, g_r = similarity_graphs(m1, m2, m3, top_rank=p["top_rank"], m1_threshold=p["m1_threshold"],
-                                     m3_threshold=p["m3_threshold"], alpha=p["alpha"])
-        partition = choose_partition(g_s, g_r, m1, m2, m3, max_enumerate=p["max_enumerate"])
-    else:
-        log.warning("only K=%d seeds: nothing to merge", K)
-        m1 = m2 = m3 = np.eye(K)
-        g_s = g_r = np.zeros((K, K), dtype=bool)
-        partition = np.arange(K, dtype=np.int64)
+    m1, m2, m3, g_s, g_r, partition = merge_seeds(
+        inputs, regions, seeds, arch=arch, seed=seed, train_kw=train_kw,
+        **{k: p[k] for k in ("n_rounds", "max_train_per_region", "top_rank", "m1_threshold", "m3_threshold",
+                             "alpha", "max_enumerate")},
+    )
     n_merged = int(partition.max()) + 1
     secs["merge"] = time.perf_counter() - t
     log.info("phase 3: %d seeds -> %d merged seed regions in %.1f s (torch threads %d)", K, n_merged,
