@@ -79,11 +79,13 @@ from embtree.report.tables.caec import (
     ttest_table,
 )
 from embtree.report.tables.cross import cross_method_table
+from embtree.report.tables.merge_expand import merge_expand_table
 from embtree.report.tables.flat import flat_table
 from embtree.report.tables.l2h import l2h_table
 from embtree.report.tables.trees import build_tree_tables, tree_distance_table
 
 __all__ = [
+    "merge_expand_table",
     "plot_me_scores",
     "plot_consistent_neighbours",
     "DIRECTIONS",
