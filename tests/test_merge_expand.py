@@ -363,3 +363,16 @@ def test_bad_input():
         me.merge_expand(X, n_regions=4, input="images")
     with pytest.raises(ValueError, match="NaN"):
         me.merge_expand(np.full((30, 2), np.nan), n_regions=4)
+
+
+@pytest.mark.slow
+def test_images_input_trains_the_cnn():
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    idx = np.r_[[np.nonzero(d.target == c)[0][:20] for c in (0, 1)]].ravel()
+    res = me.merge_expand(d.data[idx], images=d.images[idx], input="images", n_regions=4, min_region_size=5,
+                          steps=40, n_rounds=1, min_train_accuracy=0.0, seed=0)
+    assert res.labels.shape == (40,) and res.n_clusters >= 1
+    with pytest.raises(ValueError, match="images"):
+        me.merge_expand(d.data[idx], images=d.images[idx][:5], input="images", n_regions=4)
