@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 
+from embtree import trees
 from embtree.report.common import MISSING, MissingResultsError
 from embtree.report.figures.base import placeholder_figure
 
@@ -15,57 +16,20 @@ from embtree.report.figures.base import placeholder_figure
 def parse_newick(text):
     """Parse a Newick string into nested ``(name, length, children)`` tuples.
 
-    Hand-written (about 30 lines) rather than dendropy because the report only needs
-    topology, leaf names and branch lengths, and dendropy's taxon-namespace handling renames
-    leaves (underscores to spaces) which would break matching against class names.
+    dendropy parses (:func:`embtree.trees.parse_newick`: underscores kept, leaves checked);
+    the tuples are only the light structure the layout below recurses over.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("newick text is empty")
     s = text.strip()
     if not s.endswith(";"):
         raise ValueError(f"newick text must end with ';', got ...{s[-20:]!r}")
-    pos = 0
 
-    def label():
-        nonlocal pos
-        start = pos
-        if pos < len(s) and s[pos] == "'":
-            end = s.index("'", pos + 1)
-            pos = end + 1
-            name = s[start + 1 : end]
-        else:
-            while pos < len(s) and s[pos] not in ",():;":
-                pos += 1
-            name = s[start:pos].strip()
-        length = None
-        if pos < len(s) and s[pos] == ":":
-            pos += 1
-            start = pos
-            while pos < len(s) and s[pos] not in ",();":
-                pos += 1
-            length = float(s[start:pos])
-        return name, length
+    def node(nd):
+        name = nd.taxon.label if nd.taxon is not None else (nd.label or "")
+        return (name, nd.edge.length, [node(c) for c in nd.child_node_iter()])
 
-    def node():
-        nonlocal pos
-        children = []
-        if s[pos] == "(":
-            pos += 1
-            children.append(node())
-            while s[pos] == ",":
-                pos += 1
-                children.append(node())
-            if s[pos] != ")":
-                raise ValueError(f"newick: expected ')' at position {pos}")
-            pos += 1
-        name, length = label()
-        return (name, length, children)
-
-    tree = node()
-    if s[pos] != ";":
-        raise ValueError(f"newick: unexpected text at position {pos}: {s[pos:pos + 20]!r}")
-    return tree
-
+    return node(trees.parse_newick(s).seed_node)
 
 
 def _height(node):
