@@ -69,7 +69,6 @@ __all__ = [
     "caec_tables",
     "cluster_arrays",
     "growth_arrays",
-    "plot_growth",
 ]
 
 log = logging.getLogger(__name__)
@@ -829,45 +828,3 @@ def growth_arrays(result, class_names):
         "other": inc_z.astype(np.float32),
         "radii": radii,
     }
-
-
-def plot_growth(growth_Y, growth_Z, n_steps, r0, step, rows, titles, *, r_f=None, r_b=None):
-    """Figure like the paper's fig. 3: per-step growth of target and other classes.
-
-    Parameters
-    ----------
-    growth_Y, growth_Z : int (C, T) cumulative counts padded with -1; n_steps : (C,)
-    r0 : (C,) starting radii; step : float
-    rows : row indices to draw (one panel each); titles : one title per row
-    r_f, r_b : (C,) optional radii marked with vertical lines
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = max(len(rows), 1)
-    ncols = min(n, 2)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.2 * nrows), squeeze=False)
-    for ax in axes.flat[len(rows):]:
-        ax.set_visible(False)
-    for ax, k, title in zip(axes.flat, rows, titles):
-        s = int(n_steps[k])
-        r = r0[k] + step * np.arange(s)
-        ax.plot(r, np.diff(growth_Y[k, :s], prepend=0), label="target |Y_{r+1}|-|Y_r|", lw=1.2)
-        ax.plot(r, np.diff(growth_Z[k, :s], prepend=0), label="other |Z_{r+1}|-|Z_r|", lw=1.2)
-        if r_f is not None:
-            ax.axvline(r_f[k], color="k", ls="--", lw=0.8, label="r_f")
-        if r_b is not None:
-            ax.axvline(r_b[k], color="r", ls=":", lw=0.8, label="r_b")
-        ax.set_title(str(title))
-        ax.set_xlabel("radius r")
-        ax.set_ylabel("new embeddings per step")
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig

@@ -6,48 +6,31 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-# growth.npz key pairs, first match wins: per-step increments, or cumulative counts to difference.
-_GROWTH_INCREMENTS = [("target", "other"), ("dY", "dZ"), ("new_target", "new_other"), ("delta_target", "delta_other")]
-
-_GROWTH_CUMULATIVE = [("Y", "Z"), ("n_target", "n_other"), ("target_counts", "other_counts"),
-                      ("cum_target", "cum_other")]
-
-
-
 def growth_curves(arrays, n_classes=4):
-    """Arguments of :func:`plot_growth` from the arrays of a CAEC ``growth.npz``.
+    """Arguments of :func:`plot_growth` / :func:`plot_growth_grid` from a CAEC ``growth.npz``.
 
-    Accepts per-step increments (``target`` / ``other``) or cumulative counts inside the
-    radius (``Y`` / ``Z`` ...; differenced here), padded per class; optional ``radii`` and
-    ``class_names``. The first ``n_classes`` classes are kept (all when ``n_classes`` is 0).
+    Reads the keys of ``docs/design.md``: per-step increments ``target`` / ``other`` with
+    their ``radii``, and ``class_names``; a file holding only the cumulative counts ``Y`` /
+    ``Z`` is differenced (radii shifted to each step's end). The first ``n_classes`` classes
+    are kept (all when ``n_classes`` is 0).
     """
-    def pick(pairs):
-        for a, b in pairs:
-            if a in arrays and b in arrays:
-                return np.asarray(arrays[a], dtype=float), np.asarray(arrays[b], dtype=float)
-        return None
-
-    inc = pick(_GROWTH_INCREMENTS)
-    if inc is None:
-        cum = pick(_GROWTH_CUMULATIVE)
-        if cum is None:
-            raise ValueError(f"growth arrays have none of the known count keys; got {sorted(arrays)}")
-        inc = tuple(np.diff(c, axis=-1) for c in cum)
+    if "target" in arrays and "other" in arrays:
+        inc = (arrays["target"], arrays["other"])
+        radii = arrays.get("radii")
+    elif "Y" in arrays and "Z" in arrays:
+        inc = tuple(np.diff(np.asarray(arrays[k], dtype=float), axis=-1) for k in ("Y", "Z"))
         radii = arrays.get("radii")
         radii = None if radii is None else np.asarray(radii, dtype=float)[..., 1:]
     else:
-        radii = arrays.get("radii")
-    target, other = (np.atleast_2d(x) for x in inc)
+        raise ValueError(f"growth arrays have none of the known count keys (target/other, Y/Z); got {sorted(arrays)}")
+    target, other = (np.atleast_2d(np.asarray(x, dtype=float)) for x in inc)
     C = target.shape[0]
     names = arrays.get("class_names")
     names = [str(n) for n in names] if names is not None else [str(k) for k in range(C)]
-    if "classes" in arrays and len(names) != C:
-        names = [names[int(k)] for k in np.asarray(arrays["classes"])]
     keep = slice(None) if not n_classes else slice(0, int(n_classes))
     if radii is not None and np.ndim(radii) == 2:
         radii = radii[keep]
     return {"target": target[keep], "other": other[keep], "class_names": names[keep], "radii": radii}
-
 
 
 def _check_growth(target, other, class_names):
@@ -60,25 +43,54 @@ def _check_growth(target, other, class_names):
     return target, other
 
 
+def _steps_x(radii, k, n_steps):
+    """x values of class ``k``: its radii ((C, T) or (T,)), or the step numbers 1..T."""
+    if radii is None:
+        return np.arange(1, n_steps + 1)
+    r = np.asarray(radii, dtype=float)
+    return r[k] if r.ndim == 2 else r
 
-def plot_growth(target, other, class_names, *, radii=None, title=""):
-    """CAEC paper fig. 3: growth |Y_{r+1}| - |Y_r| (target) and |Z_{r+1}| - |Z_r| (other classes).
+
+def plot_growth(target, other, class_names, *, radii=None, r_f=None, r_b=None, title=""):
+    """CAEC paper fig. 3 for one run: one panel per class, growth of target and other classes.
 
     Parameters
     ----------
     target, other : ndarray of shape (n_classes, n_steps)
-        Per-step increments of target / non-target embeddings inside the growing ball
-        (padded with NaN after a class stops growing).
-    class_names : sequence of str, length n_classes
-    radii : ndarray of shape (n_steps,) or (n_classes, n_steps), optional x values (default: step).
+        Per-step increments |Y_{r+1}| - |Y_r| and |Z_{r+1}| - |Z_r| (``growth.npz``), padded
+        with NaN after a class stops growing.
+    class_names : sequence of str, length n_classes (the panel titles)
+    radii : ndarray of shape (n_classes, n_steps) or (n_steps,), optional x values (default: step).
+    r_f, r_b : ndarray of shape (n_classes,), optional radii marked with vertical lines.
 
     Returns
     -------
-    matplotlib Figure, one panel per class.
+    matplotlib Figure
     """
-    return plot_growth_grid([("", dict(target=target, other=other, class_names=class_names, radii=radii))],
-                            title=title)
-
+    target, other = _check_growth(target, other, class_names)
+    n = max(len(class_names), 1)
+    ncols = min(n, 2)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.2 * nrows), squeeze=False)
+    for ax in axes.flat[len(class_names):]:
+        ax.set_visible(False)
+    for k, ax in enumerate(axes.flat[: len(class_names)]):
+        valid = ~np.isnan(target[k])
+        x = _steps_x(radii, k, target.shape[1])[valid]
+        ax.plot(x, target[k, valid], label="target |Y_{r+1}|-|Y_r|", lw=1.2)
+        ax.plot(x, other[k, valid], label="other |Z_{r+1}|-|Z_r|", lw=1.2)
+        if r_f is not None:
+            ax.axvline(r_f[k], color="k", ls="--", lw=0.8, label="r_f")
+        if r_b is not None:
+            ax.axvline(r_b[k], color="r", ls=":", lw=0.8, label="r_b")
+        ax.set_title(str(class_names[k]))
+        ax.set_xlabel("radius r" if radii is not None else "step r")
+        ax.set_ylabel("new embeddings per step")
+    axes.flat[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def plot_growth_grid(rows, *, title=""):
@@ -104,11 +116,7 @@ def plot_growth_grid(rows, *, title=""):
     for j, (label, target, other, c) in enumerate(checked):
         radii = c.get("radii")
         for k in range(target.shape[0]):
-            if radii is None:
-                x = np.arange(1, target.shape[1] + 1)
-            else:
-                r = np.asarray(radii, dtype=float)
-                x = r[k] if r.ndim == 2 else r
+            x = _steps_x(radii, k, target.shape[1])
             axes[0, j].plot(x, target[k], color=cmap(k % 10), lw=1, label=str(c["class_names"][k]))
             axes[1, j].plot(x, other[k], color=cmap(k % 10), lw=1)
         axes[0, j].set_title(label, fontsize=9)
