@@ -44,7 +44,6 @@ __all__ = [
     "kmeans_logits",
     "agglomerative_baseline",
     "match_clusters_to_classes",
-    "leaf_label_purity",
     "plot_dendrogram",
     "SOURCES",
     "build_hierarchy",
@@ -492,21 +491,6 @@ def match_clusters_to_classes(leaf_of_sample, labels, n_clusters, class_names):
     for r, c in zip(rows, cols):
         names[r] = str(class_names[c])
     return names
-
-
-def leaf_label_purity(leaf_of_sample, labels, n_clusters):
-    """Per-cluster purity (fraction of its majority class); NaN for an empty cluster.
-
-    Returns ndarray of shape (n_clusters,). Used for the dendrogram labels
-    (paper 001, appendix C: "matched label and purity of each leaf").
-    """
-    leaf = np.asarray(leaf_of_sample)
-    _, y = np.unique(np.asarray(labels), return_inverse=True)
-    M = np.zeros((n_clusters, y.max() + 1 if y.size else 1), dtype=np.int64)
-    np.add.at(M, (leaf, y), 1)
-    tot = M.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(tot > 0, M.max(axis=1) / np.maximum(tot, 1), np.nan)
 
 
 def plot_dendrogram(Z, names, *, leaf_purity=None, title=None, ylabel="merge step"):

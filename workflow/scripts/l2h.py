@@ -37,7 +37,7 @@ if "reference" in snakemake.input.keys():
     row.update(rf=rf["rf"], rf_norm=rf["rf_norm"], di=trees.deformity_index(newick, reference))
 log.info("scores: %s", row)
 
-purity = l2h.leaf_label_purity(leaf, emb.labels, len(names))
+purity = metrics.cluster_purities(emb.labels, leaf, len(names))
 fig = l2h.plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
                           title=f"{wc.dataset} / {wc.encoder}: {wc.source}")
 with io.atomic_path(snakemake.output.png) as tmp:

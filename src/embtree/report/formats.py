@@ -1,4 +1,12 @@
-"""Writing a :class:`ReportTable` as CSV, Markdown and LaTeX (the only file writing of the tables)."""
+"""Writing a :class:`ReportTable` as CSV, Markdown and LaTeX (the only file writing of the tables).
+
+One formatter, :func:`format_cells`, turns the cells into strings for all three formats.
+Hand-written, not pandas ``to_markdown`` / ``Styler.to_latex``: tabulate pads every cell to
+its column width and prints the index as tuples; ``Styler.to_latex`` adds a separate row of
+index names, ``\\multirow`` labels and no ``\\cmidrule`` under grouped headers, and its
+``highlight_max`` ignores the printed rounding that :func:`~embtree.report.table.best_mask`
+applies; its LaTeX escaping leaves the header symbols (θ, ±, χ², ≥) to unicode.
+"""
 
 from __future__ import annotations
 
