@@ -65,6 +65,7 @@ from sklearn import metrics as skm
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
 
 from embtree._validation import check_matrix
 from embtree.metrics import flat_scores
@@ -193,14 +194,6 @@ def _check_features(features, arg="features") -> np.ndarray:
     return check_matrix(features, arg, min_rows=2)
 
 
-def _zscore(X):
-    """Per-dimension z-score; constant dimensions are centred only (std 0 -> 1)."""
-    X = np.asarray(X, dtype=np.float64)
-    std = X.std(axis=0)
-    std[std == 0] = 1.0
-    return (X - X.mean(axis=0)) / std
-
-
 # ----------------------------------------------------------------------------- reducers
 
 
@@ -232,8 +225,8 @@ def reduce(features, method, *, n_components=None, seed=0, **params) -> np.ndarr
             raise ValueError("n_components is not a parameter of reducer 'none'")
         params = {**params, "n_components": n_components}
     p = check_params("reducer", method, params)
-    if p.pop("zscore"):
-        X = _zscore(X)
+    if p.pop("zscore"):  # constant dimensions are centred only (StandardScaler: std 0 -> 1)
+        X = StandardScaler().fit_transform(np.asarray(X, dtype=np.float64))
     return _REDUCE_IMPL[method](X, seed=seed, **p).astype(np.float32, copy=False)
 
 
