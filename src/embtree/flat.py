@@ -476,7 +476,7 @@ def silhouette(features, labels, *, sample_size=None, seed=0) -> float:
     Computed in the space the clusterer saw (the paper's label-free proxy for AMI,
     § 4.6). Noise (``-1``) counts as one cluster (module docstring). For
     ``n_samples > sample_size`` a seeded random subsample of ``sample_size``
-    samples is scored (sklearn's ``sample_size``).
+    samples is scored (sklearn's ``sample_size`` with ``random_state=seed``).
 
     Parameters
     ----------
@@ -497,13 +497,17 @@ def silhouette(features, labels, *, sample_size=None, seed=0) -> float:
     if sample_size is not None and (isinstance(sample_size, bool) or int(sample_size) < 2):
         raise ValueError(f"sample_size={sample_size!r} must be an int >= 2")
     n = X.shape[0]
-    if sample_size is not None and n > sample_size:
-        idx = np.random.default_rng(seed).choice(n, size=int(sample_size), replace=False)
-        X, labels = X[idx], labels[idx]
+    sample_size = None if sample_size is None or n <= sample_size else int(sample_size)
     k = len(np.unique(labels))
-    if not 2 <= k <= len(labels) - 1:
+    if not 2 <= k <= (sample_size or n) - 1:
         return float("nan")
-    return float(skm.silhouette_score(X, labels, metric="euclidean"))
+    try:
+        return float(skm.silhouette_score(X, labels, metric="euclidean", sample_size=sample_size,
+                                          random_state=seed))
+    except ValueError as exc:  # the subsample lost all but one label (or kept n distinct ones)
+        if "Number of labels" not in str(exc):
+            raise
+        return float("nan")
 
 
 def evaluate(features, labels_true, labels_pred, *, silhouette_sample_size=None, seed=0) -> dict:
