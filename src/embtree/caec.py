@@ -56,6 +56,7 @@ import numpy as np
 
 from embtree._validation import check_matrix
 from embtree.distances import check_metric, pairwise, pairwise_blocks
+from embtree.trees import class_centroids
 
 __all__ = [
     "CAECResult",
@@ -244,11 +245,6 @@ def _check_inputs(embeddings, labels, metric, gamma, step, classes):
     return X, y, metric, float(gamma), step, classes.astype(np.int64)
 
 
-def _centroids(X, class_rows):
-    """Eq. 1: class means, float64 (C, d); every class has >= 1 sample."""
-    return np.stack([X[rows].mean(axis=0, dtype=np.float64) for rows in class_rows])
-
-
 def _distance_input(G, X, metric):
     # Manhattan/Canberra kernels run in float32 when both inputs are float32.
     return G.astype(X.dtype) if metric in ("manhattan", "canberra") else G
@@ -372,7 +368,7 @@ def grow_clusters(embeddings, labels, *, metric="euclidean", gamma=0.3, step=1.0
     order = np.argsort(y_idx, kind="stable")
     bounds = np.searchsorted(y_idx[order], np.arange(C + 1))
     class_rows = [order[bounds[k] : bounds[k + 1]] for k in range(C)]
-    G = _centroids(X, class_rows)
+    G = class_centroids(X, y_idx, C)  # eq. 1
     Gd = _distance_input(G, X, metric)
 
     if step == "auto":
