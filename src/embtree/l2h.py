@@ -293,6 +293,9 @@ def _cut_linkage(Zfull, n_clusters):
     ``Zfull`` is a monotone linkage over samples (Ward). The flat clusters are
     the subtrees hanging below the last ``n_clusters - 1`` merges; cluster ids
     are given in order of their smallest sample index (deterministic).
+    Not scipy's ``cut_tree`` / ``fcluster``: with tied merge heights ``cut_tree`` orders
+    merges by its own heap, so its clusters are not the subtrees below the rows the returned
+    linkage is built from, and ``fcluster(criterion="maxclust")`` gives fewer clusters.
     """
     n = Zfull.shape[0] + 1
     k = int(n_clusters)
