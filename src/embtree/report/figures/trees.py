@@ -205,6 +205,24 @@ def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", r
 
 
 
+def comparison_caption(newick, reference):
+    """One line of the tree-vs-reference scores for a figure title (``""`` if they cannot be computed).
+
+    RF (lower is better; against a multifurcating reference it also counts the binary tree's
+    resolution of polytomies), clade recall / precision (higher is better; 1 / 1 = every
+    reference clade recovered, extra resolution allowed), DI and DI/DI_max (lower is better).
+    """
+    from embtree import trees
+
+    try:
+        s = trees.compare_trees(newick, reference)
+    except ValueError:  # e.g. different leaf sets: the figure still shows both trees
+        return ""
+    return (f"RF {s['rf']}/{s['rf_max']} (lower better) · clade recall {s['clade_recall']:.2f}, "
+            f"precision {s['clade_precision']:.2f} (higher better) · DI {s['di']:.3g}, "
+            f"DI/DI_max {s['di_norm']:.3f} (lower better)")  # fmt: skip
+
+
 def tree_figure(run, partial=False):
     """The figure of one tree-figure spec of the report rules.
 
@@ -218,6 +236,8 @@ def tree_figure(run, partial=False):
             raise MissingResultsError(f"tree figure needs {', '.join(gone)} (file not found)")
         return placeholder_figure(f"{MISSING}: {', '.join(gone)}")
     if run["reference"]:
-        return plot_tree_pair(Path(run["tree"]).read_text(), Path(run["reference"]).read_text(),
-                              title=run["title"], left_title=run["left"])
+        tree, reference = Path(run["tree"]).read_text(), Path(run["reference"]).read_text()
+        caption = comparison_caption(tree, reference)
+        title = f"{run['title']}\n{caption}" if caption else run["title"]
+        return plot_tree_pair(tree, reference, title=title, left_title=run["left"])
     return plot_tree(Path(run["tree"]).read_text(), title=run["title"])[0].figure
