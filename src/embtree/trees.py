@@ -612,7 +612,8 @@ def _clade_scores(topo: _Topology, clades):
     ``score(v, C) = (transfer_in + transfer_out) · |C| / |L(v)|``; level is the
     number of edges from the root. Written with the depth d and
     ``H[v, x] = d(LCA(v, x))``, both sums are matrix products over the leaves,
-    so all (v, C) pairs cost three GEMMs instead of DefIn's per-leaf MRCA calls.
+    so all (v, C) pairs cost three GEMMs instead of DefIn's per-leaf MRCA calls
+    (memory: a few (n_internal, n) matrices, ~20 MB at 1,000 leaves, 2 GB at 10,000).
 
     Returns
     -------
