@@ -213,7 +213,7 @@ def test_tree_tables_recall_precision_point_up_and_say_so():
     assert names == [f"trees_{v}_c10" for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
 
 
-def test_tree_figure_title_carries_the_scores(tmp_path):
+def test_tree_figure_caption_carries_the_scores(tmp_path):
     from embtree.report.figures.trees import comparison_caption
 
     line = comparison_caption("((((a,b),c),d),e);", "((a,b,c),(d,e));")
