@@ -408,8 +408,9 @@ def _canonical_splits(members):
     return side[np.sort(first)]
 
 
-def _split_keys(splits):
-    return {bytes(r) for r in np.packbits(splits, axis=1)}
+def _row_keys(rows):
+    """Set of packed rows of a boolean matrix (hashable leaf sets)."""
+    return {bytes(r) for r in np.packbits(rows, axis=1)}
 
 
 class ReferenceTree:
@@ -441,8 +442,8 @@ class ReferenceTree:
         self.index = {name: i for i, name in enumerate(self.names)}
         topo = _Topology(tree, self.index)
         self.clades = topo.members
-        self.split_keys = _split_keys(_canonical_splits(topo.members))
-        self.clade_keys = _clade_keys(topo.members[1:])
+        self.split_keys = _row_keys(_canonical_splits(topo.members))
+        self.clade_keys = _row_keys(topo.members[1:])
 
     @property
     def n(self) -> int:
@@ -459,12 +460,8 @@ def _as_reference(reference) -> ReferenceTree:
     return reference if isinstance(reference, ReferenceTree) else ReferenceTree(reference)
 
 
-def _clade_keys(clades):
-    return {bytes(r) for r in np.packbits(clades, axis=1)}
-
-
 def _rf_unrooted(topo: _Topology, ref: ReferenceTree) -> dict:
-    est = _split_keys(_canonical_splits(topo.members))
+    est = _row_keys(_canonical_splits(topo.members))
     rf = len(est ^ ref.split_keys)
     rf_max = len(est) + len(ref.split_keys)
     return {
@@ -509,7 +506,7 @@ def clade_scores(tree, reference) -> dict:
     ref = _as_reference(reference)
     topo = tree if isinstance(tree, _Topology) else ref.topology(tree)
     est = topo.members[1:]  # row 0 is the root
-    est_keys = _clade_keys(est)
+    est_keys = _row_keys(est)
     shared = len(est_keys & ref.clade_keys)
     n_est, n_ref = len(est_keys), len(ref.clade_keys)
     # Clades e, r are compatible iff e ⊆ r, r ⊆ e or e ∩ r = ∅: |e ∩ r| for
