@@ -50,6 +50,13 @@ for _ds, _spec in DATASETS.items():
     _ref = _spec.get("reference_tree")
     if _ref and not Path(_ref).exists():
         _config_error(f"datasets.{_ds}.reference_tree", f"file not found: {_ref}")
+    if _ref and _spec.get("reference"):
+        _config_error(
+            f"datasets.{_ds}.reference",
+            f"give either reference ({_spec['reference']}) or reference_tree ({_ref}), not both",
+        )
+    if _spec.get("synsets") and not Path(_spec["synsets"]).is_file():
+        _config_error(f"datasets.{_ds}.synsets", f"file not found: {_spec['synsets']}")
 
 
 def dataset_encoders(dataset):
@@ -71,7 +78,7 @@ def is_image_dataset(dataset):
 def has_reference(dataset):
     """True when the dataset has a reference hierarchy (WordNet Newick or planted tree)."""
     spec = DATASETS[dataset]
-    return spec["type"] == "planted-tree" or bool(spec.get("reference_tree"))
+    return spec["type"] == "planted-tree" or bool(spec.get("reference_tree") or spec.get("reference"))
 
 
 def features_file_has_logits(dataset):
