@@ -5,6 +5,7 @@ rule embed:
     """Run an image encoder over an image data set (GPU when available)."""
     input:
         dataset_files,
+        embed_preflight,
     output:
         npz=protected("results/{dataset}/{encoder}/embeddings.npz"),
         meta="results/{dataset}/{encoder}/embeddings.json",
@@ -16,6 +17,7 @@ rule embed:
         dataset=lambda wc: DATASETS[wc.dataset],
         encoder=lambda wc: ENCODERS[wc.encoder],
         cache_dir=config["cache_dir"],
+        images=image_folder_manifest,
     wildcard_constraints:
         dataset=_ids(IMAGE_TYPES),
     threads: 2
