@@ -135,7 +135,7 @@ def test_mistakes_fail_the_dry_run_naming_the_key(tmp_path, make_image_folder, c
     cfg = {**BASE, **change}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     proc = subprocess.run(
-        [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile", "c.yaml", "-n"],
+        [SNAKEMAKE, "-s", str(ROOT / "workflow" / "Snakefile"), "-d", str(tmp_path), "--configfile", "c.yaml", "-n"],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )  # fmt: skip
     out = proc.stdout + proc.stderr

@@ -34,7 +34,7 @@ TREE = "((c0:1,c1:1):1,(c2:1,c3:1):1);"
 
 
 def _workdir(tmp_path, config):
-    for name in ("Snakefile", "workflow", "config", "resources", "profiles", "envs"):
+    for name in ("workflow", "config", "resources", "profiles", "envs"):
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("cache", "__pycache__"))
@@ -96,7 +96,7 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
 
 
 def _snakemake(workdir, *args, check=True):
-    cmd = [SNAKEMAKE, "--cores", "2", "--directory", str(workdir), "-s", str(workdir / "Snakefile"), *args]
+    cmd = [SNAKEMAKE, "--cores", "2", "--directory", str(workdir), "-s", str(workdir / "workflow" / "Snakefile"), *args]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if check and res.returncode != 0:
         raise AssertionError(f"snakemake failed ({' '.join(args)}):\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}")
