@@ -29,6 +29,16 @@ DATASETS = config["datasets"]
 ENCODERS = config.get("encoders", {})
 
 
+def record_effective_config(path):
+    """Write the validated config (defaults filled in) to ``path`` atomically (see workflow/Snakefile)."""
+    import yaml
+
+    from embtree.io import write_text
+
+    write_text(path, "# Effective configuration of the last run (written by embtree; read by --report).\n"
+               + yaml.safe_dump(dict(config), sort_keys=False))  # fmt: skip
+
+
 def _config_error(key, message):
     raise WorkflowError(f"config error at '{key}': {message}")
 
