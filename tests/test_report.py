@@ -236,11 +236,24 @@ def test_cross_method_table():
 def test_write_report_table(tmp_path, summary):
     t = R.caec_metric_table(summary, "nmi")
     paths = R.write_report_table(t, tmp_path)
-    assert [p.suffix for p in paths] == [".csv", ".md", ".tex"]
+    assert [p.suffix for p in paths] == [".csv", ".md", ".tex", ".html"]
     back = pd.read_csv(paths[0])
     assert back.shape == (6, 4) and back["c10"].tolist() == [0.4] * 6
     assert all(p.stat().st_size > 0 for p in paths)
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_html_table_shows_the_markdown_cells(summary):
+    import re
+
+    t = R.caec_metric_table(summary, "nmi")
+    t.bold.iat[0, 0] = True
+    page = R.to_html(t)
+    md_cells = R.format_cells(t, "markdown")
+    html_cells = re.findall(r'<td class="num">(.*?)</td>', page)
+    as_md = [re.sub(r"^<b>(.*)</b>$", r"**\1**", c) for c in html_cells]
+    assert as_md == [md_cells.iat[i, j] for i in range(md_cells.shape[0]) for j in range(md_cells.shape[1])]
+    assert html_cells[0].startswith("<b>") and t.title in page
 
 
 def test_parse_newick_and_layout():
@@ -295,7 +308,7 @@ def test_figures_written_and_non_empty(tmp_path, summary):
 
 def test_bad_arguments_name_the_value():
     with pytest.raises(ValueError, match="style must be"):
-        R.format_cells(R.ReportTable("t", "t", pd.DataFrame({"a": [1.0]})), style="html")
+        R.format_cells(R.ReportTable("t", "t", pd.DataFrame({"a": [1.0]})), style="rtf")
     with pytest.raises(ValueError, match="direction for column"):
         R.best_mask(pd.DataFrame({"a": [1.0]}), "up")
     with pytest.raises(ValueError, match="target shape"):

@@ -129,7 +129,7 @@ def test_report_from_hand_made_cache(tmp_path):
     infiltration = (rep / "caec_infiltration_planted.md").read_text()
     assert "| c0 | 1 | c1 (5) | c1 (5) |" in infiltration
     for name in ("trees_rf_planted", "trees_di_planted", "caec_coverage_planted", "caec_ttest", "caec_chi2"):
-        for ext in ("csv", "md", "tex"):
+        for ext in ("csv", "md", "tex", "html"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0
     figs = sorted((rep / "figures").rglob("*.png"))
     # 2 heatmaps, 1 growth, 1 scatter, 2 relation trees on P (cluster metric euclidean; manhattan is not
@@ -179,7 +179,7 @@ def test_tiny_full_run_then_report_from_cache(tmp_path):
                  "caec_ttest", "caec_r_max_planted", "caec_coverage_planted", "caec_infiltration_planted",
                  "caec_intrusion_planted", "trees_rf_planted", "trees_di_planted", "l2h", "flat_ami",
                  "flat_silhouette", "cross_method"):
-        for ext in ("csv", "md", "tex"):
+        for ext in ("csv", "md", "tex", "html"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0, name
     assert "missing" not in "".join(p.read_text() for p in rep.glob("*.md"))
     before = {p: p.stat().st_mtime for p in (wd / "results").rglob("*") if p.is_file() and rep not in p.parents}
@@ -210,7 +210,7 @@ def test_default_config_produces_every_table(tmp_path):
     names += [f"caec_{t}_{ds}" for ds in datasets for t in ("r_max", "coverage", "infiltration", "intrusion")]
     names += [f"trees_{v}_{ds}" for ds in with_reference for v in ("rf", "di")]
     for name in names:
-        for ext in ("csv", "md", "tex"):
+        for ext in ("csv", "md", "tex", "html"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0, name
     purity = pd.read_csv(rep / "caec_purity.csv")
     assert set(purity.columns) >= {"encoder", "metric", *datasets}
