@@ -1,5 +1,6 @@
 """embtree.report: wide tables from hand-made per-run tables, bolding, mean ± std, gaps, figures."""
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -334,7 +335,14 @@ def test_growth_curves_from_caec_arrays():
     with pytest.raises(ValueError, match="known count keys"):
         R.growth_curves({"foo": target})
     fig = R.plot_growth_grid([("euclidean", c), ("manhattan", c)], title="t")
-    assert len(fig.axes) == 4 and all(len(ax.lines) == 1 for ax in fig.axes)  # (target, other) x 2 runs, 1 class
+    assert len(fig.axes) == 2 and all(len(ax.lines) == 2 for ax in fig.axes)  # 1 class x 2 runs: target + other
+    # As the caption says: target blue, other red, r_b dashed and r_f dotted when known.
+    marked = R.growth_curves({**arrays, "r_b": np.array([2.5, 6.0]), "r_f": np.array([1.0, 5.0])}, n_classes=2)
+    fig = R.plot_growth_grid([("euclidean", marked)])
+    ax = fig.axes[0]
+    colours = [matplotlib.colors.to_hex(line.get_color()) for line in ax.lines[:2]]
+    assert colours == [matplotlib.colors.to_hex("tab:blue"), matplotlib.colors.to_hex("tab:red")]
+    assert [(line.get_linestyle(), line.get_xdata()[0]) for line in ax.lines[2:]] == [("--", 2.5), (":", 1.0)]
 
 
 def test_empty_infiltration_table_is_valid_result(tmp_path):
@@ -382,3 +390,22 @@ def test_latex_escapes_specials_and_header_symbols():
     tex = R.to_latex(t)
     assert r"e\&f" in tex and r"d\_1" in tex and r"$\theta$min/2" in tex
     assert "θ" not in tex.split("\n", 1)[1]  # only the title comment keeps unicode
+
+
+def test_tree_figure_prints_rf_di_and_leaf_purity(tmp_path):
+    from embtree.trees import compare_trees
+
+    tree, ref = "((a:1,b:1):1,(c:1,d:1):1);", "((a,c),(b,d));"
+    (tmp_path / "t.nwk").write_text(tree)
+    (tmp_path / "r.nwk").write_text(ref)
+    (tmp_path / "leaves.tsv").write_text("leaf\tpurity\tn_samples\na\t0.5\t4\nb\t1.0\t2\nc\t0.75\t4\nd\t1.0\t1\n")
+    run = {"tree": str(tmp_path / "t.nwk"), "reference": str(tmp_path / "r.nwk"), "title": "x", "left": "hierarchy",
+           "leaves": str(tmp_path / "leaves.tsv")}  # fmt: skip
+    fig = R.tree_figure(run)
+    s = compare_trees(tree, ref)
+    assert f"RF {s['rf']} / {s['rf_max']}" in fig._suptitle.get_text() and f"DI {s['di']:.2f}" in fig._suptitle.get_text()
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {"a (50%)", "b (100%)", "c (75%)", "d (100%)"} <= texts
+    run["reference"] = None
+    texts = {t.get_text().strip() for ax in R.tree_figure(run).axes for t in ax.texts}
+    assert "a (50%)" in texts

@@ -256,5 +256,5 @@ def _l2h_targets():
         f"results/{ds}/{enc}/l2h/{src}/{name}"
         for ds, enc in RUNS
         for src in l2h_sources(ds, enc)
-        for name in ("linkage.npy", "tree.nwk", "metrics.tsv", "dendrogram.png")
+        for name in ("linkage.npy", "tree.nwk", "metrics.tsv", "dendrogram.png", "leaves.tsv")
     ]

@@ -22,7 +22,7 @@ rule report_tables:
     input:
         tables=report_inputs(*REPORT_SPECS),
         trees=_maybe(
-            [f"results/{ds}/{enc}/l2h/{src}/tree.nwk" for ds, enc, src in L2H_FIGURE_RUNS]
+            [f"results/{ds}/{enc}/l2h/{src}/{f}" for ds, enc, src in L2H_FIGURE_RUNS for f in ("tree.nwk", "leaves.tsv")]
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
     output:
@@ -45,6 +45,7 @@ rule report_tables:
         order=_report_order(),
         tree_figures=[
             {"tree": f"results/{ds}/{enc}/l2h/{src}/tree.nwk",
+             "leaves": f"results/{ds}/{enc}/l2h/{src}/leaves.tsv",
              "reference": f"results/{ds}/reference.nwk" if has_reference(ds) else None,
              "out": f"{REPORT_DIR}/figures/{name}.png", "left": "hierarchy", "title": f"{ds} / {enc}: {src}"}
             for (ds, enc, src), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)

@@ -167,12 +167,26 @@ def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show
 
 
 
-def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", right_title="reference"):
+def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", right_title="reference",
+                   leaf_labels=None, scores=True):
     """A tree next to the reference tree (tanglegram style): equal leaves joined by lines.
 
     Returns a matplotlib Figure with three panels: the tree (root on the left), the leaf
     labels of both trees joined by a line per shared leaf, and the mirrored reference.
+    ``leaf_labels`` maps a leaf name to the text shown beside the tree (e.g. ``cat (87%)``);
+    ``scores`` prints the tree's RF and DI against the reference (:func:`embtree.trees.compare_trees`)
+    in the title, the numbers of the report tables.
     """
+    if scores and isinstance(newick, str) and isinstance(reference, str):
+        from embtree.trees import compare_trees
+
+        try:
+            s = compare_trees(newick, reference)
+            score = f"RF {s['rf']} / {s['rf_max']} (normalised {s['rf_norm']:.2f}), DI {s['di']:.2f}"
+        except ValueError as exc:  # e.g. different leaf sets: say so instead of a number
+            score = f"RF / DI not computable: {str(exc)[:80]}"
+        title = f"{title}\n{score}" if title else score
+    leaf_labels = leaf_labels or {}
     t = parse_newick(newick) if isinstance(newick, str) else newick
     r = parse_newick(reference) if isinstance(reference, str) else reference
     # Rotate the reference's children (which does not change it) to follow the tree's leaf
@@ -187,7 +201,7 @@ def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", r
     link = axes[1]
     fs = 8 if n <= 40 else 6 if n <= 100 else 4
     for name, y in ya.items():
-        link.text(0, y, name, ha="left", va="center", fontsize=fs)
+        link.text(0, y, leaf_labels.get(name, name), ha="left", va="center", fontsize=fs)
     for name, y in yb.items():
         link.text(1, y, name, ha="right", va="center", fontsize=fs)
     for name, y in ya.items():
@@ -217,7 +231,34 @@ def tree_figure(run, partial=False):
         if not partial:
             raise MissingResultsError(f"tree figure needs {', '.join(gone)} (file not found)")
         return placeholder_figure(f"{MISSING}: {', '.join(gone)}")
+    labels = _leaf_purity_labels(run.get("leaves"))
     if run["reference"]:
         return plot_tree_pair(Path(run["tree"]).read_text(), Path(run["reference"]).read_text(),
-                              title=run["title"], left_title=run["left"])
-    return plot_tree(Path(run["tree"]).read_text(), title=run["title"])[0].figure
+                              title=run["title"], left_title=run["left"], leaf_labels=labels)
+    tree = parse_newick(Path(run["tree"]).read_text())
+    if labels:
+        _relabel(tree, labels)
+    return plot_tree(tree, title=run["title"])[0].figure
+
+
+def _leaf_purity_labels(path):
+    """``{leaf: "leaf (87%)"}`` from an L2H ``leaves.tsv`` (none when absent)."""
+    if not path or not Path(path).exists():
+        return {}
+    import pandas as pd
+
+    t = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"leaf": str})
+    return {
+        str(r.leaf): f"{r.leaf} ({100 * float(r.purity):.0f}%)" if r.purity != "" else str(r.leaf)
+        for r in t.itertuples()
+    }
+
+
+def _relabel(node, labels):
+    """Rename the leaves of a :func:`parse_newick` tree in place."""
+    name, length, children = node
+    for i, child in enumerate(children):
+        if child[2]:
+            _relabel(child, labels)
+        else:
+            children[i] = (labels.get(child[0], child[0]), child[1], child[2])
