@@ -25,10 +25,15 @@ def test_timm_registry_equals_timm_list_models():
 
 
 def test_open_clip_registry_equals_open_clip_lists():
-    open_clip = pytest.importorskip("open_clip")
+    pytest.importorskip("open_clip")
+    # In a fresh process: other tests register extra model configs in this one (add_model_config).
+    code = ("import json, open_clip; print(json.dumps([sorted(open_clip.list_models()), "
+            "sorted(map(list, open_clip.list_pretrained()))]))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    models, pretrained = __import__("json").loads(out.stdout.strip().splitlines()[-1])
     reg = preflight.open_clip_registry()
-    assert set(reg) == set(open_clip.list_models())
-    assert {(m, t) for m in reg for t in reg[m]} == set(open_clip.list_pretrained())
+    assert sorted(reg) == models
+    assert sorted([m, t] for m in reg for t in reg[m]) == pretrained
 
 
 @pytest.mark.parametrize(

@@ -91,13 +91,24 @@ def test_class_synsets_prefers_tsv_then_wnids_then_guess():
 
 
 @pytest.mark.wordnet
+def test_cifar_names_without_wnids_use_the_builtin_table_and_give_the_shipped_tree():
+    wn = _wordnet_or_skip()
+    table = reference.class_synsets(list(CIFAR10_CLASSES), wn=wn)
+    assert set(table["source"]) == {"builtin"}
+    newick, warnings = reference.wordnet_reference(table, wn=wn)
+    assert warnings == []
+    assert _labelled_clades(newick) == _labelled_clades((ROOT / "resources/hierarchies/cifar10.nwk").read_text())
+
+
+@pytest.mark.wordnet
 def test_automatic_lookup_on_cifar_names_reproduces_the_shipped_tree():
     # CIFAR-10's names whose first noun sense is the synset of the shipped table give its tree.
     wn = _wordnet_or_skip()
     subset = [c for c in CIFAR10_CLASSES if wn.synsets(c, pos="n")[0].name() == CLASS_SYNSETS[c][0]]
     assert len(subset) >= 5
-    table = reference.class_synsets(subset, wn=wn)
+    table = reference.class_synsets([c.upper() for c in subset], wn=wn)  # not table names: looked up
     assert set(table["source"]) == {"guessed"}
+    table["class_name"] = subset
     newick, _ = reference.wordnet_reference(table, wn=wn)
     shipped, _ = reference.restrict_tree((ROOT / "resources/hierarchies/cifar10.nwk").read_text(), subset)
     assert _labelled_clades(newick) == _labelled_clades(shipped)
@@ -123,3 +134,36 @@ def test_tree_to_newick_round_trips_quoted_labels():
     tree = trees.parse_newick(text)
     assert reference.tree_to_newick(tree) == text
     assert list(itertools.islice(trees.leaf_names(text), 1)) == ["pickup truck"]
+
+
+@pytest.mark.wordnet
+def test_workflow_builds_wordnet_reference_for_an_image_folder(tmp_path, make_image_folder):
+    # A user's folder of 5 CIFAR-like classes: the reference comes from WordNet with no tree given.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    _wordnet_or_skip()
+    make_image_folder({c: 2 for c in ("airplane", "cat", "dog", "ship", "truck")})
+    (tmp_path / "images" / "trucks_and_cars").mkdir()  # a guessed/missing name would warn
+    make_image_folder({"trucks_and_cars": 1}, seed=1)
+    cfg = {"datasets": {"mine": {"type": "imagefolder", "path": "images", "encoders": ["px"], "reference": "wordnet"}},
+           "encoders": {"px": {"type": "pixels", "image_size": 8}}}  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    proc = subprocess.run(
+        [snakemake, "-s", str(ROOT / "workflow" / "Snakefile"), "-d", str(tmp_path), "--configfile", "c.yaml",
+         "--cores", "1", "results/mine/reference.nwk", "results/mine/synsets.tsv"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    table = (tmp_path / "results/mine/synsets.tsv").read_text().splitlines()
+    rows = {r.split("\t")[1]: r.split("\t") for r in table[1:]}
+    assert rows["dog"][3:5] == ["dog.n.01", "builtin"]  # the built-in CIFAR synset
+    assert rows["trucks_and_cars"][4] == "missing"
+    assert "trucks_and_cars" in out  # warned on the terminal, not only in the log
+    clades = _clades((tmp_path / "results/mine/reference.nwk").read_text())
+    assert frozenset(["cat", "dog"]) in clades and frozenset(["airplane", "ship"]) in clades

@@ -11,7 +11,7 @@ set's class names:
   WordNet induces on the subset (tests/test_reference.py checks it), so no WordNet is needed;
 * **WordNet for any class set** (config ``reference: wordnet``): :func:`class_synsets` finds a
   synset per class -- the ``synsets:`` TSV, else the WNIDs the data set carries (features
-  file ``wnids``, WNID folder names, the built-in CIFAR table), else the first WordNet noun
+  file ``wnids``, WNID folder names), else the built-in CIFAR table, else the first WordNet noun
   sense of the class name (a *guess*, warned about) -- and :func:`wordnet_reference` builds
   the tree the way the shipped ones are built (:func:`embtree.wordnet.reference_tree`:
   hypernym paths merged, non-branching nodes removed). A class without any noun sense is
@@ -171,11 +171,13 @@ def class_synsets(class_names, *, wn, wnids=None, mapping=None):
     -------
     pandas.DataFrame with one row per class, in class order: ``index``, ``class_name``,
     ``wnid``, ``synset`` (name, e.g. ``dog.n.01``; empty when missing), ``source`` (``synsets``
-    -- the TSV, ``wnid`` -- carried by the data, ``guessed`` -- first noun sense of the name,
-    ``missing`` -- no noun sense), ``definition``.
+    -- the TSV, ``wnid`` -- carried by the data, ``builtin`` -- a CIFAR class name in
+    ``embtree.datasets.CLASS_SYNSETS``, ``guessed`` -- first noun sense of the name, ``missing``
+    -- no noun sense), ``definition``.
     """
     import pandas as pd
 
+    from .datasets import CLASS_SYNSETS
     from .wordnet import resolve_synsets
 
     names = [str(c) for c in class_names]
@@ -187,6 +189,8 @@ def class_synsets(class_names, *, wn, wnids=None, mapping=None):
             given, source = mapping[name], "synsets"
         elif wnids is not None and wnids[i] is not None and _WNID.match(str(wnids[i])):
             given, source = str(wnids[i]), "wnid"
+        elif name in CLASS_SYNSETS:  # a CIFAR class name: the built-in table's synset, not a guess
+            given, source = CLASS_SYNSETS[name][0], "builtin"
         if given is not None:
             try:
                 syn = resolve_synsets([given], wn)[0]
