@@ -100,7 +100,7 @@ def _table_files(names):
 def _tables_by_dataset(path):
     """Report subcategory of a table: "tables: <dataset>" for a per-data-set table, else all."""
     stem = os.path.basename(path).rsplit(".", 1)[0]
-    hits = [ds for ds in DATASETS if stem.endswith("_" + ds)]
+    hits = [ds for ds in DATASETS if stem.endswith(f"_{ds}")]
     return f"tables: {max(hits, key=len)}" if hits else "tables: all data sets"
 
 
