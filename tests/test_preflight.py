@@ -66,6 +66,13 @@ def test_check_encoder_accepts_valid_entries(spec):
     assert preflight.check_encoder(spec) == []
 
 
+def test_missing_checkpoint_is_named(tmp_path):
+    spec = {"type": "timm", "model": "resnet18", "checkpoint": str(tmp_path / "w.safetensors")}
+    assert [k for k, _ in preflight.check_encoder(spec)] == ["checkpoint"]
+    (tmp_path / "w.safetensors").write_bytes(b"x")
+    assert preflight.check_encoder(spec) == []
+
+
 def test_weights_cache_status(tmp_path):
     timm_spec = {"type": "timm", "model": "resnet18"}
     assert preflight.weights_cache_status(timm_spec, tmp_path) is False

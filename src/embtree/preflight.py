@@ -143,6 +143,9 @@ def check_encoder(spec):
     kind = spec.get("type")
     model = spec.get("model")
     out = []
+    ckpt = spec.get("checkpoint")
+    if ckpt and not Path(ckpt).is_file():
+        out.append(("checkpoint", f"file not found: {ckpt} (relative paths are from the working directory {Path.cwd()})"))
     if kind == "timm":
         reg = timm_registry()
         if reg is None:
