@@ -434,6 +434,26 @@ def read_synsets_tsv(path, class_names):
     return np.array(wnids)
 
 
+def _synsets_override(path, class_names, wnids):
+    """WNIDs from a ``synsets:`` TSV that must list every class; needs no WordNet.
+
+    When the TSV gives synset *names* (``dog.n.01``) the data set keeps its own ``wnids``:
+    only the WordNet reference job (``embtree.reference``), which loads WordNet anyway,
+    resolves them, so an embedding job never needs WordNet.
+    """
+    from embtree.reference import read_synset_mapping
+
+    mapping = read_synset_mapping(path)
+    missing = [str(c) for c in class_names if str(c) not in mapping]
+    if missing:
+        raise ValueError(f"{path}: no synset for classes {missing[:10]}")
+    values = [mapping[str(c)] for c in class_names]
+    if all(_WNID_RE.match(v) for v in values):
+        return np.array(values)
+    log.info("%s gives synset names; the WordNet reference job resolves them", path)
+    return wnids
+
+
 def _synset_name_to_wnid(name, source):
     try:
         from nltk.corpus import wordnet as wn
@@ -473,7 +493,7 @@ def _spec_get(spec, key):
 def _finish(data: LabelledSet, spec, source):
     """Apply ``synsets`` override and ``max_per_class``; validate."""
     if spec.get("synsets"):
-        data.wnids = read_synsets_tsv(spec["synsets"], data.class_names)
+        data.wnids = _synsets_override(spec["synsets"], data.class_names, data.wnids)
     seed = _spec_get(spec, "subsample_seed")
     m = _spec_get(spec, "max_per_class")
     if m is not None:
@@ -667,11 +687,11 @@ def _load_imagenet(spec, cache_dir, download):
         index = {w: i for i, w in enumerate(wnids)}
         paths = files
         labels = np.array([index[solution[f.stem]] for f in files], dtype=np.int64)
-    # Class names are the WNIDs, as in resources/hierarchies/imagenet.nwk (unique and Newick-safe);
-    # imagenet_class_names() gives readable ones.
+    # Readable class names (tables, trees, figures); the WNIDs travel beside them (`wnids`), and
+    # the reference job matches resources/hierarchies/imagenet.nwk's WNID leaves through them.
     data = LabelledSet(
         labels,
-        np.array(wnids),
+        imagenet_class_names(wnids),
         np.array([str(Path(p).relative_to(root)) for p in paths]),
         wnids=np.array(wnids),
         images=FileImages(paths),

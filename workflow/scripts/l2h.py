@@ -46,3 +46,10 @@ with io.atomic_path(snakemake.output.linkage, suffix=".npy") as tmp:
     np.save(tmp, Z)
 io.write_text(snakemake.output.nwk, newick + "\n")
 io.write_table(snakemake.output.tsv, pd.DataFrame([row]))
+# Per leaf (the names of tree.nwk): purity and size, so the report's dendrograms carry the
+# same "name (purity %)" labels as dendrogram.png.
+io.write_table(snakemake.output.leaves, pd.DataFrame({
+    "leaf": [str(n) for n in names],
+    "purity": purity,
+    "n_samples": np.bincount(np.asarray(leaf), minlength=len(names)),
+}))

@@ -30,7 +30,11 @@ def growth_curves(arrays, n_classes=4):
     keep = slice(None) if not n_classes else slice(0, int(n_classes))
     if radii is not None and np.ndim(radii) == 2:
         radii = radii[keep]
-    return {"target": target[keep], "other": other[keep], "class_names": names[keep], "radii": radii}
+    out = {"target": target[keep], "other": other[keep], "class_names": names[keep], "radii": radii}
+    for key in ("r_b", "r_f"):  # bounding and final radius per class (eq. 3-4), marked in the plot
+        if key in arrays:
+            out[key] = np.asarray(arrays[key], dtype=float)[keep]
+    return out
 
 
 def _check_growth(target, other, class_names):
@@ -94,39 +98,46 @@ def plot_growth(target, other, class_names, *, radii=None, r_f=None, r_b=None, t
 
 
 def plot_growth_grid(rows, *, title=""):
-    """Growth curves of several runs (e.g. one column per cluster metric), classes overlaid.
+    """Growth curves of several runs (one column per cluster metric), one row per class.
 
-    Top row: target increments |Y_{r+1}| - |Y_r| per class (one colour each); bottom row:
-    other-class increments |Z_{r+1}| - |Z_r|, against the radius. Overlaying the classes
-    keeps the figure at two panels per run (cheap to draw: report regeneration time) and puts
-    the classes of one metric on a common radius axis.
+    Each panel shows, against the radius, the target increments |Y_{r+1}| - |Y_r| in blue and
+    the other-class increments |Z_{r+1}| - |Z_r| in red (CAEC paper fig. 3), with the bounding
+    radius r_b (dashed) and the final radius r_f (dotted) of eq. 3-4 when the arrays carry them.
 
     Parameters
     ----------
     rows : list of (label, dict)
         One entry per column; each dict holds the arguments of :func:`plot_growth`
-        (``target``, ``other``, ``class_names``, optional ``radii``).
+        (``target``, ``other``, ``class_names``, optional ``radii``, ``r_b``, ``r_f``).
     """
     if not rows:
         raise ValueError("rows is empty")
     checked = [(label, *_check_growth(c["target"], c["other"], c["class_names"]), c) for label, c in rows]
     n = len(checked)
-    fig, axes = plt.subplots(2, n, figsize=(3.4 * n, 4.4), squeeze=False, sharex="col")
-    cmap = plt.get_cmap("tab10")
+    n_rows = max(t.shape[0] for _, t, _, _ in checked)
+    fig, axes = plt.subplots(n_rows, n, figsize=(3.2 * n + 0.6, 1.5 * n_rows + 0.9), squeeze=False)
     for j, (label, target, other, c) in enumerate(checked):
         radii = c.get("radii")
-        for k in range(target.shape[0]):
-            x = _steps_x(radii, k, target.shape[1])
-            axes[0, j].plot(x, target[k], color=cmap(k % 10), lw=1, label=str(c["class_names"][k]))
-            axes[1, j].plot(x, other[k], color=cmap(k % 10), lw=1)
-        axes[0, j].set_title(label, fontsize=9)
-        axes[1, j].set_xlabel("radius" if radii is not None else "step r", fontsize=8)
-        for ax in axes[:, j]:
+        for k in range(n_rows):
+            ax = axes[k, j]
             ax.tick_params(labelsize=7)
-    axes[0, 0].set_ylabel("target |Y_{r+1}|-|Y_r|", fontsize=8)
-    axes[1, 0].set_ylabel("other |Z_{r+1}|-|Z_r|", fontsize=8)
-    axes[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+            if k >= target.shape[0]:
+                ax.set_visible(False)
+                continue
+            x = _steps_x(radii, k, target.shape[1])
+            ax.plot(x, target[k], color="tab:blue", lw=1, label="target |Y_{r+1}|-|Y_r|")
+            ax.plot(x, other[k], color="tab:red", lw=1, label="other |Z_{r+1}|-|Z_r|")
+            for key, style in (("r_b", "--"), ("r_f", ":")):
+                if c.get(key) is not None and np.isfinite(c[key][k]):
+                    ax.axvline(c[key][k], color="0.3", ls=style, lw=1, label=key)
+            if j == 0:
+                ax.set_ylabel(str(c["class_names"][k]), fontsize=8)
+            if k == 0:
+                ax.set_title(label, fontsize=9)
+        axes[min(target.shape[0], n_rows) - 1, j].set_xlabel("radius" if radii is not None else "step r", fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(labels), frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(wspace=0.25, hspace=0.12, top=0.9 if title else 0.95)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.95 if title else 1))
     return fig
