@@ -33,11 +33,11 @@ row.update(metrics.hierarchy_scores(Z, leaf, emb.labels, max_exact=p["dp_exact_m
 newick = trees.linkage_to_newick(Z, names)
 if "reference" in snakemake.input.keys():
     reference = Path(snakemake.input.reference).read_text()
-    rf = trees.robinson_foulds_details(newick, reference)
-    row.update(rf=rf["rf"], rf_norm=rf["rf_norm"], di=trees.deformity_index(newick, reference))
+    cmp = trees.compare_trees(newick, reference)
+    row.update({k: cmp[k] for k in ("rf", "rf_norm", "clade_recall", "clade_precision", "di", "di_norm")})
 log.info("scores: %s", row)
 
-purity = l2h.leaf_label_purity(leaf, emb.labels, len(names))
+purity = metrics.cluster_purities(emb.labels, leaf, len(names))
 fig = l2h.plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
                           title=f"{wc.dataset} / {wc.encoder}: {wc.source}")
 with io.atomic_path(snakemake.output.png) as tmp:
@@ -46,3 +46,10 @@ with io.atomic_path(snakemake.output.linkage, suffix=".npy") as tmp:
     np.save(tmp, Z)
 io.write_text(snakemake.output.nwk, newick + "\n")
 io.write_table(snakemake.output.tsv, pd.DataFrame([row]))
+# Per leaf (the names of tree.nwk): purity and size, so the report's dendrograms carry the
+# same "name (purity %)" labels as dendrogram.png.
+io.write_table(snakemake.output.leaves, pd.DataFrame({
+    "leaf": [str(n) for n in names],
+    "purity": purity,
+    "n_samples": np.bincount(np.asarray(leaf), minlength=len(names)),
+}))
