@@ -86,6 +86,7 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
                                       dp=0.85, dp_se=0.01, lhd=0.2, rf=0, rf_norm=0.0, clade_recall=1.0,
                                       clade_precision=1.0, di=0.0, di_norm=0.0)])
         (d / "tree.nwk").write_text(TREE + "\n")
+        _tsv(d / "leaves.tsv", [dict(leaf=c, purity=0.9) for c in CLASSES])
     _tsv(base / "flat" / "none" / "kmeans" / "metrics.tsv",
          [dict(dataset=ds, encoder=enc, reducer="none", clusterer="kmeans", seed=s, ami=0.5 + 0.1 * s, ari=0.4,
                nmi=0.5, acc=0.6, purity=0.6, silhouette=0.3, n_clusters=4, noise_fraction=0.0, seconds=0.1)
@@ -147,8 +148,8 @@ def test_report_from_hand_made_cache(tmp_path):
             assert (rep / f"{name}.{ext}").stat().st_size > 0
     figs = sorted((rep / "figures").rglob("*.png"))
     # 2 heatmaps, 1 growth, 1 scatter, 2 relation trees on P (cluster metric euclidean; manhattan is not
-    # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms.
-    assert len(figs) == 2 + 1 + 1 + 2 + 2, figs
+    # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms, 2 Merge & Expand figures.
+    assert len(figs) == 2 + 1 + 1 + 2 + 2 + 2, figs
     assert (rep / "figures" / "trees" / "tree_planted_planted_manhattan_euclidean_P.png").exists()
     assert all(f.stat().st_size > 2000 and f.with_suffix(".svg").stat().st_size > 2000 for f in figs)
     # Nothing left to do for the report target once it is built.
