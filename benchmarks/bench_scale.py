@@ -59,8 +59,8 @@ def build(workdir: Path, n, d, k, seed=0, chunk=65536):
     meta.write_text(json.dumps(want))
 
 
-def _peak_mb():
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _peak_mb(pid="self"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -129,9 +129,10 @@ def main(argv=None):
         p.start()
         p.join(args.timeout)
         if p.is_alive():
+            peak = _peak_mb(p.pid)  # its peak so far: memory is bounded even when time is not
             p.kill()
             p.join()
-            print(f"{name:16s} {'>' + str(int(args.timeout)):>9s} {'?':>9s}  timed out", flush=True)
+            print(f"{name:16s} {'>' + str(int(args.timeout)):>9s} {peak:9.0f}  timed out (peak so far)", flush=True)
             continue
         if q.empty():
             print(f"{name:16s} failed (exit {p.exitcode}) after {time.perf_counter() - start:.0f} s", flush=True)
