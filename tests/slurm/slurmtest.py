@@ -124,7 +124,9 @@ def parse_snakemake_log(text):
     for job, sid, log in SUBMITTED.findall(text):
         g = GROUP_LOG.search(log)
         if g:
-            group_submitted[g.group(1)].append(sid)
+            # The log directory is group_<group name>_<member rule names>: longest listed prefix.
+            names = [n for n in groups if g.group(1) == n or g.group(1).startswith(n + "_")]
+            group_submitted[max(names, key=len) if names else g.group(1)].append(sid)
         elif job.isdigit():
             submitted[int(job)] = sid
     return remote, local, submitted, dict(groups), dict(group_submitted)
