@@ -17,9 +17,31 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
         ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap"], "kmeans"),
         ("bench_merge_expand.py", ["-n", "300", "-d", "8", "-k", "3", "--n-regions", "15"], "ratio wall / budget"),
+        ("bench_embed.py", ["--model", "test_resnet", "--per-class", "2", "--sizes", "32", "--batch-size", "8",
+                            "--workers", "0"], "forward %"),
+        ("bench_scale.py", ["--n", "600", "--dim", "8", "--classes", "6", "--only", "caec-euclidean", "l2h",
+                            "--workdir", "{tmp}"], "l2h"),
     ],
 )
-def test_benchmark_runs_at_toy_size(script, args, expect):
+def test_benchmark_runs_at_toy_size(script, args, expect, tmp_path):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     res = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert expect in res.stdout
+
+
+def test_bench_dag_reads_rules_and_peaks_from_benchmark_files(tmp_path, capsys):
+    """bench_dag's summary: rule of each benchmark file from Snakemake's log, totals per rule."""
+    sys.path.insert(0, str(BENCH))
+    import bench_dag
+
+    log = "rule flat_cluster:\n    benchmark: benchmarks/results/d/e/flat/pca/kmeans/cluster.tsv\n" \
+          "localrule caec_ttest:\n    benchmark: benchmarks/results/d/e/caec/ttest.tsv\n"
+    (tmp_path / "snakemake.log").write_text(log)
+    for rel, s, rss in [("d/e/flat/pca/kmeans/cluster.tsv", 12.5, 900), ("d/e/caec/ttest.tsv", 1.0, 100)]:
+        p = tmp_path / "benchmarks" / "results" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(f"s\th:m:s\tmax_rss\n{s}\t0:00:12\t{rss}\n")
+    jobs = bench_dag.summarise(tmp_path, tmp_path / "snakemake.log")
+    assert dict(zip(jobs["rule"], jobs["s"])) == {"flat_cluster": 12.5, "caec_ttest": 1.0}
+    assert "largest peak RSS 900 MB" in capsys.readouterr().out

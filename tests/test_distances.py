@@ -78,3 +78,22 @@ def test_aliases():
 def test_bad_input(A, B, metric, match):
     with pytest.raises(ValueError, match=match):
         pairwise(A, B, metric)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_chunked_float64_conversion_of_large_b_gives_the_same_distances(metric, monkeypatch):
+    """Above _B64_MAX_BYTES, B is converted in row chunks (one float32 copy held): same D."""
+    import embtree.distances as Dm
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(7, 16)).astype(np.float32) + 3
+    B = rng.normal(size=(2000, 16)).astype(np.float32) + 3  # above _SMALL: the GEMM path
+    B[5] = A[2]  # an exact zero distance: the cancellation fix-up path
+    full = Dm.pairwise(A, B, metric)
+    monkeypatch.setattr(Dm, "_B64_MAX_BYTES", 8 * 16 * 37)  # 37-row chunks
+    blocks = dict((r.start, D) for r, D in Dm.pairwise_blocks(A, B, metric, max_bytes=1))
+    chunked = np.concatenate([blocks[k] for k in sorted(blocks)])
+    np.testing.assert_allclose(chunked, full, rtol=1e-12, atol=1e-12)
+    from scipy.spatial.distance import cdist
+
+    np.testing.assert_allclose(chunked, cdist(A.astype(float), B.astype(float), metric), atol=1e-9)

@@ -26,8 +26,9 @@ RESNET = {"type": "timm", "model": "test_resnet", "pretrained": False, "image_si
 VIT = {"type": "timm", "model": "test_vit", "pretrained": False, "image_size": 32}
 
 
-def _run(data, spec, cache, batch_size=8):
-    return encode(data, spec, cache_dir=cache, num_workers=0, batch_size=batch_size, progress=False)
+def _run(data, spec, cache, batch_size=8, with_stats=False, **kw):
+    out = encode(data, spec, cache_dir=cache, num_workers=0, batch_size=batch_size, progress=False, **kw)
+    return out if with_stats else out[:2]
 
 
 def test_registry_is_an_explicit_mapping():
@@ -37,7 +38,7 @@ def test_registry_is_an_explicit_mapping():
 
 
 def test_timm_cnn_pre_logits_logits_and_batch_size_invariance(digits, cache):
-    emb, meta = _run(digits, RESNET, cache, batch_size=20)
+    emb, meta, stats = _run(digits, RESNET, cache, batch_size=20, with_stats=True)
     assert emb.features.shape == (20, 96) and emb.features.dtype == np.float32
     assert emb.logits.shape == (20, 1000)
     assert list(emb.class_names) == list(digits.class_names) and list(emb.labels) == list(digits.labels)
@@ -47,7 +48,8 @@ def test_timm_cnn_pre_logits_logits_and_batch_size_invariance(digits, cache):
     pre = meta["encoder"]["preprocessing"]
     assert pre["image_size"] == 32 and pre["mean"] == pytest.approx([0.5, 0.5, 0.5])  # test_resnet's own cfg
     assert meta["encoder"]["weights"]["random_init_seed"] == 0 and meta["versions"]["timm"]
-    assert meta["encoder"]["images_per_second"] > 0
+    assert stats["images_per_second"] > 0 and "images_per_second" not in json.dumps(meta)
+    assert meta["pretrained"] is False and len(meta["image_list_sha256"]) == 64
     json.dumps(meta)  # the sidecar must be serialisable
 
 
@@ -137,3 +139,51 @@ def test_pixels_are_standardised_resized_pixels(digits, cache):
     assert meta["encoder"]["preprocessing"]["image_size"] == 8
     default, _ = _run(digits, {"type": "pixels"}, cache)
     assert default.features.shape == (20, 3 * 32 * 32)
+
+
+def test_killed_job_resumes_from_its_last_chunk_with_identical_bytes(digits, cache, tmp_path, monkeypatch):
+    """A job killed after some chunks restarts after the last finished chunk; same features."""
+    import embtree.encoders as E
+
+    full, _ = _run(digits, RESNET, cache, batch_size=4)
+    store = tmp_path / "store"
+    calls = {"n": 0}
+    original = E.ChunkStore.write
+
+    def write_then_die(self, start, f, lg):
+        original(self, start, f, lg)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # the job is killed after its second chunk
+    monkeypatch.setattr(E.ChunkStore, "write", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        _run(digits, RESNET, cache, batch_size=4, resume_dir=store, chunk_images=8)
+    assert len(list(store.glob("chunk_*.npz"))) == 2
+    monkeypatch.setattr(E.ChunkStore, "write", original)
+    resumed, meta, stats = _run(digits, RESNET, cache, batch_size=4, resume_dir=store, chunk_images=8,
+                                with_stats=True)
+    assert stats["resumed_from"] == 16
+    np.testing.assert_array_equal(resumed.features, full.features)
+    np.testing.assert_array_equal(resumed.logits, full.logits)
+    # Another encoder (fingerprint) never reuses those chunks.
+    other, _, st = _run(digits, {**RESNET, "seed": 3}, cache, batch_size=4, resume_dir=store, chunk_images=8,
+                        with_stats=True)
+    assert st["resumed_from"] == 0 and not np.allclose(other.features, full.features)
+
+
+def test_release_incomplete_markers_mirrors_snakemake_layout(tmp_path):
+    import base64
+
+    from embtree.runtime import release_incomplete_markers
+
+    root = tmp_path / ".snakemake" / "incomplete"
+    long = "results/" + "x" * 400 + "/embeddings.npz"
+    paths = ["results/d/e/embeddings.npz", long]
+    for p in paths:
+        b64 = base64.urlsafe_b64encode(p.encode()).decode()
+        parts = [b64[i : i + 254] for i in range(0, len(b64), 254)]
+        f = root.joinpath(*["@" + x for x in parts[:-1]], parts[-1])
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("{}")
+    assert release_incomplete_markers(paths + ["results/never/marked.npz"], workdir=tmp_path) == 2
+    assert [p for p in root.rglob("*")] == []

@@ -65,6 +65,19 @@ TINY = {
 }  # fmt: skip
 
 
+def test_flat_skip_leaves_pairs_out_and_names_a_bad_entry(tmp_path):
+    work = _copy_workflow(tmp_path)
+    cfg = yaml.safe_load((work / "config/config.yaml").read_text())
+    proc = _snakemake(work, "-n")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert "flat/pca/hdbscan/metrics.tsv" in out and "flat/none/hdbscan/metrics.tsv" not in out  # default skip
+    cfg["flat"]["skip"] = ["none/hdbscam"]
+    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = _snakemake(work, "-n")
+    assert proc.returncode != 0 and "flat.skip" in proc.stdout + proc.stderr
+
+
 def test_embedding_stage_runs_on_a_tiny_config(tmp_path):
     # One job per rule of the stage; each job pays a torch import, so keep the list short.
     work = _copy_workflow(tmp_path)
@@ -79,8 +92,14 @@ def test_embedding_stage_runs_on_a_tiny_config(tmp_path):
     cnn = load_embeddings(work / targets[0])
     assert cnn.features.shape == (40, 96) and cnn.logits.shape == (40, 1000)
     meta = yaml.safe_load((work / "results/digits/tiny-cnn/embeddings.json").read_text())
-    assert meta["encoder"]["device"] == "cpu" and meta["encoder"]["preprocessing"]["image_size"] == 32
+    assert meta["encoder"]["preprocessing"]["image_size"] == 32 and meta["pretrained"] is False
+    assert "planted_tree" not in str(meta) and not {"device", "seconds", "timestamp"} & set(str(meta).split("'"))
+    prov = yaml.safe_load((work / "logs/digits/tiny-cnn/embed.provenance.json").read_text())
+    assert prov["device"] == "cpu" and prov["images_per_second"] > 0 and prov["timestamp"]
+    assert not (work / "cache/embed-partial/digits/tiny-cnn").exists()  # resume store removed on success
     feats = load_embeddings(work / targets[1])
+    fmeta = yaml.safe_load((work / "results/feats/given/embeddings.json").read_text())
+    assert "depth" not in fmeta["dataset_spec"] and fmeta["embtree"]  # planted keys for planted data only
     assert list(feats.wnids) == ["n02121620", "n02084071", "n04194289"]  # cat, dog, ship: built-in table
     assert (work / targets[2]).read_text().strip() == "((c0_0,c0_1),(c1_0,c1_1));"
     assert (work / "benchmarks/results/digits/tiny-cnn/embed.tsv").exists()

@@ -35,6 +35,10 @@ _ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 # they are recomputed directly from the differences.
 _CANCELLATION_RATIO = 1e-5
 _BLOCK_BYTES = 64 * 2**20
+# Above this size B is converted to float64 chunk by chunk (never as a whole copy), and a
+# block has at least _MIN_ROWS_CHUNKED_B rows (1.28 M columns: 64 rows = 655 MB).
+_B64_MAX_BYTES = 512 * 2**20
+_MIN_ROWS_CHUNKED_B = 64
 
 
 def check_metric(metric) -> str:
@@ -129,6 +133,9 @@ def _blocks(A, B, metric, max_bytes):
         yield slice(0, len(A)), cdist(A.astype(np.float64), B.astype(np.float64), scipy_metric)
         return
     rows_per_block = max(1, int(max_bytes // (8 * n_b)))
+    if metric in ("euclidean", "cosine") and B.size * 8 > _B64_MAX_BYTES:
+        # Each block then makes one float64 pass over B: take enough rows to amortise it.
+        rows_per_block = max(rows_per_block, _MIN_ROWS_CHUNKED_B)
     prep = _PREPARE[metric](A, B)
     for start in range(0, len(A), rows_per_block):
         rows = slice(start, min(start + rows_per_block, len(A)))
@@ -138,19 +145,68 @@ def _blocks(A, B, metric, max_bytes):
 # --- Euclidean / cosine: float64 GEMM ---------------------------------------------------
 
 
+class _Float64Rows:
+    """``B`` (float32, possibly memory-mapped) seen as float64 ``(B - shift) * scale`` rows.
+
+    At ImageNet-train scale (1.28 M x 768) a float64 copy of ``B`` is 7.9 GB beside the
+    3.9 GB float32 original; above ``_B64_MAX_BYTES`` the GEMM kernels convert ``B`` in
+    row chunks of that size instead, so only one float32 copy of the embeddings is held.
+    """
+
+    def __init__(self, B, shift=None, normalise=False):
+        self.B, self.shift, self.normalise = B, shift, normalise
+        self.chunk = max(1, _B64_MAX_BYTES // (8 * max(B.shape[1], 1)))
+        self.sq = np.concatenate([np.einsum("ij,ij->i", c, c) for _, c in self.chunks()]) if len(B) else np.zeros(0)
+
+    def chunks(self):
+        for start in range(0, len(self.B), self.chunk):
+            c = self.B[start : start + self.chunk].astype(np.float64)
+            if self.shift is not None:
+                c -= self.shift
+            if self.normalise:
+                c /= np.linalg.norm(c, axis=1, keepdims=True)
+            yield slice(start, start + len(c)), c
+
+    def gemm(self, A):
+        """``A @ B'.T`` of shape (len(A), len(B)), float64."""
+        out = np.empty((len(A), len(self.B)), dtype=np.float64)
+        for cols, c in self.chunks():
+            out[:, cols] = A @ c.T
+        return out
+
+    def take(self, idx):
+        c = self.B[idx].astype(np.float64)
+        if self.shift is not None:
+            c -= self.shift
+        return c
+
+
+def _b64(B, shift=None, normalise=False):
+    """float64 ``B`` (shifted / normalised) when small enough, else a chunked :class:`_Float64Rows`."""
+    if B.size * 8 <= _B64_MAX_BYTES:
+        B64 = B.astype(np.float64)
+        if shift is not None:
+            B64 -= shift
+        if normalise:
+            B64 /= np.linalg.norm(B64, axis=1, keepdims=True)
+        return B64
+    return _Float64Rows(B, shift, normalise)
+
+
 def _prepare_euclidean(A, B):
     # Distances are translation invariant: centring on B's mean removes the large common
     # offset (e.g. post-ReLU features) that makes |a|^2 + |b|^2 - 2 a.b cancel.
     shift = B.mean(axis=0, dtype=np.float64)
     A64 = A.astype(np.float64) - shift
-    B64 = B.astype(np.float64) - shift
-    return A64, B64, np.einsum("ij,ij->i", A64, A64), np.einsum("ij,ij->i", B64, B64)
+    B64 = _b64(B, shift)
+    b2 = B64.sq if isinstance(B64, _Float64Rows) else np.einsum("ij,ij->i", B64, B64)
+    return A64, B64, np.einsum("ij,ij->i", A64, A64), b2
 
 
 def _euclidean(prep, rows):
     A64, B64, a2, b2 = prep
     A = A64[rows]
-    D = A @ B64.T
+    D = B64.gemm(A) if isinstance(B64, _Float64Rows) else A @ B64.T
     D *= -2.0
     D += a2[rows, None]
     D += b2[None, :]
@@ -159,22 +215,20 @@ def _euclidean(prep, rows):
     i, j = np.nonzero(D < _CANCELLATION_RATIO * (a2[rows, None] + b2[None, :]))
     for lo in range(0, len(i), 4096):
         ii, jj = i[lo : lo + 4096], j[lo : lo + 4096]
-        diff = A[ii] - B64[jj]
+        diff = A[ii] - (B64.take(jj) if isinstance(B64, _Float64Rows) else B64[jj])
         D[ii, jj] = np.einsum("ij,ij->i", diff, diff)
     return np.sqrt(D, out=D)
 
 
 def _prepare_cosine(A, B):
     A64 = A.astype(np.float64)
-    B64 = B.astype(np.float64)
     A64 /= np.linalg.norm(A64, axis=1, keepdims=True)
-    B64 /= np.linalg.norm(B64, axis=1, keepdims=True)
-    return A64, B64
+    return A64, _b64(B, normalise=True)
 
 
 def _cosine(prep, rows):
     A64, B64 = prep
-    D = A64[rows] @ B64.T
+    D = B64.gemm(A64[rows]) if isinstance(B64, _Float64Rows) else A64[rows] @ B64.T
     np.subtract(1.0, D, out=D)
     return np.clip(D, 0.0, 2.0, out=D)
 

@@ -382,6 +382,15 @@ def _cluster_kmeans(X, *, n_clusters, seed, return_extra=False, **kw):
 
 def _cluster_spectral(X, *, n_clusters, seed, return_extra=False, n_neighbors, **kw):
     n_neighbors = _clamp("spectral n_neighbors", int(n_neighbors), X.shape[0] - 1)
+    n_eig = kw.get("n_components") or n_clusters
+    if kw.get("eigen_solver") == "arpack" and X.shape[0] < 5 * n_eig + 1:
+        # ARPACK for k eigenvectors of an n-node graph costs ~ n * (2k)^2 per restart: with
+        # k a large share of n (1,000 classes on a 4,000-sample subsample) it ran minutes
+        # where a dense eigh of the same Laplacian takes seconds. Below n = 5k + 1 sklearn's
+        # lobpcg branch solves exactly that dense problem (scipy.linalg.eigh), so it is the
+        # same spectral embedding, exact, at O(n^3) bounded by max_quadratic_samples.
+        log.info("spectral: %d eigenvectors of a %d-sample graph: dense eigh instead of arpack", n_eig, X.shape[0])
+        kw = {**kw, "eigen_solver": "lobpcg"}
     model = skc.SpectralClustering(n_clusters=n_clusters, n_neighbors=n_neighbors, random_state=seed, **kw)
     with warnings.catch_warnings():
         # "Graph is not fully connected": spectral embedding still works; the

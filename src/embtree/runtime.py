@@ -31,3 +31,42 @@ def snakemake_log(snakemake):
     """The first log file of a Snakemake job, or None."""
     log = getattr(snakemake, "log", None)
     return str(log[0]) if log else None
+
+
+def release_incomplete_markers(outputs, workdir="."):
+    """Remove Snakemake's "incomplete" marks of ``outputs`` (call after writing them all).
+
+    Snakemake marks a job's outputs incomplete when it starts the job and unmarks them when
+    it sees the job finish. A job that outlives a killed Snakemake therefore leaves
+    complete outputs marked incomplete, and the resumed run deletes and recomputes them.
+    A long job (embed) that clears its own marks once every output is atomically in
+    place is kept instead. Mirrors Snakemake 9's file persistence layout
+    (``.snakemake/incomplete/<urlsafe base64 of the path>``, split into ``@``-prefixed
+    directories at the file-name limit); a missing mark is no error (Snakemake alive, or
+    another persistence backend). Returns the number of marks removed.
+    """
+    import base64
+    import os
+
+    root = Path(workdir) / ".snakemake" / "incomplete"
+    if not root.is_dir():
+        return 0
+    max_len = os.pathconf(root, "PC_NAME_MAX") or 255
+    removed = 0
+    for out in outputs:
+        b64 = base64.urlsafe_b64encode(str(out).encode()).decode()
+        parts = [b64[i : i + max_len - 1] for i in range(0, len(b64), max_len - 1)]
+        path = root.joinpath(*["@" + p for p in parts[:-1]], parts[-1])
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+        for parent in path.parents:  # Snakemake removes emptied split directories too
+            if parent == root:
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+    return removed

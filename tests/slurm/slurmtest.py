@@ -80,30 +80,56 @@ def merge_yaml(args):
 
 # ----------------------------------------------------------------------------- job routing
 
-SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
+SUBMITTED = re.compile(r"Job (\S+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
 RULE_BLOCK = re.compile(r"^\s*(localrule|rule) ([A-Za-z_]\w*):\s*$")
 JOBID_LINE = re.compile(r"^\s*jobid: (\d+)\s*$")
+GROUP_HEADER = re.compile(r"Group job (\S+) \(jobs in lexicogr\. order\):")
+# The plugin's per-job SLURM log: .snakemake/slurm_logs/{rule_<rule>|group_<group>}/<wildcards>/<id>.log
+GROUP_LOG = re.compile(r"/group_([^/]+)/")
 
 
 def parse_snakemake_log(text):
-    """(non-local jobs {snakemake jobid: rule}, local rule counts, {snakemake jobid: slurm jobid})."""
-    remote, local = {}, Counter()
-    current = None
+    """Jobs Snakemake announced, grouped by how they reached SLURM.
+
+    Returns (non-local single jobs {snakemake jobid: rule}, local rule counts,
+    {snakemake jobid: slurm jobid} of single jobs, group jobs {group name: [member rules]},
+    {group name: [slurm jobids]}). A group job (rules with ``group:``, profiles/slurm
+    ``group-components``) is one sbatch call for all its member jobs, announced as
+    "Group job <name>" followed by indented member blocks.
+    """
+    remote, local, groups = {}, Counter(), defaultdict(list)
+    current, group = None, None
     for line in text.splitlines():
+        m = GROUP_HEADER.search(line)
+        if m:
+            group, current = m.group(1), None
+            continue
         m = RULE_BLOCK.match(line)
         if m:
+            if group is not None and not line.startswith((" ", "\t")):
+                group = None  # a top-level block ends the group's listing
             current = m.groups()
             continue
         m = JOBID_LINE.match(line)
         if m and current:
             kind, rule = current
-            if kind == "rule":
+            if group is not None and kind == "rule":
+                groups[group].append(rule)
+            elif kind == "rule":
                 remote[int(m.group(1))] = rule
             else:
                 local[rule] += 1
             current = None
-    submitted = {int(a): b for a, b, _ in SUBMITTED.findall(text)}
-    return remote, local, submitted
+    submitted, group_submitted = {}, defaultdict(list)
+    for job, sid, log in SUBMITTED.findall(text):
+        g = GROUP_LOG.search(log)
+        if g:
+            # The log directory is group_<group name>_<member rule names>: longest listed prefix.
+            names = [n for n in groups if g.group(1) == n or g.group(1).startswith(n + "_")]
+            group_submitted[max(names, key=len) if names else g.group(1)].append(sid)
+        elif job.isdigit():
+            submitted[int(job)] = sid
+    return remote, local, submitted, dict(groups), dict(group_submitted)
 
 
 def parse_squeue_poll(path, workdir):
@@ -126,15 +152,25 @@ def _rule_of_comment(comment):
     return name.split("_wildcards_")[0]
 
 
+def _check_record(rec, sid, what, want_gpu, problems):
+    want = "gpu" if want_gpu else "cpu"
+    if rec["partition"] != want:
+        problems.append(f"SLURM job {sid} ({what}) ran in partition {rec['partition']}, want {want}")
+    gres = rec["tres_per_job"] + rec["tres_per_node"]
+    if want_gpu != ("gpu" in gres):
+        problems.append(f"SLURM job {sid} ({what}): GPU request {gres!r} {'missing' if want_gpu else 'unexpected'}")
+
+
 def check_jobs(args):
     gpu_rules = set(args.gpu_rules)
     polled = parse_squeue_poll(args.squeue, args.workdir)
     problems = []
-    n_remote = 0
+    n_remote = n_sbatch = n_grouped = 0
     per_rule = defaultdict(Counter)
     local_all = Counter()
     for log_path in args.log:
-        remote, local, submitted = parse_snakemake_log(Path(log_path).read_text(errors="replace"))
+        remote, local, submitted, groups, group_submitted = parse_snakemake_log(
+            Path(log_path).read_text(errors="replace"))
         local_all.update(local)
         n_remote += len(remote)
         for jobid, rule in sorted(remote.items()):
@@ -142,27 +178,41 @@ def check_jobs(args):
             if sid is None:
                 problems.append(f"{log_path}: job {jobid} ({rule}) was never submitted with sbatch")
                 continue
+            n_sbatch += 1
             rec = polled.get(sid)
             if rec is None:
                 problems.append(f"{log_path}: SLURM job {sid} ({rule}) not seen by squeue")
                 continue
             if _rule_of_comment(rec["comment"]) != rule:
                 problems.append(f"SLURM job {sid}: comment {rec['comment']!r} is not rule {rule}")
-            want = "gpu" if rule in gpu_rules else "cpu"
-            if rec["partition"] != want:
-                problems.append(f"SLURM job {sid} ({rule}) ran in partition {rec['partition']}, want {want}")
-            gres = rec["tres_per_job"] + rec["tres_per_node"]
-            if (rule in gpu_rules) != ("gpu" in gres):
-                problems.append(f"SLURM job {sid} ({rule}): GPU request {gres!r} "
-                                f"{'missing' if rule in gpu_rules else 'unexpected'}")  # fmt: skip
+            _check_record(rec, sid, rule, rule in gpu_rules, problems)
             per_rule[rule][f"{rec['partition']}:{rec['state']}"] += 1
+        for name, rules in sorted(groups.items()):
+            sids = group_submitted.get(name, [])
+            if not sids:
+                problems.append(f"{log_path}: group job {name} ({len(rules)} jobs) was never submitted with sbatch")
+                continue
+            n_remote += len(rules)
+            n_grouped += len(rules)
+            for sid in sids:
+                n_sbatch += 1
+                rec = polled.get(sid)
+                if rec is None:
+                    problems.append(f"{log_path}: SLURM job {sid} (group {name}) not seen by squeue")
+                    continue
+                _check_record(rec, sid, f"group {name}", bool(set(rules) & gpu_rules), problems)
+                for rule in rules:
+                    per_rule[f"{rule} (grouped)"][f"{rec['partition']}:{rec['state']}"] += 1
         extra = set(submitted) - set(remote)
         if extra:
             problems.append(f"{log_path}: submitted jobs without a rule block: {sorted(extra)}")
+        extra_groups = set(group_submitted) - set(groups)
+        if extra_groups:
+            problems.append(f"{log_path}: submitted groups without a listing: {sorted(extra_groups)}")
     if n_remote == 0:
         problems.append("no SLURM jobs found in the logs")
     for rule in sorted(per_rule):
-        print(f"  {rule:28s} " + ", ".join(f"{k} x{v}" for k, v in sorted(per_rule[rule].items())))
+        print(f"  {rule:38s} " + ", ".join(f"{k} x{v}" for k, v in sorted(per_rule[rule].items())))
     if local_all:
         print("  local rules (login node): " + ", ".join(f"{r} x{n}" for r, n in sorted(local_all.items())))
     if args.forbid_local:
@@ -170,7 +220,8 @@ def check_jobs(args):
             problems.append(f"rule {rule} ran locally, not through sbatch")
     status = _fail(problems, "job routing")
     if not status:
-        print(f"OK: {n_remote} jobs went through sbatch; GPU rules {sorted(gpu_rules)} -> gpu, rest -> cpu")
+        print(f"OK: {n_remote} jobs went through {n_sbatch} sbatch calls ({n_grouped} of them in group jobs); "
+              f"GPU rules {sorted(gpu_rules)} -> gpu, rest -> cpu")
     return status
 
 

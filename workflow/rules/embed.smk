@@ -10,13 +10,18 @@ rule embed:
         npz=protected("results/{dataset}/{encoder}/embeddings.npz"),
         meta="results/{dataset}/{encoder}/embeddings.json",
     log:
-        "logs/{dataset}/{encoder}/embed.log",
+        log="logs/{dataset}/{encoder}/embed.log",
+        # When / where / how fast (timestamp, host, GPU, images/s): kept out of results/,
+        # whose files are byte-identical across reruns.
+        provenance="logs/{dataset}/{encoder}/embed.provenance.json",
     benchmark:
         "benchmarks/results/{dataset}/{encoder}/embed.tsv"
     params:
         dataset=lambda wc: DATASETS[wc.dataset],
         encoder=lambda wc: ENCODERS[wc.encoder],
         cache_dir=config["cache_dir"],
+        # Finished chunks of a killed job (removed on success); not an output.
+        resume_dir=lambda wc: f"{config['cache_dir']}/embed-partial/{wc.dataset}/{wc.encoder}",
         images=image_folder_manifest,
     wildcard_constraints:
         dataset=_ids(IMAGE_TYPES),

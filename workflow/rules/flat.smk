@@ -47,6 +47,8 @@ rule flat_cluster:
         clusterer_params=lambda wc: flat_clusterer_params(wc.clusterer),
         seeds=FLAT["seeds"],
         silhouette_sample_size=FLAT["silhouette_sample_size"],
+    group:
+        "flat_{dataset}_{encoder}_{reducer}"
     threads: 1
     resources:
         mem_mb=flat_cluster_mem_mb,

@@ -20,6 +20,8 @@ rule l2h:
         l2h=L2H_PARAMS,
     wildcard_constraints:
         source="classifier|kmeans|agglomerative",
+    group:
+        "l2h_{dataset}_{encoder}"
     threads: 2
     resources:
         # Logits/features in float64 row blocks, Ward's condensed matrix (<= 400 MB at 10^4 samples).

@@ -77,7 +77,7 @@ def report_specs():
     specs["flat"] = [
         _spec(f"results/{ds}/{enc}/flat/{red}/{clu}/metrics.tsv", expect={"seed": list(REPORT_FLAT["seeds"])},
               dataset=ds, encoder=enc, reducer=red, clusterer=clu)
-        for ds, enc in RUNS for red in REPORT_FLAT.get("reducers", []) for clu in REPORT_FLAT.get("clusterers", [])
+        for ds, enc in RUNS for red, clu in flat_pairs()
     ]
     specs["merge_expand"] = [
         _spec(f"results/{ds}/{enc}/merge_expand/metrics.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS

@@ -26,6 +26,8 @@ rule relation_tree:
         "logs/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.log",
     benchmark:
         "benchmarks/results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.tsv"
+    group:
+        "trees_{dataset}_{encoder}"
     threads: 1
     resources:
         mem_mb=2000,
@@ -47,6 +49,8 @@ rule relation_tree_before:
         "logs/{dataset}/{encoder}/trees/before/{tree_metric}.log",
     benchmark:
         "benchmarks/results/{dataset}/{encoder}/trees/before/{tree_metric}.tsv"
+    group:
+        "trees_{dataset}_{encoder}"
     threads: 1
     resources:
         mem_mb=scaled_mem_mb(1000, 3),
@@ -70,6 +74,8 @@ rule compare_tree:
         "logs/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.compare.log",
     benchmark:
         "benchmarks/results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.compare.tsv"
+    group:
+        "trees_{dataset}_{encoder}"
     threads: 1
     resources:
         mem_mb=scaled_mem_mb(1000, 3),
@@ -92,6 +98,8 @@ rule compare_tree_before:
         "logs/{dataset}/{encoder}/trees/before/{tree_metric}.compare.log",
     benchmark:
         "benchmarks/results/{dataset}/{encoder}/trees/before/{tree_metric}.compare.tsv"
+    group:
+        "trees_{dataset}_{encoder}"
     threads: 1
     resources:
         mem_mb=scaled_mem_mb(1000, 3),

@@ -1,21 +1,33 @@
-"""Rule embed: run an image encoder over an image data set (CUDA when available)."""
+"""Rule embed: stream an image data set through an encoder (CUDA + mixed precision when available).
 
-from embtree.runtime import setup_logging, snakemake_log
+Features are written to a chunk store every ``chunk_images`` images, so a killed job
+resumes from its last finished chunk. embeddings.npz / .json hold only what determines
+the result; when, where and how fast it ran goes to the provenance sidecar in logs/.
+"""
+
+from embtree.runtime import release_incomplete_markers, setup_logging, snakemake_log
 
 log = setup_logging(snakemake_log(snakemake))  # noqa: F821 - injected by Snakemake
 
 import torch  # noqa: E402
 
 from embtree.datasets import load_dataset  # noqa: E402
-from embtree.encoders import encode  # noqa: E402
-from embtree.io import save_embeddings  # noqa: E402
+from embtree.encoders import ChunkStore, encode, run_provenance  # noqa: E402
+from embtree.io import save_embeddings, write_json  # noqa: E402
 
+wc, params, out = snakemake.wildcards, snakemake.params, snakemake.output  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821
-params = snakemake.params  # noqa: F821
 data = load_dataset(params.dataset, cache_dir=params.cache_dir)
-log.info("dataset %s: %d images, %d classes", snakemake.wildcards.dataset, len(data), data.n_classes)  # noqa: F821
-emb, meta = encode(data, params.encoder, cache_dir=params.cache_dir)
-meta.update(dataset_id=snakemake.wildcards.dataset, encoder_id=snakemake.wildcards.encoder)  # noqa: F821
-save_embeddings(snakemake.output.npz, emb, metadata=meta)  # noqa: F821
-log.info("wrote %s: features %s, logits %s", snakemake.output.npz, emb.features.shape,  # noqa: F821
+log.info("dataset %s: %d images, %d classes", wc.dataset, len(data), data.n_classes)
+emb, meta, stats = encode(data, params.encoder, cache_dir=params.cache_dir, resume_dir=params.resume_dir,
+                          progress_label=f"embed {wc.dataset}/{wc.encoder}: ")  # fmt: skip
+meta.update(dataset_id=wc.dataset, encoder_id=wc.encoder)
+save_embeddings(out.npz, emb, metadata=meta)
+write_json(snakemake.log.provenance, {**run_provenance(stats), "dataset_id": wc.dataset,  # noqa: F821
+                                      "encoder_id": wc.encoder, "outputs": [out.npz, out.meta]})
+# Both outputs are complete: clear Snakemake's incomplete marks, so that a Snakemake killed
+# while this job ran keeps them on the resumed run instead of re-embedding.
+release_incomplete_markers([out.npz, out.meta])
+ChunkStore.discard(params.resume_dir)
+log.info("wrote %s: features %s, logits %s", out.npz, emb.features.shape,
          None if emb.logits is None else emb.logits.shape)  # fmt: skip

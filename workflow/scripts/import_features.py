@@ -7,17 +7,22 @@ log = setup_logging(snakemake_log(snakemake))  # noqa: F821 - injected by Snakem
 import hashlib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from embtree import __version__  # noqa: E402
 from embtree.datasets import load_dataset  # noqa: E402
 from embtree.encoders import library_versions  # noqa: E402
 from embtree.io import save_embeddings  # noqa: E402
 
 spec = snakemake.params.dataset  # noqa: F821
 data = load_dataset(spec)
+# The schema fills the planted-tree keys into every dataset entry: record them for planted data only.
+PLANTED_KEYS = {"depth", "branching", "dim", "samples_per_class", "step_scale", "decay", "noise", "seed"}
+recorded_spec = {k: v for k, v in spec.items() if spec["type"] == "planted-tree" or k not in PLANTED_KEYS}
 meta = {
+    "embtree": __version__,
     "dataset_id": snakemake.wildcards.dataset,  # noqa: F821
     "encoder_id": snakemake.wildcards.encoder,  # noqa: F821
     "dataset": dict(data.info),
-    "dataset_spec": dict(spec),
+    "dataset_spec": recorded_spec,
     "feature_dim": int(data.features.shape[1]),
     "n_logits": None if data.logits is None else int(data.logits.shape[1]),
     "versions": library_versions(),

@@ -1,0 +1,147 @@
+"""Core algorithms at ImageNet-1K train scale: time and peak memory, one float32 copy of the data.
+
+Writes synthetic Gaussian classes (default 1,281,167 x 768, 1,000 classes; logits 1,000
+columns) to memory-mapped ``.npy`` files in ``--workdir`` chunk by chunk, then runs each
+algorithm in its own process on the memory-mapped arrays and prints its wall time and
+peak resident memory (``VmHWM``, which counts the mapped file pages it touched):
+
+* ``caec-<metric>``: cluster growing (:func:`embtree.caec.grow_clusters`), distances in
+  bounded blocks; the float64 conversion of the embeddings is chunked
+  (``embtree.distances``), so no second copy exists;
+* ``kmeans``: scikit-learn k-means with the registry's parameters (``copy_x=False`` on a
+  copy-on-write map: sklearn centres the data in place instead of copying it);
+* ``l2h``: L2H on the logits (softmax in row blocks).
+
+One float32 copy of the features is 3.9 GB, of the logits 5.1 GB. Report only. Run it
+once, late, with a timeout, on a quiet machine:
+
+    timeout 7200 .venv/bin/python benchmarks/bench_scale.py > bench_scale.txt 2>&1
+    .venv/bin/python benchmarks/bench_scale.py --n 20000 --classes 50 --dim 32   # toy
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def build(workdir: Path, n, d, k, seed=0, chunk=65536):
+    """features.npy (n, d) float32, labels.npy (n,), logits.npy (n, k) float32, written in chunks."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    meta = workdir / "meta.json"
+    want = {"n": n, "d": d, "k": k, "seed": seed}
+    if meta.exists() and json.loads(meta.read_text()) == want:
+        return
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=2.0 / np.sqrt(d) * 8, size=(k, d)).astype(np.float32)
+    head = rng.normal(size=(d, k)).astype(np.float32) / np.sqrt(d)
+    y = np.sort(rng.integers(k, size=n)) if n >= k else np.arange(n) % k
+    y[:k] = np.arange(k)  # every class has samples
+    np.save(workdir / "labels.npy", y.astype(np.int64))
+    X = np.lib.format.open_memmap(workdir / "features.npy", mode="w+", dtype=np.float32, shape=(n, d))
+    L = np.lib.format.open_memmap(workdir / "logits.npy", mode="w+", dtype=np.float32, shape=(n, k))
+    for s in range(0, n, chunk):
+        e = min(n, s + chunk)
+        xb = centres[y[s:e]] + rng.normal(size=(e - s, d)).astype(np.float32)
+        X[s:e] = xb
+        L[s:e] = xb @ head + 4.0 * np.eye(k, dtype=np.float32)[y[s:e]]
+    X.flush()
+    L.flush()
+    del X, L
+    meta.write_text(json.dumps(want))
+
+
+def _peak_mb(pid="self"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _job(name, workdir, threads, queue):
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    workdir = Path(workdir)
+    y = np.load(workdir / "labels.npy")
+    start = time.perf_counter()
+    with threadpool_limits(threads):
+        if name.startswith("caec-"):
+            from embtree import caec
+            from embtree.distances import set_threads
+
+            set_threads(threads)
+            X = np.load(workdir / "features.npy", mmap_mode="r")
+            res = caec.grow_clusters(X, y, metric=name[5:], gamma=0.3, step="auto")
+            info = f"step {res.step:.4g}, mean coverage {res.coverage.mean():.3f}"
+        elif name == "kmeans":
+            from sklearn.cluster import KMeans
+
+            from embtree.flat import CLUSTERERS
+
+            X = np.load(workdir / "features.npy", mmap_mode="c")  # copy-on-write: centred in place
+            km = KMeans(n_clusters=int(y.max()) + 1, random_state=0, copy_x=False, **CLUSTERERS["kmeans"])
+            km.fit(X)
+            info = f"{km.n_iter_} iterations"
+        elif name == "l2h":
+            from embtree.l2h import l2h
+
+            L = np.load(workdir / "logits.npy", mmap_mode="r")
+            Z = l2h(L)
+            info = f"{len(Z)} merges"
+        else:
+            raise ValueError(name)
+    queue.put((name, time.perf_counter() - start, _peak_mb(), info))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1_281_167)
+    ap.add_argument("--dim", type=int, default=768)
+    ap.add_argument("--classes", type=int, default=1000)
+    ap.add_argument("--workdir", default="/tmp/embtree-bench-scale")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds per algorithm")
+    ap.add_argument("--only", nargs="*", default=["caec-euclidean", "caec-manhattan", "caec-canberra", "kmeans", "l2h"])
+    args = ap.parse_args(argv)
+
+    wd = Path(args.workdir)
+    t = time.perf_counter()
+    build(wd, args.n, args.dim, args.classes)
+    gb = args.n * args.dim * 4 / 1e9
+    print(f"data: {args.n} x {args.dim} float32 ({gb:.2f} GB per copy), {args.classes} classes, logits "
+          f"{args.n * args.classes * 4 / 1e9:.2f} GB; built/checked in {time.perf_counter() - t:.0f} s; "
+          f"{args.threads} threads", flush=True)
+    print(f"{'algorithm':16s} {'seconds':>9s} {'peak MB':>9s}  {'peak / one copy':>15s}  info", flush=True)
+    ctx = mp.get_context("spawn")
+    for name in args.only:
+        q = ctx.Queue()
+        p = ctx.Process(target=_job, args=(name, str(wd), args.threads, q))
+        start = time.perf_counter()
+        p.start()
+        p.join(args.timeout)
+        if p.is_alive():
+            peak = _peak_mb(p.pid)  # its peak so far: memory is bounded even when time is not
+            p.kill()
+            p.join()
+            print(f"{name:16s} {'>' + str(int(args.timeout)):>9s} {peak:9.0f}  timed out (peak so far)", flush=True)
+            continue
+        if q.empty():
+            print(f"{name:16s} failed (exit {p.exitcode}) after {time.perf_counter() - start:.0f} s", flush=True)
+            continue
+        _, sec, peak, info = q.get()
+        ref = (args.n * (args.classes if name == "l2h" else args.dim) * 4) / 1e6
+        print(f"{name:16s} {sec:9.1f} {peak:9.0f}  {peak / ref:15.2f}  {info}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
