@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from embtree import report as R
+from embtree.report.figures.trees import _layout, _rotate_to
 
 METRICS = ["euclidean", "manhattan", "canberra"]
 
@@ -245,10 +246,10 @@ def test_write_report_table(tmp_path, summary):
 def test_parse_newick_and_layout():
     tree = R.parse_newick("((a:1,b:2)x:1,(c:1,'d e':1,f:0.5):2);")
     assert [c[0] for c in tree[2]] == ["x", ""]
-    segs, leaves = R._layout(tree)
+    segs, leaves = _layout(tree)
     pos = {n: (x, y) for n, x, y in leaves}
     assert pos["b"] == (3.0, 1.0) and pos["d e"] == (3.0, 3.0) and pos["f"][0] == 2.5
-    _, clado = R._layout(R.parse_newick("((a,b),c);"))
+    _, clado = _layout(R.parse_newick("((a,b),c);"))
     assert {n: x for n, x, _ in clado} == {"a": 2.0, "b": 2.0, "c": 2.0}
     with pytest.raises(ValueError, match="end with"):
         R.parse_newick("(a,b)")
@@ -350,9 +351,9 @@ def test_infiltration_table_shows_runs_and_clusters_without_infiltration():
 def test_rotate_reference_removes_spurious_crossings():
     tree = R.parse_newick("(((a,b),c),(d,e));")
     ref = R.parse_newick("((e,d),(c,(b,a)));")  # same topology, children in another order
-    ys = {n: y for n, _, y in R._layout(tree)[1]}
-    rotated = R._rotate_to(ref, ys)
-    assert [n for n, _, _ in R._layout(rotated)[1]] == ["a", "b", "c", "d", "e"]
+    ys = {n: y for n, _, y in _layout(tree)[1]}
+    rotated = _rotate_to(ref, ys)
+    assert [n for n, _, _ in _layout(rotated)[1]] == ["a", "b", "c", "d", "e"]
 
 
 def test_bold_compares_values_as_printed():
