@@ -33,6 +33,7 @@ __all__ = [
     "Embeddings",
     "atomic_path",
     "save_npz",
+    "savefig",
     "write_text",
     "write_json",
     "write_table",
@@ -77,6 +78,32 @@ def save_npz(path, **arrays):
     """``np.savez_compressed`` through a temporary file (never a partial ``.npz``)."""
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, **arrays)
+
+
+# Metadata that would make two renderings of the same figure differ (dates) is dropped;
+# the SVG element ids are drawn from a fixed hash salt instead of a random one.
+_STABLE_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
+                    "png": {"Software": None}}
+SVG_HASHSALT = "embtree"
+
+
+def savefig(fig, path, **kwargs):
+    """``fig.savefig`` through a temporary file, byte-identical for identical figures.
+
+    Every figure embtree writes goes through here: fixed ``svg.hashsalt`` (matplotlib's
+    clip-path / glyph ids are otherwise random per process) and no date / version
+    metadata, so a rerun of the same config reproduces every result file byte for byte.
+    ``kwargs`` go to :meth:`matplotlib.figure.Figure.savefig` (``dpi``, ``bbox_inches``,
+    ``format``; the format defaults to the path's suffix).
+    """
+    import matplotlib
+
+    path = Path(path)
+    fmt = kwargs.pop("format", None) or path.suffix[1:].lower()
+    metadata = {**_STABLE_METADATA.get(fmt, {}), **kwargs.pop("metadata", {})}
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}), atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, metadata=metadata, **kwargs)
+    return path
 
 
 def write_text(path, text):

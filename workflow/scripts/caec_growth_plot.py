@@ -15,6 +15,5 @@ n = min(int(snakemake.params.n_classes), C)
 rows = np.unique(np.linspace(0, C - 1, n).round().astype(int)) if n else np.arange(0)
 fig = caec.plot_growth(g["Y"], g["Z"], g["n_steps"], g["r0"], float(g["step"]), rows,
                        [g["class_names"][k] for k in rows], r_f=g["r_f"], r_b=g["r_b"])
-with io.atomic_path(snakemake.output.png) as tmp:
-    fig.savefig(tmp, dpi=110)
+io.savefig(fig, snakemake.output.png, dpi=110)
 log.info("plotted classes %s", [str(g["class_names"][k]) for k in rows])

@@ -30,6 +30,5 @@ Z = trees.upgma_linkage(points, metric)
 io.write_text(snakemake.output.nwk, trees.linkage_to_newick(Z, names) + "\n")
 
 fig = plot_dendrogram(Z, names, title=f"{wc.dataset} / {wc.encoder}: {what}, UPGMA {metric}", ylabel=f"{metric} distance")
-with io.atomic_path(snakemake.output.png) as tmp:
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+io.savefig(fig, snakemake.output.png, dpi=120, bbox_inches="tight")
 log.info("wrote %s", snakemake.output.nwk)
