@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from embtree.io import write_table, write_text
-from embtree.report.common import INCOMPLETE, MISSING, NOT_APPLICABLE
+from embtree.report.common import INCOMPLETE, MISSING, NOT_APPLICABLE, SMALL_CLUSTER_MARK
 
 
 def _fmt_number(x, decimals, number_format):
@@ -91,6 +91,8 @@ def format_cells(table, style="plain"):
                     s = f"{s}{pm}{_fmt_number(float(sd), decimals, 'fixed')}"
             if table.incomplete.iat[i, j]:
                 s = f"{s} ({INCOMPLETE})"
+            if table.flagged.iat[i, j]:
+                s = f"{s} {SMALL_CLUSTER_MARK}"
             if table.bold.iat[i, j]:
                 s = f"**{s}**" if style == "markdown" else (rf"\textbf{{{s}}}" if style == "latex" else s)
             out.iat[i, j] = s
@@ -183,6 +185,7 @@ def to_latex(table):
     for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
         lines.append(" & ".join([_escape_latex(s) for s in labels] + list(row)) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [f"% {note}" for note in table.notes]
     return "\n".join(lines) + "\n"
 
 
