@@ -133,3 +133,16 @@ def test_unknown_top_level_key_prints_its_path_not_the_schema(tmp_path):
     assert proc.returncode != 0
     assert "at ['bogus_key']: Additional properties are not allowed" in out
     assert "$defs" not in out and "description" not in out and len(out) < 3000
+
+
+def test_import_job_names_the_file_for_unreadable_npz(tmp_path):
+    # Files above check_features_file's CRC budget are read only by the import job: same clarity.
+    from embtree.datasets import load_dataset
+
+    path = tmp_path / "f.npz"
+    _bad_crc(path)
+    with pytest.raises(ValueError, match=f"{path}: cannot read .*CRC"):
+        load_dataset({"type": "features", "path": str(path)})
+    CASES["object-array"][0](path)
+    with pytest.raises(ValueError, match=f"{path}: cannot read .*[Oo]bject arrays"):
+        load_dataset({"type": "features", "path": str(path)})
