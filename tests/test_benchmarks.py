@@ -14,6 +14,7 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
     [
         ("bench_caec.py", ["--n", "300", "--dim", "8", "--classes", "5", "--ref-classes", "2"], "ratio"),
         ("bench_l2h.py", ["--sizes", "400x6"], "identical merges: True"),
+        ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap"], "kmeans"),
     ],
 )

@@ -167,11 +167,13 @@ def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show
 
 
 
-def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", right_title="reference"):
+def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", right_title="reference",
+                   caption=""):
     """A tree next to the reference tree (tanglegram style): equal leaves joined by lines.
 
     Returns a matplotlib Figure with three panels: the tree (root on the left), the leaf
-    labels of both trees joined by a line per shared leaf, and the mirrored reference.
+    labels of both trees joined by a line per shared leaf, and the mirrored reference;
+    ``caption`` (e.g. :func:`comparison_caption`) is printed under the panels.
     """
     t = parse_newick(newick) if isinstance(newick, str) else newick
     r = parse_newick(reference) if isinstance(reference, str) else reference
@@ -200,9 +202,29 @@ def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", r
     link.axis("off")
     if title:
         fig.suptitle(title, fontsize=10)
+    if caption:
+        fig.text(0.5, 0.0, caption, ha="center", va="top", fontsize=8)
     fig.subplots_adjust(wspace=0.02)  # no tight_layout: savefig(bbox_inches="tight") trims the margins
     return fig
 
+
+
+def comparison_caption(newick, reference):
+    """One line of the tree-vs-reference scores for a figure (``""`` if they cannot be computed).
+
+    RF (lower is better; against a multifurcating reference it also counts the binary tree's
+    resolution of polytomies), clade recall / precision (higher is better; 1 / 1 = every
+    reference clade recovered, extra resolution allowed), DI and DI/DI_max (lower is better).
+    """
+    from embtree import trees
+
+    try:
+        s = trees.compare_trees(newick, reference)
+    except ValueError:  # e.g. different leaf sets: the figure still shows both trees
+        return ""
+    return (f"RF {s['rf']}/{s['rf_max']} (lower better) · clade recall {s['clade_recall']:.2f}, "
+            f"precision {s['clade_precision']:.2f} (higher better) · DI {s['di']:.3g}, "
+            f"DI/DI_max {s['di_norm']:.3f} (lower better)")  # fmt: skip
 
 
 def tree_figure(run, partial=False):
@@ -218,6 +240,7 @@ def tree_figure(run, partial=False):
             raise MissingResultsError(f"tree figure needs {', '.join(gone)} (file not found)")
         return placeholder_figure(f"{MISSING}: {', '.join(gone)}")
     if run["reference"]:
-        return plot_tree_pair(Path(run["tree"]).read_text(), Path(run["reference"]).read_text(),
-                              title=run["title"], left_title=run["left"])
+        tree, reference = Path(run["tree"]).read_text(), Path(run["reference"]).read_text()
+        return plot_tree_pair(tree, reference, title=run["title"], left_title=run["left"],
+                              caption=comparison_caption(tree, reference))
     return plot_tree(Path(run["tree"]).read_text(), title=run["title"])[0].figure

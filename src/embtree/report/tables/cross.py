@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from embtree.report.common import DIRECTIONS
 from embtree.report.tables.l2h import _method_label, _method_table
 from embtree.report.tables.trees import BEFORE
 
 
-CROSS_METRICS = {"rf": "RF", "di": "DI", "dp": "DP"}
+CROSS_METRICS = {"rf": "RF", "clade_recall": "Recall", "clade_precision": "Precision", "di": "DI",
+                 "di_norm": "DI/DI_max", "dp": "DP"}
 
 
 
@@ -17,8 +19,8 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
 
     Rows encoder x method: CAEC relation trees built with the cluster metric as tree metric
     (``CAEC <metric> (G)`` / ``(P)``), UPGMA on class means before clustering, L2H per logit
-    source and the agglomerative baseline; columns dataset x (RF, DI, DP). RF and DI lower is
-    better, DP higher is better.
+    source and the agglomerative baseline; columns dataset x (RF, clade recall, clade precision,
+    DI, DI/DI_max, DP). RF and DI lower is better, recall, precision and DP higher is better.
     """
     parts = []
     if len(trees):
@@ -67,6 +69,6 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
         title="Agreement with the reference hierarchy: CAEC relation trees, L2H and agglomerative trees",
         missing=miss,
         order=order,
-        directions={"RF": "min", "DI": "min", "DP": "max"},
-        column_formats={"RF": ("fixed", 0)},  # RF counts splits
+        directions={label: DIRECTIONS[m] for m, label in CROSS_METRICS.items()},
+        column_formats={"RF": ("fixed", 0), "DI/DI_max": ("fixed", 3)},  # RF counts splits
     )
