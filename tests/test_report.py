@@ -422,3 +422,24 @@ def test_small_clusters_and_degenerate_runs_are_marked_never_bold(summary):
     cov = tables["caec_coverage_c10"]
     assert cov.flagged.loc[("ViT", "euclidean"), "k1"] and cov.flagged.to_numpy().sum() == 1
     assert "fewer members than caec.min_cluster_size" in R.to_markdown(cov)
+
+
+def test_tree_tables_mark_trees_built_on_small_clusters():
+    from embtree.report.tables.caec import flag_tree_tables
+
+    rows = [dict(dataset="c10", encoder="ViT", cluster_metric=cm, tree_metric="euclidean", point=pt,
+                 rf={"euclidean": 2, "canberra": 4}[cm], di=1.0)
+            for cm in ["euclidean", "canberra"] for pt in ["G", "P"]]  # fmt: skip
+    rows.append(dict(dataset="c10", encoder="ViT", cluster_metric="before", tree_metric="euclidean", point="-",
+                     rf=6, di=2.0))
+    trees = pd.DataFrame(rows)
+    summary = pd.DataFrame([dict(dataset="c10", encoder="ViT", metric="euclidean", n_small_clusters=2),
+                            dict(dataset="c10", encoder="ViT", metric="canberra", n_small_clusters=0)])
+    t = R.tree_distance_table(trees, "c10", "rf", order={"metric": ["euclidean", "canberra"]})
+    assert t.bold.loc[("ViT", "euclidean")].all()
+    flag_tree_tables([t], trees, summary, ["c10"])
+    assert t.flagged.loc[("ViT", "euclidean")].all() and not t.flagged.loc[("ViT", "canberra")].any()
+    assert not t.flagged.loc[("ViT", "before")].any()
+    # The lowest RF came from small clusters: marked, not bold; the best unflagged row is bold.
+    assert not t.bold.loc[("ViT", "euclidean")].any() and t.bold.loc[("ViT", "canberra")].all()
+    assert "2 †" in R.to_markdown(t)

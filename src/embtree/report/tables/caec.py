@@ -285,6 +285,28 @@ def _flag_runs(tables, summary):
                            "their scores describe a handful of embeddings, check caec.step): " + ", ".join(degenerate))
 
 
+def flag_tree_tables(tables, trees, summary, datasets):
+    """Mark the cells of relation-tree tables (``trees_<value>_<dataset>``) whose tree was built
+    on a CAEC run with clusters below caec.min_cluster_size (its G^f / P rest on a few embeddings)."""
+    from embtree.report.common import DIRECTIONS
+
+    if not len(trees) or not len(summary) or "n_small_clusters" not in summary.columns:
+        return tables
+    small = summary.assign(_small=pd.to_numeric(summary["n_small_clusters"], errors="coerce").fillna(0) > 0)
+    small = small[["dataset", "encoder", "metric", "_small"]].rename(columns={"metric": "cluster_metric"})
+    df = trees.merge(small, on=["dataset", "encoder", "cluster_metric"], how="inner")
+    note = (f"{SMALL_CLUSTER_MARK} the tree's CAEC run has clusters with fewer members than "
+            "caec.min_cluster_size: their G / P points rest on a handful of embeddings")
+    for t in tables:
+        for ds in datasets:
+            suffix = f"_{ds}"
+            if t.name.startswith("trees_") and t.name.endswith(suffix):
+                value = t.name[len("trees_"): -len(suffix)]
+                flag_cells(t, _subset(df, dataset=ds), ["encoder", "cluster_metric"], ["tree_metric", "point"],
+                           "_small", note, direction=DIRECTIONS.get(value))
+    return tables
+
+
 def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, datasets, missing=None, order=None):
     """Every CAEC table (paper tables 1-14 layouts) from the concatenated per-run tables.
 
