@@ -16,6 +16,8 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
         ("bench_l2h.py", ["--sizes", "400x6"], "identical merges: True"),
         ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap"], "kmeans"),
+        ("study_caec_step.py", ["--datasets", "blobs200", "--metrics", "euclidean", "--rules", "n25", "fd"],
+         "size_ratio"),
     ],
 )
 def test_benchmark_runs_at_toy_size(script, args, expect):
