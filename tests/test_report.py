@@ -443,3 +443,5 @@ def test_tree_tables_mark_trees_built_on_small_clusters():
     # The lowest RF came from small clusters: marked, not bold; the best unflagged row is bold.
     assert not t.bold.loc[("ViT", "euclidean")].any() and t.bold.loc[("ViT", "canberra")].all()
     assert "2 †" in R.to_markdown(t)
+    csv = R.to_csv_frame(t)
+    assert csv["euclidean/G/small_clusters"].tolist() == [True, False, False]

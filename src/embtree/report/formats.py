@@ -194,8 +194,9 @@ def to_csv_frame(table):
     """Machine-readable flat frame: row keys as columns, one column per wide column.
 
     Column names of grouped columns are joined with ``/``; a ``±`` table adds a
-    ``<column>/std`` column after each value column; missing cells hold the text ``missing``,
-    not-applicable cells are empty.
+    ``<column>/std`` column after each value column; a table with flagged cells (†) adds a boolean
+    ``<column>/small_clusters`` column; missing cells hold the text ``missing``, not-applicable
+    cells are empty.
     """
     vals = table.values.astype(object).where(~table.missing, MISSING)
     flat = [
@@ -205,10 +206,13 @@ def to_csv_frame(table):
     idx = table.values.index.to_frame(index=False)
     for c in idx.columns:
         out[str(c)] = idx[c].to_numpy()
+    flagged = table.flagged.to_numpy().any()
     for j, name in enumerate(flat):
         out[name] = vals.iloc[:, j].to_numpy()
         if table.std is not None:
             out[f"{name}/std"] = table.std.iloc[:, j].to_numpy()
+        if flagged:  # the † of the text formats: built from clusters below caec.min_cluster_size
+            out[f"{name}/small_clusters"] = table.flagged.iloc[:, j].to_numpy()
     return out
 
 
