@@ -18,6 +18,7 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap"], "kmeans"),
         ("study_caec_step.py", ["--datasets", "blobs200", "--metrics", "euclidean", "--rules", "n25", "fd"],
          "size_ratio"),
+        ("bench_merge_expand.py", ["-n", "300", "-d", "8", "-k", "3", "--n-regions", "15"], "ratio wall / budget"),
     ],
 )
 def test_benchmark_runs_at_toy_size(script, args, expect):

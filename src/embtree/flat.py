@@ -79,6 +79,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from embtree._validation import check_matrix
+from embtree.merge_expand import DEFAULTS as _ME_DEFAULTS
 from embtree.metrics import flat_scores
 
 __all__ = [
@@ -176,6 +177,11 @@ CLUSTERERS: dict[str, dict] = {
         "allow_single_cluster": False,
         "algorithm": "auto",
         "leaf_size": 40,
+    },
+    # Merge & Expand (papers/003; embtree.merge_expand): finds k itself; embeddings input only.
+    "merge-expand": {
+        **{k: v for k, v in _ME_DEFAULTS.items() if k != "input"},
+        "max_quadratic_samples": _DEFAULT_QUADRATIC_CAP,
     },
 }
 
@@ -321,10 +327,10 @@ def cluster(features, method, *, n_clusters=None, seed=0, **params) -> np.ndarra
     features : ndarray of shape (n_samples, n_features)
         Finite features (usually the output of :func:`reduce`).
     method : {"kmeans", "spectral", "agglomerative-ward", "agglomerative-average", \
-"affinity-propagation", "hdbscan", "hdbscan-sklearn"}
+"affinity-propagation", "hdbscan", "hdbscan-sklearn", "merge-expand"}
     n_clusters : int, optional
         Required by :data:`NEEDS_N_CLUSTERS` (``1 <= n_clusters <= n_samples``);
-        ignored by ``affinity-propagation`` and ``hdbscan`` (they find k) and by
+        ignored by ``affinity-propagation``, ``hdbscan`` and ``merge-expand`` (they find k) and by
         agglomerative clustering given a ``distance_threshold``.
     seed : int
         Random state of k-means, spectral, AP and of the O(N^2) guard's subsample.
@@ -351,7 +357,9 @@ def cluster(features, method, *, n_clusters=None, seed=0, **params) -> np.ndarra
     else:
         n_clusters = None
     cap = p.pop("max_quadratic_samples", None)
-    if cap is None or n <= cap:
+    if method == "merge-expand":
+        labels = _CLUSTER_IMPL[method](X, n_clusters=None, seed=seed, max_quadratic_samples=cap, **p)
+    elif cap is None or n <= cap:
         labels = _CLUSTER_IMPL[method](X, n_clusters=n_clusters, seed=seed, **p)
     else:
         labels = _subsample_fit(X, method, cap, n_clusters=n_clusters, seed=seed, params=p)
@@ -511,6 +519,14 @@ def _warn_few_clusters(name, labels):
         log.warning("%s found %d cluster(s) (noise fraction %.2f)", name, found, float(np.mean(labels < 0)))
 
 
+def _cluster_merge_expand(X, *, n_clusters, seed, return_extra=False, max_quadratic_samples, **kw):
+    from embtree.merge_expand import merge_expand
+
+    # ME subsamples its own O(N^2) step (phase 1), so it takes the cap as a parameter.
+    labels = merge_expand(X, seed=seed, max_quadratic_samples=max_quadratic_samples, **kw).labels
+    return (labels, None) if return_extra else labels
+
+
 _CLUSTER_IMPL = {
     "kmeans": _cluster_kmeans,
     "spectral": _cluster_spectral,
@@ -519,6 +535,7 @@ _CLUSTER_IMPL = {
     "affinity-propagation": _cluster_ap,
     "hdbscan": _cluster_hdbscan,
     "hdbscan-sklearn": _cluster_hdbscan_sklearn,
+    "merge-expand": _cluster_merge_expand,
 }
 
 assert set(_CLUSTER_IMPL) == set(CLUSTERERS) and set(_REDUCE_IMPL) == set(REDUCERS)
