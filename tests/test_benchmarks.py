@@ -16,6 +16,8 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
         ("bench_l2h.py", ["--sizes", "400x6"], "identical merges: True"),
         ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap"], "kmeans"),
+        ("study_caec_step.py", ["--datasets", "blobs200", "--metrics", "euclidean", "--rules", "n25", "fd"],
+         "size_ratio"),
         ("bench_merge_expand.py", ["-n", "300", "-d", "8", "-k", "3", "--n-regions", "15"], "ratio wall / budget"),
         ("bench_embed.py", ["--model", "test_resnet", "--per-class", "2", "--sizes", "32", "--batch-size", "8",
                             "--workers", "0"], "forward %"),

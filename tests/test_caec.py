@@ -298,3 +298,62 @@ def test_mmp_averages_own_class_members_and_gf_the_whole_cluster():
         np.testing.assert_allclose(res.coverage[k], len(own) / len(m))
         assert 1 - 0.3 - 1e-12 <= res.coverage[k] <= 1
     assert not np.allclose(res.mmp, res.final_centroids)
+
+
+def test_ri_nmi_over_clustered_embeddings_and_all_variants():
+    # Paper section 4.2: scores over the embeddings inside clusters; the *_all columns add
+    # one "unassigned" group for the rest. Equal to sklearn on the respective subsets.
+    from sklearn.metrics import normalized_mutual_info_score, rand_score
+
+    from embtree.metrics import purity
+
+    X, y = _blobs(4, C=5, spread=1.2)
+    res = grow_clusters(X, y, step="auto")
+    s = caec.run_scores(res, y)
+    inside = res.assignment >= 0
+    assert 0 < inside.sum() < len(y), "test data should leave some embeddings outside"
+    assert s["ri"] == pytest.approx(rand_score(y[inside], res.assignment[inside]))
+    assert s["nmi"] == pytest.approx(normalized_mutual_info_score(y[inside], res.assignment[inside]))
+    assert s["ri_all"] == pytest.approx(rand_score(y, res.assignment))
+    assert s["nmi_all"] == pytest.approx(normalized_mutual_info_score(y, res.assignment))
+    assert s["purity_all"] == pytest.approx(purity(y, res.assignment))
+    # A clustered-only score is not dragged down by the unassigned group.
+    assert s["ri"] > s["ri_all"]
+    summary = caec.caec_tables(res, y, np.array(list("abcde")), {})["summary"].iloc[0]
+    for key in ("ri", "nmi", "ri_all", "nmi_all", "purity_all", "n_small_clusters", "degenerate"):
+        assert summary[key] == pytest.approx(s[key]), key
+
+
+def test_small_clusters_flagged_and_a_tiny_step_is_a_degenerate_run():
+    X, y = _blobs(2, C=4, n=40, spread=3.0)
+    good = grow_clusters(X, y, step="auto")
+    pc = caec.per_class_scores(good, y, min_cluster_size=5)
+    np.testing.assert_array_equal(pc["small_cluster"], pc["n_members"] < 5)
+    assert not caec.run_scores(good, y)["degenerate"]
+    # A step far below the distances: eq. 4's argmax lands on r_0 (ties), one-member clusters.
+    tiny = grow_clusters(X, y, step=1e-4)
+    s = caec.run_scores(tiny, y, min_cluster_size=5)
+    assert s["n_small_clusters"] == 4 and s["degenerate"] and s["purity"] == 1.0
+    t = caec.caec_tables(tiny, y, np.array(list("abcd")), {}, min_cluster_size=5)
+    assert t["per_class"]["small_cluster"].all() and t["summary"]["degenerate"].iloc[0]
+    arrays = caec.cluster_arrays(tiny, np.array(list("abcd")), min_cluster_size=5)
+    assert arrays["small_cluster"].all() and arrays["min_cluster_size"] == 5
+
+
+def test_single_sample_class_is_warned_and_not_annular(caplog):
+    X, y = _blobs(1, C=3, n=20)
+    X = np.vstack([X, [[50.0] * X.shape[1]]])
+    y = np.append(y, 3)
+    with caplog.at_level("WARNING", logger="embtree.caec"):
+        res = grow_clusters(X, y, step="auto")
+    assert "exactly 1 sample" in caplog.text and "[3]" in caplog.text
+    assert res.r_f[3] == 0 and not res.annular[3]
+    pc = caec.per_class_scores(res, y)
+    assert np.isnan(pc["chi2_p"][3]) and pc["small_cluster"][3]
+
+
+def test_auto_step_is_about_25_steps_to_the_median_bounding_radius():
+    X, y = _blobs(0, C=5, n=200, spread=3.0)
+    res = grow_clusters(X, y, step="auto")
+    fine = grow_clusters(X, y, step=res.step / 40)
+    assert np.median(fine.r_b - fine.r0) / res.step == pytest.approx(25, rel=0.1)

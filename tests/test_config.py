@@ -52,7 +52,7 @@ def _mutate(path, value):
     [
         (("datasets", "digits", "type"), "mnist", "['datasets']['digits']['type']"),
         (("encoders", "pixels", "type"), "vgg", "['encoders']['pixels']['type']"),
-        (("caec", "metrics"), ["euclidean", "chebyshev"], "['caec']['metrics'][1]"),
+        (("caec",), {"metrics": ["euclidean", "chebyshev"]}, "['caec']['metrics'][1]"),
         (("encoders", "resnet18-random", "batch_size"), "big", "['encoders']['resnet18-random']['batch_size']"),
         (("datasets", "planted-tree", "depth"), 0, "['datasets']['planted-tree']['depth']"),
         (("datasets", "digits", "max_per_clas"), 5, "'max_per_clas' was unexpected"),
@@ -75,3 +75,41 @@ def test_example_and_ci_configs_validate(path):
     validate(cfg, SCHEMA)
     for spec in cfg["datasets"].values():
         assert spec.get("reference") or spec["type"] == "planted-tree" or spec["type"] == "digits"
+
+
+def _schema_defaults(schema, node, prefix=""):
+    """(dotted key, default) for every property with a default below ``node``, recursively."""
+    for key, sub in node.get("properties", {}).items():
+        if "$ref" in sub:
+            continue
+        path = f"{prefix}{key}"
+        if "default" in sub:
+            yield path, sub["default"]
+        if sub.get("type") == "object":
+            yield from _schema_defaults(schema, sub, path + ".")
+
+
+def _lookup(cfg, dotted):
+    node = cfg
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return KeyError
+        node = node[key]
+    return node
+
+
+def test_default_config_restates_no_schema_default_differently():
+    # One source of truth: a minimal --configfile gets exactly the default run's settings.
+    schema = yaml.safe_load(open(SCHEMA))
+    cfg = _load("config.yaml")
+    for key, default in _schema_defaults(schema, schema):
+        value = _lookup(cfg, key)
+        if value is not KeyError and not isinstance(default, dict):
+            assert value == default, f"config.yaml sets {key}={value!r}, the schema default is {default!r}"
+
+
+def test_schema_defaults_are_the_good_ones():
+    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}}}
+    validate(cfg, SCHEMA)
+    assert cfg["caec"]["step"] == "auto" and cfg["caec"]["min_cluster_size"] == 5
+    assert cfg["flat"]["seeds"] == [0, 1] and cfg["flat"]["max_quadratic_samples"] == 4000

@@ -203,3 +203,30 @@ def test_check_params_merges_defaults_without_mutating_the_registry():
     assert flat.CLUSTERERS["hdbscan"]["min_cluster_size"] == 5
     with pytest.raises(ValueError, match="kind='encoder'"):
         flat.check_params("encoder", "kmeans")
+
+
+def test_hdbscan_sklearn_is_sklearns_hdbscan_at_its_defaults(blobs):
+    from sklearn.cluster import HDBSCAN
+
+    X, _ = blobs
+    np.testing.assert_array_equal(flat.cluster(X, "hdbscan-sklearn"), HDBSCAN(min_cluster_size=5, copy=True).fit_predict(X))
+    capped = flat.cluster(X, "hdbscan-sklearn", max_cluster_fraction=0.05)
+    assert np.bincount(capped[capped >= 0]).max() <= 0.05 * len(X) + 1
+
+
+def test_affinity_propagation_non_convergence_message_matches_the_labels(caplog):
+    X, _ = make_blobs(200, centers=5, random_state=0)
+    with caplog.at_level("WARNING", logger="embtree.flat"):
+        none = flat.cluster(X, "affinity-propagation", max_iter=5)
+    assert (none == -1).all() and "found no exemplar: all samples noise" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="embtree.flat"):
+        some = flat.cluster(X, "affinity-propagation", max_iter=50)
+    k = len(np.unique(some))
+    assert (some >= 0).all() and k > 1
+    assert "all samples noise" not in caplog.text and f"keeping the {k} clusters" in caplog.text
+
+
+def test_affinity_propagation_has_a_lower_default_cap():
+    assert flat.CLUSTERERS["affinity-propagation"]["max_quadratic_samples"] == 2000
+    assert flat.CLUSTERERS["spectral"]["max_quadratic_samples"] == 10000

@@ -75,3 +75,28 @@ def test_npz_shapes_reads_headers_only(tmp_path):
     path = tmp_path / "a.npz"
     save_npz(path, features=np.zeros((7, 3), np.float32), class_names=np.array(["a", "b"]))
     assert npz_shapes(path) == {"features": (7, 3), "class_names": (2,)}
+
+
+def test_savefig_is_byte_identical_across_processes(tmp_path):
+    # matplotlib draws SVG clip-path / glyph ids from a per-process random salt and stamps a
+    # date; embtree.io.savefig fixes both, so two processes write the same bytes.
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from embtree.io import savefig
+fig, ax = plt.subplots()
+ax.plot([0, 1, 2], [2, 0, 1]); ax.set_title("clip paths and text"); ax.set_xlim(0.5, 1.5)
+for ext in ("svg", "png", "pdf"):
+    savefig(fig, sys.argv[1] + "." + ext, dpi=40)
+"""
+    for name in ("a", "b"):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, timeout=120)
+    for ext in ("svg", "png", "pdf"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes(), ext
+    svg = (tmp_path / "a.svg").read_text()
+    assert "<dc:date>" not in svg and "clipPath" in svg

@@ -416,6 +416,58 @@ def test_latex_escapes_specials_and_header_symbols():
     assert "θ" not in tex.split("\n", 1)[1]  # only the title comment keeps unicode
 
 
+def test_small_clusters_and_degenerate_runs_are_marked_never_bold(summary):
+    from embtree.report.tables.caec import build_caec_tables
+
+    s = summary.assign(purity=summary["purity_mean"], ri_all=0.3, nmi_all=0.2, n_small_clusters=0, degenerate=False)
+    # EffNet/canberra on c10 is the best purity (0.98) but comes from a degenerate run.
+    bad = (s.encoder == "EffNet") & (s.metric == "canberra") & (s.dataset == "c10")
+    s.loc[bad, ["n_small_clusters", "degenerate"]] = [3, True]
+    pc = pd.DataFrame([dict(dataset="c10", encoder=e, metric=m, **{"class": k}, class_name=f"k{k}",
+                            r_max=1.0 + k, coverage=0.9, theta_min_half=0.1, theta_max_half=0.2, chi2_p=0.5,
+                            small_cluster=(e, m, k) == ("ViT", "euclidean", 1))
+                       for e in ("ViT", "EffNet") for m in METRICS for k in range(2)])  # fmt: skip
+    keys = ["dataset", "encoder", "metric"]
+    infil = pd.DataFrame(columns=[*keys, "class_name", "rank", "other_class", "count"])
+    intr = pd.DataFrame(columns=[*keys, "class_a", "class_b", "count"])
+    tt = pd.DataFrame(columns=["dataset", "encoder", "metric_a", "metric_b", "t", "p", "significant"])
+    tables = {t.name: t for t in build_caec_tables(s, pc, infil, intr, tt, datasets=["c10"], order=ORDER)}
+    pur = tables["caec_purity"]
+    assert pur.flagged.loc[("EffNet", "canberra"), "c10"] and pur.flagged.to_numpy().sum() == 1
+    assert not pur.bold.loc[("EffNet", "canberra"), "c10"] and pur.bold.loc[("EffNet", "manhattan"), "c10"]
+    md = R.to_markdown(pur)
+    assert "0.98 †" in md and "DEGENERATE runs" in md and "c10/EffNet/canberra" in md
+    assert "over the embeddings inside clusters" in pur.title
+    assert "caec_ri_all" in tables and "all embeddings" in tables["caec_nmi_all"].title
+    assert tables["caec_purity_mean_std"].flagged.loc["EffNet", "c10"]
+    cov = tables["caec_coverage_c10"]
+    assert cov.flagged.loc[("ViT", "euclidean"), "k1"] and cov.flagged.to_numpy().sum() == 1
+    assert "fewer members than caec.min_cluster_size" in R.to_markdown(cov)
+
+
+def test_tree_tables_mark_trees_built_on_small_clusters():
+    from embtree.report.tables.caec import flag_tree_tables
+
+    rows = [dict(dataset="c10", encoder="ViT", cluster_metric=cm, tree_metric="euclidean", point=pt,
+                 rf={"euclidean": 2, "canberra": 4}[cm], di=1.0)
+            for cm in ["euclidean", "canberra"] for pt in ["G", "P"]]  # fmt: skip
+    rows.append(dict(dataset="c10", encoder="ViT", cluster_metric="before", tree_metric="euclidean", point="-",
+                     rf=6, di=2.0))
+    trees = pd.DataFrame(rows)
+    summary = pd.DataFrame([dict(dataset="c10", encoder="ViT", metric="euclidean", n_small_clusters=2),
+                            dict(dataset="c10", encoder="ViT", metric="canberra", n_small_clusters=0)])
+    t = R.tree_distance_table(trees, "c10", "rf", order={"metric": ["euclidean", "canberra"]})
+    assert t.bold.loc[("ViT", "euclidean")].all()
+    flag_tree_tables([t], trees, summary, ["c10"])
+    assert t.flagged.loc[("ViT", "euclidean")].all() and not t.flagged.loc[("ViT", "canberra")].any()
+    assert not t.flagged.loc[("ViT", "before")].any()
+    # The lowest RF came from small clusters: marked, not bold; the best unflagged row is bold.
+    assert not t.bold.loc[("ViT", "euclidean")].any() and t.bold.loc[("ViT", "canberra")].all()
+    assert "2 †" in R.to_markdown(t)
+    csv = R.to_csv_frame(t)
+    assert csv["euclidean/G/small_clusters"].tolist() == [True, False, False]
+
+
 def test_tree_figure_prints_rf_di_and_leaf_purity(tmp_path):
     from embtree.trees import compare_trees
 

@@ -72,3 +72,16 @@ def test_paired_ttests_identical_and_bad_input():
     assert np.isnan(rows[0]["p"]) and not rows[0]["significant"]
     with pytest.raises(ValueError, match="lengths"):
         paired_ttests({"a": [1, 2, 3], "b": [1, 2]})
+
+
+def test_dispersion_is_one_for_poisson_arrivals_and_scales_with_the_step():
+    from embtree.stats import arrival_dispersion
+
+    rng = np.random.default_rng(1)
+    steps = rng.poisson(8.0, size=5000)
+    assert arrival_dispersion(_histogram(steps, 40)) == pytest.approx(1.0, abs=0.06)
+    # The same radii on a 4x finer step: mean x4, variance x16 -> dispersion ~4, rejected.
+    fine = _histogram(4 * steps + rng.integers(0, 4, size=len(steps)), 160)
+    assert arrival_dispersion(fine) == pytest.approx(4.0, rel=0.1)
+    assert poisson_chi2(fine).pvalue < 1e-6 and poisson_chi2(_histogram(steps, 40)).pvalue > 0.01
+    assert np.isnan(arrival_dispersion([0, 0])) and np.isnan(arrival_dispersion([5, 0]))

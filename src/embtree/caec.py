@@ -26,10 +26,12 @@ Cluster growing (eq. 1-4), with the conventions the paper leaves open pinned:
 Structure (section 3.2.2, eq. 7-10), per final cluster ``X_k``:
 
 * ``r_min`` / ``r_max``: smallest / largest distance from ``G_k`` to a member
-  (``r_min = r_0``). ``mu_k`` (eq. 7) is the mean of ``e - G_k`` over the members
-  of the *cluster* ("the i-th embedding of the k-th cluster"), so the manifold mean
-  point ``P_k = G_k + mu_k`` is the mean of the cluster's members and coincides
-  with the final-cluster centroid ``G^f_k`` of eq. 14 (both are saved).
+  (``r_min = r_0``). ``mu_k`` (eq. 7) is the mean of ``e - G_k`` over the class's *own*
+  members of the cluster, Y_{r_f}, so the manifold mean point ``P_k = G_k + mu_k`` is
+  the mean of the captured own-class embeddings, while the final-cluster centroid
+  ``G^f_k`` of eq. 14 averages every member, infiltrators included (both are saved;
+  they differ whenever the cluster holds other classes; see :func:`_structure`).
+  A cluster without own-class members (its nearest embedding is foreign) has P = G.
 * Rim set ``S_k`` (eq. 8): members with ``r_max - step <= d <= r_max`` (the paper's
   soft threshold 1 is one radius step). ``e_rim`` (eq. 9) is the member of ``S_k``
   farthest from ``P_k`` (same metric), ``e_min`` the nearest; ``theta_max/2`` and
@@ -76,8 +78,9 @@ log = logging.getLogger(__name__)
 
 ANNULAR_THETA_MIN = 0.8  # rad, section 4.2 (applied to theta_min = 2 * theta_min_half)
 _SLACK = 1e-9  # in step units: see module docstring
+DEFAULT_MIN_CLUSTER_SIZE = 5  # schema caec.min_cluster_size
 _MAX_STEPS = 10_000_000
-_AUTO_STEPS = 100
+_AUTO_STEPS = 25  # evidence: auto_step docstring, benchmarks/study_caec_step.py
 _AUTO_FINE_BINS = 4096
 _AUTO_MAX_CLASSES = 128
 
@@ -171,8 +174,11 @@ class CAECResult:
         """Coverage as section 4.2 defines it: the fraction of target-class embeddings
         among all embeddings in the cluster, |Y_{r_f}| / |X_k|, shape (C,).
 
-        Every r <= r_b keeps |Z| <= gamma |X|, so coverage >= 1 - gamma (table 4's values
-        all lie above 0.7 for gamma = 0.3)."""
+        Usually >= 1 - gamma (every r with r_0 < r <= r_b keeps |Z| <= gamma |X|; table 4's
+        values lie above 0.7 for gamma = 0.3), but not always: when eq. 3 already fails at
+        r_0 (the nearest embedding belongs to another class) r_b = r_f = r_0 and the
+        cluster may hold no embedding of its class (coverage 0). Such clusters are small
+        and flagged (``small_cluster``)."""
         return self.n_target / np.maximum(self.n_target + self.n_other, 1)
 
     @property
@@ -340,7 +346,7 @@ def grow_clusters(embeddings, labels, *, metric="euclidean", gamma=0.3, step=1.0
     gamma : float in (0, 1)
         Share of other classes allowed inside the bounding radius (eq. 3); paper 0.3.
     step : float > 0 or "auto"
-        Radius step in distance units (paper: 1). ``"auto"`` picks about 100 steps up to
+        Radius step in distance units (paper: 1). ``"auto"`` picks about 25 steps up to
         the median bounding radius (:func:`auto_step`); the value used is ``result.step``.
     classes : int array, optional
         The class values expected (e.g. ``arange(n_classes)``); each must have samples.
@@ -370,6 +376,13 @@ def grow_clusters(embeddings, labels, *, metric="euclidean", gamma=0.3, step=1.0
     class_rows = [order[bounds[k] : bounds[k + 1]] for k in range(C)]
     G = class_centroids(X, y_idx, C)  # eq. 1
     Gd = _distance_input(G, X, metric)
+    single = classes[class_sizes == 1]
+    if len(single):
+        log.warning(
+            "classes %s have exactly 1 sample: their cluster is that sample (r_f = r_0 = 0), "
+            "the chi-square test and the angles are undefined (NaN), annular is False",
+            single[:10].tolist(),
+        )
 
     if step == "auto":
         step = auto_step(X, y_idx, Gd, class_rows, metric, gamma, max_block_bytes)
@@ -433,7 +446,7 @@ def grow_clusters(embeddings, labels, *, metric="euclidean", gamma=0.3, step=1.0
         e_min=e_min.astype(np.int64),
         theta_max_half=th_max.astype(float),
         theta_min_half=th_min.astype(float),
-        annular=2 * th_min.astype(float) >= ANNULAR_THETA_MIN,
+        annular=(2 * th_min.astype(float) >= ANNULAR_THETA_MIN) & (class_sizes > 1),
         growth_Y=growth_Y,
         growth_Z=growth_Z,
         n_steps=n_steps,
@@ -443,11 +456,23 @@ def grow_clusters(embeddings, labels, *, metric="euclidean", gamma=0.3, step=1.0
 
 
 def auto_step(X, y_idx, G, class_rows, metric, gamma, max_block_bytes=64 * 2**20):
-    """Radius step giving about 100 steps from r_0 up to the median bounding radius.
+    """Radius step giving about 25 steps from r_0 up to the median bounding radius.
+
+    Why 25: eq. 4 takes r_f at the largest per-step gain of own-class embeddings, the
+    argmax of a histogram whose top is flat and noisy (Poisson noise of ~10-30 counts per
+    step), so r_f moves when the step changes at *every* step size.
+    ``benchmarks/study_caec_step.py`` measures, on the shipped CIFAR-10 ResNet-20
+    features and on digits pixels (3 metrics each), how far r_f and the cluster sizes move
+    when the step changes by -20 %..+25 %: with 25 steps the median cluster-size ratio
+    (largest / smallest) is 1.85 and r_f moves by 0.15 (r_b - r_0), against 2.2 and 0.19
+    at 100 steps (the former rule), 2.8 and 0.22 at 400, 1.9 and 0.16 at 50; a
+    Freedman-Diaconis bin width (~4-12 steps) gave 2.2 and 0.18. One-member clusters
+    (a foreign embedding near G ends eq. 3 within the first steps) occur at every step
+    for a CIFAR class and are flagged (``caec.min_cluster_size``), not hidden.
 
     The bounding radius of each class is first located on a fine grid of 4096 bins
     between its r_0 and its farthest embedding (the small-step limit of eq. 3); the
-    step is ``median_k (r_b,k - r_0,k) / 100`` rounded to 3 significant digits. For
+    step is ``median_k (r_b,k - r_0,k) / 25`` rounded to 3 significant digits. For
     speed the median is taken over at most 128 evenly spaced classes. When that
     median is 0 (most classes stop at r_0) the span to each class's farthest own
     embedding replaces it.
@@ -567,26 +592,33 @@ def cluster_class_counts(result, labels):
     return M
 
 
-def per_class_scores(result, labels, *, chi2_min_expected=5.0):
+def per_class_scores(result, labels, *, chi2_min_expected=5.0, min_cluster_size=DEFAULT_MIN_CLUSTER_SIZE):
     """Per-cluster scores (section 4.2, theorem 2), each an array of shape (C,).
 
     Returns a dict with ``coverage`` (|Y_{r_f}| / |X_k|, section 4.2), ``recall``
     (|Y_{r_f}| / n_k: share of class k inside its own cluster), ``purity`` (majority
-    share of the cluster), ``n_members``, ``n_target``,
-    ``n_other``, and ``chi2`` / ``chi2_p`` of :func:`embtree.stats.poisson_chi2` on
-    the class's per-step growth counts from r_0 to its last embedding.
+    share of the cluster), ``n_members``, ``n_target``, ``n_other``, ``small_cluster``
+    (``n_members < min_cluster_size``: a degenerate cluster whose G^f / P stand for the
+    class on very few embeddings), and the theorem-2 test on the class's embeddings:
+    ``chi2`` / ``chi2_p`` of :func:`embtree.stats.poisson_chi2` on the arrival step of
+    each of its embeddings (the per-step increase f(x), from r_0 to its last embedding)
+    against a Poisson with the same mean, and ``chi2_dispersion`` = variance / mean of
+    those arrival steps (1 for a Poisson; see :mod:`embtree.stats` on why the verdict
+    depends on the step).
     """
-    from embtree.stats import poisson_chi2
+    from embtree.stats import arrival_dispersion, poisson_chi2
 
     M = cluster_class_counts(result, labels)
     n_members = M.sum(axis=1)
     chi = np.full(result.n_classes, np.nan)
     p = np.full(result.n_classes, np.nan)
+    disp = np.full(result.n_classes, np.nan)
     for k in range(result.n_classes):
         inc_y, _ = result.increments(k)
         last = int(np.flatnonzero(inc_y)[-1]) if inc_y.any() else 0
         res = poisson_chi2(inc_y[: last + 1], min_expected=chi2_min_expected)
         chi[k], p[k] = res.statistic, res.pvalue
+        disp[k] = arrival_dispersion(inc_y[: last + 1])
     return {
         "coverage": result.coverage,
         "purity": M.max(axis=1) / np.maximum(n_members, 1),
@@ -594,27 +626,42 @@ def per_class_scores(result, labels, *, chi2_min_expected=5.0):
         "n_members": n_members,
         "n_target": result.n_target,
         "n_other": result.n_other,
+        "small_cluster": n_members < min_cluster_size,
         "chi2": chi,
         "chi2_p": p,
+        "chi2_dispersion": disp,
     }
 
 
-def run_scores(result, labels):
+def run_scores(result, labels, *, min_cluster_size=DEFAULT_MIN_CLUSTER_SIZE):
     """Per-run scores of the overlapping clusters (section 4.2, 4.4.2) as a dict.
+
+    The paper's reading (section 4.2.1: N is "the total number of embeddings present in
+    all the clusters"; its ImageNet rows pair RI 0.96-0.97 with purity 0.04-0.11, which
+    only fits scores over clustered embeddings) gives the reported values:
 
     * ``purity``: eq. 17 over overlapping clusters, ``sum_k max_j |X_k n class j| /
       sum_k |X_k|`` (an embedding in two clusters counts in both);
       ``purity_mean`` / ``purity_std``: over the per-cluster purities.
     * ``ri`` (eq. 18) and ``nmi`` (eq. 19, scikit-learn, arithmetic normalisation =
-      2I/(H(K)+H(C))) on the partition ``result.assignment``: each embedding in the
-      cluster with the nearest centre among those containing it, unassigned ones
-      together as one group (-1). ``unassigned_fraction`` says how many.
+      2I/(H(K)+H(C))) over the *clustered* embeddings, partitioned by
+      ``result.assignment`` (each in the cluster with the nearest centre among those
+      containing it). NaN when fewer than 2 embeddings are clustered.
+
+    The all-embeddings variants, with every embedding outside all clusters in one
+    "unassigned" group (-1), are ``purity_all``, ``ri_all``, ``nmi_all``;
+    ``unassigned_fraction`` says how many embeddings that group holds.
+
     * ``coverage_mean`` / ``coverage_std``: over classes; ``recall_mean`` likewise.
     * ``intrusion_count`` / ``intrusion_fraction``: embeddings in more than one
       cluster, and their share of all embeddings.
+    * ``n_small_clusters``: clusters with fewer than ``min_cluster_size`` members;
+      ``degenerate``: True when more than half of the clusters are that small (the run's
+      scores then describe a handful of embeddings, e.g. a step far below the distances).
     """
     from sklearn.metrics import normalized_mutual_info_score
 
+    from embtree.metrics import purity as flat_purity
     from embtree.metrics import rand_index
 
     labels = np.asarray(labels)
@@ -622,6 +669,13 @@ def run_scores(result, labels):
     n_members = M.sum(axis=1)
     per_purity = M.max(axis=1) / np.maximum(n_members, 1)
     intr = result.n_clusters_containing > 1
+    inside = result.assignment >= 0
+    if inside.sum() >= 2:
+        ri = rand_index(labels[inside], result.assignment[inside])
+        nmi = float(normalized_mutual_info_score(labels[inside], result.assignment[inside]))
+    else:
+        ri = nmi = float("nan")
+    n_small = int(np.sum(n_members < min_cluster_size))
     return {
         "purity": float(M.max(axis=1).sum() / max(n_members.sum(), 1)),
         "purity_mean": float(per_purity.mean()),
@@ -629,12 +683,17 @@ def run_scores(result, labels):
         "coverage_mean": float(result.coverage.mean()),
         "coverage_std": float(result.coverage.std()),
         "recall_mean": float(result.recall.mean()),
-        "ri": rand_index(labels, result.assignment),
-        "nmi": float(normalized_mutual_info_score(labels, result.assignment)),
+        "ri": ri,
+        "nmi": nmi,
+        "purity_all": flat_purity(labels, result.assignment),
+        "ri_all": rand_index(labels, result.assignment),
+        "nmi_all": float(normalized_mutual_info_score(labels, result.assignment)),
         "intrusion_count": int(intr.sum()),
         "intrusion_fraction": float(intr.mean()),
-        "unassigned_fraction": float(np.mean(result.assignment == -1)),
+        "unassigned_fraction": float(np.mean(~inside)),
         "n_classes": int(result.n_classes),
+        "n_small_clusters": n_small,
+        "degenerate": bool(n_small > result.n_classes / 2),
     }
 
 
@@ -678,7 +737,7 @@ def intrusion(result):
     return [(int(O.row[i]), int(O.col[i]), int(O.data[i])) for i in order if O.data[i] > 0]
 
 
-def caec_tables(result, labels, class_names, keys):
+def caec_tables(result, labels, class_names, keys, *, min_cluster_size=DEFAULT_MIN_CLUSTER_SIZE):
     """The per-run tables of docs/design.md as pandas DataFrames.
 
     Parameters
@@ -687,6 +746,7 @@ def caec_tables(result, labels, class_names, keys):
     labels : (n_samples,) int labels
     class_names : (n_label_values,) names indexed by label value
     keys : dict of key columns put first in every table (dataset, encoder, metric)
+    min_cluster_size : clusters with fewer members are flagged (``small_cluster``)
 
     Returns
     -------
@@ -695,7 +755,7 @@ def caec_tables(result, labels, class_names, keys):
     import pandas as pd
 
     names = np.asarray(class_names, dtype=str)[result.classes]
-    pc = per_class_scores(result, labels)
+    pc = per_class_scores(result, labels, min_cluster_size=min_cluster_size)
     per_class = pd.DataFrame({
         **keys,
         "class": result.classes,
@@ -720,8 +780,10 @@ def caec_tables(result, labels, class_names, keys):
         "recall": pc["recall"],
         "rim_size": result.rim_size,
         "recall_rb": result.growth_Y[np.arange(result.n_classes), result.t_b] / result.class_sizes,
+        "small_cluster": pc["small_cluster"],
+        "chi2_dispersion": pc["chi2_dispersion"],
     })
-    scores = run_scores(result, labels)
+    scores = run_scores(result, labels, min_cluster_size=min_cluster_size)
     summary = pd.DataFrame([{
         **keys,
         "step": result.step,
@@ -740,6 +802,12 @@ def caec_tables(result, labels, class_names, keys):
         "unassigned_fraction": scores["unassigned_fraction"],
         "annular_fraction": float(np.mean(result.annular)),
         "n_samples": len(result.assignment),
+        "purity_all": scores["purity_all"],
+        "ri_all": scores["ri_all"],
+        "nmi_all": scores["nmi_all"],
+        "n_small_clusters": scores["n_small_clusters"],
+        "min_cluster_size": int(min_cluster_size),
+        "degenerate": scores["degenerate"],
     }])
     infil = infiltration(result, labels)
     infiltration_df = pd.DataFrame(
@@ -755,14 +823,18 @@ def caec_tables(result, labels, class_names, keys):
             "intrusion": intrusion_df}
 
 
-def cluster_arrays(result, class_names):
+def cluster_arrays(result, class_names, *, min_cluster_size=DEFAULT_MIN_CLUSTER_SIZE):
     """Arrays of ``clusters.npz`` (docs/design.md), membership as CSR.
 
     ``class_names`` is indexed by label value; the saved ``class_names`` has one entry
     per row of ``result`` (what the relation-tree stage reads with G^f / P).
+    ``small_cluster`` marks clusters with fewer than ``min_cluster_size`` members.
     """
     indptr, indices = result.member_csr()
+    n_members = np.diff(indptr)
     return {
+        "small_cluster": n_members < min_cluster_size,
+        "min_cluster_size": np.int64(min_cluster_size),
         "classes": result.classes,
         "class_names": np.asarray(class_names, dtype=str)[result.classes],
         "centroids": result.centroids,

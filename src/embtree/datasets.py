@@ -706,8 +706,10 @@ def _load_features(spec, cache_dir, download):
             arrays["labels"] = np.load(spec["labels_path"], allow_pickle=False)
         else:
             raise ValueError(f"{path}: features file must be .npz or .npy, got '{path.suffix}'")
-    except (OSError, EOFError) as exc:  # zip / header errors: name the file
-        raise ValueError(f"{path}: cannot read ({exc})") from exc
+    except Exception as exc:  # zip / CRC / header / object-array errors: name the file
+        if str(path) in str(exc):
+            raise
+        raise ValueError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
     for key in ("features", "labels"):
         if key not in arrays:
             raise ValueError(f"{path}: missing array '{key}' (has: {sorted(arrays)})")

@@ -33,6 +33,7 @@ __all__ = [
     "Embeddings",
     "atomic_path",
     "save_npz",
+    "savefig",
     "write_text",
     "write_json",
     "write_table",
@@ -40,6 +41,9 @@ __all__ = [
     "load_embeddings",
     "npz_shapes",
     "validate_embeddings",
+    "check_features_file",
+    "FeaturesFileError",
+    "config_errors",
 ]
 
 
@@ -74,6 +78,32 @@ def save_npz(path, **arrays):
     """``np.savez_compressed`` through a temporary file (never a partial ``.npz``)."""
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, **arrays)
+
+
+# Metadata that would make two renderings of the same figure differ (dates) is dropped;
+# the SVG element ids are drawn from a fixed hash salt instead of a random one.
+_STABLE_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
+                    "png": {"Software": None}}
+SVG_HASHSALT = "embtree"
+
+
+def savefig(fig, path, **kwargs):
+    """``fig.savefig`` through a temporary file, byte-identical for identical figures.
+
+    Every figure embtree writes goes through here: fixed ``svg.hashsalt`` (matplotlib's
+    clip-path / glyph ids are otherwise random per process) and no date / version
+    metadata, so a rerun of the same config reproduces every result file byte for byte.
+    ``kwargs`` go to :meth:`matplotlib.figure.Figure.savefig` (``dpi``, ``bbox_inches``,
+    ``format``; the format defaults to the path's suffix).
+    """
+    import matplotlib
+
+    path = Path(path)
+    fmt = kwargs.pop("format", None) or path.suffix[1:].lower()
+    metadata = {**_STABLE_METADATA.get(fmt, {}), **kwargs.pop("metadata", {})}
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}), atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, metadata=metadata, **kwargs)
+    return path
 
 
 def write_text(path, text):
@@ -152,7 +182,17 @@ def validate_embeddings(emb: Embeddings, source="embeddings") -> Embeddings:
         raise ValueError(
             f"{source}: labels must lie in 0..{C - 1} (len(class_names)={C}), got range {y.min()}..{y.max()}"
         )
+    names = np.asarray(emb.class_names).astype(str)
+    uniq, counts = np.unique(names, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"{source}: duplicate class names {uniq[counts > 1][:10].tolist()} in 'class_names'")
     present = np.unique(y)
+    empty = np.setdiff1d(np.arange(C), present)
+    if len(empty) and len(present) >= 2:
+        raise ValueError(
+            f"{source}: classes {names[empty][:10].tolist()} (indices {empty[:10].tolist()}) are listed in "
+            "'class_names' but have no samples in 'labels'; drop them from class_names"
+        )
     if len(present) < 2:
         raise ValueError(f"{source}: needs at least 2 classes with samples, found {len(present)}")
     if emb.logits is not None:
@@ -211,11 +251,167 @@ def npz_shapes(path) -> dict:
             if not name.endswith(".npy"):
                 continue
             with zf.open(name) as f:
-                major, _ = np.lib.format.read_magic(f)
-                read_header = {1: np.lib.format.read_array_header_1_0}.get(
-                    major, np.lib.format.read_array_header_2_0
-                )
-                shape, _, _ = read_header(f)
+                shape, _, _ = _read_header(f)
             shapes[name[: -len(".npy")]] = shape
     return shapes
 
+
+
+class FeaturesFileError(ValueError):
+    """A features file fails :func:`check_features_file`; ``key`` is the config key to blame
+    (``path``, ``labels_path`` or ``class_names`` of the dataset entry)."""
+
+    def __init__(self, message, key="path"):
+        super().__init__(message)
+        self.key = key
+
+
+def _read_header(f):
+    """(shape, fortran_order, dtype) of the .npy stream ``f``, leaving the data unread."""
+    major, _ = np.lib.format.read_magic(f)
+    reader = {1: np.lib.format.read_array_header_1_0}.get(major, np.lib.format.read_array_header_2_0)
+    return reader(f)
+
+
+def _read_npz_member(zf, name):
+    with zf.open(name + ".npy") as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def check_features_file(path, *, class_names=None, labels_path=None, crc_max_bytes=64 * 2**20):
+    """Cheap checks of a ``features`` dataset file, for the workflow to run before any job.
+
+    Reads the member headers, ``labels`` and ``class_names`` (never the features, except to
+    verify the CRC of members up to ``crc_max_bytes``) and checks: a readable ``.npz`` zip
+    (or ``.npy``), no object arrays, ``features`` 2-D and ``labels`` 1-D of the same length
+    with integer values in ``0 .. C-1``, class names given (file array or the config's
+    ``class_names``), unique, and each with at least one sample; ``logits`` with one row
+    per sample.
+
+    Parameters
+    ----------
+    path : str or Path, ``.npz`` or ``.npy``
+    class_names : list of str, optional
+        The config's ``class_names`` (override the file's array).
+    labels_path : str, optional
+        The labels ``.npy`` of a ``.npy`` features file.
+
+    Returns
+    -------
+    dict with ``shapes`` (name -> shape, from the headers), ``n_classes`` and
+    ``single_sample_classes`` (names of classes with exactly one sample: valid, but their
+    cluster is that sample; the caller warns).
+
+    Raises
+    ------
+    FeaturesFileError
+        Naming the file, with ``.key`` the config key to fix.
+    """
+    import zipfile
+    import zlib
+
+    path = Path(path)
+    if not path.exists():
+        raise FeaturesFileError(f"file not found: {path}")
+    try:
+        if path.suffix == ".npz":
+            with zipfile.ZipFile(path) as zf:
+                members = {i.filename[: -len(".npy")]: i for i in zf.infolist() if i.filename.endswith(".npy")}
+                headers = {}
+                for name, info in members.items():
+                    with zf.open(info) as f:
+                        headers[name] = _read_header(f)
+                for name, info in members.items():  # zipfile checks the CRC on a full read
+                    if info.file_size <= crc_max_bytes:
+                        with zf.open(info) as f:
+                            while f.read(2**24):
+                                pass
+                objects = [n for n, (_, _, dt) in headers.items() if dt.hasobject]
+                if objects:
+                    raise FeaturesFileError(
+                        f"{path}: arrays {objects} hold Python objects (dtype object), which embtree never "
+                        "unpickles; save them as numeric / fixed-width string arrays (e.g. np.asarray(x, dtype=str))"
+                    )
+                for key in ("features", "labels"):
+                    if key not in headers:
+                        raise FeaturesFileError(f"{path}: missing array '{key}' (has: {sorted(headers)})")
+                labels = _read_npz_member(zf, "labels")
+                file_names = _read_npz_member(zf, "class_names") if "class_names" in headers else None
+            shapes = {n: h[0] for n, h in headers.items()}
+        elif path.suffix == ".npy":
+            with open(path, "rb") as f:
+                shape, _, dtype = _read_header(f)
+            if dtype.hasobject:
+                raise FeaturesFileError(f"{path}: dtype object (pickled Python objects) is not supported")
+            if not labels_path:
+                raise FeaturesFileError(f"{path}: a .npy features file needs labels_path (a .npy of int labels)",
+                                        key="labels_path")
+            try:
+                labels = np.load(labels_path, allow_pickle=False)
+            except Exception as exc:
+                raise FeaturesFileError(f"{labels_path}: cannot read the labels ({exc})", key="labels_path") from exc
+            shapes, file_names = {"features": shape, "labels": labels.shape}, None
+        else:
+            raise FeaturesFileError(f"{path}: features file must be .npz or .npy, got '{path.suffix}'")
+    except FeaturesFileError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise FeaturesFileError(f"{path}: not a readable {path.suffix} file ({type(exc).__name__}: {exc})") from exc
+
+    names_key = "class_names" if class_names is not None else "path"
+    if class_names is not None:
+        names = np.asarray(class_names).astype(str)
+    elif file_names is not None:
+        names = np.asarray(file_names).astype(str)
+    else:
+        raise FeaturesFileError(
+            f"{path}: no 'class_names' array in the file; add one or set class_names in the dataset entry",
+            key="class_names",
+        )
+    fshape = shapes["features"]
+    if len(fshape) != 2:
+        raise FeaturesFileError(f"{path}: 'features' must be 2-D (n_samples, n_features), got shape {fshape}")
+    if labels.ndim != 1 or len(labels) != fshape[0]:
+        raise FeaturesFileError(f"{path}: 'labels' has shape {labels.shape} but 'features' has {fshape[0]} rows")
+    if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
+        labels = labels.astype(np.int64)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise FeaturesFileError(f"{path}: 'labels' must be integers, got dtype {labels.dtype}")
+    C = len(names)
+    if len(labels) and (labels.min() < 0 or labels.max() >= C):
+        raise FeaturesFileError(
+            f"{path}: labels must lie in 0..{C - 1} (one per class name), got range {labels.min()}..{labels.max()}",
+            key=names_key,
+        )
+    uniq, dup = np.unique(names, return_counts=True)
+    if (dup > 1).any():
+        raise FeaturesFileError(f"{path}: duplicate class names {uniq[dup > 1][:10].tolist()}", key=names_key)
+    counts = np.bincount(labels, minlength=C)
+    if (counts == 0).any():
+        raise FeaturesFileError(
+            f"{path}: classes {names[counts == 0][:10].tolist()} are listed but have no samples in 'labels'",
+            key=names_key,
+        )
+    if "logits" in shapes and (len(shapes["logits"]) != 2 or shapes["logits"][0] != fshape[0]):
+        raise FeaturesFileError(f"{path}: 'logits' has shape {shapes['logits']}, expected ({fshape[0]}, n_logits)")
+    return {"shapes": shapes, "n_classes": C, "single_sample_classes": names[counts == 1].tolist()}
+
+
+def config_errors(config, schema):
+    """Schema violations of ``config`` as short ``(key path, message)`` pairs, no schema dump.
+
+    ``schema`` is the parsed JSON schema. An unexpected key is reported at its own path.
+    """
+    from jsonschema.validators import validator_for
+
+    out = []
+    for err in validator_for(schema)(schema).iter_errors(config):
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            extra = sorted(set(err.instance) - allowed)
+            for key in extra or [None]:
+                out.append((path + ([key] if key else []), err.message))
+            continue
+        out.append((path, err.message if len(err.message) < 300 else err.message[:300] + " ..."))
+    return sorted(out, key=lambda e: [str(p) for p in e[0]])

@@ -27,6 +27,7 @@ rule caec_clusters:
     params:
         gamma=CAEC["gamma"],
         step=CAEC["step"],
+        min_cluster_size=CAEC["min_cluster_size"],
     wildcard_constraints:
         caec_metric=_alternatives(CAEC["metrics"]),
     threads: 2

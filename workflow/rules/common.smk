@@ -5,10 +5,24 @@ import re
 import sys
 from pathlib import Path
 
+import yaml
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 
-validate(config, schema="../schemas/config.schema.yaml")
+def _check_schema():
+    """Validate the config; on failure one line per offending key (never the whole schema)."""
+    from embtree.io import config_errors
+
+    with open(Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml") as fh:
+        schema = yaml.safe_load(fh)
+    errors = config_errors(config, schema)
+    if errors:
+        lines = "\n".join(
+            f"  at {''.join(f'[{k!r}]' for k in path) or '(top level)'}: {msg}" for path, msg in errors
+        )
+        raise WorkflowError(f"Error validating config ({len(errors)} problem(s)):\n{lines}")
+    validate(config, schema="../schemas/config.schema.yaml")  # fills the schema's defaults
 
 # Jobs import the embtree package from this checkout (also inside --sdm conda envs and on
 # SLURM nodes, which re-read this file), so results always come from the code beside them;
@@ -17,7 +31,9 @@ validate(config, schema="../schemas/config.schema.yaml")
 # which differs when the workflow is used as a module or from another top-level Snakefile.
 _SRC = str(Path(str(workflow.current_basedir)).resolve().parents[1] / "src")
 sys.path.insert(0, _SRC)
-from embtree.io import npz_shapes  # noqa: E402
+from embtree.io import FeaturesFileError, check_features_file  # noqa: E402
+
+_check_schema()
 
 os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
@@ -43,6 +59,24 @@ def _config_error(key, message):
     raise WorkflowError(f"config error at '{key}': {message}")
 
 
+@functools.lru_cache(maxsize=None)
+def features_file_info(dataset):
+    """:func:`embtree.io.check_features_file` of a features dataset; a bad file stops the
+    run at DAG build with one error naming the file and the dataset's config key."""
+    spec = DATASETS[dataset]
+    try:
+        info = check_features_file(spec["path"], class_names=spec.get("class_names"),
+                                   labels_path=spec.get("labels_path"))
+    except FeaturesFileError as err:
+        _config_error(f"datasets.{dataset}.{err.key}", str(err))
+    if info["single_sample_classes"]:
+        logger.warning(
+            f"datasets.{dataset}: classes {info['single_sample_classes'][:10]} of {spec['path']} have "
+            "exactly 1 sample: each CAEC cluster is that one sample (r_f = 0; chi-square and angles NaN)"
+        )
+    return info
+
+
 # Cross-key checks the JSON schema cannot express.
 for _ds, _spec in DATASETS.items():
     if _spec["type"] in IMAGE_TYPES:
@@ -57,8 +91,8 @@ for _ds, _spec in DATASETS.items():
             f"datasets.{_ds}.encoders",
             f"a '{_spec['type']}' dataset is already embedded; use encoder_name instead",
         )
-    if _spec["type"] == "features" and not Path(_spec["path"]).exists():
-        _config_error(f"datasets.{_ds}.path", f"file not found: {_spec['path']}")
+    if _spec["type"] == "features":
+        features_file_info(_ds)  # cheap content checks, before any job
     _ref = _spec.get("reference_tree")
     if _ref and not Path(_ref).exists():
         _config_error(f"datasets.{_ds}.reference_tree", f"file not found: {_ref}")
@@ -99,8 +133,8 @@ def features_file_has_logits(dataset):
     path = spec["path"]
     if not path.endswith(".npz"):
         return False
-    shapes = npz_shapes(path)  # headers only: this runs on every DAG build
-    return "logits" in shapes and shapes["logits"][1] == shapes["class_names"][0]
+    info = features_file_info(dataset)  # headers + labels only: this runs on every DAG build
+    return "logits" in info["shapes"] and info["shapes"]["logits"][1] == info["n_classes"]
 
 
 def expand_runs(pattern, **kwargs):
@@ -199,14 +233,11 @@ def embed_runtime(wildcards, attempt):
 # --- L2H stage (l2h.smk): sources per (dataset, encoder) run -----------------------------
 import functools
 
-L2H = config.get("l2h", {})
+L2H = config["l2h"]  # defaults filled by validate() from the schema (the one source of truth)
 L2H_PARAMS = {
-    "kmeans_temperature": L2H.get("kmeans_temperature", 1.0),
-    "baseline_pca_components": L2H.get("baseline_pca_components", 50),
-    "baseline_max_samples": L2H.get("baseline_max_samples", 10000),
-    "dp_exact_max_cells": L2H.get("dp_exact_max_cells", 20_000_000),
-    "dp_n_pairs": L2H.get("dp_n_pairs", 200_000),
-    "seed": L2H.get("seed", 0),
+    key: L2H[key]
+    for key in ("kmeans_temperature", "baseline_pca_components", "baseline_max_samples",
+                "dp_exact_max_cells", "dp_n_pairs", "seed")
 }
 
 
@@ -239,7 +270,7 @@ def l2h_has_classifier(dataset, encoder):
 
 def l2h_sources(dataset, encoder):
     """The run's L2H sources (report.smk reads this too)."""
-    wanted = L2H.get("sources", ["classifier", "kmeans"])
+    wanted = L2H["sources"]
     out = [s for s in wanted if s != "classifier" or l2h_has_classifier(dataset, encoder)]
     return out + ["agglomerative"]
 

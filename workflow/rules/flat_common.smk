@@ -40,10 +40,15 @@ def flat_reducer_params(name):
 
 
 def flat_clusterer_params(name):
-    """Registry overrides for a clusterer: the global O(N^2) cap, then per-clusterer params."""
+    """Registry overrides for a clusterer: the global O(N^2) cap, then per-clusterer params.
+
+    The global cap never raises a registry cap that is lower (affinity propagation's 2000);
+    ``clusterer_params.<name>.max_quadratic_samples`` sets any value.
+    """
     params = {}
-    if "max_quadratic_samples" in _flat.CLUSTERERS[name]:
-        params["max_quadratic_samples"] = FLAT["max_quadratic_samples"]
+    registry_cap = _flat.CLUSTERERS[name].get("max_quadratic_samples")
+    if registry_cap is not None:
+        params["max_quadratic_samples"] = min(FLAT["max_quadratic_samples"], registry_cap)
     if name == "merge-expand":  # the merge_expand: section, as the stage itself uses it
         params.update({k: v for k, v in config["merge_expand"].items() if k not in ("input", "seed")})
     params.update(FLAT.get("clusterer_params", {}).get(name, {}))

@@ -96,7 +96,7 @@ rule report_caec_figures:
              "title": f"{ds} / {enc}: clusters {cm}, UPGMA {tm} on {pt}"}
             for (ds, enc, cm, tm, pt), name in zip(TREE_FIGURE_RUNS, TREE_FIGURES)
         ],
-        n_classes=int(config.get("caec", {}).get("growth_plot_classes", 4)),
+        n_classes=int(config["caec"]["growth_plot_classes"]),
         metric=REPORT_CAEC_METRICS[0],
         partial=REPORT_PARTIAL,
     threads: 1

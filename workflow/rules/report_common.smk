@@ -4,11 +4,12 @@
 import os
 
 REPORT_DIR = "results/report"
-REPORT_PARTIAL = bool(config.get("report", {}).get("partial", False))
-REPORT_CAEC_METRICS = list(config.get("caec", {}).get("metrics", ["euclidean", "manhattan", "canberra"]))
-REPORT_TREE_METRICS = list(config.get("trees", {}).get("metrics", ["euclidean", "manhattan", "canberra"]))
-REPORT_TREE_POINTS = list(config.get("trees", {}).get("points", ["G", "P"]))
-REPORT_FLAT = config.get("flat", {})
+# Defaults come from the schema (validate() in common.smk fills them).
+REPORT_PARTIAL = bool(config["report"]["partial"])
+REPORT_CAEC_METRICS = list(config["caec"]["metrics"])
+REPORT_TREE_METRICS = list(config["trees"]["metrics"])
+REPORT_TREE_POINTS = list(config["trees"]["points"])
+REPORT_FLAT = config["flat"]
 
 
 def report_l2h_sources(dataset, encoder):

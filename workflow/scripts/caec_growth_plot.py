@@ -16,6 +16,5 @@ n = min(int(snakemake.params.n_classes), C)
 rows = np.unique(np.linspace(0, C - 1, n).round().astype(int)) if n else np.arange(0)
 fig = R.plot_growth(g["target"][rows], g["other"][rows], [g["class_names"][k] for k in rows],
                     radii=g["radii"][rows], r_f=g["r_f"][rows], r_b=g["r_b"][rows])
-with io.atomic_path(snakemake.output.png) as tmp:
-    fig.savefig(tmp, dpi=110)
+io.savefig(fig, snakemake.output.png, dpi=110)
 log.info("plotted classes %s", [str(g["class_names"][k]) for k in rows])

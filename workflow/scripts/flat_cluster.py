@@ -1,7 +1,8 @@
 """Cluster a run's reduced features once per seed (embtree.flat.cluster) and score each seed.
 
 labels.npz: ``labels`` int64 [S, N] (-1 = noise), ``seeds`` int64 [S].
-metrics.tsv: one row per seed (columns in docs/design.md).
+metrics.tsv: one row per seed (columns in docs/design.md). Timings go to the log only
+(results stay byte-identical across reruns; the rule's benchmark file has the job's total).
 """
 
 from embtree.runtime import setup_logging, snakemake_log
@@ -40,7 +41,7 @@ with threadpool_limits(snakemake.threads):
         labels.append(pred)
         rows.append(
             {"dataset": wc.dataset, "encoder": wc.encoder, "reducer": wc.reducer, "clusterer": wc.clusterer,
-             "seed": seed, **scores, "seconds": seconds}
+             "seed": seed, **scores}
         )
 
 save_npz(

@@ -1,7 +1,7 @@
 """Reduce a run's embeddings for every seed (embtree.flat.reduce); one cached file per reducer.
 
-features.npz: ``features`` float32 [R, N, d'], ``seeds`` int64 [R] (the seed of each row),
-``seconds`` float64 [R]. Seed-independent reducers (``none``) store one row with
+features.npz: ``features`` float32 [R, N, d'], ``seeds`` int64 [R] (the seed of each row).
+Timings go to the log only (results stay byte-identical across reruns). Seed-independent reducers (``none``) store one row with
 ``seeds = [-1]``, used for every seed.
 """
 
@@ -34,5 +34,4 @@ save_npz(
     snakemake.output[0],
     features=np.stack(rows),
     seeds=np.asarray(seeds, dtype=np.int64),
-    seconds=np.asarray(seconds, dtype=np.float64),
 )

@@ -40,8 +40,7 @@ log.info("scores: %s", row)
 purity = metrics.cluster_purities(emb.labels, leaf, len(names))
 fig = l2h.plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
                           title=f"{wc.dataset} / {wc.encoder}: {wc.source}")
-with io.atomic_path(snakemake.output.png) as tmp:
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+io.savefig(fig, snakemake.output.png, dpi=120, bbox_inches="tight")
 with io.atomic_path(snakemake.output.linkage, suffix=".npy") as tmp:
     np.save(tmp, Z)
 io.write_text(snakemake.output.nwk, newick + "\n")

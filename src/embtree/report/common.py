@@ -7,6 +7,7 @@ MISSING = "missing"
 
 NOT_APPLICABLE = "-"
 
+SMALL_CLUSTER_MARK = "†"  # cell built from a CAEC cluster / run with clusters below caec.min_cluster_size
 INCOMPLETE = "incomplete"  # suffix of a cell aggregated over only part of its runs (partial report)
 
 # Higher-is-better ("max"), lower-is-better ("min"); absent / None = descriptive, never bold.
@@ -17,6 +18,8 @@ DIRECTIONS = {
     "coverage_mean": "max",
     "ri": "max",
     "nmi": "max",
+    "ri_all": "max",
+    "nmi_all": "max",
     "ari": "max",
     "ami": "max",
     "acc": "max",
@@ -41,6 +44,8 @@ LABELS = {
     "coverage": "Coverage",
     "ri": "RI",
     "nmi": "NMI",
+    "ri_all": "RI (all embeddings)",
+    "nmi_all": "NMI (all embeddings)",
     "ari": "ARI",
     "ami": "AMI",
     "acc": "ACC",

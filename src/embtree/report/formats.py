@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from embtree.io import write_table, write_text
-from embtree.report.common import INCOMPLETE, MISSING, NOT_APPLICABLE
+from embtree.report.common import INCOMPLETE, MISSING, NOT_APPLICABLE, SMALL_CLUSTER_MARK
 
 
 def _fmt_number(x, decimals, number_format):
@@ -101,6 +101,8 @@ def format_cells(table, style="plain"):
                     s = f"{s}{pm}{_fmt_number(float(sd), decimals, 'fixed')}"
             if table.incomplete.iat[i, j]:
                 s = f"{s} ({INCOMPLETE})"
+            if table.flagged.iat[i, j]:
+                s = f"{s} {SMALL_CLUSTER_MARK}"
             if style == "html":
                 s = html.escape(s)
             if table.bold.iat[i, j]:
@@ -203,6 +205,7 @@ def to_latex(table):
     for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
         lines.append(" & ".join([_escape_latex(s) for s in labels] + list(row)) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [f"% {note}" for note in table.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -254,8 +257,9 @@ def to_csv_frame(table):
     """Machine-readable flat frame: row keys as columns, one column per wide column.
 
     Column names of grouped columns are joined with ``/``; a ``±`` table adds a
-    ``<column>/std`` column after each value column; missing cells hold the text ``missing``,
-    not-applicable cells are empty.
+    ``<column>/std`` column after each value column; a table with flagged cells (†) adds a boolean
+    ``<column>/small_clusters`` column; missing cells hold the text ``missing``, not-applicable
+    cells are empty.
     """
     vals = table.values.astype(object).where(~table.missing, MISSING)
     flat = [
@@ -265,10 +269,13 @@ def to_csv_frame(table):
     idx = table.values.index.to_frame(index=False)
     for c in idx.columns:
         out[str(c)] = idx[c].to_numpy()
+    flagged = table.flagged.to_numpy().any()
     for j, name in enumerate(flat):
         out[name] = vals.iloc[:, j].to_numpy()
         if table.std is not None:
             out[f"{name}/std"] = table.std.iloc[:, j].to_numpy()
+        if flagged:  # the † of the text formats: built from clusters below caec.min_cluster_size
+            out[f"{name}/small_clusters"] = table.flagged.iloc[:, j].to_numpy()
     return out
 
 

@@ -18,7 +18,9 @@ class ReportTable:
     turns cells into ``mean ± std``; ``bold`` marks cells set in bold (best per column, or
     e.g. significant p-values); ``missing`` marks expected cells without data; all other empty
     cells are "not applicable"; ``incomplete`` marks cells aggregated over only part of their
-    runs (partial report), printed with an ``(incomplete)`` suffix and never bold.
+    runs (partial report), printed with an ``(incomplete)`` suffix and never bold;
+    ``flagged`` marks cells built from degenerate input (CAEC clusters below
+    ``caec.min_cluster_size``), printed with a ``†`` suffix and never bold (a note says why).
     """
 
     name: str
@@ -28,6 +30,7 @@ class ReportTable:
     bold: pd.DataFrame | None = None
     missing: pd.DataFrame | None = None
     incomplete: pd.DataFrame | None = None
+    flagged: pd.DataFrame | None = None
     decimals: int = 2
     number_format: str = "fixed"  # "fixed" (``decimals`` places) or "pvalue" (see _fmt_number)
     notes: list = field(default_factory=list)
@@ -36,7 +39,7 @@ class ReportTable:
 
     def __post_init__(self):
         shape = self.values.shape
-        for name in ("std", "bold", "missing", "incomplete"):
+        for name in ("std", "bold", "missing", "incomplete", "flagged"):
             frame = getattr(self, name)
             if frame is not None:
                 frame = frame.reindex(index=self.values.index, columns=self.values.columns)
@@ -45,7 +48,7 @@ class ReportTable:
                 setattr(self, name, frame)
         if self.bold is None:
             self.bold = pd.DataFrame(False, index=self.values.index, columns=self.values.columns)
-        for name in ("missing", "incomplete"):
+        for name in ("missing", "incomplete", "flagged"):
             if getattr(self, name) is None:
                 setattr(self, name, pd.DataFrame(False, index=self.values.index, columns=self.values.columns))
         assert self.bold.shape == shape
@@ -245,6 +248,35 @@ def wide_table(
         number_format=number_format,
     )
 
+
+
+def flag_cells(table, df, rows, cols, flag, note, direction=None):
+    """Set ``table.flagged`` where any row of tidy ``df`` in that cell has ``df[flag]`` true.
+
+    ``rows`` / ``cols`` are the key columns the table was pivoted on (as for
+    :func:`wide_table`); ``note`` is appended to ``table.notes`` when a cell is flagged.
+    Flagged cells are never bold; with ``direction`` ("max" / "min") the best of the other
+    cells of each column becomes bold instead. Returns ``table``. A ``df`` without the
+    ``flag`` column (older per-run tables) flags nothing.
+    """
+    if not len(df) or flag not in df.columns:
+        return table
+    truth = df[flag].astype(str).str.lower().isin(["true", "1", "yes"])
+    data = df[list(rows) + list(cols)].assign(_flag=truth.to_numpy())
+    mask = data.groupby(list(rows) + list(cols), sort=False)["_flag"].any().unstack(list(cols))
+    if isinstance(table.values.columns, pd.MultiIndex) is False and isinstance(mask.columns, pd.MultiIndex):
+        mask.columns = mask.columns.get_level_values(0)
+    mask = mask.reindex(index=table.values.index, columns=table.values.columns).fillna(False).astype(bool)
+    table.flagged = table.flagged | (mask & table.values.notna())
+    if direction is not None:
+        numeric = table.values.apply(pd.to_numeric, errors="coerce")
+        best = best_mask(numeric.where(~table.flagged), direction,
+                         table.decimals if table.number_format == "fixed" else None)
+        table.bold = best & ~table.missing & ~table.incomplete
+    table.bold = table.bold & ~table.flagged
+    if table.flagged.to_numpy().any() and note not in table.notes:
+        table.notes.append(note)
+    return table
 
 
 def _subset(df, **eq):

@@ -6,20 +6,19 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from embtree.io import atomic_path
+from embtree.io import savefig
 
 
 def save_figure(fig, path):
-    """Write ``fig`` to ``path`` (``.png``) and the same name with ``.svg``, atomically."""
+    """Write ``fig`` to ``path`` (``.png``) and the same name with ``.svg``, atomically and
+    deterministically (:func:`embtree.io.savefig`)."""
     path = Path(path)
     out = []
     # One tight bounding box for both formats: bbox_inches="tight" would draw each figure an
     # extra time per format (most of the cost of report regeneration).
     bbox = fig.get_tightbbox().padded(0.1)
     for p in (path.with_suffix(".png"), path.with_suffix(".svg")):
-        with atomic_path(p) as tmp:
-            fig.savefig(tmp, dpi=100 if p.suffix == ".png" else None, bbox_inches=bbox, format=p.suffix[1:])
-        out.append(p)
+        out.append(savefig(fig, p, dpi=100 if p.suffix == ".png" else None, bbox_inches=bbox))
     plt.close(fig)
     return out
 

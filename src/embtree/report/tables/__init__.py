@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.tables.caec import build_caec_tables
+from embtree.report.tables.caec import build_caec_tables, flag_tree_tables
 from embtree.report.tables.cross import cross_method_table
 from embtree.report.tables.flat import flat_table
 from embtree.report.tables.l2h import l2h_table
@@ -28,7 +28,8 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
     return {
         "caec": build_caec_tables(data["summary"], data["per_class"], data["infiltration"], data["intrusion"],
                                   data["ttest"], datasets=caec_datasets, missing=m, order=order),
-        "trees": build_tree_tables(data["trees"], datasets=reference_datasets, missing=m, order=order),
+        "trees": flag_tree_tables(build_tree_tables(data["trees"], datasets=reference_datasets, missing=m,
+                                                    order=order), data["trees"], data["summary"], reference_datasets),
         "l2h": [l2h_table(data["l2h"], missing=m.get("l2h"), order=order)],
         "flat": [flat_table(data["flat"], v, missing=m.get("flat"), order=order) for v in ("ami", "silhouette")],
         "cross": [cross_method_table(data["trees"], l2h_ref, missing=cross_missing, order=order)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.common import LABELS, NOT_APPLICABLE
-from embtree.report.table import _for, _ordered, _subset, wide_table
+from embtree.report.common import LABELS, NOT_APPLICABLE, SMALL_CLUSTER_MARK
+from embtree.report.table import _for, _ordered, _subset, flag_cells, wide_table
 
 
 _RUN_ROWS = ["encoder", "metric"]
@@ -266,6 +266,47 @@ def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None):
 
 
 
+def _flag_runs(tables, summary):
+    """Mark run-level cells whose run has clusters below caec.min_cluster_size; name degenerate runs."""
+    if not len(summary) or "n_small_clusters" not in summary.columns:
+        return
+    df = summary.assign(_small=pd.to_numeric(summary["n_small_clusters"], errors="coerce").fillna(0) > 0)
+    note = (f"{SMALL_CLUSTER_MARK} the run has clusters with fewer members than caec.min_cluster_size "
+            "(per_class.tsv small_cluster)")
+    degenerate = []
+    if "degenerate" in df.columns:
+        bad = df[df["degenerate"].astype(str).str.lower().isin(["true", "1"])]
+        degenerate = [f"{r.dataset}/{r.encoder}/{r.metric}" for r in bad.itertuples()]
+    for t in tables:
+        rows = ["encoder"] if t.name == "caec_purity_mean_std" else _RUN_ROWS
+        flag_cells(t, df, rows, ["dataset"], "_small", note, direction="max")
+        if degenerate:
+            t.notes.append("DEGENERATE runs (more than half of the clusters below caec.min_cluster_size; "
+                           "their scores describe a handful of embeddings, check caec.step): " + ", ".join(degenerate))
+
+
+def flag_tree_tables(tables, trees, summary, datasets):
+    """Mark the cells of relation-tree tables (``trees_<value>_<dataset>``) whose tree was built
+    on a CAEC run with clusters below caec.min_cluster_size (its G^f / P rest on a few embeddings)."""
+    from embtree.report.common import DIRECTIONS
+
+    if not len(trees) or not len(summary) or "n_small_clusters" not in summary.columns:
+        return tables
+    small = summary.assign(_small=pd.to_numeric(summary["n_small_clusters"], errors="coerce").fillna(0) > 0)
+    small = small[["dataset", "encoder", "metric", "_small"]].rename(columns={"metric": "cluster_metric"})
+    df = trees.merge(small, on=["dataset", "encoder", "cluster_metric"], how="inner")
+    note = (f"{SMALL_CLUSTER_MARK} the tree's CAEC run has clusters with fewer members than "
+            "caec.min_cluster_size: their G / P points rest on a handful of embeddings")
+    for t in tables:
+        for ds in datasets:
+            suffix = f"_{ds}"
+            if t.name.startswith("trees_") and t.name.endswith(suffix):
+                value = t.name[len("trees_"): -len(suffix)]
+                flag_cells(t, _subset(df, dataset=ds), ["encoder", "cluster_metric"], ["tree_metric", "point"],
+                           "_small", note, direction=DIRECTIONS.get(value))
+    return tables
+
+
 def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, datasets, missing=None, order=None):
     """Every CAEC table (paper tables 1-14 layouts) from the concatenated per-run tables.
 
@@ -285,22 +326,45 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
     # Paper tables 5-6 use the purity of eq. 17 (all clusters pooled): the summary's `purity`
     # column; older summaries only have the per-class mean `purity_mean`.
     purity = "purity" if "purity" in summary.columns else "purity_mean"
+    miss = _for(missing, "summary")
+    clustered = "over the embeddings inside clusters (paper section 4.2)"
+    run_tables = [
+        caec_metric_table(summary, purity, missing=miss, order=order, name="caec_purity",
+                          title=f"CAEC clusters: purity (eq. 17) {clustered} per encoder and cluster metric "
+                                "(best per dataset in bold)"),
+        purity_mean_std_table(summary, missing=miss, order=order, value=purity),
+        caec_metric_table(summary, "ri", missing=miss, order=order,
+                          title=f"CAEC clusters: RI (eq. 18) {clustered} per encoder and cluster metric "
+                                "(best per dataset in bold)"),
+        caec_metric_table(summary, "nmi", missing=miss, order=order,
+                          title=f"CAEC clusters: NMI (eq. 19) {clustered} per encoder and cluster metric "
+                                "(best per dataset in bold)"),
+    ]
+    for value in ("ri_all", "nmi_all"):
+        if value in summary.columns:
+            run_tables.append(caec_metric_table(
+                summary, value, missing=miss, order=order,
+                title=f"CAEC clusters: {value[:-4].upper()} over all embeddings, those outside every cluster as "
+                      "one 'unassigned' group (not the paper's reading; best per dataset in bold)"))
+    _flag_runs(run_tables, summary)
     tables = [
-        caec_metric_table(summary, purity, missing=_for(missing, "summary"), order=order, name="caec_purity"),
-        purity_mean_std_table(summary, missing=_for(missing, "summary"), order=order, value=purity),
-        caec_metric_table(summary, "ri", missing=_for(missing, "summary"), order=order),
-        caec_metric_table(summary, "nmi", missing=_for(missing, "summary"), order=order),
+        *run_tables,
         angle_table(per_class, missing=_for(missing, "per_class"), order=order),
         chi2_table(per_class, missing=_for(missing, "per_class"), order=order),
         ttest_table(ttest, missing=_for(missing, "ttest"), order=order),
     ]
+    small_note = (f"{SMALL_CLUSTER_MARK} this class's cluster has fewer members than caec.min_cluster_size: "
+                  "its values rest on a handful of embeddings")
     for ds in datasets:
         classes = None
         if len(per_class) and (per_class["dataset"] == ds).any():
             classes = per_class[per_class["dataset"] == ds].sort_values("class")["class_name"].drop_duplicates()
+        pc_ds = _subset(per_class, dataset=ds)
         tables += [
-            per_class_table(per_class, ds, "r_max", missing=_for(missing, "per_class"), order=order),
-            per_class_table(per_class, ds, "coverage", missing=_for(missing, "per_class"), order=order),
+            flag_cells(per_class_table(per_class, ds, "r_max", missing=_for(missing, "per_class"), order=order),
+                       pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note),
+            flag_cells(per_class_table(per_class, ds, "coverage", missing=_for(missing, "per_class"), order=order),
+                       pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note, direction="max"),
             infiltration_table(infiltration, ds, missing=_for(missing, "infiltration"), order=order,
                                classes=classes, runs=summary),
             intrusion_table(intrusion, ds, missing=_for(missing, "intrusion"), order=order),
