@@ -18,7 +18,7 @@ rule l2h:
     params:
         l2h=L2H_PARAMS,
     wildcard_constraints:
-        source="classifier|kmeans|agglomerative",
+        source="classifier|kmeans|agglomerative|temi|scanv2",
     threads: 2
     resources:
         # Logits/features in float64 row blocks, Ward's condensed matrix (<= 400 MB at 10^4 samples).

@@ -1,0 +1,75 @@
+# Helpers of the heads stage (heads.smk): config parsing, validation against embtree.heads
+# (parse time, so a bad key stops the run before any job), per-run params and targets.
+from embtree import heads as _heads
+
+HEADS_CFG = config.get("heads", {})
+HEADS_METHODS = list(HEADS_CFG.get("methods", ["temi", "scanv2"]))
+HEADS_KEYS = set(_heads.PARAMS)
+HEADS_DATASETS = [ds for ds in DATASETS if HEADS_CFG.get("datasets") is None or ds in HEADS_CFG["datasets"]]
+HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
+
+for _ds in HEADS_CFG.get("datasets") or []:
+    if _ds not in DATASETS:
+        _config_error("heads.datasets", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
+for _ds in HEADS_CFG.get("overrides", {}):
+    if _ds not in DATASETS:
+        _config_error("heads.overrides", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
+if HEADS_DEPTHS:
+    for _ds in HEADS_DATASETS:
+        if not has_reference(_ds):
+            _config_error("heads.coarse_depths", f"dataset '{_ds}' has no reference tree; "
+                          "restrict heads.datasets or set reference_tree")
+
+
+def heads_params(dataset):
+    """The heads' training parameters for a dataset: heads.<key>, then heads.overrides.<dataset>."""
+    params = {k: HEADS_CFG[k] for k in HEADS_KEYS if k in HEADS_CFG}
+    params.update(HEADS_CFG.get("overrides", {}).get(dataset, {}))
+    return params
+
+
+for _ds in HEADS_DATASETS:
+    for _m in HEADS_METHODS:
+        try:
+            _heads.check_params(_m, heads_params(_ds))
+        except ValueError as _err:
+            _where = f"heads.overrides.{_ds}" if HEADS_CFG.get("overrides", {}).get(_ds) else "heads"
+            _config_error(_where, str(_err))
+
+
+def heads_runs():
+    return [(ds, enc) for ds, enc in RUNS if ds in HEADS_DATASETS]
+
+
+def heads_reference(wildcards):
+    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS else []
+
+
+def heads_multi_labels(wildcards):
+    path = DATASETS[wildcards.dataset].get("multi_labels")
+    return [path] if path else []
+
+
+def heads_mem_mb(wildcards, input, attempt):
+    # Features (a few float32 copies), kNN, soft assignments N x C, activations of
+    # 2 x batch x heads x hidden (x ~6 for autograd), the kNN similarity block.
+    p = _heads.check_params("temi", heads_params(wildcards.dataset))
+    act_mb = 6 * 2 * p["batch_size"] * p["num_heads"] * max(p["hidden_dim"], p["bottleneck_dim"]) * 4 / 1e6
+    return int((1500 + 6 * input_mb(input) + act_mb + p["knn_chunk_mb"]) * 2 ** (attempt - 1))
+
+
+def heads_outdir(granularity):
+    return "" if granularity == "classes" else f"/{granularity}"
+
+
+def heads_targets():
+    out = []
+    grans = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
+    for ds, enc in heads_runs():
+        for g in grans:
+            sub = heads_outdir(g)
+            out.append(f"results/{ds}/{enc}/heads/kmeans{sub}/metrics.tsv")
+            for m in HEADS_METHODS:
+                out += [f"results/{ds}/{enc}/heads/{m}{sub}/{f}" for f in
+                        ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
+    return out
