@@ -121,4 +121,11 @@ use rule heads_kmeans as heads_kmeans_coarse with:
         depth=lambda wc: int(wc.depth),
 
 
+
+
+
+rule heads_all:
+    """Only the heads stage's outputs (snakemake heads_all)."""
+    input:
+        heads_targets(),
 STAGE_TARGETS.append(heads_targets)

@@ -58,8 +58,10 @@ def heads_mem_mb(wildcards, input, attempt):
     return int((1500 + 6 * input_mb(input) + act_mb + p["knn_chunk_mb"]) * 2 ** (attempt - 1))
 
 
-def heads_outdir(granularity):
-    return "" if granularity == "classes" else f"/{granularity}"
+def heads_dir(ds, enc, method, granularity):
+    """results/{ds}/{enc}/heads/{method}[/depth{d}]"""
+    parts = ["results", ds, enc, "heads", method] + ([] if granularity == "classes" else [granularity])
+    return os.path.join(*parts)
 
 
 def heads_targets():
@@ -67,9 +69,8 @@ def heads_targets():
     grans = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
     for ds, enc in heads_runs():
         for g in grans:
-            sub = heads_outdir(g)
-            out.append(f"results/{ds}/{enc}/heads/kmeans{sub}/metrics.tsv")
+            out.append(os.path.join(heads_dir(ds, enc, "kmeans", g), "metrics.tsv"))
             for m in HEADS_METHODS:
-                out += [f"results/{ds}/{enc}/heads/{m}{sub}/{f}" for f in
+                out += [os.path.join(heads_dir(ds, enc, m, g), f) for f in
                         ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
     return out
