@@ -27,7 +27,7 @@ if ! .venv/bin/python -c "import torch, torchvision" 2>/dev/null; then
 fi
 
 echo "[setup] installing embtree and its dependencies"
-.venv/bin/pip install --quiet -e ".[dev]"
+.venv/bin/pip install --quiet -e ".[encoders,workflow,dev]"
 
 # WordNet 3.0 for (re)building reference hierarchies: Debian's wordnet-base, copied into an
 # NLTK data dir (the shipped resources/hierarchies/*.nwk need no WordNet to run the workflow).

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from embtree import report as R
+from embtree.report.figures.trees import _layout, _rotate_to
 
 METRICS = ["euclidean", "manhattan", "canberra"]
 
@@ -197,6 +198,29 @@ def test_tree_table_groups_G_P_and_before_row():
     assert "| encoder | cluster_metric | euclidean / G |" in R.to_markdown(t)
 
 
+def test_tree_tables_recall_precision_point_up_and_say_so():
+    rows = [dict(dataset="c10", encoder="ViT", cluster_metric=cm, tree_metric="euclidean", point="G",
+                 rf=rf, clade_recall=rec, clade_precision=1.0, di=di, di_norm=di / 10, dp=0.5)
+            for cm, rf, rec, di in [("euclidean", 6, 0.5, 2.0), ("canberra", 3, 0.8, 1.0)]]  # fmt: skip
+    df = pd.DataFrame(rows)
+    rec = R.tree_distance_table(df, "c10", "clade_recall")
+    assert rec.bold[("euclidean", "G")].tolist() == [False, True]  # higher is better
+    assert "higher is better" in rec.title and "clade recall" in rec.title
+    di = R.tree_distance_table(df, "c10", "di_norm")
+    assert di.bold[("euclidean", "G")].tolist() == [False, True] and "lower is better" in di.title
+    assert R.format_cells(di, "markdown")[("euclidean", "G")].tolist() == ["0.200", "**0.100**"]
+    names = [t.name for t in R.build_tree_tables(df, datasets=["c10"])]
+    assert names == [f"trees_{v}_c10" for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
+
+
+def test_tree_figure_caption_carries_the_scores(tmp_path):
+    from embtree.report.figures.trees import comparison_caption
+
+    line = comparison_caption("((((a,b),c),d),e);", "((a,b,c),(d,e));")
+    assert line.startswith("RF ") and "clade recall 0.50" in line and "DI/DI_max" in line
+    assert comparison_caption("((a,b),c);", "((a,b),d);") == ""  # different leaves: no scores, still a figure
+
+
 def test_l2h_table_directions_per_metric():
     base = dict(dataset="c10", encoder="r20")
     rows = [
@@ -228,6 +252,7 @@ def test_cross_method_table():
     assert methods == ["CAEC euclidean (G)", "CAEC euclidean (P)", "UPGMA before (euclidean)", "L2H (classifier)"]
     assert t.bold[("c10", "RF")].tolist() == [False, True, False, True]
     assert t.bold[("c10", "DP")].tolist() == [False, False, False, True]
+    assert [c for c in t.values.columns.get_level_values(1)] == ["RF", "Recall", "Precision", "DI", "DI/DI_max", "DP"]
     cells = R.format_cells(t, "markdown")
     assert cells[("c10", "RF")].tolist() == ["4", "**2**", "6", "**2**"]  # RF counts splits: no decimals
 
@@ -245,10 +270,10 @@ def test_write_report_table(tmp_path, summary):
 def test_parse_newick_and_layout():
     tree = R.parse_newick("((a:1,b:2)x:1,(c:1,'d e':1,f:0.5):2);")
     assert [c[0] for c in tree[2]] == ["x", ""]
-    segs, leaves = R._layout(tree)
+    segs, leaves = _layout(tree)
     pos = {n: (x, y) for n, x, y in leaves}
     assert pos["b"] == (3.0, 1.0) and pos["d e"] == (3.0, 3.0) and pos["f"][0] == 2.5
-    _, clado = R._layout(R.parse_newick("((a,b),c);"))
+    _, clado = _layout(R.parse_newick("((a,b),c);"))
     assert {n: x for n, x, _ in clado} == {"a": 2.0, "b": 2.0, "c": 2.0}
     with pytest.raises(ValueError, match="end with"):
         R.parse_newick("(a,b)")
@@ -350,9 +375,9 @@ def test_infiltration_table_shows_runs_and_clusters_without_infiltration():
 def test_rotate_reference_removes_spurious_crossings():
     tree = R.parse_newick("(((a,b),c),(d,e));")
     ref = R.parse_newick("((e,d),(c,(b,a)));")  # same topology, children in another order
-    ys = {n: y for n, _, y in R._layout(tree)[1]}
-    rotated = R._rotate_to(ref, ys)
-    assert [n for n, _, _ in R._layout(rotated)[1]] == ["a", "b", "c", "d", "e"]
+    ys = {n: y for n, _, y in _layout(tree)[1]}
+    rotated = _rotate_to(ref, ys)
+    assert [n for n, _, _ in _layout(rotated)[1]] == ["a", "b", "c", "d", "e"]
 
 
 def test_bold_compares_values_as_printed():

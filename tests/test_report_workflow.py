@@ -77,12 +77,14 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
         for pt in (["G0"] if cm == "before" else ["G", "P"]):
             stem = base / "trees" / ("before/euclidean" if cm == "before" else f"{cm}/euclidean/{pt}")
             _tsv(stem.with_suffix(".tsv"), [dict(dataset=ds, encoder=enc, cluster_metric=cm, tree_metric="euclidean",
-                                                 point=pt, rf=2, rf_max=4, rf_norm=0.5, di=1.0, dp=0.8)])
+                                                 point=pt, rf=2, rf_max=4, rf_norm=0.5, clade_recall=0.5,
+                                                 clade_precision=0.8, di=1.0, di_norm=0.1, dp=0.8)])
             stem.with_suffix(".nwk").write_text(TREE + "\n")
     for src in ("kmeans", "agglomerative"):
         d = base / "l2h" / src
         _tsv(d / "metrics.tsv", [dict(dataset=ds, encoder=enc, source=src, nmi=0.8, ari=0.7, acc=0.9, lp=0.9,
-                                      dp=0.85, dp_se=0.01, lhd=0.2, rf=0, rf_norm=0.0, di=0.0)])
+                                      dp=0.85, dp_se=0.01, lhd=0.2, rf=0, rf_norm=0.0, clade_recall=1.0,
+                                      clade_precision=1.0, di=0.0, di_norm=0.0)])
         (d / "tree.nwk").write_text(TREE + "\n")
     _tsv(base / "flat" / "none" / "kmeans" / "metrics.tsv",
          [dict(dataset=ds, encoder=enc, reducer="none", clusterer="kmeans", seed=s, ami=0.5 + 0.1 * s, ari=0.4,
@@ -128,7 +130,8 @@ def test_report_from_hand_made_cache(tmp_path):
     ]
     infiltration = (rep / "caec_infiltration_planted.md").read_text()
     assert "| c0 | 1 | c1 (5) | c1 (5) |" in infiltration
-    for name in ("trees_rf_planted", "trees_di_planted", "caec_coverage_planted", "caec_ttest", "caec_chi2"):
+    for name in ("trees_rf_planted", "trees_di_planted", "trees_clade_recall_planted", "trees_clade_precision_planted",
+                 "trees_di_norm_planted", "caec_coverage_planted", "caec_ttest", "caec_chi2"):
         for ext in ("csv", "md", "tex"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0
     figs = sorted((rep / "figures").rglob("*.png"))
@@ -177,7 +180,8 @@ def test_tiny_full_run_then_report_from_cache(tmp_path):
     rep = wd / "results" / "report"
     for name in ("caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2",
                  "caec_ttest", "caec_r_max_planted", "caec_coverage_planted", "caec_infiltration_planted",
-                 "caec_intrusion_planted", "trees_rf_planted", "trees_di_planted", "l2h", "flat_ami",
+                 "caec_intrusion_planted", "trees_rf_planted", "trees_di_planted", "trees_clade_recall_planted",
+                 "trees_di_norm_planted", "l2h", "flat_ami",
                  "flat_silhouette", "cross_method"):
         for ext in ("csv", "md", "tex"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0, name
@@ -208,7 +212,8 @@ def test_default_config_produces_every_table(tmp_path):
     names = ["caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2",
              "caec_ttest", "l2h", "flat_ami", "flat_silhouette", "cross_method"]
     names += [f"caec_{t}_{ds}" for ds in datasets for t in ("r_max", "coverage", "infiltration", "intrusion")]
-    names += [f"trees_{v}_{ds}" for ds in with_reference for v in ("rf", "di")]
+    names += [f"trees_{v}_{ds}" for ds in with_reference
+              for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
     for name in names:
         for ext in ("csv", "md", "tex"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0, name

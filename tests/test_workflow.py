@@ -87,6 +87,21 @@ def test_embedding_stage_runs_on_a_tiny_config(tmp_path):
     assert "images/s" in (work / "logs/digits/tiny-cnn/embed.log").read_text()
 
 
+def test_jobs_import_the_checkouts_own_embtree(tmp_path):
+    # A second checkout with an edited package: its jobs must run that edit, not the embtree
+    # the venv's editable install points at (common.smk puts <checkout>/src first).
+    work = _copy_workflow(tmp_path)
+    shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    runtime = work / "src" / "embtree" / "runtime.py"
+    runtime.write_text(runtime.read_text().replace(
+        '    return logging.getLogger("embtree")',
+        '    logging.getLogger("embtree").info("second-clone marker")\n    return logging.getLogger("embtree")'))
+    (work / "tiny.yaml").write_text(yaml.safe_dump({"datasets": {"planted": TINY["datasets"]["planted"]}}))
+    proc = _snakemake(work, "results/planted/reference.nwk", "--configfile", "tiny.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "second-clone marker" in (work / "logs/planted/reference_tree.log").read_text()
+
+
 @pytest.mark.slow
 def test_lint_reports_nothing_for_the_embedding_rules(tmp_path):
     work = _copy_workflow(tmp_path)

@@ -12,8 +12,10 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 # Jobs import the embtree package from this checkout (also inside --sdm conda envs and on
 # SLURM nodes, which re-read this file), so results always come from the code beside them;
-# this file imports it too, whichever Python runs Snakemake.
-_SRC = str(Path(workflow.basedir).parent / "src")
+# this file imports it too, whichever Python runs Snakemake. The path comes from this rule
+# file's own location (workflow/rules/ -> checkout root), not from the main Snakefile's,
+# which differs when the workflow is used as a module or from another top-level Snakefile.
+_SRC = str(Path(str(workflow.current_basedir)).resolve().parents[1] / "src")
 sys.path.insert(0, _SRC)
 from embtree.io import npz_shapes  # noqa: E402
 

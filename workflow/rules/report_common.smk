@@ -111,7 +111,8 @@ CAEC_TABLES = (
     ["caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2", "caec_ttest"]
     + [f"caec_{t}_{ds}" for ds in CAEC_DATASETS for t in ("r_max", "coverage", "infiltration", "intrusion")]
 )
-TREE_TABLES = [f"trees_{v}_{ds}" for ds in REF_DATASETS for v in ("rf", "di")]
+# embtree.report.tables.trees.REPORTED_TREE_VALUES
+TREE_TABLES = [f"trees_{v}_{ds}" for ds in REF_DATASETS for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
 FLAT_TABLES = ["flat_ami", "flat_silhouette"]
 CROSS_TABLES = ["cross_method"] if REF_DATASETS else []
 

@@ -1,4 +1,4 @@
-"""Compare a relation tree with the dataset's reference: RF, normalised RF, DI, dendrogram purity.
+"""Compare a relation tree with the dataset's reference: RF, clade recall / precision, DI, dendrogram purity.
 
 Dendrogram purity of a tree whose leaves are classes: every sample is placed at
 the leaf whose tree point (G^f, P or plain centroid) is nearest under the tree
@@ -8,6 +8,8 @@ metric, and DP is computed over the tree with the true labels.
 from embtree.runtime import setup_logging, snakemake_log
 
 log = setup_logging(snakemake_log(snakemake))
+
+import time
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,9 @@ row = {
     "tree_metric": wc.tree_metric,
     "point": point,
 }
+t0 = time.perf_counter()
 row.update(trees.compare_trees(tree, reference))
+log.info("tree comparison in %.2f s", time.perf_counter() - t0)
 
 emb = io.load_embeddings(snakemake.input.embeddings)
 names = np.asarray(emb.class_names).astype(str)

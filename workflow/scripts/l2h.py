@@ -38,8 +38,8 @@ row.update(metrics.hierarchy_scores(Z, leaf, emb.labels, max_exact=p["dp_exact_m
 newick = trees.linkage_to_newick(Z, names)
 if "reference" in snakemake.input.keys():
     reference = Path(snakemake.input.reference).read_text()
-    rf = trees.robinson_foulds_details(newick, reference)
-    row.update(rf=rf["rf"], rf_norm=rf["rf_norm"], di=trees.deformity_index(newick, reference))
+    cmp = trees.compare_trees(newick, reference)
+    row.update({k: cmp[k] for k in ("rf", "rf_norm", "clade_recall", "clade_precision", "di", "di_norm")})
 log.info("scores: %s", row)
 
 purity = l2h.leaf_label_purity(leaf, emb.labels, len(names))

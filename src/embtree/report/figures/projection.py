@@ -1,0 +1,84 @@
+"""2-D embedding scatter with the CAEC cluster points (G^f, P), and its linear projection."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def project_pca(X, *, n_max=5000, seed=0):
+    """A 2-D PCA projection fitted on a random subsample (cheap, linear, so centroids map too).
+
+    Linear PCA is used instead of UMAP / t-SNE because cluster centroids G and manifold mean
+    points P (CAEC eq. 7-9) must be projected with the same map as the embeddings: a linear
+    map sends the mean of the points to the projected mean.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_max : int, maximum number of samples kept (and used to fit)
+    seed : int, random state of the subsample
+
+    Returns
+    -------
+    index : ndarray of shape (n_kept,), the kept sample indices (sorted)
+    mean : ndarray of shape (n_features,)
+    components : ndarray of shape (2, n_features); project ``Y`` as ``(Y - mean) @ components.T``
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] < 3:
+        raise ValueError(f"X must be 2-D with at least 3 rows, got shape {X.shape}")
+    if int(n_max) < 3:
+        raise ValueError(f"n_max={n_max} should be >= 3")
+    rng = np.random.default_rng(seed)
+    index = np.sort(rng.choice(len(X), size=min(int(n_max), len(X)), replace=False))
+    sub = X[index]
+    mean = sub.mean(axis=0)
+    # SVD of the centred subsample: rows of Vt are the principal axes (sklearn PCA does the same).
+    _, _, vt = np.linalg.svd(sub - mean, full_matrices=False)
+    comps = np.zeros((2, X.shape[1]))
+    comps[: min(2, len(vt))] = vt[:2]
+    # Sign convention of sklearn's svd_flip: largest |loading| positive, for stable plots.
+    signs = np.sign(comps[np.arange(2), np.argmax(np.abs(comps), axis=1)])
+    comps *= np.where(signs == 0, 1, signs)[:, None]
+    return index, mean, comps
+
+
+
+def plot_projection(xy, labels, class_names, *, centroids=None, title=""):
+    """2-D scatter of projected embeddings coloured by class, with cluster centroids.
+
+    Parameters
+    ----------
+    xy : ndarray of shape (n_samples, 2)
+    labels : ndarray of shape (n_samples,), int class indices
+    class_names : sequence of str
+    centroids : dict name -> ndarray of shape (n_classes, 2), optional (e.g. ``{"G": ..., "P": ...}``)
+    """
+    xy = np.asarray(xy, dtype=float)
+    labels = np.asarray(labels)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"xy must have shape (n, 2), got {xy.shape}")
+    if len(labels) != len(xy):
+        raise ValueError(f"len(labels)={len(labels)} != len(xy)={len(xy)}")
+    C = len(class_names)
+    cmap = plt.get_cmap("tab10" if C <= 10 else "tab20" if C <= 20 else "gist_ncar")
+    colors = [cmap(k / max(C - 1, 1)) if C > 20 else cmap(k) for k in range(C)]
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    for k in range(C):
+        sel = labels == k
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=4, alpha=0.35, color=colors[k],
+                   label=str(class_names[k]) if C <= 20 else None, rasterized=True)
+    markers = ["X", "P", "D", "*", "s"]
+    for m, (name, pts) in enumerate((centroids or {}).items()):
+        pts = np.asarray(pts, dtype=float)
+        ax.scatter(pts[:, 0], pts[:, 1], s=70, marker=markers[m % len(markers)],
+                   c=[colors[k % C] for k in range(len(pts))], edgecolors="black", linewidths=0.8,
+                   label=f"{name}")
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    if C <= 20 or centroids:
+        ax.legend(fontsize=7, markerscale=1.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

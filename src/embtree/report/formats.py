@@ -1,0 +1,220 @@
+"""Writing a :class:`ReportTable` as CSV, Markdown and LaTeX (the only file writing of the tables)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from embtree.io import write_table, write_text
+from embtree.report.common import INCOMPLETE, MISSING, NOT_APPLICABLE
+
+
+def _fmt_number(x, decimals, number_format):
+    if isinstance(x, str):
+        return x
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    x = float(x)
+    if number_format == "pvalue":
+        # As the CAEC paper's table 9: six decimals, scientific notation below 1e-6.
+        return f"{x:.2e}" if 0 < abs(x) < 1e-6 else f"{x:.6f}"
+    return f"{x:.{decimals}f}"
+
+
+
+def _escape_latex(s):
+    repl = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        # Symbols of the table headers, as math so pdflatex needs no unicode set-up.
+        "θ": r"$\theta$",
+        "±": r"$\pm$",
+        "≥": r"$\geq$",
+        "χ": r"$\chi$",
+        "²": r"$^2$",
+    }
+    return "".join(repl.get(ch, ch) for ch in str(s))
+
+
+
+def format_cells(table, style="plain"):
+    """Cell strings of ``table``: numbers formatted, ``mean ± std``, bold, gaps.
+
+    Parameters
+    ----------
+    table : ReportTable
+    style : "plain" | "markdown" | "latex"
+        How bold and ``±`` are written (``**x**`` / ``\\textbf{x}``; ``$\\pm$`` in LaTeX).
+
+    Returns
+    -------
+    DataFrame of str, same shape as ``table.values``.
+    """
+    if style not in ("plain", "markdown", "latex"):
+        raise ValueError(f"style must be 'plain', 'markdown' or 'latex', got {style!r}")
+    pm = r" $\pm$ " if style == "latex" else " ± "
+    out = pd.DataFrame("", index=table.values.index, columns=table.values.columns, dtype=object)
+    for j in range(table.values.shape[1]):
+        col = table.values.columns[j]
+        fmt, decimals = table.column_formats.get(
+            col[-1] if isinstance(col, tuple) else col, (table.number_format, table.decimals)
+        )
+        for i in range(table.values.shape[0]):
+            v = table.values.iat[i, j]
+            if table.missing.iat[i, j]:
+                out.iat[i, j] = MISSING
+                continue
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                out.iat[i, j] = NOT_APPLICABLE
+                continue
+            s = _fmt_number(v, decimals, fmt)
+            if style == "latex":
+                s = _escape_latex(s)
+            if table.std is not None:
+                sd = table.std.iat[i, j]
+                if sd is not None and not (isinstance(sd, float) and math.isnan(sd)):
+                    s = f"{s}{pm}{_fmt_number(float(sd), decimals, 'fixed')}"
+            if table.incomplete.iat[i, j]:
+                s = f"{s} ({INCOMPLETE})"
+            if table.bold.iat[i, j]:
+                s = f"**{s}**" if style == "markdown" else (rf"\textbf{{{s}}}" if style == "latex" else s)
+            out.iat[i, j] = s
+    return out
+
+
+
+def _header_rows(columns):
+    """Column labels as a list of header rows (one per MultiIndex level)."""
+    if isinstance(columns, pd.MultiIndex):
+        return [[str(c[k]) for c in columns] for k in range(columns.nlevels)]
+    return [[str(c) for c in columns]]
+
+
+
+def _index_rows(index):
+    """Row labels with a repeated leading value blanked (paper style: model named once)."""
+    tuples = [t if isinstance(t, tuple) else (t,) for t in index]
+    out, prev = [], None
+    for t in tuples:
+        row = []
+        for k, v in enumerate(t):
+            same_prefix = prev is not None and prev[: k + 1] == t[: k + 1]
+            row.append("" if same_prefix and k < len(t) - 1 else str(v))
+        out.append(row)
+        prev = t
+    return out
+
+
+
+def _index_names(index):
+    names = list(index.names) if isinstance(index, pd.MultiIndex) else [index.name]
+    return [str(n) if n is not None else "" for n in names]
+
+
+
+def to_markdown(table):
+    """GitHub-flavoured Markdown (title line, pipe table, bold as ``**x**``).
+
+    Multi-level column labels are joined with `` / `` (Markdown has a single header row).
+    """
+    cells = format_cells(table, "markdown")
+    header = _index_names(table.values.index) + [" / ".join(h) for h in zip(*_header_rows(cells.columns))]
+    lines = [f"**{table.title}**", ""]
+    lines.append("| " + " | ".join(h.replace("|", "\\|") for h in header) + " |")
+    lines.append("|" + "|".join(["---"] * len(header)) + "|")
+    for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
+        vals = [s.replace("|", "\\|") for s in labels + list(row)]
+        lines.append("| " + " | ".join(vals) + " |")
+    for note in table.notes:
+        lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+
+def to_latex(table):
+    """A booktabs ``tabular`` with ``\\multicolumn`` headers for grouped columns (needs booktabs)."""
+    cells = format_cells(table, "latex")
+    n_idx = len(_index_names(table.values.index))
+    headers = _header_rows(cells.columns)
+    ncol = cells.shape[1]
+    lines = [
+        f"% {table.title}",
+        r"\begin{tabular}{" + "l" * n_idx + "r" * ncol + "}",
+        r"\toprule",
+    ]
+    for level, labels in enumerate(headers):
+        last = level == len(headers) - 1
+        lead = [_escape_latex(n) for n in _index_names(table.values.index)] if last else [""] * n_idx
+        parts, rules, j = [], [], 0
+        while j < ncol:
+            k = j
+            # Group equal labels that also share every higher level (so groups nest).
+            while (
+                k + 1 < ncol
+                and not last
+                and all(headers[u][k + 1] == headers[u][j] for u in range(level + 1))
+            ):
+                k += 1
+            span = k - j + 1
+            text = _escape_latex(labels[j])
+            parts.append(rf"\multicolumn{{{span}}}{{c}}{{{text}}}" if span > 1 else text)
+            if span > 1:
+                rules.append(rf"\cmidrule(lr){{{n_idx + j + 1}-{n_idx + k + 1}}}")
+            j = k + 1
+        lines.append(" & ".join(lead + parts) + r" \\")
+        if rules:
+            lines.append(" ".join(rules))
+    lines.append(r"\midrule")
+    for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
+        lines.append(" & ".join([_escape_latex(s) for s in labels] + list(row)) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+
+def to_csv_frame(table):
+    """Machine-readable flat frame: row keys as columns, one column per wide column.
+
+    Column names of grouped columns are joined with ``/``; a ``±`` table adds a
+    ``<column>/std`` column after each value column; missing cells hold the text ``missing``,
+    not-applicable cells are empty.
+    """
+    vals = table.values.astype(object).where(~table.missing, MISSING)
+    flat = [
+        "/".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in table.values.columns
+    ]
+    out = pd.DataFrame(index=range(len(vals)))
+    idx = table.values.index.to_frame(index=False)
+    for c in idx.columns:
+        out[str(c)] = idx[c].to_numpy()
+    for j, name in enumerate(flat):
+        out[name] = vals.iloc[:, j].to_numpy()
+        if table.std is not None:
+            out[f"{name}/std"] = table.std.iloc[:, j].to_numpy()
+    return out
+
+
+
+def write_report_table(table, directory):
+    """Write ``<directory>/<name>.csv``, ``.md`` and ``.tex`` atomically; return the paths."""
+    directory = Path(directory)
+    paths = [directory / f"{table.name}.{ext}" for ext in ("csv", "md", "tex")]
+    write_table(paths[0], to_csv_frame(table))
+    write_text(paths[1], to_markdown(table))
+    write_text(paths[2], to_latex(table))
+    return paths

@@ -1,0 +1,35 @@
+"""The paper-layout report tables, one module per kind of result; :func:`build_all_tables` lists them."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from embtree.report.tables.caec import build_caec_tables
+from embtree.report.tables.cross import cross_method_table
+from embtree.report.tables.flat import flat_table
+from embtree.report.tables.l2h import l2h_table
+from embtree.report.tables.trees import build_tree_tables
+
+
+def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=None):
+    """Every report table from the loaded families (``data`` / ``missing`` of :func:`load_families`).
+
+    Returns a dict section -> list of ReportTable (sections: caec, trees, l2h, flat, cross).
+    """
+    m = missing
+    l2h_ref = data["l2h"]
+    if len(l2h_ref):
+        l2h_ref = l2h_ref[l2h_ref["dataset"].isin(reference_datasets)]
+    cross_gaps = [g for f, g in m.items() if f in ("trees", "l2h") and len(g)]
+    cross_missing = pd.concat(cross_gaps, ignore_index=True) if cross_gaps else None
+    if cross_missing is not None:
+        cross_missing = cross_missing[cross_missing["dataset"].isin(reference_datasets)]
+    return {
+        "caec": build_caec_tables(data["summary"], data["per_class"], data["infiltration"], data["intrusion"],
+                                  data["ttest"], datasets=caec_datasets, missing=m, order=order),
+        "trees": build_tree_tables(data["trees"], datasets=reference_datasets, missing=m, order=order),
+        "l2h": [l2h_table(data["l2h"], missing=m.get("l2h"), order=order)],
+        "flat": [flat_table(data["flat"], v, missing=m.get("flat"), order=order) for v in ("ami", "silhouette")],
+        "cross": [cross_method_table(data["trees"], l2h_ref, missing=cross_missing, order=order)]
+        if reference_datasets else [],
+    }

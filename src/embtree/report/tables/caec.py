@@ -1,0 +1,308 @@
+"""CAEC paper tables 1-14 (rows encoder x cluster metric) from the per-run ``caec/`` tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from embtree.report.common import LABELS, NOT_APPLICABLE
+from embtree.report.table import _for, _ordered, _subset, wide_table
+
+
+_RUN_ROWS = ["encoder", "metric"]
+
+
+
+def caec_metric_table(summary, value, *, missing=None, order=None, name=None, title=None):
+    """CAEC paper tables 5, 7, 8: one summary metric, rows encoder x metric, columns datasets.
+
+    Parameters
+    ----------
+    summary : DataFrame, concatenated ``caec/{metric}/summary.tsv`` rows
+        (dataset, encoder, metric, purity_mean, ri, nmi, ...).
+    value : str, the summary column (``purity_mean``, ``ri``, ``nmi``, ``coverage_mean``...).
+    """
+    label = LABELS.get(value, value)
+    return wide_table(
+        summary,
+        _RUN_ROWS,
+        ["dataset"],
+        value,
+        name=name or f"caec_{value}",
+        title=title or f"CAEC clusters: {label} per encoder and cluster metric (best per dataset in bold)",
+        missing=missing,
+        order=order,
+    )
+
+
+
+def purity_mean_std_table(summary, *, missing=None, order=None, value="purity_mean"):
+    """CAEC paper table 6: purity per encoder, mean ± std over the cluster metrics (of table 5).
+
+    The std is the population std (``ddof=0``), which reproduces the paper's table 6 from its
+    table 5 (e.g. ViT / CIFAR10: 0.80, 0.86, 0.95 -> 0.87 ± 0.06).
+    """
+    miss = missing.drop(columns=["metric"], errors="ignore") if missing is not None and len(missing) else missing
+    return wide_table(
+        summary,
+        ["encoder"],
+        ["dataset"],
+        value,
+        name="caec_purity_mean_std",
+        title="CAEC clusters: purity per encoder, mean ± std over cluster metrics",
+        aggregate="mean_std",
+        ddof=0,
+        missing=miss,
+        order=order,
+    )
+
+
+
+def per_class_table(per_class, dataset, value, *, missing=None, order=None, decimals=2):
+    """CAEC paper tables 3 (``value="r_max"``) and 4 (``"coverage"``) for one dataset.
+
+    Rows encoder x metric, columns the classes (in class-index order); coverage bolds the
+    best per class, the radius is descriptive (no bold: radii of different metrics are in
+    different units).
+    """
+    df = _subset(per_class, dataset=dataset)
+    order = dict(order or {})
+    if len(df):
+        order["class_name"] = df.sort_values("class")["class_name"].drop_duplicates().tolist()
+    miss = _subset(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    label = {"r_max": "maximum radius r_max", "coverage": "coverage", "r_f": "final radius r_f"}.get(value, value)
+    return wide_table(
+        df,
+        _RUN_ROWS,
+        ["class_name"],
+        value,
+        name=f"caec_{value}_{dataset}",
+        title=f"CAEC clusters on {dataset}: {label} per class",
+        missing=miss,
+        order=order,
+        decimals=decimals,
+    )
+
+
+
+def angle_table(per_class, *, missing=None, order=None):
+    """CAEC paper table 2: mean ± std over classes of θ_min/2 and θ_max/2 (radians).
+
+    Rows encoder x metric, columns dataset x (min, max); std with ``ddof=0``.
+    """
+    if len(per_class):
+        long = per_class.melt(
+            id_vars=["dataset", "encoder", "metric", "class"],
+            value_vars=["theta_min_half", "theta_max_half"],
+            var_name="angle",
+            value_name="radians",
+        )
+        long["angle"] = long["angle"].map({"theta_min_half": "θmin/2", "theta_max_half": "θmax/2"})
+    else:
+        long = pd.DataFrame(columns=["dataset", "encoder", "metric", "angle", "radians"])
+    return wide_table(
+        long,
+        _RUN_ROWS,
+        ["dataset", "angle"],
+        "radians",
+        name="caec_angles",
+        title="CAEC clusters: cluster angles θmin/2 and θmax/2 (radians), mean ± std over classes",
+        aggregate="mean_std",
+        ddof=0,
+        direction=None,
+        missing=missing,
+        order={**(order or {}), "angle": ["θmin/2", "θmax/2"]},
+    )
+
+
+
+def chi2_table(per_class, *, alpha=0.05, missing=None, order=None):
+    """CAEC paper table 1 per run: χ² goodness of fit of the growth counts to a Poisson law.
+
+    Columns per dataset: the median p-value over classes, and the fraction of classes with
+    ``p > alpha`` (growth consistent with Poisson, Theorem 2). Descriptive: no bold.
+    """
+    if len(per_class):
+        df = per_class.dropna(subset=["chi2_p"])
+        g = df.groupby(["dataset", "encoder", "metric"], sort=False)["chi2_p"]
+        agg = pd.concat(
+            [
+                g.median().rename("median p"),
+                g.apply(lambda p: float((p > alpha).mean())).rename(f"fraction p > {alpha:g}"),
+            ],
+            axis=1,
+        ).reset_index()
+        long = agg.melt(id_vars=["dataset", "encoder", "metric"], var_name="stat", value_name="v")
+    else:
+        long = pd.DataFrame(columns=["dataset", "encoder", "metric", "stat", "v"])
+    t = wide_table(
+        long,
+        _RUN_ROWS,
+        ["dataset", "stat"],
+        "v",
+        name="caec_chi2",
+        title=f"CAEC growth: χ² Poisson goodness of fit (median p over classes; fraction of classes with p > {alpha:g})",
+        direction=None,
+        missing=missing,
+        order=order,
+        decimals=3,
+    )
+    t.column_formats = {"median p": ("pvalue", 6)}
+    return t
+
+
+
+def ttest_table(ttest, *, missing=None, order=None):
+    """CAEC paper table 9: paired t-test p-values of coverage between cluster metrics.
+
+    Rows encoder x metric pair, columns datasets; significant p-values (the ``significant``
+    column of ``ttest.tsv``) in bold.
+    """
+    if len(ttest):
+        df = ttest.copy()
+        df["pair"] = df["metric_a"].astype(str) + ", " + df["metric_b"].astype(str)
+    else:
+        df = pd.DataFrame(columns=["dataset", "encoder", "pair", "p", "significant"])
+    t = wide_table(
+        df,
+        ["encoder", "pair"],
+        ["dataset"],
+        "p",
+        name="caec_ttest",
+        title="CAEC coverage: paired t-test p-values between cluster metrics (significant in bold)",
+        direction=None,
+        missing=missing,
+        order=order,
+        number_format="pvalue",
+    )
+    if len(df):
+        sig = df.set_index(["encoder", "pair", "dataset"])["significant"].astype(str).str.lower()
+        sig = sig.isin(["true", "1", "yes"]).unstack("dataset")
+        t.bold = sig.reindex(index=t.values.index, columns=t.values.columns).fillna(False).astype(bool)
+        t.bold &= ~t.missing
+    return t
+
+
+
+def _top_other(df, group, other, top, min_count):
+    """'name (count)' strings of the ``top`` count ranks per group, ties joined by ', '."""
+    df = df[df["count"] >= min_count].copy()
+    if not len(df):
+        return pd.DataFrame(columns=[*group, "rank", "text"])
+    df["rank"] = df.groupby(group, sort=False)["count"].rank(method="dense", ascending=False).astype(int)
+    df = df[df["rank"] <= top].sort_values([*group, "rank", other])
+    df["item"] = df[other].astype(str) + " (" + df["count"].astype(int).astype(str) + ")"
+    return df.groupby([*group, "rank"], sort=False)["item"].agg(", ".join).rename("text").reset_index()
+
+
+
+def infiltration_table(
+    infiltration, dataset, *, top=3, min_count=2, missing=None, order=None, classes=None, runs=None
+):
+    """CAEC paper tables 10-13: the ``top`` most frequent infiltrated classes per cluster.
+
+    Rows cluster (class) x rank 1..top, columns cluster metric x encoder; a cell reads
+    ``other (count)`` with tied classes joined by ``, `` and only classes with at least
+    ``min_count`` embeddings (the paper uses 2); ``-`` where a cluster has fewer.
+    ``classes`` (all class names) and ``runs`` (DataFrame with dataset, encoder, metric) make
+    clusters and runs without any infiltration appear too; by default both come from the data.
+    """
+    df = _subset(infiltration, dataset=dataset)
+    order = dict(order or {})
+    if classes is not None:
+        order["class_name"] = list(classes)
+    ranked = _top_other(df, ["encoder", "metric", "class_name"], "other_class", top, min_count)
+    # Every (cluster, rank) row is shown for every run, '-' where the cluster has fewer.
+    runs = df[["encoder", "metric"]] if runs is None else _subset(runs, dataset=dataset)[["encoder", "metric"]]
+    runs = runs.drop_duplicates()
+    names = df["class_name"].tolist() if classes is None else list(classes)
+    if len(runs) and names:
+        cls = pd.DataFrame({"class_name": _ordered(names, order.get("class_name"))})
+        grid = runs.merge(cls, how="cross").merge(pd.DataFrame({"rank": range(1, top + 1)}), how="cross")
+        full = grid.merge(ranked, on=["encoder", "metric", "class_name", "rank"], how="left")
+        full["text"] = full["text"].fillna(NOT_APPLICABLE)
+    else:  # no run of this dataset has an infiltrated class
+        full = pd.DataFrame(columns=["encoder", "metric", "class_name", "rank", "text"])
+    miss = _subset(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    return wide_table(
+        full,
+        ["class_name", "rank"],
+        ["metric", "encoder"],
+        "text",
+        name=f"caec_infiltration_{dataset}",
+        title=f"CAEC clusters on {dataset}: top-{top} infiltrated classes per cluster (embeddings ≥ {min_count})",
+        direction=None,
+        missing=miss,
+        order=order,
+    )
+
+
+
+def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None):
+    """CAEC paper table 14: classes whose embeddings also lie in another class's cluster.
+
+    Rows encoder x metric x cluster, one column: ``other (count)`` for the ``top`` largest
+    overlaps (``-`` rows are omitted as in the paper).
+    """
+    df = _subset(intrusion, dataset=dataset)
+    if len(df):
+        df = df.rename(columns={"class_a": "class_name"})
+        ranked = _top_other(df, ["encoder", "metric", "class_name"], "class_b", top, 1)
+        text = ranked.groupby(["encoder", "metric", "class_name"], sort=False)["text"].agg(", ".join).reset_index()
+    else:
+        text = pd.DataFrame(columns=["encoder", "metric", "class_name", "text"])
+    text["column"] = "overlapping embeddings"
+    miss = _subset(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    return wide_table(
+        text,
+        ["encoder", "metric", "class_name"],
+        ["column"],
+        "text",
+        name=f"caec_intrusion_{dataset}",
+        title=f"CAEC clusters on {dataset}: intrusive classes (embeddings shared by two clusters)",
+        direction=None,
+        missing=miss,
+        order=order,
+    )
+
+
+
+def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, datasets, missing=None, order=None):
+    """Every CAEC table (paper tables 1-14 layouts) from the concatenated per-run tables.
+
+    Parameters
+    ----------
+    summary, per_class, infiltration, intrusion, ttest : DataFrame
+        Concatenated ``summary.tsv``, ``per_class.tsv``, ``infiltration.tsv``,
+        ``intrusion.tsv`` and ``ttest.tsv`` rows (see ``docs/design.md``).
+    datasets : list of str, datasets with CAEC runs (one per-class table each).
+    missing : dict family -> DataFrame of missing-run records (from :func:`load_run_tables`).
+
+    Returns
+    -------
+    list of ReportTable
+    """
+    order = order or {}
+    # Paper tables 5-6 use the purity of eq. 17 (all clusters pooled): the summary's `purity`
+    # column; older summaries only have the per-class mean `purity_mean`.
+    purity = "purity" if "purity" in summary.columns else "purity_mean"
+    tables = [
+        caec_metric_table(summary, purity, missing=_for(missing, "summary"), order=order, name="caec_purity"),
+        purity_mean_std_table(summary, missing=_for(missing, "summary"), order=order, value=purity),
+        caec_metric_table(summary, "ri", missing=_for(missing, "summary"), order=order),
+        caec_metric_table(summary, "nmi", missing=_for(missing, "summary"), order=order),
+        angle_table(per_class, missing=_for(missing, "per_class"), order=order),
+        chi2_table(per_class, missing=_for(missing, "per_class"), order=order),
+        ttest_table(ttest, missing=_for(missing, "ttest"), order=order),
+    ]
+    for ds in datasets:
+        classes = None
+        if len(per_class) and (per_class["dataset"] == ds).any():
+            classes = per_class[per_class["dataset"] == ds].sort_values("class")["class_name"].drop_duplicates()
+        tables += [
+            per_class_table(per_class, ds, "r_max", missing=_for(missing, "per_class"), order=order),
+            per_class_table(per_class, ds, "coverage", missing=_for(missing, "per_class"), order=order),
+            infiltration_table(infiltration, ds, missing=_for(missing, "infiltration"), order=order,
+                               classes=classes, runs=summary),
+            intrusion_table(intrusion, ds, missing=_for(missing, "intrusion"), order=order),
+        ]
+    return tables
