@@ -12,7 +12,7 @@ Layout (one module per concern)
 ``table``             :class:`ReportTable` and :func:`wide_table`, the pivot behind every table
 ``formats``           one table written as CSV, Markdown and LaTeX (:func:`write_report_table`)
 ``tables/<kind>.py``  the paper-layout tables of one kind of result: ``caec``, ``trees``, ``l2h``,
-                      ``flat``, ``cross`` (cross-method); ``tables/__init__.py`` has
+                      ``flat``, ``cross`` (cross-method), ``heads`` (paper 002, own rule); ``tables/__init__.py`` has
                       :func:`build_all_tables`, the list of report sections
 ``figures/<kind>.py`` figures: ``base`` (saving, placeholder, table heatmap), ``growth``,
                       ``trees`` (dendrograms, tanglegrams), ``projection``, ``heatmaps``
@@ -59,6 +59,7 @@ dataset) are shown as ``-``.
 from embtree.report.common import DIRECTIONS, INCOMPLETE, LABELS, MISSING, NOT_APPLICABLE, MissingResultsError
 from embtree.report.figures.base import placeholder_figure, plot_heatmap, save_figure
 from embtree.report.figures.growth import growth_curves, plot_growth, plot_growth_grid
+from embtree.report.figures.heads import plot_calibration_grid, plot_coarse_depths
 from embtree.report.figures.heatmaps import plot_caec_heatmaps, plot_flat_heatmap
 from embtree.report.figures.projection import plot_projection, project_pca
 from embtree.report.figures.trees import parse_newick, plot_tree, plot_tree_pair, tree_figure
@@ -66,6 +67,7 @@ from embtree.report.formats import format_cells, to_csv_frame, to_latex, to_mark
 from embtree.report.load import load_families, load_run_tables
 from embtree.report.table import ReportTable, best_mask, wide_table
 from embtree.report.tables import build_all_tables
+from embtree.report.tables.heads import build_heads_tables, heads_depth_table, heads_spread_table, heads_table
 from embtree.report.tables.caec import (
     angle_table,
     build_caec_tables,
@@ -83,6 +85,12 @@ from embtree.report.tables.l2h import l2h_table
 from embtree.report.tables.trees import build_tree_tables, tree_distance_table
 
 __all__ = [
+    "build_heads_tables",
+    "heads_table",
+    "heads_spread_table",
+    "heads_depth_table",
+    "plot_coarse_depths",
+    "plot_calibration_grid",
     "DIRECTIONS",
     "LABELS",
     "MISSING",
