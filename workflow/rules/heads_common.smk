@@ -15,10 +15,22 @@ for _ds in HEADS_CFG.get("overrides", {}):
     if _ds not in DATASETS:
         _config_error("heads.overrides", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
 if HEADS_DEPTHS:
+    from embtree.granularity import leaf_depths as _leaf_depths
+
     for _ds in HEADS_DATASETS:
         if not has_reference(_ds):
             _config_error("heads.coarse_depths", f"dataset '{_ds}' has no reference tree; "
                           "restrict heads.datasets or set reference_tree")
+        _spec_ds = DATASETS[_ds]
+        _max = (_spec_ds.get("depth", 3) if _spec_ds["type"] == "planted-tree"
+                else max(_leaf_depths(Path(_spec_ds["reference_tree"]).read_text()).values()))
+        if max(HEADS_DEPTHS) > _max:
+            _config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
+                          f"of dataset '{_ds}' (maximum depth {_max})")
+for _ds in HEADS_DATASETS:
+    _ml = DATASETS[_ds].get("multi_labels")
+    if _ml and not Path(_ml).exists():
+        _config_error(f"datasets.{_ds}.multi_labels", f"file not found: {_ml}")
 
 
 def heads_params(dataset):
