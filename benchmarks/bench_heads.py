@@ -121,10 +121,19 @@ def main():
     ap.add_argument("--large", default="50000x768x1000")
     ap.add_argument("--large-iters", type=int, default=3)
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--skip-small", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     B, H, d, C = args.batch, args.heads, args.dim, args.clusters
+    if not args.skip_small:
+        small(args, B, H, d, C)
+    if args.skip_large:
+        return
+    large(args, B, H)
+
+
+def small(args, B, H, d, C):
     x = torch.randn(2 * B, d)
     print(f"per iteration: batch {B} (x2 views), {H} heads, {d}-d, {C} clusters, {args.threads} thread(s), "
           f"median of {args.reps}")
@@ -144,8 +153,8 @@ def main():
     flops = 2 * 2 * B * H * (d * 512 + 512 * 256 + 256 * C) * 3  # teacher fwd + student fwd + ~2x bwd
     print(f"  ~{flops / 1e9:.0f} GFLOP per iteration -> float32 batched at {flops / t_32 / 1e9:.0f} GFLOP/s")
 
-    if args.skip_large:
-        return
+
+def large(args, B, H):
     n, d, C = map(int, args.large.split("x"))
     X = np.random.default_rng(0).normal(size=(n, d)).astype(np.float32)
     t0 = time.perf_counter()

@@ -59,7 +59,8 @@ rule heads_train:
         runtime=scaled_runtime(30, 2),
         gpu=1,
     conda:
-        "../../envs/analysis.yaml"
+        # The GPU-tagged env (like embed): CUDA builds of PyTorch are pinned there per site.
+        "../../envs/embedding.yaml"
     script:
         "../scripts/heads_train.py"
 
