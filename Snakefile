@@ -1,9 +1,11 @@
-# embtree entry point. The workflow lives in workflow/Snakefile; `rule all` stays here because
-# Snakemake ignores `default_target` on rules that come from an included file.
+# embtree entry point for `snakemake` in the checkout. The workflow itself, with `rule all`,
+# lives in workflow/Snakefile (the workflow-catalog layout: usable as a module). Snakemake
+# ignores `default_target` on an included rule, so the default target is restated here.
 include: "workflow/Snakefile"
 
 
-rule all:
+rule default:
     input:
-        all_targets(),
+        rules.all.input,
     default_target: True
+    localrule: True

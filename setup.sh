@@ -3,7 +3,8 @@
 #
 #   bash setup.sh            # then: .venv/bin/snakemake --cores all
 #
-# TORCH_SPEC overrides the PyTorch pin (e.g. a CUDA-specific index or version for your GPU).
+# TORCH_SPEC overrides the PyTorch pin (e.g. a CUDA-specific index or version for your GPU);
+# every other package comes at the version in requirements-lock.txt (LOCK=0: newest allowed).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -26,8 +27,19 @@ if ! .venv/bin/python -c "import torch, torchvision" 2>/dev/null; then
     .venv/bin/pip install --quiet $TORCH_SPEC
 fi
 
-echo "[setup] installing embtree and its dependencies"
-.venv/bin/pip install --quiet -e ".[encoders,workflow,dev]"
+# Every other package at the exact version CI tested (requirements-lock.txt), then embtree
+# itself without resolving again (--no-deps), then a consistency check. LOCK=0 skips the lock
+# and lets pip pick the newest versions pyproject.toml allows.
+if [ "${LOCK:-1}" = 1 ]; then
+    echo "[setup] installing the pinned dependencies (requirements-lock.txt)"
+    .venv/bin/pip install --quiet -r requirements-lock.txt
+    echo "[setup] installing embtree"
+    .venv/bin/pip install --quiet --no-deps -e ".[encoders,workflow,dev]"
+    .venv/bin/pip check >/dev/null || { .venv/bin/pip check; exit 1; }
+else
+    echo "[setup] installing embtree and its dependencies (unpinned: LOCK=0)"
+    .venv/bin/pip install --quiet -e ".[encoders,workflow,dev]"
+fi
 
 # WordNet 3.0 for (re)building reference hierarchies: Debian's wordnet-base, copied into an
 # NLTK data dir (the shipped resources/hierarchies/*.nwk need no WordNet to run the workflow).

@@ -29,7 +29,7 @@ TARGET_S = 10.0
 
 
 def snakemake(directory, *args):
-    cmd = [SNAKEMAKE, "--cores", "2", "--directory", str(directory), "-s", str(ROOT / "Snakefile"), *args]
+    cmd = [SNAKEMAKE, "--cores", "2", "--directory", str(directory), "-s", str(ROOT / "workflow" / "Snakefile"), *args]
     t0 = time.perf_counter()
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = subprocess.run(cmd, capture_output=True, text=True)

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def repo_root():
-    """The repository root (holds Snakefile, config/, workflow/, resources/)."""
+    """The repository root (holds workflow/Snakefile, config/, resources/)."""
     return ROOT
 
 

@@ -66,3 +66,12 @@ def test_schema_rejects_bad_config_naming_the_key(path, value, named):
     with pytest.raises(Exception, match="Error validating config") as info:
         validate(copy.deepcopy(cfg), SCHEMA)
     assert named in str(info.value)
+
+
+@pytest.mark.parametrize("path", ["config/examples/imagefolder.yaml", "config/examples/features.yaml",
+                                  ".test/config/config.yaml"])  # fmt: skip
+def test_example_and_ci_configs_validate(path):
+    cfg = yaml.safe_load((ROOT / path).read_text())
+    validate(cfg, SCHEMA)
+    for spec in cfg["datasets"].values():
+        assert spec.get("reference") or spec["type"] == "planted-tree" or spec["type"] == "digits"

@@ -50,3 +50,64 @@ def test_rules_only_reference_existing_env_files():
     for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
         for rel in re.findall(r'conda:\s*\n\s*"([^"]+)"', smk.read_text()):
             assert (smk.parent / rel).resolve().is_file(), f"{smk.name}: conda env {rel} not found"
+
+
+# --- pinned versions: requirements-lock.txt, setup.sh's TORCH_SPEC and envs/*.yaml agree -----
+
+
+def _lock():
+    pins = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"requirements-lock.txt: '{line}' is not an exact pin (name==version)"
+            pins[_norm(name)] = version
+    return pins
+
+
+def _norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _torch_spec():
+    """setup.sh's default TORCH_SPEC on x86_64 (the platform CI runs): {name: version}."""
+    text = (ROOT / "setup.sh").read_text()
+    spec = re.search(r'\*\) TORCH_SPEC="([^"]+)"', text).group(1)
+    return {_norm(n): v for n, v in (r.split("==") for r in spec.split())}
+
+
+def test_lock_file_pins_every_dependency_within_pyproject_bounds():
+    from packaging.requirements import Requirement
+
+    pins = {**_lock(), **_torch_spec()}
+    project = _project()
+    reqs = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    for text in reqs:
+        req = Requirement(text)
+        name = _norm(req.name)
+        assert name in pins, f"{req.name} ({text} in pyproject.toml) is not pinned in requirements-lock.txt"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"requirements-lock.txt pins {req.name}=={pins[name]}, outside pyproject.toml's {text}"
+        )
+    assert not set(_torch_spec()) & set(_lock()), "torch/torchvision belong in setup.sh's TORCH_SPEC only"
+
+
+def test_env_files_pin_the_lock_files_versions():
+    pins = {**_lock(), **_torch_spec()}
+    pip_name = {conda: pip for pip, conda in CONDA_NAME.items()}
+    for name in ("analysis", "embedding"):
+        _, deps = _env(name)
+        for conda_name, dep in deps.items():
+            if conda_name in ("python", "pip"):
+                continue
+            m = re.fullmatch(r"\S+\s*==\s*(\S+)", dep)
+            assert m, f"envs/{name}.yaml: '{dep}' is not pinned (name ==version)"
+            want = pins[_norm(pip_name.get(conda_name, conda_name))]
+            assert m.group(1) == want, f"envs/{name}.yaml pins {dep}, requirements-lock.txt has {want}"
+
+
+def test_setup_installs_from_the_lock_file():
+    text = (ROOT / "setup.sh").read_text()
+    assert "pip install --quiet -r requirements-lock.txt" in text
+    assert "--no-deps -e" in text

@@ -124,3 +124,14 @@ def test_bad_input():
         dendrogram_purity(Z3, np.array([0, 1, 2]), np.array([0, 1, 2]))
     with pytest.raises(ValueError, match="integers"):
         lhd(Z3, LEAF3.astype(float), Y3)
+
+
+def test_cluster_purities_per_cluster_and_weighted_mean():
+    from embtree.metrics import cluster_purities
+
+    y = np.array([0, 0, 1, 1, 1, 2])
+    pred = np.array([0, 0, 0, 2, 2, 2])  # cluster 1 is empty
+    p = cluster_purities(y, pred, 3)
+    np.testing.assert_allclose(p, [2 / 3, np.nan, 2 / 3])
+    sizes = np.bincount(pred, minlength=3)
+    assert np.nansum(p * sizes) / len(y) == pytest.approx(purity(y, pred))

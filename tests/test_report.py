@@ -1,5 +1,6 @@
 """embtree.report: wide tables from hand-made per-run tables, bolding, mean ± std, gaps, figures."""
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -260,11 +261,24 @@ def test_cross_method_table():
 def test_write_report_table(tmp_path, summary):
     t = R.caec_metric_table(summary, "nmi")
     paths = R.write_report_table(t, tmp_path)
-    assert [p.suffix for p in paths] == [".csv", ".md", ".tex"]
+    assert [p.suffix for p in paths] == [".csv", ".md", ".tex", ".html"]
     back = pd.read_csv(paths[0])
     assert back.shape == (6, 4) and back["c10"].tolist() == [0.4] * 6
     assert all(p.stat().st_size > 0 for p in paths)
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_html_table_shows_the_markdown_cells(summary):
+    import re
+
+    t = R.caec_metric_table(summary, "nmi")
+    t.bold.iat[0, 0] = True
+    page = R.to_html(t)
+    md_cells = R.format_cells(t, "markdown")
+    html_cells = re.findall(r'<td class="num">(.*?)</td>', page)
+    as_md = [re.sub(r"^<b>(.*)</b>$", r"**\1**", c) for c in html_cells]
+    assert as_md == [md_cells.iat[i, j] for i in range(md_cells.shape[0]) for j in range(md_cells.shape[1])]
+    assert html_cells[0].startswith("<b>") and t.title in page
 
 
 def test_parse_newick_and_layout():
@@ -319,7 +333,7 @@ def test_figures_written_and_non_empty(tmp_path, summary):
 
 def test_bad_arguments_name_the_value():
     with pytest.raises(ValueError, match="style must be"):
-        R.format_cells(R.ReportTable("t", "t", pd.DataFrame({"a": [1.0]})), style="html")
+        R.format_cells(R.ReportTable("t", "t", pd.DataFrame({"a": [1.0]})), style="rtf")
     with pytest.raises(ValueError, match="direction for column"):
         R.best_mask(pd.DataFrame({"a": [1.0]}), "up")
     with pytest.raises(ValueError, match="target shape"):
@@ -345,7 +359,14 @@ def test_growth_curves_from_caec_arrays():
     with pytest.raises(ValueError, match="known count keys"):
         R.growth_curves({"foo": target})
     fig = R.plot_growth_grid([("euclidean", c), ("manhattan", c)], title="t")
-    assert len(fig.axes) == 4 and all(len(ax.lines) == 1 for ax in fig.axes)  # (target, other) x 2 runs, 1 class
+    assert len(fig.axes) == 2 and all(len(ax.lines) == 2 for ax in fig.axes)  # 1 class x 2 runs: target + other
+    # As the caption says: target blue, other red, r_b dashed and r_f dotted when known.
+    marked = R.growth_curves({**arrays, "r_b": np.array([2.5, 6.0]), "r_f": np.array([1.0, 5.0])}, n_classes=2)
+    fig = R.plot_growth_grid([("euclidean", marked)])
+    ax = fig.axes[0]
+    colours = [matplotlib.colors.to_hex(line.get_color()) for line in ax.lines[:2]]
+    assert colours == [matplotlib.colors.to_hex("tab:blue"), matplotlib.colors.to_hex("tab:red")]
+    assert [(line.get_linestyle(), line.get_xdata()[0]) for line in ax.lines[2:]] == [("--", 2.5), (":", 1.0)]
 
 
 def test_empty_infiltration_table_is_valid_result(tmp_path):
@@ -393,3 +414,22 @@ def test_latex_escapes_specials_and_header_symbols():
     tex = R.to_latex(t)
     assert r"e\&f" in tex and r"d\_1" in tex and r"$\theta$min/2" in tex
     assert "θ" not in tex.split("\n", 1)[1]  # only the title comment keeps unicode
+
+
+def test_tree_figure_prints_rf_di_and_leaf_purity(tmp_path):
+    from embtree.trees import compare_trees
+
+    tree, ref = "((a:1,b:1):1,(c:1,d:1):1);", "((a,c),(b,d));"
+    (tmp_path / "t.nwk").write_text(tree)
+    (tmp_path / "r.nwk").write_text(ref)
+    (tmp_path / "leaves.tsv").write_text("leaf\tpurity\tn_samples\na\t0.5\t4\nb\t1.0\t2\nc\t0.75\t4\nd\t1.0\t1\n")
+    run = {"tree": str(tmp_path / "t.nwk"), "reference": str(tmp_path / "r.nwk"), "title": "x", "left": "hierarchy",
+           "leaves": str(tmp_path / "leaves.tsv")}  # fmt: skip
+    fig = R.tree_figure(run)
+    s = compare_trees(tree, ref)
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts} | {t.get_text() for t in fig.texts}
+    assert any(f"RF {s['rf']}/{s['rf_max']}" in t and f"DI {s['di']:.3g}" in t for t in texts)
+    assert {"a (50%)", "b (100%)", "c (75%)", "d (100%)"} <= texts
+    run["reference"] = None
+    texts = {t.get_text().strip() for ax in R.tree_figure(run).axes for t in ax.texts}
+    assert "a (50%)" in texts

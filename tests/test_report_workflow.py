@@ -34,7 +34,7 @@ TREE = "((c0:1,c1:1):1,(c2:1,c3:1):1);"
 
 
 def _workdir(tmp_path, config):
-    for name in ("Snakefile", "workflow", "config", "resources", "profiles", "envs"):
+    for name in ("workflow", "config", "resources", "profiles", "envs"):
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("cache", "__pycache__"))
@@ -98,7 +98,7 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
 
 
 def _snakemake(workdir, *args, check=True):
-    cmd = [SNAKEMAKE, "--cores", "2", "--directory", str(workdir), "-s", str(workdir / "Snakefile"), *args]
+    cmd = [SNAKEMAKE, "--cores", "2", "--directory", str(workdir), "-s", str(workdir / "workflow" / "Snakefile"), *args]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if check and res.returncode != 0:
         raise AssertionError(f"snakemake failed ({' '.join(args)}):\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}")
@@ -132,7 +132,7 @@ def test_report_from_hand_made_cache(tmp_path):
     assert "| c0 | 1 | c1 (5) | c1 (5) |" in infiltration
     for name in ("trees_rf_planted", "trees_di_planted", "trees_clade_recall_planted", "trees_clade_precision_planted",
                  "trees_di_norm_planted", "caec_coverage_planted", "caec_ttest", "caec_chi2"):
-        for ext in ("csv", "md", "tex"):
+        for ext in ("csv", "md", "tex", "html"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0
     figs = sorted((rep / "figures").rglob("*.png"))
     # 2 heatmaps, 1 growth, 1 scatter, 2 relation trees on P (cluster metric euclidean; manhattan is not
@@ -183,7 +183,7 @@ def test_tiny_full_run_then_report_from_cache(tmp_path):
                  "caec_intrusion_planted", "trees_rf_planted", "trees_di_planted", "trees_clade_recall_planted",
                  "trees_di_norm_planted", "l2h", "flat_ami",
                  "flat_silhouette", "cross_method"):
-        for ext in ("csv", "md", "tex"):
+        for ext in ("csv", "md", "tex", "html"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0, name
     assert "missing" not in "".join(p.read_text() for p in rep.glob("*.md"))
     before = {p: p.stat().st_mtime for p in (wd / "results").rglob("*") if p.is_file() and rep not in p.parents}
@@ -215,7 +215,7 @@ def test_default_config_produces_every_table(tmp_path):
     names += [f"trees_{v}_{ds}" for ds in with_reference
               for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
     for name in names:
-        for ext in ("csv", "md", "tex"):
+        for ext in ("csv", "md", "tex", "html"):
             assert (rep / f"{name}.{ext}").stat().st_size > 0, name
     purity = pd.read_csv(rep / "caec_purity.csv")
     assert set(purity.columns) >= {"encoder", "metric", *datasets}

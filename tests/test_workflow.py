@@ -16,7 +16,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 def _copy_workflow(dest):
-    for name in ("Snakefile", "workflow", "config", "envs"):
+    for name in ("workflow", "config", "envs"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     for sub in ("examples", "hierarchies"):
@@ -25,7 +25,7 @@ def _copy_workflow(dest):
 
 
 def _snakemake(workdir, *args, timeout=300):
-    cmd = [SNAKEMAKE, "-s", str(workdir / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    cmd = [SNAKEMAKE, "-s", str(workdir / "workflow" / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
 
 

@@ -56,6 +56,7 @@ import numpy as np
 
 from embtree._validation import check_matrix
 from embtree.distances import check_metric, pairwise, pairwise_blocks
+from embtree.trees import class_centroids
 
 __all__ = [
     "CAECResult",
@@ -69,7 +70,6 @@ __all__ = [
     "caec_tables",
     "cluster_arrays",
     "growth_arrays",
-    "plot_growth",
 ]
 
 log = logging.getLogger(__name__)
@@ -245,11 +245,6 @@ def _check_inputs(embeddings, labels, metric, gamma, step, classes):
     return X, y, metric, float(gamma), step, classes.astype(np.int64)
 
 
-def _centroids(X, class_rows):
-    """Eq. 1: class means, float64 (C, d); every class has >= 1 sample."""
-    return np.stack([X[rows].mean(axis=0, dtype=np.float64) for rows in class_rows])
-
-
 def _distance_input(G, X, metric):
     # Manhattan/Canberra kernels run in float32 when both inputs are float32.
     return G.astype(X.dtype) if metric in ("manhattan", "canberra") else G
@@ -373,7 +368,7 @@ def grow_clusters(embeddings, labels, *, metric="euclidean", gamma=0.3, step=1.0
     order = np.argsort(y_idx, kind="stable")
     bounds = np.searchsorted(y_idx[order], np.arange(C + 1))
     class_rows = [order[bounds[k] : bounds[k + 1]] for k in range(C)]
-    G = _centroids(X, class_rows)
+    G = class_centroids(X, y_idx, C)  # eq. 1
     Gd = _distance_input(G, X, metric)
 
     if step == "auto":
@@ -829,45 +824,3 @@ def growth_arrays(result, class_names):
         "other": inc_z.astype(np.float32),
         "radii": radii,
     }
-
-
-def plot_growth(growth_Y, growth_Z, n_steps, r0, step, rows, titles, *, r_f=None, r_b=None):
-    """Figure like the paper's fig. 3: per-step growth of target and other classes.
-
-    Parameters
-    ----------
-    growth_Y, growth_Z : int (C, T) cumulative counts padded with -1; n_steps : (C,)
-    r0 : (C,) starting radii; step : float
-    rows : row indices to draw (one panel each); titles : one title per row
-    r_f, r_b : (C,) optional radii marked with vertical lines
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = max(len(rows), 1)
-    ncols = min(n, 2)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.2 * nrows), squeeze=False)
-    for ax in axes.flat[len(rows):]:
-        ax.set_visible(False)
-    for ax, k, title in zip(axes.flat, rows, titles):
-        s = int(n_steps[k])
-        r = r0[k] + step * np.arange(s)
-        ax.plot(r, np.diff(growth_Y[k, :s], prepend=0), label="target |Y_{r+1}|-|Y_r|", lw=1.2)
-        ax.plot(r, np.diff(growth_Z[k, :s], prepend=0), label="other |Z_{r+1}|-|Z_r|", lw=1.2)
-        if r_f is not None:
-            ax.axvline(r_f[k], color="k", ls="--", lw=0.8, label="r_f")
-        if r_b is not None:
-            ax.axvline(r_b[k], color="r", ls=":", lw=0.8, label="r_b")
-        ax.set_title(str(title))
-        ax.set_xlabel("radius r")
-        ax.set_ylabel("new embeddings per step")
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig

@@ -245,7 +245,11 @@ class ArrayImages:
 
 
 class FileImages:
-    """Images as file paths, decoded on access (a corrupt file raises naming the file)."""
+    """Images as file paths, decoded on access (a corrupt file raises naming the file).
+
+    The paths come from torchvision's ImageFolder scan (:func:`_scan_class_folders`); its
+    ``pil_loader`` is not used because it raises PIL's error without the file name.
+    """
 
     def __init__(self, paths):
         self.paths = [Path(p) for p in paths]
@@ -461,6 +465,26 @@ def read_synsets_tsv(path, class_names):
     return np.array(wnids)
 
 
+def _synsets_override(path, class_names, wnids):
+    """WNIDs from a ``synsets:`` TSV that must list every class; needs no WordNet.
+
+    When the TSV gives synset *names* (``dog.n.01``) the data set keeps its own ``wnids``:
+    only the WordNet reference job (``embtree.reference``), which loads WordNet anyway,
+    resolves them, so an embedding job never needs WordNet.
+    """
+    from embtree.reference import read_synset_mapping
+
+    mapping = read_synset_mapping(path)
+    missing = [str(c) for c in class_names if str(c) not in mapping]
+    if missing:
+        raise ValueError(f"{path}: no synset for classes {missing[:10]}")
+    values = [mapping[str(c)] for c in class_names]
+    if all(_WNID_RE.match(v) for v in values):
+        return np.array(values)
+    log.info("%s gives synset names; the WordNet reference job resolves them", path)
+    return wnids
+
+
 def _synset_name_to_wnid(name, source):
     try:
         from nltk.corpus import wordnet as wn
@@ -500,7 +524,7 @@ def _spec_get(spec, key):
 def _finish(data: LabelledSet, spec, source):
     """Apply ``synsets`` override and ``max_per_class``; validate."""
     if spec.get("synsets"):
-        data.wnids = read_synsets_tsv(spec["synsets"], data.class_names)
+        data.wnids = _synsets_override(spec["synsets"], data.class_names, data.wnids)
     seed = _spec_get(spec, "subsample_seed")
     m = _spec_get(spec, "max_per_class")
     if m is not None:
@@ -571,6 +595,9 @@ def _load_cifar(spec, cache_dir, download):
             f"internet, or download {archive} from https://www.cs.toronto.edu/~kriz/cifar.html "
             f"and extract it into {root} (so that {base} exists)."
         )
+    # The pickles are read here, not by torchvision's CIFAR10 / CIFAR100 (used to download
+    # them): those md5-check every file of both splits on each load and drop CIFAR-100's
+    # coarse labels, which cifar100 (superclasses) and cifar100-coarse need.
     xs, fine, coarse = [], [], []
     for f in files:
         with open(f, "rb") as fh:
@@ -600,30 +627,35 @@ def _load_cifar(spec, cache_dir, download):
     return _finish(data, spec, base)
 
 
+def _is_image(path):
+    """An image file by its extension (:data:`IMAGE_EXTENSIONS`), hidden files excluded."""
+    return not Path(path).name.startswith(".") and Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
 def _image_files(folder):
-    return sorted(
-        p for p in Path(folder).iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
-    )  # fmt: skip
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and _is_image(p))
 
 
 def _scan_class_folders(root):
+    """torchvision's ImageFolder scan (sorted class folders, files sorted per folder), plus
+    what it lacks: hidden folders / files skipped, at least 2 classes, an error naming an
+    empty class folder (ImageFolder names only the class)."""
+    from torchvision.datasets.folder import find_classes, make_dataset
+
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"image folder not found: {root}")
-    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(classes) < 2:
-        raise ValueError(f"{root}: needs at least 2 class sub-folders, found {len(classes)}")
-    paths, labels = [], []
-    for c, folder in enumerate(classes):
-        files = _image_files(folder)
-        if not files:
-            raise ValueError(
-                f"class folder {folder} contains no images (extensions: {', '.join(IMAGE_EXTENSIONS)})"
-            )
-        paths.extend(files)
-        labels.extend([c] * len(files))
-    return [p.name for p in classes], paths, np.asarray(labels, dtype=np.int64)
+    names = [c for c in find_classes(str(root))[0] if not c.startswith(".")]
+    if len(names) < 2:
+        raise ValueError(f"{root}: needs at least 2 class sub-folders, found {len(names)}")
+    samples = make_dataset(str(root), {c: i for i, c in enumerate(names)}, is_valid_file=_is_image, allow_empty=True)
+    labels = np.asarray([c for _, c in samples], dtype=np.int64)
+    empty = [names[c] for c in np.flatnonzero(np.bincount(labels, minlength=len(names)) == 0)]
+    if empty:
+        raise ValueError(
+            f"class folder {root / empty[0]} contains no images (extensions: {', '.join(IMAGE_EXTENSIONS)})"
+        )
+    return names, [Path(p) for p, _ in samples], labels
 
 
 def _load_imagefolder(spec, cache_dir, download):
@@ -690,11 +722,11 @@ def _load_imagenet(spec, cache_dir, download):
         index = {w: i for i, w in enumerate(wnids)}
         paths = files
         labels = np.array([index[solution[f.stem]] for f in files], dtype=np.int64)
-    # Class names are the WNIDs, as in resources/hierarchies/imagenet.nwk (unique and Newick-safe);
-    # imagenet_class_names() gives readable ones.
+    # Readable class names (tables, trees, figures); the WNIDs travel beside them (`wnids`), and
+    # the reference job matches resources/hierarchies/imagenet.nwk's WNID leaves through them.
     data = LabelledSet(
         labels,
-        np.array(wnids),
+        imagenet_class_names(wnids),
         np.array([str(Path(p).relative_to(root)) for p in paths]),
         wnids=np.array(wnids),
         images=FileImages(paths),

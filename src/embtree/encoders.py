@@ -313,10 +313,10 @@ class _PixelTransform:
 
 
 def standardise(X):
-    """Per-feature z-scores of ``X`` (N, d); constant features become 0."""
-    X = np.asarray(X, dtype=np.float64)
-    std = X.std(axis=0)
-    return ((X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+    """Per-feature z-scores of ``X`` (N, d), float32; constant features become 0."""
+    from sklearn.preprocessing import StandardScaler
+
+    return StandardScaler().fit_transform(np.asarray(X, dtype=np.float64)).astype(np.float32)
 
 
 def _build_pixels(spec, hub):

@@ -65,6 +65,7 @@ from sklearn import metrics as skm
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
 
 from embtree._validation import check_matrix
 from embtree.metrics import flat_scores
@@ -195,14 +196,6 @@ def _check_features(features, arg="features") -> np.ndarray:
     return check_matrix(features, arg, min_rows=2)
 
 
-def _zscore(X):
-    """Per-dimension z-score; constant dimensions are centred only (std 0 -> 1)."""
-    X = np.asarray(X, dtype=np.float64)
-    std = X.std(axis=0)
-    std[std == 0] = 1.0
-    return (X - X.mean(axis=0)) / std
-
-
 # ----------------------------------------------------------------------------- reducers
 
 
@@ -234,8 +227,8 @@ def reduce(features, method, *, n_components=None, seed=0, **params) -> np.ndarr
             raise ValueError("n_components is not a parameter of reducer 'none'")
         params = {**params, "n_components": n_components}
     p = check_params("reducer", method, params)
-    if p.pop("zscore"):
-        X = _zscore(X)
+    if p.pop("zscore"):  # constant dimensions are centred only (StandardScaler: std 0 -> 1)
+        X = StandardScaler().fit_transform(np.asarray(X, dtype=np.float64))
     return _REDUCE_IMPL[method](X, seed=seed, **p).astype(np.float32, copy=False)
 
 
@@ -493,7 +486,7 @@ def silhouette(features, labels, *, sample_size=None, seed=0) -> float:
     Computed in the space the clusterer saw (the paper's label-free proxy for AMI,
     § 4.6). Noise (``-1``) counts as one cluster (module docstring). For
     ``n_samples > sample_size`` a seeded random subsample of ``sample_size``
-    samples is scored (sklearn's ``sample_size``).
+    samples is scored (sklearn's ``sample_size`` with ``random_state=seed``).
 
     Parameters
     ----------
@@ -514,13 +507,17 @@ def silhouette(features, labels, *, sample_size=None, seed=0) -> float:
     if sample_size is not None and (isinstance(sample_size, bool) or int(sample_size) < 2):
         raise ValueError(f"sample_size={sample_size!r} must be an int >= 2")
     n = X.shape[0]
-    if sample_size is not None and n > sample_size:
-        idx = np.random.default_rng(seed).choice(n, size=int(sample_size), replace=False)
-        X, labels = X[idx], labels[idx]
+    sample_size = None if sample_size is None or n <= sample_size else int(sample_size)
     k = len(np.unique(labels))
-    if not 2 <= k <= len(labels) - 1:
+    if not 2 <= k <= (sample_size or n) - 1:
         return float("nan")
-    return float(skm.silhouette_score(X, labels, metric="euclidean"))
+    try:
+        return float(skm.silhouette_score(X, labels, metric="euclidean", sample_size=sample_size,
+                                          random_state=seed))
+    except ValueError as exc:  # the subsample lost all but one label (or kept n distinct ones)
+        if "Number of labels" not in str(exc):
+            raise
+        return float("nan")
 
 
 def evaluate(features, labels_true, labels_pred, *, silhouette_sample_size=None, seed=0) -> dict:

@@ -44,7 +44,6 @@ __all__ = [
     "kmeans_logits",
     "agglomerative_baseline",
     "match_clusters_to_classes",
-    "leaf_label_purity",
     "plot_dendrogram",
     "SOURCES",
     "build_hierarchy",
@@ -297,6 +296,9 @@ def _cut_linkage(Zfull, n_clusters):
     ``Zfull`` is a monotone linkage over samples (Ward). The flat clusters are
     the subtrees hanging below the last ``n_clusters - 1`` merges; cluster ids
     are given in order of their smallest sample index (deterministic).
+    Not scipy's ``cut_tree`` / ``fcluster``: with tied merge heights ``cut_tree`` orders
+    merges by its own heap, so its clusters are not the subtrees below the rows the returned
+    linkage is built from, and ``fcluster(criterion="maxclust")`` gives fewer clusters.
     """
     n = Zfull.shape[0] + 1
     k = int(n_clusters)
@@ -502,21 +504,6 @@ def match_clusters_to_classes(leaf_of_sample, labels, n_clusters, class_names):
     for r, c in zip(rows, cols):
         names[r] = str(class_names[c])
     return names
-
-
-def leaf_label_purity(leaf_of_sample, labels, n_clusters):
-    """Per-cluster purity (fraction of its majority class); NaN for an empty cluster.
-
-    Returns ndarray of shape (n_clusters,). Used for the dendrogram labels
-    (paper 001, appendix C: "matched label and purity of each leaf").
-    """
-    leaf = np.asarray(leaf_of_sample)
-    _, y = np.unique(np.asarray(labels), return_inverse=True)
-    M = np.zeros((n_clusters, y.max() + 1 if y.size else 1), dtype=np.int64)
-    np.add.at(M, (leaf, y), 1)
-    tot = M.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(tot > 0, M.max(axis=1) / np.maximum(tot, 1), np.nan)
 
 
 def plot_dendrogram(Z, names, *, leaf_purity=None, title=None, ylabel="merge step"):

@@ -15,11 +15,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn import metrics as skm
+from sklearn.metrics.cluster import contingency_matrix
 
 __all__ = [
     "contingency",
     "cluster_accuracy",
     "purity",
+    "cluster_purities",
     "rand_index",
     "flat_scores",
     "hungarian_map",
@@ -52,11 +54,8 @@ def contingency(labels, pred):
     Returns ``(M, classes, clusters)`` with ``M`` of shape (n_classes, n_clusters).
     """
     labels, pred = _check_pair(labels, pred)
-    classes, yi = np.unique(labels, return_inverse=True)
-    clusters, pj = np.unique(pred, return_inverse=True)
-    M = np.zeros((len(classes), len(clusters)), dtype=np.int64)
-    np.add.at(M, (yi, pj), 1)
-    return M, classes, clusters
+    M = contingency_matrix(labels, pred).astype(np.int64, copy=False)
+    return M, np.unique(labels), np.unique(pred)
 
 
 def cluster_accuracy(labels, pred):
@@ -84,6 +83,19 @@ def purity(labels, pred):
     """Purity: each cluster votes for its majority class, ``(1/N) sum_j max_i M[i, j]``."""
     M, _, _ = contingency(labels, pred)
     return float(M.max(axis=0).sum() / M.sum())
+
+
+def cluster_purities(labels, pred, n_clusters):
+    """Purity of each cluster ``j`` in ``0..n_clusters-1``: ``max_i M[i, j] / |cluster j|``.
+
+    Returns float ndarray of shape (n_clusters,), NaN for a cluster without samples; the
+    size-weighted mean over clusters is :func:`purity`. The L2H dendrogram labels show it
+    (paper 001, appendix C: "matched label and purity of each leaf").
+    """
+    M, _, clusters = contingency(labels, pred)
+    out = np.full(int(n_clusters), np.nan)
+    out[clusters] = M.max(axis=0) / M.sum(axis=0)
+    return out
 
 
 def rand_index(labels, pred):

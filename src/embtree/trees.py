@@ -806,8 +806,12 @@ def class_centroids(features, labels, n_classes=None):
     Returns
     -------
     G : float64 array of shape (n_classes, n_features); raises if a class is empty.
+
+    The one class-mean function (CAEC eq. 1 uses it too). Hand-written rather than
+    sklearn's ``NearestCentroid``, which gives the same means but copies X to float64 and
+    computes per-class spreads; here float32 features are averaged in float64 class by class.
     """
-    X = np.asarray(features, dtype=np.float64)
+    X = np.asarray(features)
     y = np.asarray(labels)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"features {X.shape} and labels {y.shape} do not match")
@@ -819,9 +823,9 @@ def class_centroids(features, labels, n_classes=None):
         raise ValueError(f"labels go up to {y.max()} but n_classes={k}")
     if np.any(counts == 0):
         raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()[:10]} have no samples")
-    G = np.zeros((k, X.shape[1]))
-    np.add.at(G, y, X)
-    return G / counts[:, None]
+    order = np.argsort(y, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    return np.stack([X[order[a:b]].mean(axis=0, dtype=np.float64) for a, b in zip(bounds[:-1], bounds[1:])])
 
 
 def nearest_leaf(features, points, metric="euclidean"):
@@ -829,7 +833,9 @@ def nearest_leaf(features, points, metric="euclidean"):
 
     This is how a sample is placed in a relation tree whose leaves are classes
     (for dendrogram purity): its nearest tree point (G, G^f or P) under the
-    tree metric, i.e. the Voronoi cell of the leaf.
+    tree metric, i.e. the Voronoi cell of the leaf. Not sklearn's
+    ``pairwise_distances_argmin``: same argmins, but 2.2x (manhattan) and 3.9x (canberra)
+    slower than these numba blocks (20000 x 200 x 128, one thread; euclidean 0.6x).
     """
     from .distances import pairwise_blocks
 

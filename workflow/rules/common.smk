@@ -29,6 +29,16 @@ DATASETS = config["datasets"]
 ENCODERS = config.get("encoders", {})
 
 
+def record_effective_config(path):
+    """Write the validated config (defaults filled in) to ``path`` atomically (see workflow/Snakefile)."""
+    import yaml
+
+    from embtree.io import write_text
+
+    write_text(path, "# Effective configuration of the last run (written by embtree; read by --report).\n"
+               + yaml.safe_dump(dict(config), sort_keys=False))  # fmt: skip
+
+
 def _config_error(key, message):
     raise WorkflowError(f"config error at '{key}': {message}")
 
@@ -52,6 +62,13 @@ for _ds, _spec in DATASETS.items():
     _ref = _spec.get("reference_tree")
     if _ref and not Path(_ref).exists():
         _config_error(f"datasets.{_ds}.reference_tree", f"file not found: {_ref}")
+    if _ref and _spec.get("reference"):
+        _config_error(
+            f"datasets.{_ds}.reference",
+            f"give either reference ({_spec['reference']}) or reference_tree ({_ref}), not both",
+        )
+    if _spec.get("synsets") and not Path(_spec["synsets"]).is_file():
+        _config_error(f"datasets.{_ds}.synsets", f"file not found: {_spec['synsets']}")
 
 
 def dataset_encoders(dataset):
@@ -73,7 +90,7 @@ def is_image_dataset(dataset):
 def has_reference(dataset):
     """True when the dataset has a reference hierarchy (WordNet Newick or planted tree)."""
     spec = DATASETS[dataset]
-    return spec["type"] == "planted-tree" or bool(spec.get("reference_tree"))
+    return spec["type"] == "planted-tree" or bool(spec.get("reference_tree") or spec.get("reference"))
 
 
 def features_file_has_logits(dataset):
@@ -249,5 +266,5 @@ def _l2h_targets():
         f"results/{ds}/{enc}/l2h/{src}/{name}"
         for ds, enc in RUNS
         for src in l2h_sources(ds, enc)
-        for name in ("linkage.npy", "tree.nwk", "metrics.tsv", "dendrogram.png")
+        for name in ("linkage.npy", "tree.nwk", "metrics.tsv", "dendrogram.png", "leaves.tsv")
     ]

@@ -1,10 +1,11 @@
-# Stage 1: embeddings (and logits) for every (dataset, encoder) run, plus reference trees.
+# Stage 1: embeddings (and logits) for every (dataset, encoder) run (reference trees: reference.smk).
 
 
 rule embed:
     """Run an image encoder over an image data set (GPU when available)."""
     input:
         dataset_files,
+        embed_preflight,
     output:
         npz=protected("results/{dataset}/{encoder}/embeddings.npz"),
         meta="results/{dataset}/{encoder}/embeddings.json",
@@ -16,6 +17,7 @@ rule embed:
         dataset=lambda wc: DATASETS[wc.dataset],
         encoder=lambda wc: ENCODERS[wc.encoder],
         cache_dir=config["cache_dir"],
+        images=image_folder_manifest,
     wildcard_constraints:
         dataset=_ids(IMAGE_TYPES),
     threads: 2
@@ -55,31 +57,3 @@ rule import_features:
         "../../envs/analysis.yaml"
     script:
         "../scripts/import_features.py"
-
-
-rule reference_tree:
-    """The dataset's reference hierarchy as Newick over its class names (WordNet file or planted tree)."""
-    input:
-        lambda wc: [DATASETS[wc.dataset]["reference_tree"]] if DATASETS[wc.dataset].get("reference_tree") else [],
-    output:
-        "results/{dataset}/reference.nwk",
-    log:
-        "logs/{dataset}/reference_tree.log",
-    benchmark:
-        "benchmarks/results/{dataset}/reference_tree.tsv"
-    params:
-        dataset=lambda wc: DATASETS[wc.dataset],
-        cache_dir=config["cache_dir"],
-    wildcard_constraints:
-        dataset=_alternatives([ds for ds in DATASETS if has_reference(ds)]),
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/analysis.yaml"
-    script:
-        "../scripts/reference_tree.py"
-
-
-STAGE_TARGETS.append(lambda: [f"results/{ds}/reference.nwk" for ds in DATASETS if has_reference(ds)])

@@ -22,9 +22,15 @@ if HEADS_DEPTHS:
             _config_error("heads.coarse_depths", f"dataset '{_ds}' has no reference tree; "
                           "restrict heads.datasets or set reference_tree")
         _spec_ds = DATASETS[_ds]
-        _max = (_spec_ds.get("depth", 3) if _spec_ds["type"] == "planted-tree"
-                else max(_leaf_depths(Path(_spec_ds["reference_tree"]).read_text()).values()))
-        if max(HEADS_DEPTHS) > _max:
+        # Known at parse time for planted trees and given Newick files; a WordNet-built
+        # reference is checked by the job itself, before training.
+        if _spec_ds["type"] == "planted-tree":
+            _max = _spec_ds.get("depth", 3)
+        elif _spec_ds.get("reference_tree") and not _spec_ds.get("reference"):
+            _max = max(_leaf_depths(Path(_spec_ds["reference_tree"]).read_text()).values())
+        else:
+            _max = None
+        if _max is not None and max(HEADS_DEPTHS) > _max:
             _config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
                           f"of dataset '{_ds}' (maximum depth {_max})")
 for _ds in HEADS_DATASETS:

@@ -11,6 +11,7 @@ rule l2h:
         nwk="results/{dataset}/{encoder}/l2h/{source}/tree.nwk",
         tsv="results/{dataset}/{encoder}/l2h/{source}/metrics.tsv",
         png="results/{dataset}/{encoder}/l2h/{source}/dendrogram.png",
+        leaves="results/{dataset}/{encoder}/l2h/{source}/leaves.tsv",
     log:
         "logs/{dataset}/{encoder}/l2h/{source}.log",
     benchmark:

@@ -22,17 +22,17 @@ rule report_tables:
     input:
         tables=report_inputs(*REPORT_SPECS),
         trees=_maybe(
-            [f"results/{ds}/{enc}/l2h/{src}/tree.nwk" for ds, enc, src in L2H_FIGURE_RUNS]
+            [f"results/{ds}/{enc}/l2h/{src}/{f}" for ds, enc, src in L2H_FIGURE_RUNS for f in ("tree.nwk", "leaves.tsv")]
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
     output:
-        caec=_reported(_table_files(CAEC_TABLES), "caec_tables", "CAEC clusters"),
-        trees=_reported(_table_files(TREE_TABLES), "tree_tables", "Relation trees"),
-        l2h=_reported(_table_files(["l2h"]), "l2h_table", "L2H hierarchies"),
-        flat=_reported(_table_files(FLAT_TABLES), "flat_tables", "Flat clustering"),
-        cross=_reported(_table_files(CROSS_TABLES), "cross_table", "Comparison"),
-        caec_heatmap=_reported(_figures(["caec_heatmap"]), "caec_heatmap", "CAEC clusters"),
-        flat_heatmap=_reported(_figures(["flat_ami_heatmap"]), "flat_heatmap", "Flat clustering"),
+        caec=_reported(_table_files(CAEC_TABLES), "caec_tables", "CAEC clusters", _tables_by_dataset),
+        trees=_reported(_table_files(TREE_TABLES), "tree_tables", "Relation trees", _tables_by_dataset),
+        l2h=_reported(_table_files(["l2h"]), "l2h_table", "L2H hierarchies", _tables_by_dataset),
+        flat=_reported(_table_files(FLAT_TABLES), "flat_tables", "Flat clustering", _tables_by_dataset),
+        cross=_reported(_table_files(CROSS_TABLES), "cross_table", "Comparison", _tables_by_dataset),
+        caec_heatmap=_reported(_figures(["caec_heatmap"]), "caec_heatmap", "CAEC clusters", "heatmap"),
+        flat_heatmap=_reported(_figures(["flat_ami_heatmap"]), "flat_heatmap", "Flat clustering", "heatmap"),
         l2h_figures=_reported(_figures(L2H_FIGURES), "l2h_figures", "L2H hierarchies", "dendrograms"),
     log:
         "logs/report/tables.log",
@@ -45,6 +45,7 @@ rule report_tables:
         order=_report_order(),
         tree_figures=[
             {"tree": f"results/{ds}/{enc}/l2h/{src}/tree.nwk",
+             "leaves": f"results/{ds}/{enc}/l2h/{src}/leaves.tsv",
              "reference": f"results/{ds}/reference.nwk" if has_reference(ds) else None,
              "out": f"{REPORT_DIR}/figures/{name}.png", "left": "hierarchy", "title": f"{ds} / {enc}: {src}"}
             for (ds, enc, src), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)

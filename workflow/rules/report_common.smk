@@ -94,15 +94,30 @@ def report_inputs(*families):
 
 
 def _table_files(names):
-    return [f"{REPORT_DIR}/{n}.{ext}" for n in names for ext in ("csv", "md", "tex")]
+    return [f"{REPORT_DIR}/{n}.{ext}" for n in names for ext in ("csv", "md", "tex", "html")]
+
+
+def _tables_by_dataset(path):
+    """Report subcategory of a table: "tables: <dataset>" for a per-data-set table, else all."""
+    stem = os.path.basename(path).rsplit(".", 1)[0]
+    hits = [ds for ds in DATASETS if stem.endswith(f"_{ds}")]
+    return f"tables: {max(hits, key=len)}" if hits else "tables: all data sets"
 
 
 def _reported(paths, caption, category, subcategory=None):
-    """Wrap the .csv tables / .png figures of ``paths`` for the HTML report; keep the rest plain."""
-    extra = {"subcategory": subcategory} if subcategory else {}
+    """Wrap the .html tables / .png figures of ``paths`` for the HTML report; keep the rest plain.
+
+    Tables go in as their .html page (rounded, best values bold, as in the Markdown), not the
+    .csv, which the report would show raw. ``subcategory``: a string, or a function of the
+    path (e.g. the data set a table or figure is about), so items are grouped, not listed flat.
+    """
     # (`report` may not start a line in a Snakefile: the parser reads it as the directive.)
-    flag = lambda p: report(p, caption=f"../report/{caption}.rst", category=category, **extra)
-    return [flag(p) if p.endswith((".csv", ".png")) else p for p in paths]
+    def flag(p):
+        sub = subcategory(p) if callable(subcategory) else subcategory
+        extra = {"subcategory": sub} if sub else {}
+        return report(p, caption=f"../report/{caption}.rst", category=category, **extra)
+
+    return [flag(p) if p.endswith((".html", ".png")) else p for p in paths]
 
 
 CAEC_DATASETS = [ds for ds in DATASETS if any(d == ds for d, _ in RUNS)]

@@ -42,7 +42,7 @@ if "reference" in snakemake.input.keys():
     row.update({k: cmp[k] for k in ("rf", "rf_norm", "clade_recall", "clade_precision", "di", "di_norm")})
 log.info("scores: %s", row)
 
-purity = l2h.leaf_label_purity(leaf, emb.labels, len(names))
+purity = metrics.cluster_purities(emb.labels, leaf, len(names))
 fig = l2h.plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
                           title=f"{wc.dataset} / {wc.encoder}: {wc.source}")
 with io.atomic_path(snakemake.output.png) as tmp:
@@ -51,3 +51,10 @@ with io.atomic_path(snakemake.output.linkage, suffix=".npy") as tmp:
     np.save(tmp, Z)
 io.write_text(snakemake.output.nwk, newick + "\n")
 io.write_table(snakemake.output.tsv, pd.DataFrame([row]))
+# Per leaf (the names of tree.nwk): purity and size, so the report's dendrograms carry the
+# same "name (purity %)" labels as dendrogram.png.
+io.write_table(snakemake.output.leaves, pd.DataFrame({
+    "leaf": [str(n) for n in names],
+    "purity": purity,
+    "n_samples": np.bincount(np.asarray(leaf), minlength=len(names)),
+}))

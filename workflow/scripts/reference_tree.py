@@ -1,4 +1,4 @@
-"""Rule reference_tree: the dataset's reference hierarchy as Newick over its class names."""
+"""Rule reference_tree: a Newick reference (pruned to the data set's classes) or the planted tree."""
 
 from embtree.runtime import setup_logging, snakemake_log
 
@@ -6,19 +6,21 @@ log = setup_logging(snakemake_log(snakemake))  # noqa: F821 - injected by Snakem
 
 from pathlib import Path  # noqa: E402
 
-from embtree.datasets import check_tree_leaves, dataset_class_names, load_dataset  # noqa: E402
-from embtree.io import write_text  # noqa: E402
+from embtree.datasets import check_tree_leaves, load_dataset  # noqa: E402
+from embtree.io import load_embeddings, write_text  # noqa: E402
+from embtree.reference import class_info_from_arrays, restrict_tree  # noqa: E402
 
 spec = snakemake.params.dataset  # noqa: F821
-if spec.get("reference_tree"):
-    source = spec["reference_tree"]
-    newick = Path(source).read_text().strip()
-elif spec["type"] == "planted-tree":
+emb = load_embeddings(snakemake.input.embeddings)  # noqa: F821
+names, wnids = class_info_from_arrays(emb.class_names, emb.wnids)
+if spec["type"] == "planted-tree":
     source = "planted-tree generator"
     newick = load_dataset(spec).newick
+    check_tree_leaves(newick, names, source=source)
 else:
-    raise ValueError(f"dataset {snakemake.wildcards.dataset} has no reference tree")  # noqa: F821
-names = dataset_class_names(spec, cache_dir=snakemake.params.cache_dir)  # noqa: F821
-check_tree_leaves(newick, names, source=source)
+    source = snakemake.input.newick  # noqa: F821
+    newick, dropped = restrict_tree(Path(source).read_text().strip(), names, wnids, source=source)
+    if dropped:
+        log.info("pruned %d leaves that are not classes of this data set: %s", len(dropped), dropped[:20])
 write_text(snakemake.output[0], newick + "\n")  # noqa: F821
 log.info("reference tree from %s: %d leaves", source, len(names))

@@ -10,12 +10,12 @@ Layout (one module per concern)
 ``common``            cell markers (``missing``, ``-``), :data:`DIRECTIONS`, :data:`LABELS`, the error type
 ``load``              reading the per-run TSVs (:func:`load_run_tables`, :func:`load_families`)
 ``table``             :class:`ReportTable` and :func:`wide_table`, the pivot behind every table
-``formats``           one table written as CSV, Markdown and LaTeX (:func:`write_report_table`)
+``formats``           one table written as CSV, Markdown, LaTeX and HTML (:func:`write_report_table`)
 ``tables/<kind>.py``  the paper-layout tables of one kind of result: ``caec``, ``trees``, ``l2h``,
                       ``flat``, ``cross`` (cross-method), ``heads`` (paper 002, own rule); ``tables/__init__.py`` has
                       :func:`build_all_tables`, the list of report sections
-``figures/<kind>.py`` figures: ``base`` (saving, placeholder, table heatmap), ``growth``,
-                      ``trees`` (dendrograms, tanglegrams), ``projection``, ``heatmaps``
+``figures/<kind>.py`` figures: ``base`` (saving, placeholder), ``heatmaps``, ``growth``,
+                      ``trees`` (dendrograms, tanglegrams), ``projection``
 
 The rule scripts (``workflow/scripts/report_*.py``) use only the names re-exported here.
 
@@ -57,13 +57,13 @@ dataset) are shown as ``-``.
 """
 
 from embtree.report.common import DIRECTIONS, INCOMPLETE, LABELS, MISSING, NOT_APPLICABLE, MissingResultsError
-from embtree.report.figures.base import placeholder_figure, plot_heatmap, save_figure
+from embtree.report.figures.base import placeholder_figure, save_figure
 from embtree.report.figures.growth import growth_curves, plot_growth, plot_growth_grid
 from embtree.report.figures.heads import plot_calibration_grid, plot_coarse_depths
-from embtree.report.figures.heatmaps import plot_caec_heatmaps, plot_flat_heatmap
+from embtree.report.figures.heatmaps import plot_caec_heatmaps, plot_flat_heatmap, plot_heatmap
 from embtree.report.figures.projection import plot_projection, project_pca
 from embtree.report.figures.trees import parse_newick, plot_tree, plot_tree_pair, tree_figure
-from embtree.report.formats import format_cells, to_csv_frame, to_latex, to_markdown, write_report_table
+from embtree.report.formats import format_cells, to_csv_frame, to_html, to_latex, to_markdown, write_report_table
 from embtree.report.load import load_families, load_run_tables
 from embtree.report.table import ReportTable, best_mask, wide_table
 from embtree.report.tables import build_all_tables
@@ -104,6 +104,7 @@ __all__ = [
     "format_cells",
     "to_markdown",
     "to_latex",
+    "to_html",
     "to_csv_frame",
     "write_report_table",
     "caec_metric_table",

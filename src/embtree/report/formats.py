@@ -1,7 +1,16 @@
-"""Writing a :class:`ReportTable` as CSV, Markdown and LaTeX (the only file writing of the tables)."""
+"""Writing a :class:`ReportTable` as CSV, Markdown and LaTeX (the only file writing of the tables).
+
+One formatter, :func:`format_cells`, turns the cells into strings for all three formats.
+Hand-written, not pandas ``to_markdown`` / ``Styler.to_latex``: tabulate pads every cell to
+its column width and prints the index as tuples; ``Styler.to_latex`` adds a separate row of
+index names, ``\\multirow`` labels and no ``\\cmidrule`` under grouped headers, and its
+``highlight_max`` ignores the printed rounding that :func:`~embtree.report.table.best_mask`
+applies; its LaTeX escaping leaves the header symbols (θ, ±, χ², ≥) to unicode.
+"""
 
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
 
@@ -58,15 +67,16 @@ def format_cells(table, style="plain"):
     Parameters
     ----------
     table : ReportTable
-    style : "plain" | "markdown" | "latex"
-        How bold and ``±`` are written (``**x**`` / ``\\textbf{x}``; ``$\\pm$`` in LaTeX).
+    style : "plain" | "markdown" | "latex" | "html"
+        How bold and ``±`` are written (``**x**`` / ``\\textbf{x}`` / ``<b>x</b>``; ``$\\pm$`` in
+        LaTeX); HTML cells are escaped.
 
     Returns
     -------
     DataFrame of str, same shape as ``table.values``.
     """
-    if style not in ("plain", "markdown", "latex"):
-        raise ValueError(f"style must be 'plain', 'markdown' or 'latex', got {style!r}")
+    if style not in ("plain", "markdown", "latex", "html"):
+        raise ValueError(f"style must be 'plain', 'markdown', 'latex' or 'html', got {style!r}")
     pm = r" $\pm$ " if style == "latex" else " ± "
     out = pd.DataFrame("", index=table.values.index, columns=table.values.columns, dtype=object)
     for j in range(table.values.shape[1]):
@@ -91,8 +101,10 @@ def format_cells(table, style="plain"):
                     s = f"{s}{pm}{_fmt_number(float(sd), decimals, 'fixed')}"
             if table.incomplete.iat[i, j]:
                 s = f"{s} ({INCOMPLETE})"
+            if style == "html":
+                s = html.escape(s)
             if table.bold.iat[i, j]:
-                s = f"**{s}**" if style == "markdown" else (rf"\textbf{{{s}}}" if style == "latex" else s)
+                s = {"markdown": f"**{s}**", "latex": rf"\textbf{{{s}}}", "html": f"<b>{s}</b>"}.get(style, s)
             out.iat[i, j] = s
     return out
 
@@ -187,6 +199,54 @@ def to_latex(table):
 
 
 
+_HTML_STYLE = (
+    "body{font-family:system-ui,sans-serif;font-size:13px;margin:8px}"
+    "table{border-collapse:collapse}p.title{font-weight:600;margin:4px 0 8px}"
+    "th,td{padding:2px 8px;border-bottom:1px solid #ddd;white-space:nowrap}"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums}thead th{background:#f4f4f4}"
+    "tbody th{font-weight:normal;text-align:left;color:#333}td b{font-weight:700}"
+    "tr:hover td{background:#fafae0}p.note{color:#555;max-width:60em}"
+)
+
+
+def to_html(table):
+    """A standalone HTML page holding the table as the Markdown shows it.
+
+    The HTML report embeds this page (Snakemake's own rendering of a CSV would show raw,
+    unrounded numbers without the bold marks). Same cells as :func:`to_markdown`; grouped
+    columns get spanning header cells, as in :func:`to_latex`.
+    """
+    cells = format_cells(table, "html")
+    esc = html.escape
+    idx_names = _index_names(table.values.index)
+    headers = _header_rows(cells.columns)
+    ncol = cells.shape[1]
+    rows = []
+    for level, labels in enumerate(headers):
+        last = level == len(headers) - 1
+        lead = "".join(f"<th>{esc(n) if last else ''}</th>" for n in idx_names)
+        parts, j = [], 0
+        while j < ncol:
+            k = j
+            while k + 1 < ncol and not last and all(headers[u][k + 1] == headers[u][j] for u in range(level + 1)):
+                k += 1
+            span = f' colspan="{k - j + 1}"' if k > j else ""
+            parts.append(f"<th{span}>{esc(labels[j])}</th>")
+            j = k + 1
+        rows.append("<tr>" + lead + "".join(parts) + "</tr>")
+    body = []
+    for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
+        body.append("<tr>" + "".join(f"<th>{esc(s)}</th>" for s in labels)
+                    + "".join(f'<td class="num">{s}</td>' for s in row) + "</tr>")  # fmt: skip
+    notes = "".join(f'<p class="note">{esc(n)}</p>' for n in table.notes)
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{esc(table.title)}</title>'
+        f'<style>{_HTML_STYLE}</style></head><body>\n<p class="title">{esc(table.title)}</p>\n<table>\n'
+        "<thead>" + "\n".join(rows) + "</thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
+        f"{notes}\n</body></html>\n"
+    )
+
+
 def to_csv_frame(table):
     """Machine-readable flat frame: row keys as columns, one column per wide column.
 
@@ -210,11 +270,15 @@ def to_csv_frame(table):
 
 
 
+TABLE_FORMATS = ("csv", "md", "tex", "html")
+
+
 def write_report_table(table, directory):
-    """Write ``<directory>/<name>.csv``, ``.md`` and ``.tex`` atomically; return the paths."""
+    """Write ``<directory>/<name>.csv``, ``.md``, ``.tex`` and ``.html`` atomically; return the paths."""
     directory = Path(directory)
-    paths = [directory / f"{table.name}.{ext}" for ext in ("csv", "md", "tex")]
+    paths = [directory / f"{table.name}.{ext}" for ext in TABLE_FORMATS]
     write_table(paths[0], to_csv_frame(table))
     write_text(paths[1], to_markdown(table))
     write_text(paths[2], to_latex(table))
+    write_text(paths[3], to_html(table))
     return paths

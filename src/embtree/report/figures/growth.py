@@ -6,48 +6,35 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-# growth.npz key pairs, first match wins: per-step increments, or cumulative counts to difference.
-_GROWTH_INCREMENTS = [("target", "other"), ("dY", "dZ"), ("new_target", "new_other"), ("delta_target", "delta_other")]
-
-_GROWTH_CUMULATIVE = [("Y", "Z"), ("n_target", "n_other"), ("target_counts", "other_counts"),
-                      ("cum_target", "cum_other")]
-
-
-
 def growth_curves(arrays, n_classes=4):
-    """Arguments of :func:`plot_growth` from the arrays of a CAEC ``growth.npz``.
+    """Arguments of :func:`plot_growth` / :func:`plot_growth_grid` from a CAEC ``growth.npz``.
 
-    Accepts per-step increments (``target`` / ``other``) or cumulative counts inside the
-    radius (``Y`` / ``Z`` ...; differenced here), padded per class; optional ``radii`` and
-    ``class_names``. The first ``n_classes`` classes are kept (all when ``n_classes`` is 0).
+    Reads the keys of ``docs/design.md``: per-step increments ``target`` / ``other`` with
+    their ``radii``, and ``class_names``; a file holding only the cumulative counts ``Y`` /
+    ``Z`` is differenced (radii shifted to each step's end). The first ``n_classes`` classes
+    are kept (all when ``n_classes`` is 0).
     """
-    def pick(pairs):
-        for a, b in pairs:
-            if a in arrays and b in arrays:
-                return np.asarray(arrays[a], dtype=float), np.asarray(arrays[b], dtype=float)
-        return None
-
-    inc = pick(_GROWTH_INCREMENTS)
-    if inc is None:
-        cum = pick(_GROWTH_CUMULATIVE)
-        if cum is None:
-            raise ValueError(f"growth arrays have none of the known count keys; got {sorted(arrays)}")
-        inc = tuple(np.diff(c, axis=-1) for c in cum)
+    if "target" in arrays and "other" in arrays:
+        inc = (arrays["target"], arrays["other"])
+        radii = arrays.get("radii")
+    elif "Y" in arrays and "Z" in arrays:
+        inc = tuple(np.diff(np.asarray(arrays[k], dtype=float), axis=-1) for k in ("Y", "Z"))
         radii = arrays.get("radii")
         radii = None if radii is None else np.asarray(radii, dtype=float)[..., 1:]
     else:
-        radii = arrays.get("radii")
-    target, other = (np.atleast_2d(x) for x in inc)
+        raise ValueError(f"growth arrays have none of the known count keys (target/other, Y/Z); got {sorted(arrays)}")
+    target, other = (np.atleast_2d(np.asarray(x, dtype=float)) for x in inc)
     C = target.shape[0]
     names = arrays.get("class_names")
     names = [str(n) for n in names] if names is not None else [str(k) for k in range(C)]
-    if "classes" in arrays and len(names) != C:
-        names = [names[int(k)] for k in np.asarray(arrays["classes"])]
     keep = slice(None) if not n_classes else slice(0, int(n_classes))
     if radii is not None and np.ndim(radii) == 2:
         radii = radii[keep]
-    return {"target": target[keep], "other": other[keep], "class_names": names[keep], "radii": radii}
-
+    out = {"target": target[keep], "other": other[keep], "class_names": names[keep], "radii": radii}
+    for key in ("r_b", "r_f"):  # bounding and final radius per class (eq. 3-4), marked in the plot
+        if key in arrays:
+            out[key] = np.asarray(arrays[key], dtype=float)[keep]
+    return out
 
 
 def _check_growth(target, other, class_names):
@@ -60,65 +47,97 @@ def _check_growth(target, other, class_names):
     return target, other
 
 
+def _steps_x(radii, k, n_steps):
+    """x values of class ``k``: its radii ((C, T) or (T,)), or the step numbers 1..T."""
+    if radii is None:
+        return np.arange(1, n_steps + 1)
+    r = np.asarray(radii, dtype=float)
+    return r[k] if r.ndim == 2 else r
 
-def plot_growth(target, other, class_names, *, radii=None, title=""):
-    """CAEC paper fig. 3: growth |Y_{r+1}| - |Y_r| (target) and |Z_{r+1}| - |Z_r| (other classes).
+
+def plot_growth(target, other, class_names, *, radii=None, r_f=None, r_b=None, title=""):
+    """CAEC paper fig. 3 for one run: one panel per class, growth of target and other classes.
 
     Parameters
     ----------
     target, other : ndarray of shape (n_classes, n_steps)
-        Per-step increments of target / non-target embeddings inside the growing ball
-        (padded with NaN after a class stops growing).
-    class_names : sequence of str, length n_classes
-    radii : ndarray of shape (n_steps,) or (n_classes, n_steps), optional x values (default: step).
+        Per-step increments |Y_{r+1}| - |Y_r| and |Z_{r+1}| - |Z_r| (``growth.npz``), padded
+        with NaN after a class stops growing.
+    class_names : sequence of str, length n_classes (the panel titles)
+    radii : ndarray of shape (n_classes, n_steps) or (n_steps,), optional x values (default: step).
+    r_f, r_b : ndarray of shape (n_classes,), optional radii marked with vertical lines.
 
     Returns
     -------
-    matplotlib Figure, one panel per class.
+    matplotlib Figure
     """
-    return plot_growth_grid([("", dict(target=target, other=other, class_names=class_names, radii=radii))],
-                            title=title)
-
+    target, other = _check_growth(target, other, class_names)
+    n = max(len(class_names), 1)
+    ncols = min(n, 2)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.2 * nrows), squeeze=False)
+    for ax in axes.flat[len(class_names):]:
+        ax.set_visible(False)
+    for k, ax in enumerate(axes.flat[: len(class_names)]):
+        valid = ~np.isnan(target[k])
+        x = _steps_x(radii, k, target.shape[1])[valid]
+        ax.plot(x, target[k, valid], label="target |Y_{r+1}|-|Y_r|", lw=1.2)
+        ax.plot(x, other[k, valid], label="other |Z_{r+1}|-|Z_r|", lw=1.2)
+        if r_f is not None:
+            ax.axvline(r_f[k], color="k", ls="--", lw=0.8, label="r_f")
+        if r_b is not None:
+            ax.axvline(r_b[k], color="r", ls=":", lw=0.8, label="r_b")
+        ax.set_title(str(class_names[k]))
+        ax.set_xlabel("radius r" if radii is not None else "step r")
+        ax.set_ylabel("new embeddings per step")
+    axes.flat[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def plot_growth_grid(rows, *, title=""):
-    """Growth curves of several runs (e.g. one column per cluster metric), classes overlaid.
+    """Growth curves of several runs (one column per cluster metric), one row per class.
 
-    Top row: target increments |Y_{r+1}| - |Y_r| per class (one colour each); bottom row:
-    other-class increments |Z_{r+1}| - |Z_r|, against the radius. Overlaying the classes
-    keeps the figure at two panels per run (cheap to draw: report regeneration time) and puts
-    the classes of one metric on a common radius axis.
+    Each panel shows, against the radius, the target increments |Y_{r+1}| - |Y_r| in blue and
+    the other-class increments |Z_{r+1}| - |Z_r| in red (CAEC paper fig. 3), with the bounding
+    radius r_b (dashed) and the final radius r_f (dotted) of eq. 3-4 when the arrays carry them.
 
     Parameters
     ----------
     rows : list of (label, dict)
         One entry per column; each dict holds the arguments of :func:`plot_growth`
-        (``target``, ``other``, ``class_names``, optional ``radii``).
+        (``target``, ``other``, ``class_names``, optional ``radii``, ``r_b``, ``r_f``).
     """
     if not rows:
         raise ValueError("rows is empty")
     checked = [(label, *_check_growth(c["target"], c["other"], c["class_names"]), c) for label, c in rows]
     n = len(checked)
-    fig, axes = plt.subplots(2, n, figsize=(3.4 * n, 4.4), squeeze=False, sharex="col")
-    cmap = plt.get_cmap("tab10")
+    n_rows = max(t.shape[0] for _, t, _, _ in checked)
+    fig, axes = plt.subplots(n_rows, n, figsize=(3.2 * n + 0.6, 1.5 * n_rows + 0.9), squeeze=False)
     for j, (label, target, other, c) in enumerate(checked):
         radii = c.get("radii")
-        for k in range(target.shape[0]):
-            if radii is None:
-                x = np.arange(1, target.shape[1] + 1)
-            else:
-                r = np.asarray(radii, dtype=float)
-                x = r[k] if r.ndim == 2 else r
-            axes[0, j].plot(x, target[k], color=cmap(k % 10), lw=1, label=str(c["class_names"][k]))
-            axes[1, j].plot(x, other[k], color=cmap(k % 10), lw=1)
-        axes[0, j].set_title(label, fontsize=9)
-        axes[1, j].set_xlabel("radius" if radii is not None else "step r", fontsize=8)
-        for ax in axes[:, j]:
+        for k in range(n_rows):
+            ax = axes[k, j]
             ax.tick_params(labelsize=7)
-    axes[0, 0].set_ylabel("target |Y_{r+1}|-|Y_r|", fontsize=8)
-    axes[1, 0].set_ylabel("other |Z_{r+1}|-|Z_r|", fontsize=8)
-    axes[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+            if k >= target.shape[0]:
+                ax.set_visible(False)
+                continue
+            x = _steps_x(radii, k, target.shape[1])
+            ax.plot(x, target[k], color="tab:blue", lw=1, label="target |Y_{r+1}|-|Y_r|")
+            ax.plot(x, other[k], color="tab:red", lw=1, label="other |Z_{r+1}|-|Z_r|")
+            for key, style in (("r_b", "--"), ("r_f", ":")):
+                if c.get(key) is not None and np.isfinite(c[key][k]):
+                    ax.axvline(c[key][k], color="0.3", ls=style, lw=1, label=key)
+            if j == 0:
+                ax.set_ylabel(str(c["class_names"][k]), fontsize=8)
+            if k == 0:
+                ax.set_title(label, fontsize=9)
+        axes[min(target.shape[0], n_rows) - 1, j].set_xlabel("radius" if radii is not None else "step r", fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(labels), frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(wspace=0.25, hspace=0.12, top=0.9 if title else 0.95)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.95 if title else 1))
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.decomposition import PCA
 
 
 def project_pca(X, *, n_max=5000, seed=0):
@@ -32,15 +33,12 @@ def project_pca(X, *, n_max=5000, seed=0):
         raise ValueError(f"n_max={n_max} should be >= 3")
     rng = np.random.default_rng(seed)
     index = np.sort(rng.choice(len(X), size=min(int(n_max), len(X)), replace=False))
-    sub = X[index]
-    mean = sub.mean(axis=0)
-    # SVD of the centred subsample: rows of Vt are the principal axes (sklearn PCA does the same).
-    _, _, vt = np.linalg.svd(sub - mean, full_matrices=False)
+    # svd_solver="full": the exact SVD whatever the shape ("auto" may pick a randomised or
+    # covariance solver); sklearn's svd_flip makes the largest |loading| positive (stable plots).
+    pca = PCA(n_components=min(2, X.shape[1]), svd_solver="full").fit(X[index])
     comps = np.zeros((2, X.shape[1]))
-    comps[: min(2, len(vt))] = vt[:2]
-    # Sign convention of sklearn's svd_flip: largest |loading| positive, for stable plots.
-    signs = np.sign(comps[np.arange(2), np.argmax(np.abs(comps), axis=1)])
-    comps *= np.where(signs == 0, 1, signs)[:, None]
+    comps[: len(pca.components_)] = pca.components_
+    mean = pca.mean_
     return index, mean, comps
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.collections
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 
+from embtree import trees
 from embtree.report.common import MISSING, MissingResultsError
 from embtree.report.figures.base import placeholder_figure
 
@@ -15,57 +17,20 @@ from embtree.report.figures.base import placeholder_figure
 def parse_newick(text):
     """Parse a Newick string into nested ``(name, length, children)`` tuples.
 
-    Hand-written (about 30 lines) rather than dendropy because the report only needs
-    topology, leaf names and branch lengths, and dendropy's taxon-namespace handling renames
-    leaves (underscores to spaces) which would break matching against class names.
+    dendropy parses (:func:`embtree.trees.parse_newick`: underscores kept, leaves checked);
+    the tuples are only the light structure the layout below recurses over.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("newick text is empty")
     s = text.strip()
     if not s.endswith(";"):
         raise ValueError(f"newick text must end with ';', got ...{s[-20:]!r}")
-    pos = 0
 
-    def label():
-        nonlocal pos
-        start = pos
-        if pos < len(s) and s[pos] == "'":
-            end = s.index("'", pos + 1)
-            pos = end + 1
-            name = s[start + 1 : end]
-        else:
-            while pos < len(s) and s[pos] not in ",():;":
-                pos += 1
-            name = s[start:pos].strip()
-        length = None
-        if pos < len(s) and s[pos] == ":":
-            pos += 1
-            start = pos
-            while pos < len(s) and s[pos] not in ",();":
-                pos += 1
-            length = float(s[start:pos])
-        return name, length
+    def node(nd):
+        name = nd.taxon.label if nd.taxon is not None else (nd.label or "")
+        return (name, nd.edge.length, [node(c) for c in nd.child_node_iter()])
 
-    def node():
-        nonlocal pos
-        children = []
-        if s[pos] == "(":
-            pos += 1
-            children.append(node())
-            while s[pos] == ",":
-                pos += 1
-                children.append(node())
-            if s[pos] != ")":
-                raise ValueError(f"newick: expected ')' at position {pos}")
-            pos += 1
-        name, length = label()
-        return (name, length, children)
-
-    tree = node()
-    if s[pos] != ";":
-        raise ValueError(f"newick: unexpected text at position {pos}: {s[pos:pos + 20]!r}")
-    return tree
-
+    return node(trees.parse_newick(s).seed_node)
 
 
 def _height(node):
@@ -142,11 +107,18 @@ def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show
         _, ax = plt.subplots(figsize=(5, max(2.5, 0.25 * len(leaves))))
     sign = -1 if mirror else 1
     xmax = max(x for _, x, _ in leaves)
-    for (x0, y0), (x1, y1) in segs:
-        ax.plot([sign * x0, sign * x1], [y0, y1], color="0.2", lw=1)
+    # One LineCollection per style, not one Line2D per segment: a 1,000-leaf tree has ~4,000
+    # segments, and per-segment artists made drawing it take most of a minute.
+    ax.add_collection(matplotlib.collections.LineCollection(
+        [[(sign * x0, y0), (sign * x1, y1)] for (x0, y0), (x1, y1) in segs], colors="0.2", linewidths=1))
+    guides = [[(sign * x, y), (sign * xmax, y)] for _, x, y in leaves if x < xmax]
+    if guides:
+        ax.add_collection(matplotlib.collections.LineCollection(guides, colors="0.7", linewidths=0.6,
+                                                                linestyles=":"))
+    xs = [0.0, sign * xmax] + [sign * x for seg in segs for x, _ in seg]
+    pad = 0.02 * (max(xs) - min(xs) or 1.0)  # collections do not autoscale the axes
+    ax.set_xlim(min(xs) - pad, max(xs) + pad)
     for name, x, y in leaves:
-        if x < xmax:
-            ax.plot([sign * x, sign * xmax], [y, y], color="0.7", lw=0.6, ls=":")
         if show_labels:
             ax.text(sign * xmax, y, f" {name} " if name else "", va="center", ha="right" if mirror else "left",
                     fontsize=8)
@@ -168,34 +140,40 @@ def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show
 
 
 def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", right_title="reference",
-                   caption=""):
+                   caption="", leaf_labels=None):
     """A tree next to the reference tree (tanglegram style): equal leaves joined by lines.
 
     Returns a matplotlib Figure with three panels: the tree (root on the left), the leaf
     labels of both trees joined by a line per shared leaf, and the mirrored reference;
     ``caption`` (e.g. :func:`comparison_caption`) is printed under the panels.
+    ``leaf_labels`` maps a leaf name to the text shown beside the tree (e.g. ``cat (87%)``).
     """
+    leaf_labels = leaf_labels or {}
     t = parse_newick(newick) if isinstance(newick, str) else newick
     r = parse_newick(reference) if isinstance(reference, str) else reference
     # Rotate the reference's children (which does not change it) to follow the tree's leaf
     # order, so that lines cross only where the topologies really differ.
     r = _rotate_to(r, {name: y for name, _, y in _layout(t)[1]})
     n = max(len(_layout(t)[1]), len(_layout(r)[1]))
+    # Leaves are 0.22 in apart at any size, so labels stay legible (7-8 pt) for 1,000 classes;
+    # the middle panel widens for long names (the SVG copy can be zoomed).
+    wide = n > 100
     fig, axes = plt.subplots(
-        1, 3, figsize=(11, max(3.0, 0.22 * n + 1)), gridspec_kw={"width_ratios": [3, 2.6, 3]}
+        1, 3, figsize=(15 if wide else 11, max(3.0, 0.22 * n + 1)),
+        gridspec_kw={"width_ratios": [3, 5 if wide else 2.6, 3]},
     )
     _, ya = plot_tree(t, ax=axes[0], title=left_title, show_labels=False)
     _, yb = plot_tree(r, ax=axes[2], title=right_title, mirror=True, use_lengths=False, show_labels=False)
     link = axes[1]
-    fs = 8 if n <= 40 else 6 if n <= 100 else 4
+    fs = 8 if n <= 40 else 7
     for name, y in ya.items():
-        link.text(0, y, name, ha="left", va="center", fontsize=fs)
+        link.text(0, y, leaf_labels.get(name, name), ha="left", va="center", fontsize=fs)
     for name, y in yb.items():
         link.text(1, y, name, ha="right", va="center", fontsize=fs)
-    for name, y in ya.items():
-        if name in yb:
-            crossed = abs(y - yb[name]) > 0.5
-            link.plot([0.4, 0.6], [y, yb[name]], color="tab:red" if crossed else "tab:blue", lw=0.7, alpha=0.8)
+    shared = [(y, yb[name]) for name, y in ya.items() if name in yb]
+    link.add_collection(matplotlib.collections.LineCollection(
+        [[(0.4, y0), (0.6, y1)] for y0, y1 in shared], linewidths=0.7, alpha=0.8,
+        colors=["tab:red" if abs(y0 - y1) > 0.5 else "tab:blue" for y0, y1 in shared]))
     link.set_xlim(0, 1)
     for ax in axes[1:]:
         ax.set_ylim(axes[0].get_ylim())
@@ -239,8 +217,35 @@ def tree_figure(run, partial=False):
         if not partial:
             raise MissingResultsError(f"tree figure needs {', '.join(gone)} (file not found)")
         return placeholder_figure(f"{MISSING}: {', '.join(gone)}")
+    labels = _leaf_purity_labels(run.get("leaves"))
     if run["reference"]:
         tree, reference = Path(run["tree"]).read_text(), Path(run["reference"]).read_text()
         return plot_tree_pair(tree, reference, title=run["title"], left_title=run["left"],
-                              caption=comparison_caption(tree, reference))
-    return plot_tree(Path(run["tree"]).read_text(), title=run["title"])[0].figure
+                              caption=comparison_caption(tree, reference), leaf_labels=labels)
+    tree = parse_newick(Path(run["tree"]).read_text())
+    if labels:
+        _relabel(tree, labels)
+    return plot_tree(tree, title=run["title"])[0].figure
+
+
+def _leaf_purity_labels(path):
+    """``{leaf: "leaf (87%)"}`` from an L2H ``leaves.tsv`` (none when absent)."""
+    if not path or not Path(path).exists():
+        return {}
+    import pandas as pd
+
+    t = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"leaf": str})
+    return {
+        str(r.leaf): f"{r.leaf} ({100 * float(r.purity):.0f}%)" if r.purity != "" else str(r.leaf)
+        for r in t.itertuples()
+    }
+
+
+def _relabel(node, labels):
+    """Rename the leaves of a :func:`parse_newick` tree in place."""
+    name, length, children = node
+    for i, child in enumerate(children):
+        if child[2]:
+            _relabel(child, labels)
+        else:
+            children[i] = (labels.get(child[0], child[0]), child[1], child[2])

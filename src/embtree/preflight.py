@@ -1,0 +1,275 @@
+"""Cheap checks of a configuration before any job runs (called while Snakemake builds the DAG).
+
+Every check here must keep ``snakemake -n`` fast, so none imports torch, timm or open_clip
+(each costs seconds, paid on every DAG build): model names are looked up in the libraries'
+*source* registries -- timm's ``@register_model`` functions and ``default_cfgs`` keys,
+open_clip's ``model_configs/*.json`` and the ``_PRETRAINED`` table of ``pretrained.py``
+(read with :mod:`ast`, never executed) -- and folders are listed, not decoded. A check
+returns messages (empty when fine); the workflow raises them with the config key.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import re
+from pathlib import Path
+
+__all__ = [
+    "timm_registry",
+    "open_clip_registry",
+    "check_encoder",
+    "weights_cache_status",
+    "check_image_folder",
+    "image_manifest",
+]
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+
+def _package_dir(name):
+    spec = importlib.util.find_spec(name)  # locates the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+_REGISTER = re.compile(r"@register_model\s*(?:\(\s*\))?\s*\n\s*def\s+(\w+)\s*\(")
+_CFG_KEY = re.compile(r"""['"]([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)['"]\s*:""")
+_DEPRECATIONS = re.compile(r"register_model_deprecations\(\s*__name__\s*,\s*\{(.*?)\}", re.S)
+_DICT_KEY = re.compile(r"""['"]([A-Za-z0-9_]+)['"]\s*:""")
+
+
+@functools.lru_cache(maxsize=None)
+def timm_registry():
+    """``architecture -> [pretrained tags, default first]`` of the installed timm, or None.
+
+    Read from timm/models/*.py (``@register_model`` functions; ``'arch.tag':`` keys of the
+    ``default_cfgs``); deprecated names map to ``[]``. None when timm is not installed.
+    """
+    root = _package_dir("timm")
+    if root is None:
+        return None
+    arch: dict[str, list[str]] = {}
+    for f in sorted((root / "models").glob("*.py")):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        names = _REGISTER.findall(text)
+        for name in names:
+            arch.setdefault(name, [])
+        for a, tag in _CFG_KEY.findall(text):
+            if a in arch and tag not in arch[a]:
+                arch[a].append(tag)
+        for block in _DEPRECATIONS.findall(text):
+            for old in _DICT_KEY.findall(block):
+                arch.setdefault(old, [])
+    return arch
+
+
+def _kw(call, name):
+    for k in getattr(call, "keywords", []):
+        if k.arg == name and isinstance(k.value, ast.Constant):
+            return k.value.value
+    return None
+
+
+def _tags_of(node, named):
+    """``tag -> {'hf_hub': str, 'url': str, 'quick_gelu': bool}`` of a ``dict(tag=_pcfg(...))`` node."""
+    if isinstance(node, ast.Name):
+        return named.get(node.id, {})
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dict":
+        return {
+            k.arg: {
+                "hf_hub": _kw(k.value, "hf_hub") or "",
+                "url": _kw(k.value, "url") or "",
+                "quick_gelu": bool(_kw(k.value, "quick_gelu")),
+            }
+            for k in node.keywords
+            if k.arg
+        }
+    return {}
+
+
+@functools.lru_cache(maxsize=None)
+def open_clip_registry():
+    """``architecture -> {tag: {'hf_hub', 'url'}}`` of the installed open_clip, or None.
+
+    Architectures are ``open_clip/model_configs/*.json``; tags come from ``_PRETRAINED`` in
+    ``open_clip/pretrained.py``, parsed with :mod:`ast` (never imported), including the
+    ``-quickgelu`` variants open_clip derives from it.
+    """
+    root = _package_dir("open_clip")
+    if root is None:
+        return None
+    registry = {p.stem: {} for p in (root / "model_configs").glob("*.json")}
+    src = root / "pretrained.py"
+    if not src.is_file():
+        return registry
+    named, table = {}, {}
+    for stmt in ast.parse(src.read_text(encoding="utf-8")).body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        target, value = stmt.targets[0].id, stmt.value
+        if target == "_PRETRAINED" and isinstance(value, ast.Dict):
+            for k, v in zip(value.keys, value.values):
+                if isinstance(k, ast.Constant):
+                    table[k.value] = _tags_of(v, named)
+        elif isinstance(value, ast.Call):
+            named[target] = _tags_of(value, named)
+    for model, tags in list(table.items()):
+        quick = {t: c for t, c in tags.items() if c["quick_gelu"]}
+        if quick:
+            table.setdefault(model + "-quickgelu", quick)
+    for model, tags in table.items():
+        registry.setdefault(model, {}).update(tags)
+    return registry
+
+
+def _close(name, choices, n=3):
+    import difflib
+
+    return difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)
+
+
+def check_encoder(spec):
+    """Problems with an encoder entry that need no model: ``[(key, message), ...]``.
+
+    ``key`` is relative to the entry (``model``, ``pretrained``). A registry that cannot be
+    read (library not installed here) is not an error: the embedding job's environment decides.
+    """
+    kind = spec.get("type")
+    model = spec.get("model")
+    out = []
+    ckpt = spec.get("checkpoint")
+    if ckpt and not Path(ckpt).is_file():
+        out.append(("checkpoint", f"file not found: {ckpt} (relative paths are from the working directory {Path.cwd()})"))
+    if kind == "timm":
+        reg = timm_registry()
+        if reg is None:
+            return out
+        arch, _, tag = model.partition(".")
+        if arch not in reg:
+            hint = _close(arch, reg)
+            out.append(("model", f"'{model}' is not a timm model" + (f"; did you mean {hint}?" if hint else "")
+                        + " (timm.list_models() lists them)"))  # fmt: skip
+        elif tag and reg[arch] and tag not in reg[arch]:
+            out.append(("model", f"'{model}': timm has no pretrained tag '{tag}' for {arch} (tags: {reg[arch][:8]})"))
+        if not isinstance(spec.get("pretrained", True), bool):
+            out.append(("pretrained", f"{spec['pretrained']!r}: a timm encoder takes true or false"))
+    elif kind == "open_clip":
+        reg = open_clip_registry()
+        if reg is None:
+            return out
+        if model.startswith(("hf-hub:", "local-dir:")):
+            return out
+        if model not in reg:
+            hint = _close(model, reg)
+            out.append(("model", f"'{model}' is not an open_clip architecture" + (f"; did you mean {hint}?" if hint else "")
+                        + " (open_clip.list_models() lists them)"))  # fmt: skip
+            return out
+        tag = spec.get("pretrained", True)
+        if tag is True and not spec.get("checkpoint"):
+            tags = sorted(reg[model])
+            out.append(("pretrained", f"an open_clip encoder needs the pretrained tag of its weights "
+                        f"(for {model}: {tags[:8]}), or false for random weights, or a checkpoint"))  # fmt: skip
+        elif isinstance(tag, str) and reg[model] and tag.lower().replace("-", "_") not in reg[model]:
+            out.append(("pretrained", f"'{tag}' is not an open_clip pretrained tag of {model} (tags: {sorted(reg[model])[:8]})"))
+    return out
+
+
+def _hub_has(hub, repo_id):
+    d = Path(hub) / ("models--" + repo_id.strip("/").replace("/", "--"))
+    snaps = d / "snapshots"
+    return snaps.is_dir() and any(p.is_file() for p in snaps.rglob("*"))
+
+
+def weights_cache_status(spec, cache_dir):
+    """Whether an encoder's pretrained weights are in ``cache_dir``: True, False or None.
+
+    None means "no weights needed" (pixels, random init, a ``checkpoint``) or "cannot tell".
+    False is returned only when the cache is *known* to lack them: no Hugging Face hub entry
+    for the model (``<cache_dir>/hf/hub/models--<org>--<repo>``) and no torch-hub file.
+    """
+    kind = spec.get("type")
+    if kind == "pixels" or spec.get("checkpoint") or spec.get("pretrained", True) is False:
+        return None
+    hub = Path(cache_dir) / "hf" / "hub"
+    torch_files = Path(cache_dir) / "torch" / "hub" / "checkpoints"
+    model = spec["model"]
+    if kind == "timm":
+        reg = timm_registry()
+        if reg is None:
+            return None
+        arch, _, tag = model.partition(".")
+        tag = tag or (reg.get(arch) or [None])[0]
+        if hub.is_dir() and any(p.name.startswith("models--") and arch in p.name for p in hub.iterdir()):
+            return True
+        if torch_files.is_dir() and any(torch_files.iterdir()):
+            return None  # torch-hub files do not name their model: cannot tell
+        return False if tag else None
+    if kind == "open_clip":
+        reg = open_clip_registry()
+        cfg = (reg or {}).get(model, {}).get(str(spec.get("pretrained")).lower().replace("-", "_"))
+        if not cfg:
+            return None
+        if cfg["hf_hub"] and _hub_has(hub, cfg["hf_hub"]):
+            return True
+        if cfg["url"] and (hub / os.path.basename(cfg["url"])).is_file():
+            return True
+        return False
+    return None
+
+
+def check_image_folder(path, kind="imagefolder", labels_path=None):
+    """Problems with an image folder, from a listing (no image is opened): list of messages."""
+    root = Path(path)
+    if not root.exists():
+        return [f"image folder not found: {root} (relative paths are from the working directory {Path.cwd()})"]
+    if not root.is_dir():
+        return [f"{root} is not a folder"]
+    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if kind == "imagenet" and not subdirs:
+        if not any(_is_image(p) for p in root.iterdir()):
+            return [f"{root} holds no images ({', '.join(IMAGE_EXTENSIONS)})"]
+        if not labels_path:
+            return [f"{root} is a flat folder of images: set labels_path to LOC_val_solution.csv"]
+        return []
+    if len(subdirs) < 2:
+        return [f"{root} needs one sub-folder of images per class (at least 2), found {len(subdirs)}"]
+    empty = [p.name for p in subdirs if not any(_is_image(f) for f in p.iterdir())]
+    if empty:
+        return [f"class folder(s) {empty[:10]} in {root} hold no images ({', '.join(IMAGE_EXTENSIONS)})"]
+    return []
+
+
+def _is_image(p):
+    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def image_manifest(path):
+    """A digest of an image folder's file list: relative path, size and mtime of every image.
+
+    Used as a Snakemake ``params`` value of the embedding job, so adding, removing or
+    changing an image re-embeds the folder. Returns ``"<n> images, sha256 <hex>"``; listing
+    only (``os.scandir``), nothing is read.
+    """
+    root = Path(path)
+    entries = []
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        with os.scandir(d) as it:
+            for e in it:
+                if e.name.startswith("."):
+                    continue
+                if e.is_dir():
+                    stack.append(Path(e.path))
+                elif os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS:
+                    st = e.stat()
+                    entries.append((os.path.relpath(e.path, root), st.st_size, st.st_mtime_ns))
+    entries.sort()
+    digest = hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+    return f"{len(entries)} images, sha256 {digest}"

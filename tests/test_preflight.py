@@ -1,0 +1,155 @@
+"""Checks before any job: model names from the libraries' source registries, folders, weights cache."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from embtree import preflight
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def test_timm_registry_equals_timm_list_models():
+    timm = pytest.importorskip("timm")
+    reg = preflight.timm_registry()
+    assert set(timm.list_models()) <= set(reg)
+    assert reg["resnet18"][0] == timm.models.get_pretrained_cfg("resnet18").tag  # default tag first
+    for name in ["resnet18", "vit_base_patch16_224", "convnext_base"]:
+        assert set(reg[name]) == {n.split(".", 1)[1] for n in timm.list_pretrained(name + ".*")}
+
+
+def test_open_clip_registry_equals_open_clip_lists():
+    pytest.importorskip("open_clip")
+    # In a fresh process: other tests register extra model configs in this one (add_model_config).
+    code = ("import json, open_clip; print(json.dumps([sorted(open_clip.list_models()), "
+            "sorted(map(list, open_clip.list_pretrained()))]))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    models, pretrained = __import__("json").loads(out.stdout.strip().splitlines()[-1])
+    reg = preflight.open_clip_registry()
+    assert sorted(reg) == models
+    assert sorted([m, t] for m in reg for t in reg[m]) == pretrained
+
+
+@pytest.mark.parametrize(
+    ("spec", "key", "text"),
+    [
+        ({"type": "timm", "model": "resnet_18"}, "model", "did you mean ['resnet18'"),
+        ({"type": "timm", "model": "resnet18.nosuchtag"}, "model", "no pretrained tag 'nosuchtag'"),
+        ({"type": "open_clip", "model": "ViT-B32", "pretrained": "openai"}, "model", "did you mean ['ViT-B-32'"),
+        ({"type": "open_clip", "model": "ViT-B-32"}, "pretrained", "needs the pretrained tag"),
+        ({"type": "open_clip", "model": "ViT-B-32", "pretrained": "laion9"}, "pretrained", "not an open_clip pretrained tag"),
+    ],
+)
+def test_check_encoder_names_the_key(spec, key, text):
+    problems = preflight.check_encoder(spec)
+    assert len(problems) == 1 and problems[0][0] == key and text in problems[0][1]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "timm", "model": "resnet18.a1_in1k"},
+        {"type": "timm", "model": "test_resnet", "pretrained": False},
+        {"type": "open_clip", "model": "ViT-B-32", "pretrained": "laion2b_s34b_b79k"},
+        {"type": "open_clip", "model": "ViT-B-32-quickgelu", "pretrained": "openai"},
+        {"type": "open_clip", "model": "ViT-B-32", "pretrained": False},
+        {"type": "pixels"},
+    ],
+)
+def test_check_encoder_accepts_valid_entries(spec):
+    assert preflight.check_encoder(spec) == []
+
+
+def test_missing_checkpoint_is_named(tmp_path):
+    spec = {"type": "timm", "model": "resnet18", "checkpoint": str(tmp_path / "w.safetensors")}
+    assert [k for k, _ in preflight.check_encoder(spec)] == ["checkpoint"]
+    (tmp_path / "w.safetensors").write_bytes(b"x")
+    assert preflight.check_encoder(spec) == []
+
+
+def test_weights_cache_status(tmp_path):
+    timm_spec = {"type": "timm", "model": "resnet18"}
+    assert preflight.weights_cache_status(timm_spec, tmp_path) is False
+    assert preflight.weights_cache_status({**timm_spec, "pretrained": False}, tmp_path) is None
+    assert preflight.weights_cache_status({**timm_spec, "checkpoint": "w.pth"}, tmp_path) is None
+    snap = tmp_path / "hf/hub/models--timm--resnet18.a1_in1k/snapshots/abc"
+    snap.mkdir(parents=True)
+    (snap / "model.safetensors").write_bytes(b"x")
+    assert preflight.weights_cache_status(timm_spec, tmp_path) is True
+    clip = {"type": "open_clip", "model": "ViT-B-32", "pretrained": "laion2b_s34b_b79k"}
+    assert preflight.weights_cache_status(clip, tmp_path) is False
+    hub_id = preflight.open_clip_registry()["ViT-B-32"]["laion2b_s34b_b79k"]["hf_hub"].strip("/")
+    snap = tmp_path / "hf/hub" / ("models--" + hub_id.replace("/", "--")) / "snapshots/abc"
+    snap.mkdir(parents=True)
+    (snap / "open_clip_model.safetensors").write_bytes(b"x")
+    assert preflight.weights_cache_status(clip, tmp_path) is True
+
+
+def test_check_image_folder(make_image_folder, tmp_path):
+    root = make_image_folder({"cat": 2, "dog": 1})
+    assert preflight.check_image_folder(root) == []
+    assert "not found" in preflight.check_image_folder(tmp_path / "nope")[0]
+    (root / "ship").mkdir()
+    assert "['ship']" in preflight.check_image_folder(root)[0]
+    only = tmp_path / "one"
+    (only / "cat").mkdir(parents=True)
+    assert "at least 2" in preflight.check_image_folder(only)[0]
+
+
+def test_image_manifest_changes_with_the_files(make_image_folder):
+    root = make_image_folder({"cat": 2, "dog": 2})
+    before = preflight.image_manifest(root)
+    assert before.startswith("4 images") and preflight.image_manifest(root) == before
+    (root / "cat" / "notes.txt").write_text("not an image")
+    assert preflight.image_manifest(root) == before
+    os.remove(root / "dog" / "001.png")
+    removed = preflight.image_manifest(root)
+    assert removed.startswith("3 images")
+    shutil.copy(root / "cat" / "000.png", root / "dog" / "001.png")
+    assert preflight.image_manifest(root) not in (before, removed)
+
+
+def test_registries_import_no_deep_learning_library():
+    code = ("import sys; from embtree import preflight; preflight.timm_registry(); preflight.open_clip_registry(); "
+            "print(sorted(m for m in ('torch', 'timm', 'open_clip') if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    assert out.stdout.strip() == "[]"
+
+
+# --- the mistakes stop `snakemake -n`, naming the key -----------------------------------------
+
+BASE = {
+    "cache_dir": "cache",
+    "datasets": {"imgs": {"type": "imagefolder", "path": "images", "encoders": ["enc"]}},
+    "encoders": {"enc": {"type": "pixels", "image_size": 8}},
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"encoders": {"enc": {"type": "timm", "model": "resnt18", "pretrained": False}}}, "encoders.enc.model"),
+        ({"encoders": {"enc": {"type": "open_clip", "model": "ViT-B-32"}}}, "encoders.enc.pretrained"),
+        ({"datasets": {"imgs": {"type": "imagefolder", "path": "missing", "encoders": ["enc"]}}}, "datasets.imgs.path"),
+        ({"encoders": {"enc": {"type": "timm", "model": "resnet18", "pretrained": True}}}, "encoders.enc.pretrained"),
+    ],
+    ids=["timm-typo", "open_clip-no-tag", "no-folder", "weights-not-cached"],
+)
+def test_mistakes_fail_the_dry_run_naming_the_key(tmp_path, make_image_folder, change, key):
+    make_image_folder({"cat": 1, "dog": 1})
+    cfg = {**BASE, **change}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = subprocess.run(
+        [SNAKEMAKE, "-s", str(ROOT / "workflow" / "Snakefile"), "-d", str(tmp_path), "--configfile", "c.yaml", "-n"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and f"config error at '{key}'" in out, out[-2000:]
+    assert not (tmp_path / "results").exists()

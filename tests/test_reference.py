@@ -1,0 +1,169 @@
+"""Reference hierarchies over a data set's own classes: pruning shipped trees, WordNet for any class set."""
+
+import itertools
+
+import pytest
+
+from conftest import ROOT
+from embtree import reference, trees, wordnet
+from embtree.datasets import CIFAR10_CLASSES, CLASS_SYNSETS, imagenet_class_names
+
+
+def _wordnet_or_skip():
+    try:
+        return wordnet.load_wordnet()
+    except wordnet.WordNetNotFoundError as exc:
+        pytest.skip(f"no WordNet 3.0 data found: {str(exc).splitlines()[0]}")
+
+
+def _clades(newick):
+    """Leaf sets of the internal nodes (the tree's topology, independent of child order)."""
+    tree = trees.parse_newick(newick)
+    return {frozenset(leaf.taxon.label for leaf in node.leaf_iter()) for node in tree.postorder_internal_node_iter()}
+
+
+def _labelled_clades(newick):
+    """(leaf set, synset label) of every internal node: topology and labels, not child order."""
+    tree = trees.parse_newick(newick)
+    return {(frozenset(leaf.taxon.label for leaf in node.leaf_iter()), node.label)
+            for node in tree.postorder_internal_node_iter()}  # fmt: skip
+
+
+def test_restrict_tree_prunes_leaves_and_unary_nodes():
+    newick, dropped = reference.restrict_tree("(((a,b)x,(c,d)y)z,(e,f)w)r;", ["a", "c", "d", "e"])
+    assert dropped == ["b", "f"]
+    # b gone -> x has one child -> removed; f gone -> w removed; labels of kept nodes stay
+    assert newick == "((a,(c,d)y)z,e)r;"
+
+
+def test_restrict_tree_keeps_exact_tree_and_matches_by_wnid():
+    newick, dropped = reference.restrict_tree("((n1,n2)p,n3)q;", ["x", "y", "z"], ["n1", "n2", "n3"])
+    assert dropped == [] and newick == "((x,y)p,z)q;"
+
+
+def test_restrict_tree_names_missing_classes():
+    with pytest.raises(ValueError, match=r"1 of the data set's 3 classes.*\['zebra'\]"):
+        reference.restrict_tree("((a,b),(c,d));", ["a", "b", "zebra"])
+
+
+def test_restrict_tree_drops_a_unary_root():
+    newick, _ = reference.restrict_tree("(((a,b)x,c)y,(d,e)w)r;", ["a", "b", "c"])
+    assert newick == "((a,b)x,c)y;"
+
+
+@pytest.mark.wordnet
+@pytest.mark.parametrize("subset", [("airplane", "cat", "dog", "ship", "truck"), ("bird", "frog", "deer")])
+def test_pruned_shipped_tree_equals_the_tree_wordnet_induces_on_the_subset(subset):
+    wn = _wordnet_or_skip()
+    shipped = (ROOT / "resources/hierarchies/cifar10.nwk").read_text().strip()
+    pruned, _ = reference.restrict_tree(shipped, list(subset))
+    direct = wordnet.reference_tree([CLASS_SYNSETS[c][0] for c in subset], names=list(subset), wn=wn)
+    assert _labelled_clades(pruned) == _labelled_clades(direct)
+
+
+@pytest.mark.wordnet
+def test_pruned_imagenet_tree_equals_wordnet_on_readable_names():
+    wn = _wordnet_or_skip()
+    wnids = ["n01440764", "n02012849", "n03126707", "n02084071", "n01530575"]
+    wnids = [w for w in wnids if w in set(trees.leaf_names((ROOT / "resources/hierarchies/imagenet.nwk").read_text()))]
+    names = list(imagenet_class_names(wnids))
+    pruned, _ = reference.restrict_tree((ROOT / "resources/hierarchies/imagenet.nwk").read_text(), names, wnids)
+    assert sorted(trees.leaf_names(pruned)) == sorted(names)
+    assert _labelled_clades(pruned) == _labelled_clades(wordnet.reference_tree(wnids, names=names, wn=wn))
+
+
+@pytest.mark.wordnet
+def test_class_synsets_prefers_tsv_then_wnids_then_guess():
+    wn = _wordnet_or_skip()
+    names = ["cat", "boat", "plane", "xyzzy_class"]
+    table = reference.class_synsets(
+        names, wn=wn, wnids=["n02121620", None, None, None], mapping={"boat": "ship.n.01"}
+    )
+    assert list(table["source"]) == ["wnid", "synsets", "guessed", "missing"]
+    assert list(table["synset"]) == ["cat.n.01", "ship.n.01", "airplane.n.01", ""]
+    assert table.loc[2, "wnid"] == "n02691156"
+    newick, warnings = reference.wordnet_reference(table, wn=wn)
+    assert len(warnings) == 2 and "plane" in warnings[0] and "xyzzy_class" in warnings[1]
+    # the missing class hangs directly below the root; the others as WordNet places them
+    root = trees.parse_newick(newick).seed_node
+    assert "xyzzy_class" in [c.taxon.label for c in root.child_nodes() if c.is_leaf()]
+    assert frozenset(["boat", "plane"]) in _clades(newick)
+
+
+@pytest.mark.wordnet
+def test_cifar_names_without_wnids_use_the_builtin_table_and_give_the_shipped_tree():
+    wn = _wordnet_or_skip()
+    table = reference.class_synsets(list(CIFAR10_CLASSES), wn=wn)
+    assert set(table["source"]) == {"builtin"}
+    newick, warnings = reference.wordnet_reference(table, wn=wn)
+    assert warnings == []
+    assert _labelled_clades(newick) == _labelled_clades((ROOT / "resources/hierarchies/cifar10.nwk").read_text())
+
+
+@pytest.mark.wordnet
+def test_automatic_lookup_on_cifar_names_reproduces_the_shipped_tree():
+    # CIFAR-10's names whose first noun sense is the synset of the shipped table give its tree.
+    wn = _wordnet_or_skip()
+    subset = [c for c in CIFAR10_CLASSES if wn.synsets(c, pos="n")[0].name() == CLASS_SYNSETS[c][0]]
+    assert len(subset) >= 5
+    table = reference.class_synsets([c.upper() for c in subset], wn=wn)  # not table names: looked up
+    assert set(table["source"]) == {"guessed"}
+    table["class_name"] = subset
+    newick, _ = reference.wordnet_reference(table, wn=wn)
+    shipped, _ = reference.restrict_tree((ROOT / "resources/hierarchies/cifar10.nwk").read_text(), subset)
+    assert _labelled_clades(newick) == _labelled_clades(shipped)
+
+
+@pytest.mark.wordnet
+def test_bad_synset_in_tsv_names_the_class():
+    wn = _wordnet_or_skip()
+    with pytest.raises(ValueError, match="class 'cat': synsets entry 'qqqq.n.01'"):
+        reference.class_synsets(["cat", "dog", "ship"], wn=wn, mapping={"cat": "qqqq.n.01"})
+
+
+def test_read_synset_mapping_layouts(tmp_path):
+    p = tmp_path / "s.tsv"
+    p.write_text("# comment\ncat\tcat.n.01\ndog\tn02084071\n")
+    assert reference.read_synset_mapping(p) == {"cat": "cat.n.01", "dog": "n02084071"}
+    p.write_text("index\tclass_name\twnid\tsynset\n0\tcat\tn1\tcat.n.01\n")
+    assert reference.read_synset_mapping(p) == {"cat": "cat.n.01"}
+
+
+def test_tree_to_newick_round_trips_quoted_labels():
+    text = "(('pickup truck',b)x,c);"
+    tree = trees.parse_newick(text)
+    assert reference.tree_to_newick(tree) == text
+    assert list(itertools.islice(trees.leaf_names(text), 1)) == ["pickup truck"]
+
+
+@pytest.mark.wordnet
+def test_workflow_builds_wordnet_reference_for_an_image_folder(tmp_path, make_image_folder):
+    # A user's folder of 5 CIFAR-like classes: the reference comes from WordNet with no tree given.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    _wordnet_or_skip()
+    make_image_folder({c: 2 for c in ("airplane", "cat", "dog", "ship", "truck")})
+    (tmp_path / "images" / "trucks_and_cars").mkdir()  # a guessed/missing name would warn
+    make_image_folder({"trucks_and_cars": 1}, seed=1)
+    cfg = {"datasets": {"mine": {"type": "imagefolder", "path": "images", "encoders": ["px"], "reference": "wordnet"}},
+           "encoders": {"px": {"type": "pixels", "image_size": 8}}}  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    proc = subprocess.run(
+        [snakemake, "-s", str(ROOT / "workflow" / "Snakefile"), "-d", str(tmp_path), "--configfile", "c.yaml",
+         "--cores", "1", "results/mine/reference.nwk", "results/mine/synsets.tsv"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    table = (tmp_path / "results/mine/synsets.tsv").read_text().splitlines()
+    rows = {r.split("\t")[1]: r.split("\t") for r in table[1:]}
+    assert rows["dog"][3:5] == ["dog.n.01", "builtin"]  # the built-in CIFAR synset
+    assert rows["trucks_and_cars"][4] == "missing"
+    assert "trucks_and_cars" in out  # warned on the terminal, not only in the log
+    clades = _clades((tmp_path / "results/mine/reference.nwk").read_text())
+    assert frozenset(["cat", "dog"]) in clades and frozenset(["airplane", "ship"]) in clades

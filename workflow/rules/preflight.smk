@@ -1,0 +1,46 @@
+# Checks before any job (embtree.preflight): mistakes in encoders and image folders stop the
+# DAG build with the config key named. All cheap -- model names come from the libraries'
+# source registries (no torch/timm/open_clip import), folders are listed, never decoded --
+# so `snakemake -n` stays fast. Feature-file checks live in common.smk.
+from embtree import preflight as _preflight  # noqa: E402
+
+_USED_ENCODERS = sorted({enc for ds, enc in RUNS if is_image_dataset(ds)})
+
+for _enc in _USED_ENCODERS:
+    for _key, _msg in _preflight.check_encoder(ENCODERS[_enc]):
+        _config_error(f"encoders.{_enc}.{_key}", _msg)
+
+for _ds, _spec in DATASETS.items():
+    if _spec["type"] in ("imagefolder", "imagenet"):
+        for _msg in _preflight.check_image_folder(_spec["path"], _spec["type"], _spec.get("labels_path")):
+            _config_error(f"datasets.{_ds}.path", _msg)
+
+
+def embed_preflight(wildcards):
+    """Input function of `embed`: stop at DAG build when the weights are known not to be cached.
+
+    Embedding jobs never download (compute nodes have no internet), so weights missing from
+    cache_dir would fail the job; an input function runs only for embed jobs in the DAG, so
+    `snakemake prefetch` itself (and runs whose embeddings exist) are not affected.
+    """
+    if os.path.exists(f"results/{wildcards.dataset}/{wildcards.encoder}/embeddings.npz"):
+        return []
+    spec = ENCODERS[wildcards.encoder]
+    if _preflight.weights_cache_status(spec, config["cache_dir"]) is False:
+        what = spec["model"] + (f" (pretrained: {spec['pretrained']})" if isinstance(spec.get("pretrained"), str) else "")
+        _config_error(
+            f"encoders.{wildcards.encoder}.pretrained",
+            f"the pretrained weights of {what} are not in cache_dir={config['cache_dir']} and embedding "
+            "jobs never download. Fetch them first, on a machine with internet: "
+            "`snakemake prefetch --cores 1` (same --configfile), then copy cache_dir here if needed; "
+            "or set `checkpoint: /path/to/weights`, or `pretrained: false` for random weights.",
+        )
+    return []
+
+
+def image_folder_manifest(wildcards):
+    """`embed` params: a digest of the image files, so adding/removing/changing one re-embeds."""
+    spec = DATASETS[wildcards.dataset]
+    if spec["type"] in ("imagefolder", "imagenet"):
+        return _preflight.image_manifest(spec["path"])
+    return None

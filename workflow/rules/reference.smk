@@ -1,0 +1,66 @@
+# Stage: each data set's reference hierarchy over its own class names (embtree.reference).
+#
+#   reference_tree:     reference_tree: <file.nwk> or reference: cifar10|cifar100|cifar100-coarse|
+#                       imagenet (shipped), pruned to the data set's classes; planted-tree data
+#   wordnet_reference:  reference: wordnet -- built from WordNet for any class set (the only job
+#                       that needs WordNet), with the class -> synset mapping it used
+#
+# Both read the class names (and WNIDs) from the first run's embeddings.npz, so they agree
+# with the embeddings by construction and need no image library.
+
+include: "reference_common.smk"
+
+
+rule reference_tree:
+    """The reference hierarchy from a Newick file (pruned to the classes) or the planted tree."""
+    input:
+        unpack(_reference_inputs),
+    output:
+        "results/{dataset}/reference.nwk",
+    log:
+        "logs/{dataset}/reference_tree.log",
+    benchmark:
+        "benchmarks/results/{dataset}/reference_tree.tsv"
+    params:
+        dataset=lambda wc: DATASETS[wc.dataset],
+    wildcard_constraints:
+        dataset=_alternatives([ds for ds in DATASETS if reference_kind(ds) in ("newick", "planted")]),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/reference_tree.py"
+
+
+rule wordnet_reference:
+    """The WordNet reference hierarchy of any class set (synsets TSV, WNIDs, or first noun sense)."""
+    input:
+        unpack(_reference_inputs),
+    output:
+        nwk="results/{dataset}/reference.nwk",
+        synsets="results/{dataset}/synsets.tsv",
+    log:
+        "logs/{dataset}/wordnet_reference.log",
+    benchmark:
+        "benchmarks/results/{dataset}/wordnet_reference.tsv"
+    params:
+        wordnet_dir=config["wordnet"].get("dir"),
+    wildcard_constraints:
+        dataset=_alternatives([ds for ds in DATASETS if reference_kind(ds) == "wordnet"]),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/wordnet_reference.py"
+
+
+STAGE_TARGETS.append(
+    lambda: [f"results/{ds}/reference.nwk" for ds in DATASETS if has_reference(ds)]
+    + [f"results/{ds}/synsets.tsv" for ds in DATASETS if reference_kind(ds) == "wordnet"]
+)
