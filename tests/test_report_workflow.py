@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-REPORT_RULES = ["report_tables", "report_caec_figures", "report_all"]
+REPORT_RULES = ["report_tables", "report_caec_figures", "report_merge_expand_figures", "report_all"]
 
 TINY = {
     "datasets": {
@@ -93,6 +93,17 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
     np.savez(base / "projection.npz", xy=rng.normal(size=(40, 2)), labels=np.repeat(np.arange(4), 10),
              class_names=np.array(CLASSES), class_means=rng.normal(size=(4, 2)),
              **{f"{p}__{m}": rng.normal(size=(4, 2)) for m in metrics for p in ("G", "P")})
+    me = base / "merge_expand"
+    _tsv(me / "metrics.tsv", [dict(dataset=ds, encoder=enc, n_samples=120, n_classes=4, n_clusters=5, n_regions=20,
+                                   n_seeds=7, n_clean=90, clean_fraction=0.75, acc_all=0.8, nmi_all=0.7, ari_all=0.6,
+                                   ami_all=0.7, acc_clean=0.9, nmi_clean=0.8, ari_clean=0.8, ami_clean=0.8,
+                                   acc_unclean=0.5, nmi_unclean=0.3, ari_unclean=0.2, ami_unclean=0.3,
+                                   consistent_all=8.0, consistent_clean=9.0, consistent_unclean=5.0,
+                                   n_iterations=3)])
+    np.savez(me / "scores.npz", m1=rng.random((7, 7)), m2=rng.random((7, 7)), m3=rng.random((7, 7)),
+             partition=np.array([0, 0, 1, 2, 3, 3, 4]))
+    _tsv(me / "neighbours.tsv", [dict(dataset=ds, encoder=enc, consistent=k, clean=k * 2, unclean=3, all=k * 2 + 3)
+                                 for k in range(11)])
     for rel in skip:
         (root / rel).unlink()
 

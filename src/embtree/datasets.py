@@ -439,20 +439,10 @@ def read_synsets_tsv(path, class_names):
     WNID (``n02691156``) or a WordNet synset name (``airplane.n.01``, resolved with nltk's
     WordNet). Every class must be listed.
     """
+    from embtree.reference import read_synset_mapping
+
     path = Path(path)
-    mapping = {}
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh, delimiter="\t") if r and not r[0].startswith("#")]
-    name_col, syn_col = 0, 1
-    if rows and "class_name" in rows[0]:
-        header = rows.pop(0)
-        if "synset" not in header:
-            raise ValueError(f"{path}: header {header} has 'class_name' but no 'synset' column")
-        name_col, syn_col = header.index("class_name"), header.index("synset")
-    for row in rows:
-        if len(row) <= max(name_col, syn_col):
-            raise ValueError(f"{path}: line {row!r} has too few tab-separated columns")
-        mapping[row[name_col].strip()] = row[syn_col].strip()
+    mapping = read_synset_mapping(path)
     missing = [str(c) for c in class_names if str(c) not in mapping]
     if missing:
         raise ValueError(f"{path}: no synset for classes {missing[:10]}")

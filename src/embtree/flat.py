@@ -68,6 +68,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from embtree._validation import check_matrix
+from embtree.merge_expand import DEFAULTS as _ME_DEFAULTS
 from embtree.metrics import flat_scores
 
 __all__ = [
@@ -149,6 +150,11 @@ CLUSTERERS: dict[str, dict] = {
         "algorithm": "best",
         "leaf_size": 40,
         "core_dist_n_jobs": 1,
+    },
+    # Merge & Expand (papers/003; embtree.merge_expand): finds k itself; embeddings input only.
+    "merge-expand": {
+        **{k: v for k, v in _ME_DEFAULTS.items() if k != "input"},
+        "max_quadratic_samples": _DEFAULT_QUADRATIC_CAP,
     },
 }
 
@@ -294,10 +300,10 @@ def cluster(features, method, *, n_clusters=None, seed=0, **params) -> np.ndarra
     features : ndarray of shape (n_samples, n_features)
         Finite features (usually the output of :func:`reduce`).
     method : {"kmeans", "spectral", "agglomerative-ward", "agglomerative-average", \
-"affinity-propagation", "hdbscan"}
+"affinity-propagation", "hdbscan", "merge-expand"}
     n_clusters : int, optional
         Required by :data:`NEEDS_N_CLUSTERS` (``1 <= n_clusters <= n_samples``);
-        ignored by ``affinity-propagation`` and ``hdbscan`` (they find k) and by
+        ignored by ``affinity-propagation``, ``hdbscan`` and ``merge-expand`` (they find k) and by
         agglomerative clustering given a ``distance_threshold``.
     seed : int
         Random state of k-means, spectral, AP and of the O(N^2) guard's subsample.
@@ -324,7 +330,9 @@ def cluster(features, method, *, n_clusters=None, seed=0, **params) -> np.ndarra
     else:
         n_clusters = None
     cap = p.pop("max_quadratic_samples", None)
-    if cap is None or n <= cap:
+    if method == "merge-expand":
+        labels = _CLUSTER_IMPL[method](X, n_clusters=None, seed=seed, max_quadratic_samples=cap, **p)
+    elif cap is None or n <= cap:
         labels = _CLUSTER_IMPL[method](X, n_clusters=n_clusters, seed=seed, **p)
     else:
         labels = _subsample_fit(X, method, cap, n_clusters=n_clusters, seed=seed, params=p)
@@ -464,6 +472,14 @@ def _cluster_hdbscan(X, *, n_clusters, seed, return_extra=False, max_cluster_fra
     return (labels, None) if return_extra else labels
 
 
+def _cluster_merge_expand(X, *, n_clusters, seed, return_extra=False, max_quadratic_samples, **kw):
+    from embtree.merge_expand import merge_expand
+
+    # ME subsamples its own O(N^2) step (phase 1), so it takes the cap as a parameter.
+    labels = merge_expand(X, seed=seed, max_quadratic_samples=max_quadratic_samples, **kw).labels
+    return (labels, None) if return_extra else labels
+
+
 _CLUSTER_IMPL = {
     "kmeans": _cluster_kmeans,
     "kmeans-cosine": _cluster_kmeans_cosine,
@@ -472,6 +488,7 @@ _CLUSTER_IMPL = {
     "agglomerative-average": _cluster_average,
     "affinity-propagation": _cluster_ap,
     "hdbscan": _cluster_hdbscan,
+    "merge-expand": _cluster_merge_expand,
 }
 
 assert set(_CLUSTER_IMPL) == set(CLUSTERERS) and set(_REDUCE_IMPL) == set(REDUCERS)

@@ -28,6 +28,8 @@ def flat_clusterer_params(name):
     params = {}
     if "max_quadratic_samples" in _flat.CLUSTERERS[name]:
         params["max_quadratic_samples"] = FLAT["max_quadratic_samples"]
+    if name == "merge-expand":  # the merge_expand: section, as the stage itself uses it
+        params.update({k: v for k, v in config["merge_expand"].items() if k not in ("input", "seed")})
     params.update(FLAT.get("clusterer_params", {}).get(name, {}))
     return params
 

@@ -31,6 +31,7 @@ rule report_tables:
         l2h=_reported(_table_files(["l2h"]), "l2h_table", "L2H hierarchies", _tables_by_dataset),
         flat=_reported(_table_files(FLAT_TABLES), "flat_tables", "Flat clustering", _tables_by_dataset),
         cross=_reported(_table_files(CROSS_TABLES), "cross_table", "Comparison", _tables_by_dataset),
+        merge_expand=_reported(_table_files(ME_TABLES), "merge_expand_table", "Merge & Expand", _tables_by_dataset),
         caec_heatmap=_reported(_figures(["caec_heatmap"]), "caec_heatmap", "CAEC clusters", "heatmap"),
         flat_heatmap=_reported(_figures(["flat_ami_heatmap"]), "flat_heatmap", "Flat clustering", "heatmap"),
         l2h_figures=_reported(_figures(L2H_FIGURES), "l2h_figures", "L2H hierarchies", "dendrograms"),

@@ -79,6 +79,9 @@ def report_specs():
               dataset=ds, encoder=enc, reducer=red, clusterer=clu)
         for ds, enc in RUNS for red in REPORT_FLAT.get("reducers", []) for clu in REPORT_FLAT.get("clusterers", [])
     ]
+    specs["merge_expand"] = [
+        _spec(f"results/{ds}/{enc}/merge_expand/metrics.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS
+    ]
     return specs
 
 
@@ -130,6 +133,7 @@ CAEC_TABLES = (
 TREE_TABLES = [f"trees_{v}_{ds}" for ds in REF_DATASETS for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
 FLAT_TABLES = ["flat_ami", "flat_silhouette"]
 CROSS_TABLES = ["cross_method"] if REF_DATASETS else []
+ME_TABLES = ["merge_expand"]
 
 
 def _figures(names):
@@ -151,6 +155,7 @@ TREE_FIGURE_RUNS = [
 TREE_FIGURES = [f"trees/tree_{ds}_{enc}_{cm}_{tm}_{pt}" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
 L2H_FIGURE_RUNS = [(ds, enc, src) for ds, enc in RUNS for src in report_l2h_sources(ds, enc)]
 L2H_FIGURES = [f"l2h/l2h_{ds}_{enc}_{src}" for ds, enc, src in L2H_FIGURE_RUNS]
+ME_FIGURES = [f"merge_expand/{kind}_{ds}_{enc}" for ds, enc in RUNS for kind in ("scores", "neighbours")]
 
 
 def _maybe(paths):
@@ -160,6 +165,6 @@ def _maybe(paths):
 
 def report_targets():
     """Every report table and figure (the `report` stage target)."""
-    return _table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES) + _figures(
-        HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES
+    return _table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES) + _figures(
+        HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES + ME_FIGURES
     )

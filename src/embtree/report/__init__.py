@@ -61,6 +61,7 @@ from embtree.report.figures.base import placeholder_figure, save_figure
 from embtree.report.figures.growth import growth_curves, plot_growth, plot_growth_grid
 from embtree.report.figures.heads import plot_calibration_grid, plot_coarse_depths
 from embtree.report.figures.heatmaps import plot_caec_heatmaps, plot_flat_heatmap, plot_heatmap
+from embtree.report.figures.merge_expand import plot_consistent_neighbours, plot_me_scores
 from embtree.report.figures.projection import plot_projection, project_pca
 from embtree.report.figures.trees import parse_newick, plot_tree, plot_tree_pair, tree_figure
 from embtree.report.formats import format_cells, to_csv_frame, to_html, to_latex, to_markdown, write_report_table
@@ -80,6 +81,7 @@ from embtree.report.tables.caec import (
     ttest_table,
 )
 from embtree.report.tables.cross import cross_method_table
+from embtree.report.tables.merge_expand import merge_expand_table
 from embtree.report.tables.flat import flat_table
 from embtree.report.tables.l2h import l2h_table
 from embtree.report.tables.trees import build_tree_tables, tree_distance_table
@@ -91,6 +93,9 @@ __all__ = [
     "heads_depth_table",
     "plot_coarse_depths",
     "plot_calibration_grid",
+    "merge_expand_table",
+    "plot_me_scores",
+    "plot_consistent_neighbours",
     "DIRECTIONS",
     "LABELS",
     "MISSING",

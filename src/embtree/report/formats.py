@@ -118,6 +118,23 @@ def _header_rows(columns):
 
 
 
+def _header_spans(headers, level):
+    """``(first, last)`` column of each header cell of row ``level`` of ``_header_rows``.
+
+    Equal labels that also share every higher level are grouped (so groups nest); the last
+    row has one cell per column.
+    """
+    ncol, last = len(headers[level]), level == len(headers) - 1
+    spans, j = [], 0
+    while j < ncol:
+        k = j
+        while k + 1 < ncol and not last and all(headers[u][k + 1] == headers[u][j] for u in range(level + 1)):
+            k += 1
+        spans.append((j, k))
+        j = k + 1
+    return spans
+
+
 def _index_rows(index):
     """Row labels with a repeated leading value blanked (paper style: model named once)."""
     tuples = [t if isinstance(t, tuple) else (t,) for t in index]
@@ -172,22 +189,13 @@ def to_latex(table):
     for level, labels in enumerate(headers):
         last = level == len(headers) - 1
         lead = [_escape_latex(n) for n in _index_names(table.values.index)] if last else [""] * n_idx
-        parts, rules, j = [], [], 0
-        while j < ncol:
-            k = j
-            # Group equal labels that also share every higher level (so groups nest).
-            while (
-                k + 1 < ncol
-                and not last
-                and all(headers[u][k + 1] == headers[u][j] for u in range(level + 1))
-            ):
-                k += 1
+        parts, rules = [], []
+        for j, k in _header_spans(headers, level):
             span = k - j + 1
             text = _escape_latex(labels[j])
             parts.append(rf"\multicolumn{{{span}}}{{c}}{{{text}}}" if span > 1 else text)
             if span > 1:
                 rules.append(rf"\cmidrule(lr){{{n_idx + j + 1}-{n_idx + k + 1}}}")
-            j = k + 1
         lines.append(" & ".join(lead + parts) + r" \\")
         if rules:
             lines.append(" ".join(rules))
@@ -220,19 +228,14 @@ def to_html(table):
     esc = html.escape
     idx_names = _index_names(table.values.index)
     headers = _header_rows(cells.columns)
-    ncol = cells.shape[1]
     rows = []
     for level, labels in enumerate(headers):
         last = level == len(headers) - 1
         lead = "".join(f"<th>{esc(n) if last else ''}</th>" for n in idx_names)
-        parts, j = [], 0
-        while j < ncol:
-            k = j
-            while k + 1 < ncol and not last and all(headers[u][k + 1] == headers[u][j] for u in range(level + 1)):
-                k += 1
+        parts = []
+        for j, k in _header_spans(headers, level):
             span = f' colspan="{k - j + 1}"' if k > j else ""
             parts.append(f"<th{span}>{esc(labels[j])}</th>")
-            j = k + 1
         rows.append("<tr>" + lead + "".join(parts) + "</tr>")
     body = []
     for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):

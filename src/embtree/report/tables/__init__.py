@@ -8,13 +8,14 @@ from embtree.report.tables.caec import build_caec_tables
 from embtree.report.tables.cross import cross_method_table
 from embtree.report.tables.flat import flat_table
 from embtree.report.tables.l2h import l2h_table
+from embtree.report.tables.merge_expand import merge_expand_table
 from embtree.report.tables.trees import build_tree_tables
 
 
 def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=None):
     """Every report table from the loaded families (``data`` / ``missing`` of :func:`load_families`).
 
-    Returns a dict section -> list of ReportTable (sections: caec, trees, l2h, flat, cross).
+    Returns a dict section -> list of ReportTable (sections: caec, trees, l2h, flat, cross, merge_expand).
     """
     m = missing
     l2h_ref = data["l2h"]
@@ -32,4 +33,6 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
         "flat": [flat_table(data["flat"], v, missing=m.get("flat"), order=order) for v in ("ami", "silhouette")],
         "cross": [cross_method_table(data["trees"], l2h_ref, missing=cross_missing, order=order)]
         if reference_datasets else [],
+        "merge_expand": [merge_expand_table(data["merge_expand"], missing=m.get("merge_expand"), order=order)]
+        if "merge_expand" in data else [],
     }

@@ -1,0 +1,35 @@
+# Report figures of the Merge & Expand stage (papers/003 fig. 3c and 4c), redrawn from the
+# per-run score matrices and neighbour histograms (never from embeddings). Its table is
+# built by report_tables (embtree.report.tables.merge_expand).
+
+
+localrules:
+    report_merge_expand_figures,
+
+
+rule report_merge_expand_figures:
+    """Per run: heat maps of M1 / M2 / M3 by merged block (fig. 3c), consistent-neighbour histograms (fig. 4c)."""
+    input:
+        scores=_maybe(expand_runs("results/{dataset}/{encoder}/merge_expand/scores.npz")),
+        neighbours=_maybe(expand_runs("results/{dataset}/{encoder}/merge_expand/neighbours.tsv")),
+    output:
+        figures=_reported(_figures(ME_FIGURES), "merge_expand_figures", "Merge & Expand"),
+    log:
+        "logs/report/merge_expand_figures.log",
+    benchmark:
+        "benchmarks/results/report/merge_expand_figures.tsv"
+    params:
+        runs=[{"dataset": ds, "encoder": enc,
+               "scores": f"results/{ds}/{enc}/merge_expand/scores.npz",
+               "neighbours": f"results/{ds}/{enc}/merge_expand/neighbours.tsv",
+               "out_scores": f"{REPORT_DIR}/figures/merge_expand/scores_{ds}_{enc}.png",
+               "out_neighbours": f"{REPORT_DIR}/figures/merge_expand/neighbours_{ds}_{enc}.png"}
+              for ds, enc in RUNS],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/report_merge_expand.py"
