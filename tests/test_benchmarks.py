@@ -14,6 +14,8 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
     [
         ("bench_caec.py", ["--n", "300", "--dim", "8", "--classes", "5", "--ref-classes", "2"], "ratio"),
         ("bench_l2h.py", ["--sizes", "400x6"], "identical merges: True"),
+        ("bench_heads.py", ["--batch", "16", "--heads", "2", "--dim", "4", "--reps", "1", "--large", "300x8x5",
+                            "--large-iters", "1"], "ratio vs loop"),
         ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap"], "kmeans"),
         ("study_caec_step.py", ["--datasets", "blobs200", "--metrics", "euclidean", "--rules", "n25", "fd"],

@@ -129,3 +129,49 @@ def test_lint_reports_nothing_for_the_embedding_rules(tmp_path):
     flagged = [line for line in proc.stdout.splitlines() + proc.stderr.splitlines()
                if any(f"rule {r} " in line for r in rules)]  # fmt: skip
     assert not flagged, "\n".join(flagged)
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda c: c["heads"]["overrides"]["planted-tree"].update(gamma=1), "heads.overrides.planted-tree"),
+        (lambda c: c["heads"].update(coarse_depths=[9]), "heads.coarse_depths"),
+    ],
+)
+def test_bad_heads_config_stops_before_any_job(tmp_path, edit, named):
+    work = _copy_workflow(tmp_path)
+    cfg = yaml.safe_load((work / "config/config.yaml").read_text())
+    edit(cfg)
+    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = _snakemake(work, "-n")
+    assert proc.returncode != 0
+    assert named in proc.stdout + proc.stderr
+    assert not (work / "results").exists()
+
+
+HEADS_TINY = {
+    "datasets": {"planted": {"type": "planted-tree", "encoder_name": "planted", "depth": 2, "branching": 2,
+                             "dim": 8, "samples_per_class": 30}},
+    "caec": {"metrics": ["euclidean"]},
+    "trees": {"metrics": ["euclidean"], "points": ["G"]},
+    "flat": {"reducers": ["none"], "clusterers": ["kmeans"]},
+    "heads": {"methods": ["scanv2"], "coarse_depths": [1], "num_heads": 2, "epochs": 3, "warmup_epochs": 1,
+              "knn": 5, "hidden_dim": 16, "bottleneck_dim": 8, "batch_size": 32},
+}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_heads_stage_reruns_byte_identical(tmp_path):
+    work = _copy_workflow(tmp_path)
+    (work / "tiny.yaml").write_text(yaml.safe_dump(HEADS_TINY))
+    out = "results/planted/planted/heads"
+    proc = _snakemake(work, "heads_all", "--configfile", "tiny.yaml", timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = sorted(p for p in (work / out).rglob("*") if p.is_file())
+    assert {"metrics.tsv", "labels.npz", "loss.tsv", "heads.tsv", "reliability.png", "msp.png"} <= {p.name for p in files}
+    first = {p: p.read_bytes() for p in files}
+    shutil.rmtree(work / out)
+    proc = _snakemake(work, "heads_all", "--configfile", "tiny.yaml", timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    changed = [str(p) for p, b in first.items() if p.read_bytes() != b]
+    assert not changed, changed

@@ -71,6 +71,7 @@ _DEFAULTS = {
     "split": "test",
     "max_per_class": None,
     "subsample_seed": 0,
+    "imbalance": None,
     "depth": 3,
     "branching": 2,
     "dim": 32,
@@ -393,6 +394,36 @@ def stratified_subsample(labels, max_per_class, seed=0):
     return np.sort(np.concatenate(keep))
 
 
+IMBALANCES = ("odd-half",)
+
+
+def imbalance_subsample(labels, imbalance, seed=0):
+    """Indices of an imbalanced subset (paper 002, section 4.1), seeded, original order kept.
+
+    ``odd-half`` keeps half (rounded down) of the samples of every odd class index and all
+    samples of the even ones, like ImageNet-1K ODD. ``None`` keeps everything.
+
+    Parameters
+    ----------
+    labels : int ndarray of shape (n_samples,)
+    imbalance : {None, "odd-half"}
+    """
+    labels = np.asarray(labels)
+    if imbalance is None:
+        return np.arange(len(labels))
+    if imbalance not in IMBALANCES:
+        raise ValueError(f"imbalance={imbalance!r} must be one of {list(IMBALANCES)} or null")
+    rng = np.random.default_rng(seed)
+    drop = []
+    for c in np.unique(labels[labels % 2 == 1]):  # one draw per odd class
+        idx = np.flatnonzero(labels == c)
+        drop.append(rng.choice(idx, size=len(idx) - len(idx) // 2, replace=False))
+    keep = np.ones(len(labels), dtype=bool)
+    if drop:
+        keep[np.concatenate(drop)] = False
+    return np.flatnonzero(keep)
+
+
 def builtin_wnids(class_names):
     """WNIDs from the built-in CIFAR-10 / CIFAR-100 table when every class name is in it, else None."""
     if all(str(c) in CLASS_SYNSETS for c in class_names):
@@ -488,11 +519,15 @@ def _finish(data: LabelledSet, spec, source):
     m = _spec_get(spec, "max_per_class")
     if m is not None:
         data = data.subset(stratified_subsample(data.labels, m, seed))
+    imbalance = _spec_get(spec, "imbalance")
+    if imbalance is not None:
+        data = data.subset(imbalance_subsample(data.labels, imbalance, seed))
     present = np.unique(data.labels)
     if len(present) < 2:
         raise ValueError(f"{source}: needs at least 2 classes with samples, found {len(present)}")
     data.info.update(
-        type=spec["type"], source=str(source), max_per_class=m, subsample_seed=seed, n_samples=len(data)
+        type=spec["type"], source=str(source), max_per_class=m, subsample_seed=seed, n_samples=len(data),
+        imbalance=imbalance,
     )
     if data.features is not None:
         validate_embeddings(data.to_embeddings(), source=str(source))

@@ -124,6 +124,8 @@ _AP_QUADRATIC_CAP = 2_000
 CLUSTERERS: dict[str, dict] = {
     # E.1: k-means++, one initialisation, max_iter raised to 1000.
     "kmeans": {"init": "k-means++", "n_init": 1, "max_iter": 1000, "tol": 1e-4, "algorithm": "lloyd"},
+    # Paper 002, section 5: cosine k-means (L2-normalised inputs and centres); embtree.cosine_kmeans.
+    "kmeans-cosine": {"n_init": 10, "max_iter": 300},
     # E.1 (1): nearest-neighbours affinity, cluster_qr assignment, arpack.
     "spectral": {
         "affinity": "nearest_neighbors",
@@ -187,7 +189,7 @@ CLUSTERERS: dict[str, dict] = {
 
 # Clusterers that need the number of clusters (AP and HDBSCAN find it; agglomerative
 # does not when a distance_threshold is given).
-NEEDS_N_CLUSTERS = frozenset({"kmeans", "spectral", "agglomerative-ward", "agglomerative-average"})
+NEEDS_N_CLUSTERS = frozenset({"kmeans", "kmeans-cosine", "spectral", "agglomerative-ward", "agglomerative-average"})
 # Reducers whose output depends on the seed (``none`` is cached once for all seeds).
 SEED_DEPENDENT_REDUCERS = frozenset({"pca", "umap"})
 
@@ -409,6 +411,13 @@ def _cluster_kmeans(X, *, n_clusters, seed, return_extra=False, **kw):
     return (labels, None) if return_extra else labels
 
 
+def _cluster_kmeans_cosine(X, *, n_clusters, seed, return_extra=False, **kw):
+    from embtree.cosine_kmeans import cosine_kmeans
+
+    labels, _ = cosine_kmeans(X, n_clusters, seed=seed, **kw)
+    return (labels, None) if return_extra else labels
+
+
 def _cluster_spectral(X, *, n_clusters, seed, return_extra=False, n_neighbors, **kw):
     n_neighbors = _clamp("spectral n_neighbors", int(n_neighbors), X.shape[0] - 1)
     n_eig = kw.get("n_components") or n_clusters
@@ -538,6 +547,7 @@ def _cluster_merge_expand(X, *, n_clusters, seed, return_extra=False, max_quadra
 
 _CLUSTER_IMPL = {
     "kmeans": _cluster_kmeans,
+    "kmeans-cosine": _cluster_kmeans_cosine,
     "spectral": _cluster_spectral,
     "agglomerative-ward": _cluster_ward,
     "agglomerative-average": _cluster_average,

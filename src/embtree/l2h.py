@@ -49,7 +49,10 @@ __all__ = [
     "build_hierarchy",
 ]
 
-SOURCES = ("classifier", "kmeans", "agglomerative")
+SOURCES = ("classifier", "kmeans", "agglomerative", "temi", "scanv2")
+# Sources whose logits are given (log soft assignments of a clustering head, paper 002);
+# their columns are clusters, so leaves are named by Hungarian matching like kmeans.
+CLUSTER_LOGIT_SOURCES = ("temi", "scanv2")
 
 log = logging.getLogger(__name__)
 
@@ -438,7 +441,14 @@ def build_hierarchy(
         leaf, _ = _assign_and_confidence(logits)
         return {"linkage": Z, "leaf_of_sample": leaf, "names": [str(c) for c in class_names],
                 "height": "L2H merge step"}
-    if source == "kmeans":
+    if source in CLUSTER_LOGIT_SOURCES:
+        if logits is None or np.asarray(logits).shape != (len(labels), K):
+            raise ValueError(f"source={source!r} needs logits of shape ({len(labels)}, {K}) (the head's "
+                             f"log soft assignments), got {None if logits is None else np.shape(logits)}")
+        Z = l2h(logits)
+        leaf, _ = _assign_and_confidence(logits)
+        height = "L2H merge step"
+    elif source == "kmeans":
         logits, _ = kmeans_logits(features, K, temperature=kmeans_temperature, seed=seed)
         Z = l2h(logits)
         leaf, _ = _assign_and_confidence(logits)

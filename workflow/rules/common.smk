@@ -272,11 +272,21 @@ def l2h_sources(dataset, encoder):
     """The run's L2H sources (report.smk reads this too)."""
     wanted = L2H["sources"]
     out = [s for s in wanted if s != "classifier" or l2h_has_classifier(dataset, encoder)]
+    # temi / scanv2: the heads stage's soft assignments, where that head runs (heads_common.smk).
+    out = [s for s in out if s not in ("temi", "scanv2") or l2h_has_head(dataset, s)]
     return out + ["agglomerative"]
+
+
+def l2h_has_head(dataset, head):
+    heads_cfg = config.get("heads", {})
+    chosen = heads_cfg.get("datasets")
+    return head in heads_cfg.get("methods", ["temi", "scanv2"]) and (chosen is None or dataset in chosen)
 
 
 def _l2h_inputs(wildcards):
     inputs = {"embeddings": embeddings_path(wildcards)}
+    if wildcards.source in ("temi", "scanv2"):
+        inputs["heads"] = f"results/{wildcards.dataset}/{wildcards.encoder}/heads/{wildcards.source}/labels.npz"
     if has_reference(wildcards.dataset):
         inputs["reference"] = f"results/{wildcards.dataset}/reference.nwk"
     return inputs

@@ -19,7 +19,7 @@ rule l2h:
     params:
         l2h=L2H_PARAMS,
     wildcard_constraints:
-        source="classifier|kmeans|agglomerative",
+        source="classifier|kmeans|agglomerative|temi|scanv2",
     group:
         "l2h_{dataset}_{encoder}"
     threads: 2

@@ -27,7 +27,7 @@ def _report_order():
         "tree_metric": REPORT_TREE_METRICS,
         "point": REPORT_TREE_POINTS,
         "source": sorted({s for ds, enc in RUNS for s in report_l2h_sources(ds, enc)},
-                         key=["classifier", "kmeans", "agglomerative"].index),
+                         key=["classifier", "kmeans", "temi", "scanv2", "agglomerative"].index),
         "reducer": list(REPORT_FLAT.get("reducers", [])),
         "clusterer": list(REPORT_FLAT.get("clusterers", [])),
     }

@@ -18,9 +18,14 @@ emb = io.load_embeddings(snakemake.input.embeddings)
 log.info("%s/%s source=%s: %d samples, %d classes", wc.dataset, wc.encoder, wc.source,
          len(emb.labels), emb.n_classes)
 
+logits = emb.logits
+if "heads" in snakemake.input.keys():
+    # A clustering head's soft assignments (paper 002): their logs are valid logits.
+    with np.load(snakemake.input.heads) as heads_npz:
+        logits = np.log(np.maximum(heads_npz["soft"].astype(np.float64), 1e-300))
 t0 = time.perf_counter()
 h = l2h.build_hierarchy(
-    wc.source, emb.features, emb.labels, emb.class_names, emb.logits,
+    wc.source, emb.features, emb.labels, emb.class_names, logits,
     kmeans_temperature=p["kmeans_temperature"], pca_components=p["baseline_pca_components"],
     max_samples=p["baseline_max_samples"], seed=p["seed"],
 )

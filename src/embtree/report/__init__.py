@@ -12,7 +12,7 @@ Layout (one module per concern)
 ``table``             :class:`ReportTable` and :func:`wide_table`, the pivot behind every table
 ``formats``           one table written as CSV, Markdown, LaTeX and HTML (:func:`write_report_table`)
 ``tables/<kind>.py``  the paper-layout tables of one kind of result: ``caec``, ``trees``, ``l2h``,
-                      ``flat``, ``cross`` (cross-method); ``tables/__init__.py`` has
+                      ``flat``, ``cross`` (cross-method), ``heads`` (paper 002, own rule); ``tables/__init__.py`` has
                       :func:`build_all_tables`, the list of report sections
 ``figures/<kind>.py`` figures: ``base`` (saving, placeholder), ``heatmaps``, ``growth``,
                       ``trees`` (dendrograms, tanglegrams), ``projection``
@@ -59,6 +59,7 @@ dataset) are shown as ``-``.
 from embtree.report.common import DIRECTIONS, INCOMPLETE, LABELS, MISSING, NOT_APPLICABLE, MissingResultsError
 from embtree.report.figures.base import placeholder_figure, save_figure
 from embtree.report.figures.growth import growth_curves, plot_growth, plot_growth_grid
+from embtree.report.figures.heads import plot_calibration_grid, plot_coarse_depths
 from embtree.report.figures.heatmaps import plot_caec_heatmaps, plot_flat_heatmap, plot_heatmap
 from embtree.report.figures.merge_expand import plot_consistent_neighbours, plot_me_scores
 from embtree.report.figures.projection import plot_projection, project_pca
@@ -67,6 +68,7 @@ from embtree.report.formats import format_cells, to_csv_frame, to_html, to_latex
 from embtree.report.load import load_families, load_run_tables
 from embtree.report.table import ReportTable, best_mask, wide_table
 from embtree.report.tables import build_all_tables
+from embtree.report.tables.heads import build_heads_tables, heads_depth_table, heads_spread_table, heads_table
 from embtree.report.tables.caec import (
     angle_table,
     build_caec_tables,
@@ -85,6 +87,12 @@ from embtree.report.tables.l2h import l2h_table
 from embtree.report.tables.trees import build_tree_tables, tree_distance_table
 
 __all__ = [
+    "build_heads_tables",
+    "heads_table",
+    "heads_spread_table",
+    "heads_depth_table",
+    "plot_coarse_depths",
+    "plot_calibration_grid",
     "merge_expand_table",
     "plot_me_scores",
     "plot_consistent_neighbours",

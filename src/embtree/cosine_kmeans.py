@@ -1,0 +1,98 @@
+"""Cosine (spherical) k-means: the k-means baseline of paper 002, section 5.
+
+Inputs are L2-normalised, samples join the centre of highest cosine similarity, and
+centres are re-normalised after every iteration. scikit-learn has no spherical k-means
+(its KMeans is euclidean on unnormalised centres), hence this small Lloyd loop; the
+seeding is scikit-learn's k-means++ on the normalised data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import kmeans_plusplus
+
+from embtree._validation import check_matrix
+
+__all__ = ["cosine_kmeans", "nearest_centres"]
+
+
+def _normalise(X):
+    norm = np.linalg.norm(X, axis=1, keepdims=True)
+    return X / np.where(norm == 0, 1.0, norm)
+
+
+def nearest_centres(features, centres, k=1, *, chunk=65536):
+    """Indices of the ``k`` most cosine-similar centres of every sample, best first.
+
+    features : (n_samples, n_features); centres : (n_clusters, n_features) -> (n_samples, k) int64.
+    Row blocks keep the (chunk, n_clusters) similarity block bounded.
+    """
+    X = _normalise(check_matrix(features, "features"))
+    Cn = _normalise(check_matrix(centres, "centres"))
+    if not 1 <= k <= len(Cn):
+        raise ValueError(f"k={k} must lie in 1..n_clusters={len(Cn)}")
+    out = np.empty((len(X), k), dtype=np.int64)
+    for s in range(0, len(X), chunk):  # row blocks, bounded memory
+        sim = X[s:s + chunk] @ Cn.T
+        top = np.argpartition(-sim, k - 1, axis=1)[:, :k] if k < len(Cn) else np.tile(np.arange(len(Cn)), (len(sim), 1))
+        order = np.argsort(-np.take_along_axis(sim, top, axis=1), axis=1, kind="stable")
+        out[s:s + chunk] = np.take_along_axis(top, order, axis=1)
+    return out
+
+
+def _lloyd(Xn, centres, max_iter, chunk):
+    n, K = len(Xn), len(centres)
+    labels = np.full(n, -1, dtype=np.int64)
+    best = np.empty(n)
+    for _ in range(max_iter):
+        new = np.empty(n, dtype=np.int64)
+        for s in range(0, n, chunk):  # row blocks, bounded memory
+            sim = Xn[s:s + chunk] @ centres.T
+            new[s:s + chunk] = sim.argmax(axis=1)
+            best[s:s + chunk] = sim[np.arange(len(sim)), new[s:s + chunk]]
+        counts = np.bincount(new, minlength=K)
+        empty = np.flatnonzero(counts == 0)
+        if len(empty):  # re-seed empty clusters at the worst-fitting samples
+            far = np.argsort(best, kind="stable")[: len(empty)]
+            new[far] = empty
+            best[far] = 1.0
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        sums = np.zeros_like(centres)
+        np.add.at(sums, labels, Xn)
+        centres = _normalise(sums)
+    return labels, centres, float(best.sum())
+
+
+def cosine_kmeans(features, n_clusters, *, seed=0, n_init=10, max_iter=300, chunk=65536):
+    """Spherical k-means: maximise the summed cosine similarity to the assigned centre.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_samples, n_features)
+    n_clusters : int, ``1 <= n_clusters <= n_samples``
+    seed : int, random state of the k-means++ seeding (init ``i`` uses ``seed + i``)
+    n_init : int, restarts; the one with the highest objective is kept
+    max_iter : int, Lloyd iterations per restart (stops earlier when labels are stable)
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int64
+    centres : ndarray of shape (n_clusters, n_features), unit norm
+    """
+    X = check_matrix(features, "features")
+    n = len(X)
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or not 1 <= n_clusters <= n:
+        raise ValueError(f"n_clusters={n_clusters!r} must be an int in 1..n_samples={n}")
+    for name, v in (("n_init", n_init), ("max_iter", max_iter)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name}={v!r} must be an int >= 1")
+    Xn = _normalise(X.astype(np.float64))
+    best = None
+    for i in range(n_init):  # restarts
+        init, _ = kmeans_plusplus(Xn, int(n_clusters), random_state=seed + i)
+        labels, centres, obj = _lloyd(Xn, _normalise(init), max_iter, chunk)
+        if best is None or obj > best[2]:
+            best = (labels, centres, obj)
+    return best[0], best[1]

@@ -1,0 +1,65 @@
+"""Figures of the deep clustering heads (paper 002): accuracy vs coarse depth (fig. 2 left),
+calibration of TEMI vs SCANv2 (fig. 3 / fig. 8)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from embtree import metrics as M
+from embtree.report.tables.heads import METHOD_ORDER, coarse_depth_long
+
+_COLORS = {"k-means (cosine)": "tab:gray", "TEMI": "tab:blue", "SCANv2": "tab:orange"}
+
+
+def plot_coarse_depths(metrics):
+    """ACC (%) vs maximum hierarchy depth d, one panel per dataset x encoder, one line per method."""
+    long = coarse_depth_long(metrics)
+    long = long[long["depth"] != "classes"]
+    runs = list(dict.fromkeys(zip(long["dataset"], long["encoder"])))
+    fig, axes = plt.subplots(1, max(len(runs), 1), figsize=(3.6 * max(len(runs), 1), 3.0), squeeze=False)
+    for ax, (ds, enc) in zip(axes[0], runs):
+        sub = long[(long["dataset"] == ds) & (long["encoder"] == enc)]
+        for method in [m for m in METHOD_ORDER if m in set(sub["method"])]:
+            s = sub[sub["method"] == method].sort_values("depth")
+            ax.plot(s["depth"].astype(int), s["acc"], "o-", label=method, color=_COLORS.get(method))
+        ax.set(xlabel="maximum hierarchy depth d", ylabel="ACC (%)", title=f"{ds} / {enc}")
+        ax.set_xticks(sorted(sub["depth"].astype(int).unique()))
+        ax.legend(fontsize=7)
+    if not runs:
+        axes[0][0].text(0.5, 0.5, "no coarse depths configured", ha="center", va="center")
+        axes[0][0].axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_calibration_grid(runs, n_bins=15):
+    """Reliability diagrams with ECE, one column per (run, method) (paper 002 fig. 3).
+
+    ``runs``: list of dicts with ``title``, ``soft`` (N, C) and ``targets`` (N,).
+    """
+    n = max(len(runs), 1)
+    fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 5.6), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 1.3]})
+    for j, run in enumerate(runs):
+        soft, y = np.asarray(run["soft"]), np.asarray(run["targets"])
+        top1 = soft.argmax(1)
+        correct = M.hungarian_map(y, top1, n_clusters=soft.shape[1])[top1] == y
+        conf = np.clip(soft.max(1).astype(float), 0, 1)
+        b = M.calibration_bins(conf, correct, n_bins)
+        ece = M.expected_calibration_error(conf, correct, n_bins)
+        centres = 0.5 * (b["edges"][:-1] + b["edges"][1:])
+        ax = axes[0][j]
+        ax.bar(centres, np.nan_to_num(b["accuracy"]), width=1 / n_bins, edgecolor="black", color="tab:blue")
+        ax.plot([0, 1], [0, 1], "k--", lw=1)
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{run['title']}\nECE {100 * ece:.1f} %, mean MSP {100 * conf.mean():.1f} %")
+        ax.title.set_fontsize(8)
+        ax.set_xlabel("confidence", fontsize=8)
+        ax.set_ylabel("accuracy", fontsize=8)
+        axes[1][j].hist(conf, bins=np.linspace(0, 1, 31), color="tab:blue", edgecolor="black")
+        axes[1][j].set_xlabel("max softmax probability", fontsize=8)
+    if not runs:
+        for ax in axes[:, 0]:
+            ax.axis("off")
+    fig.tight_layout()
+    return fig

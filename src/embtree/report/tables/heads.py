@@ -1,0 +1,120 @@
+"""Deep clustering heads (paper 002): table 1 layout, per-head spread, accuracy vs coarse depth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from embtree.report.table import ReportTable, best_mask, wide_table
+
+HEADS_METRICS = ["acc", "nmi", "ari", "top5_acc", "msp_mean", "ece"]
+_LABEL = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "top5_acc": "top-5→1", "msp_mean": "mean MSP", "ece": "ECE"}
+_DIRECTION = {"ACC": "max", "NMI": "max", "ARI": "max", "top-5→1": "max", "mean MSP": None, "ECE": "min"}
+METHOD_LABELS = {"kmeans": "k-means (cosine)", "temi": "TEMI", "scanv2": "SCANv2"}
+METHOD_ORDER = ["k-means (cosine)", "TEMI", "SCANv2"]
+
+
+def _pct(df, cols):
+    out = df.copy()
+    for c in cols:
+        out[c] = pd.to_numeric(out[c], errors="coerce") * 100
+    return out
+
+
+def heads_table(metrics, *, order=None):
+    """Paper 002 table 1 layout: rows dataset x encoder, columns method x metric (in %).
+
+    ``metrics``: the concatenated heads ``metrics.tsv`` rows (granularity ``classes`` used).
+    Bold = best per (metric) column group row-wise is not meaningful across datasets, so the
+    best method per row and metric is marked instead.
+    """
+    df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
+    if len(df):
+        df = _pct(df, HEADS_METRICS).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
+        long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=HEADS_METRICS, var_name="m", value_name="v")
+        long["m"] = long["m"].map(_LABEL)
+    else:
+        long = pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
+    o = dict(order or {})
+    o["method"] = METHOD_ORDER
+    o["m"] = [_LABEL[m] for m in HEADS_METRICS]
+    t = wide_table(long, ["dataset", "encoder"], ["m", "method"], "v", name="heads",
+                   title="Deep clustering heads (paper 002 table 1 layout), % (ECE lower is better)",
+                   direction=None, order=o, decimals=2)
+    numeric = t.values.apply(pd.to_numeric, errors="coerce")
+    bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
+    for label, d in _DIRECTION.items():  # best method per row within each metric
+        cols = [c for c in numeric.columns if c[0] == label]
+        if d is None or not cols:
+            continue
+        sub = numeric[cols].round(2)
+        best = sub.max(axis=1) if d == "max" else sub.min(axis=1)
+        bold[cols] = sub.eq(best, axis=0) & sub.notna()
+    t.bold = bold
+    t.notes.append("k-means has no soft assignments: MSP and ECE do not apply.")
+    return t
+
+
+def heads_spread_table(per_head, *, order=None):
+    """Spread over the H heads: ACC of the selected (lowest-loss) head, min / median / max over heads."""
+    rows = []
+    if len(per_head):
+        df = per_head[per_head["granularity"] == "classes"]
+        for key, g in df.groupby(["dataset", "encoder", "method"], sort=False):
+            acc = 100 * g["acc"].to_numpy(dtype=float)
+            sel = g["selected"].astype(str).str.lower().eq("true").to_numpy()
+            rows.append({"dataset": key[0], "encoder": key[1], "method": METHOD_LABELS.get(key[2], key[2]),
+                         "selected head": int(g["head"].to_numpy()[sel][0]) if sel.any() else np.nan,
+                         "ACC selected": float(acc[sel][0]) if sel.any() else np.nan,
+                         "ACC min": acc.min(), "ACC median": float(np.median(acc)), "ACC max": acc.max(),
+                         "heads": len(acc),
+                         "rank of selected": int((acc > acc[sel][0]).sum() + 1) if sel.any() else np.nan})
+    cols = ["selected head", "ACC selected", "ACC min", "ACC median", "ACC max", "heads", "rank of selected"]
+    df = pd.DataFrame(rows, columns=["dataset", "encoder", "method"] + cols)
+    long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=cols, var_name="m", value_name="v")
+    o = dict(order or {})
+    o["method"] = METHOD_ORDER
+    o["m"] = cols
+    t = wide_table(long, ["dataset", "encoder", "method"], ["m"], "v", name="heads_spread",
+                   title="Spread over heads: ACC (%) of the lowest-loss head against all heads", direction=None,
+                   order=o, decimals=2)
+    t.column_formats = {"selected head": ("fixed", 0), "heads": ("fixed", 0), "rank of selected": ("fixed", 0)}
+    return t
+
+
+def coarse_depth_long(metrics):
+    """Tidy ACC (%) per dataset, encoder, method and depth (``classes`` = the full tree depth, as ``fine``)."""
+    if not len(metrics):
+        return pd.DataFrame(columns=["dataset", "encoder", "method", "depth", "acc"])
+    df = metrics.copy()
+    df["depth"] = df["granularity"].map(lambda g: "classes" if g == "classes" else int(str(g)[5:]))
+    df["method"] = df["method"].map(lambda m: METHOD_LABELS.get(m, m))
+    df["acc"] = 100 * pd.to_numeric(df["acc"], errors="coerce")
+    return df[["dataset", "encoder", "method", "depth", "acc", "n_targets"]]
+
+
+def heads_depth_table(metrics, *, order=None):
+    """Class granularity (paper 002 fig. 2 left, as a table): ACC (%) per method vs max depth d."""
+    long = coarse_depth_long(metrics)
+    long = long.assign(col=long["depth"].map(lambda d: "classes" if d == "classes" else f"d = {d}"))
+    depths = sorted({d for d in long["depth"] if d != "classes"})
+    o = dict(order or {})
+    o["method"] = METHOD_ORDER
+    o["col"] = [f"d = {d}" for d in depths] + ["classes"]
+    t = wide_table(long, ["dataset", "encoder", "method"], ["col"], "acc", name="heads_depth",
+                   title="Clustering ACC (%) vs maximum hierarchy depth d of the reference tree", direction=None,
+                   order=o, decimals=2)
+    numeric = t.values.apply(pd.to_numeric, errors="coerce")
+    bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
+    for key in {idx[:2] for idx in numeric.index}:  # best method per dataset x encoder and depth
+        rows = [i for i in numeric.index if i[:2] == key]
+        bold.loc[rows] = best_mask(numeric.loc[rows], "max", 2).to_numpy()
+    t.bold = bold
+    return t
+
+
+def build_heads_tables(metrics, per_head, *, order=None) -> list[ReportTable]:
+    tables = [heads_table(metrics, order=order), heads_spread_table(per_head, order=order)]
+    if len(metrics) and (metrics["granularity"] != "classes").any():
+        tables.append(heads_depth_table(metrics, order=order))
+    return tables

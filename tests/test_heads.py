@@ -1,0 +1,218 @@
+"""embtree.heads: TEMI / SCANv2 losses against per-sample references, kNN, batched heads,
+training on separated blobs, selection, determinism and bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from embtree import heads
+
+SMALL = dict(num_heads=3, hidden_dim=32, bottleneck_dim=16, epochs=30, warmup_epochs=2, knn=5, batch_size=32,
+             momentum_teacher=0.9, max_momentum_teacher=0.9,
+             lr=1e-3, min_lr=1e-3)
+
+
+def blobs(n_per=40, k=4, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, d)) * 10
+    X = np.concatenate([c + rng.normal(size=(n_per, d)) for c in centres]).astype(np.float32)
+    y = np.repeat(np.arange(k), n_per)
+    return X, y
+
+
+def _probs(logits, temp):
+    return torch.softmax(logits / temp, dim=-1)
+
+
+def temi_reference(s, t, prior, beta, st, tt):
+    """Eq. 1 written per sample and per head with explicit sums (float64)."""
+    H, _, B, C = s.shape
+    ps, pt = _probs(s, st), _probs(t, tt)
+    out = []
+    for i in range(H):
+        total = 0.0
+        for v, w in ((0, 1), (1, 0)):
+            for b in range(B):
+                weight = sum(sum(pt[j, 0, b, c] * pt[j, 1, b, c] for c in range(C)) for j in range(H)) / H
+                inner = sum((ps[i, v, b, c] * pt[i, w, b, c]) ** beta / prior[i, c] for c in range(C))
+                total = total - weight.detach() * torch.log(inner) / B
+        out.append(total / 2)
+    return torch.stack(out)
+
+
+def scan_reference(s, t, alpha, st, tt):
+    H, _, B, C = s.shape
+    ps, pt = _probs(s, st), _probs(t, tt)
+    out = []
+    for i in range(H):
+        total = 0.0
+        for v, w in ((0, 1), (1, 0)):
+            for b in range(B):
+                total = total - torch.log(sum(pt[i, w, b, c] * ps[i, v, b, c] for c in range(C))) / B
+        ent = 0.0
+        for v in (0, 1):
+            q = ps[i, v].mean(0)
+            ent = ent + sum(q[c] * torch.log(q[c]) for c in range(C))
+        out.append(total / 2 + alpha * ent / 2)
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize("beta", [0.6, 1.0])
+def test_temi_loss_matches_reference_values_and_gradients(beta):
+    g = torch.Generator().manual_seed(0)
+    s = torch.randn(2, 2, 4, 3, dtype=torch.float64, generator=g, requires_grad=True)
+    t = torch.randn(2, 2, 4, 3, dtype=torch.float64, generator=g)
+    prior = torch.rand(2, 3, dtype=torch.float64, generator=g) + 0.1
+    prior = prior / prior.sum(1, keepdim=True)
+    got = heads.temi_loss(s, t, prior, beta=beta, student_temp=0.5, teacher_temp=0.3)
+    s2 = s.detach().clone().requires_grad_(True)
+    ref = temi_reference(s2, t, prior, beta, 0.5, 0.3)
+    torch.testing.assert_close(got, ref)
+    (g1,) = torch.autograd.grad(got.sum(), s)
+    (g2,) = torch.autograd.grad(ref.sum(), s2)
+    torch.testing.assert_close(g1, g2)
+
+
+def test_scan_loss_matches_reference_values_and_gradients():
+    g = torch.Generator().manual_seed(1)
+    s = torch.randn(2, 2, 5, 3, dtype=torch.float64, generator=g, requires_grad=True)
+    t = torch.randn(2, 2, 5, 3, dtype=torch.float64, generator=g)
+    got = heads.scan_loss(s, t, alpha=5.0, student_temp=0.4, teacher_temp=0.2)
+    s2 = s.detach().clone().requires_grad_(True)
+    ref = scan_reference(s2, t, 5.0, 0.4, 0.2)
+    torch.testing.assert_close(got, ref)
+    (g1,) = torch.autograd.grad(got.sum(), s)
+    (g2,) = torch.autograd.grad(ref.sum(), s2)
+    torch.testing.assert_close(g1, g2)
+
+
+def test_teacher_gets_no_gradient():
+    s = torch.randn(1, 2, 3, 4, requires_grad=True)
+    t = torch.randn(1, 2, 3, 4, requires_grad=True)
+    heads.scan_loss(s, t).sum().backward()
+    assert t.grad is None and s.grad is not None
+
+
+def test_prior_and_ema_updates():
+    prior = torch.tensor([[0.5, 0.5]])
+    probs = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]])  # mean (0.75, 0.25)
+    torch.testing.assert_close(heads.update_prior(prior, probs, 0.9), torch.tensor([[0.525, 0.475]]))
+    teacher = [torch.tensor([1.0, 2.0]), torch.tensor([[0.0]])]
+    student = [torch.tensor([3.0, 4.0]), torch.tensor([[10.0]])]
+    heads.ema_update(teacher, student, 0.75)
+    torch.testing.assert_close(teacher[0], torch.tensor([1.5, 2.5]))
+    torch.testing.assert_close(teacher[1], torch.tensor([[2.5]]))
+
+
+def test_cosine_schedule_warmup_and_constant():
+    s = heads.cosine_schedule(4e-4, 4e-4, epochs=5, iters_per_epoch=2, warmup_epochs=2)
+    assert len(s) == 10
+    np.testing.assert_allclose(s[:4], [0, 1e-4, 2e-4, 3e-4])
+    np.testing.assert_allclose(s[4:], 4e-4)
+    c = heads.cosine_schedule(1.0, 0.0, epochs=2, iters_per_epoch=2)
+    np.testing.assert_allclose(c, [1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5, 0.5 * (1 + np.cos(3 * np.pi / 4))])
+
+
+def test_mine_knn_matches_brute_force_with_chunks():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    Z = X / np.linalg.norm(X, axis=1, keepdims=True)
+    S = Z @ Z.T
+    np.fill_diagonal(S, -np.inf)
+    ref = np.argsort(-S, axis=1, kind="stable")[:, :7]
+    # chunk_mb tiny: one row per block (bounded memory path).
+    got = heads.mine_knn(X, 7, chunk_mb=1)
+    np.testing.assert_array_equal(np.sort(got, 1), np.sort(ref, 1))
+    assert not (got == np.arange(300)[:, None]).any()
+
+
+def test_mine_knn_row_blocks_equal_one_block(monkeypatch):
+    X, _ = blobs(30, 3)
+    whole = heads.mine_knn(X, 4, chunk_mb=64)
+    # Force many small blocks: 4 * n bytes per row -> 2 rows per block.
+    rows_mb = 2 * 4 * len(X) / 2**20
+    np.testing.assert_array_equal(heads.mine_knn(X, 4, chunk_mb=rows_mb), whole)
+
+
+def test_batched_heads_equal_a_loop_over_heads():
+    torch.manual_seed(0)
+    m = heads.BatchedHeads(5, 3, num_heads=4, nlayers=3, hidden_dim=7, bottleneck_dim=6)
+    x = torch.randn(9, 5)
+    out = m(x)
+    assert out.shape == (4, 9, 3)
+    for h in range(4):
+        z = x @ m.weights[0][h] + m.biases[0][h]
+        for w, b in zip(m.weights[1:], m.biases[1:]):
+            z = torch.nn.functional.gelu(z) @ w[h] + b[h]
+        z = torch.nn.functional.normalize(z, dim=-1)
+        v = m.last_v[h]
+        W = m.last_g[h] * v / v.norm(dim=1, keepdim=True)
+        torch.testing.assert_close(out[h], z @ W.T)
+
+
+@pytest.mark.parametrize("head", heads.HEADS)
+def test_separated_blobs_are_recovered(head):
+    from embtree import metrics
+
+    torch.set_num_threads(1)
+    X, y = blobs()
+    r = heads.train_heads(X, head, n_clusters=4, **SMALL)
+    pred = heads.predict(r["model"], X, selected=r["selected"], params=r["params"])
+    assert metrics.cluster_accuracy(y, pred["labels"]) >= 0.99
+    assert pred["all_labels"].shape == (3, len(y)) and pred["soft"].shape == (len(y), 4)
+    np.testing.assert_allclose(pred["soft"].sum(1), 1, rtol=1e-5)
+    # The paper's rule: the kept head has the lowest last-epoch training loss.
+    assert r["selected"] == int(np.argmin(r["epoch_loss"][-1]))
+    assert r["epoch_loss"].shape == (SMALL["epochs"], 3)
+
+
+def test_training_is_deterministic():
+    torch.set_num_threads(1)
+    X, _ = blobs(20, 3)
+    params = {**SMALL, "epochs": 3}
+    a = heads.train_heads(X, "temi", n_clusters=3, **params)
+    b = heads.train_heads(X, "temi", n_clusters=3, **params)
+    pa = heads.predict(a["model"], X, selected=a["selected"])
+    pb = heads.predict(b["model"], X, selected=b["selected"])
+    assert pa["soft"].tobytes() == pb["soft"].tobytes()
+    assert a["epoch_loss"].tobytes() == b["epoch_loss"].tobytes()
+
+
+def test_bad_input_names_the_key():
+    X, _ = blobs(5, 2)  # 10 samples
+    with pytest.raises(ValueError, match="knn"):
+        heads.train_heads(X, "temi", n_clusters=2, knn=10)
+    with pytest.raises(ValueError, match="n_clusters"):
+        heads.train_heads(X, "temi", n_clusters=1, knn=3)
+    with pytest.raises(ValueError, match="n_clusters"):
+        heads.train_heads(X, "temi", n_clusters=11, knn=3)
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="features contains NaN"):
+        heads.train_heads(bad, "temi", n_clusters=2, knn=3)
+    with pytest.raises(ValueError, match="unknown head"):
+        heads.train_heads(X, "dino", n_clusters=2, knn=3)
+    with pytest.raises(ValueError, match="gamma"):
+        heads.train_heads(X, "temi", n_clusters=2, knn=3, gamma=2)
+    with pytest.raises(ValueError, match="beta"):
+        heads.check_params("temi", {"beta": 0})
+    with pytest.raises(ValueError, match="knn=12 must be < n_samples"):
+        heads.mine_knn(np.ones((12, 2)) + np.arange(24).reshape(12, 2), 12)
+
+
+def test_divergence_names_epoch_and_setting(monkeypatch):
+    X, _ = blobs(10, 2)
+    monkeypatch.setattr(heads, "scan_loss", lambda s, t, **kw: s.sum((1, 2, 3)) * float("nan"))
+    with pytest.raises(FloatingPointError, match=r"epoch 0 .*heads\.lr"):
+        heads.train_heads(X, "scanv2", n_clusters=2, **{**SMALL, "epochs": 1})
+
+
+def test_evaluate_and_metrics_row():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    soft = np.eye(3)[[1, 1, 2, 2, 0, 0]] * 0.8 + 0.2 / 3
+    row = heads.metrics_row({"method": "x"}, y, soft, 3)
+    assert row["acc"] == 1.0 and row["n_nonempty"] == 3 and not row["degenerate"]
+    assert row["msp_mean"] == pytest.approx(0.8 + 0.2 / 3)
+    assert np.isnan(row["top5_acc"])  # fewer than 5 clusters
+    one = heads.metrics_row({}, y, np.tile([[0.9, 0.05, 0.05]], (6, 1)), 3)
+    assert one["degenerate"]

@@ -1,0 +1,46 @@
+"""Heads report section on hand-made per-run tables."""
+
+import numpy as np
+import pandas as pd
+
+from embtree import report as R
+
+
+def _metrics():
+    rows = []
+    for m, acc, ece in (("kmeans", 0.80, np.nan), ("temi", 0.60, 0.2), ("scanv2", 0.82, 0.05)):
+        for g, shift in (("classes", 0.0), ("depth1", 0.1), ("depth2", 0.05)):
+            rows.append({"dataset": "d", "encoder": "e", "method": m, "granularity": g, "acc": acc + shift,
+                         "nmi": 0.5, "ari": 0.4, "top5_acc": 0.9, "msp_mean": 0.7, "ece": ece, "n_targets": 3})
+    return pd.DataFrame(rows)
+
+
+def test_heads_table_layout_and_bold():
+    t = R.heads_table(_metrics())
+    assert list(t.values.index) == [("d", "e")]
+    acc = t.values[[c for c in t.values.columns if c[0] == "ACC"]]
+    assert [c[1] for c in acc.columns] == ["k-means (cosine)", "TEMI", "SCANv2"]
+    np.testing.assert_allclose(acc.to_numpy(dtype=float), [[80, 60, 82]])
+    assert t.bold[("ACC", "SCANv2")].iloc[0] and not t.bold[("ACC", "TEMI")].iloc[0]
+    assert t.bold[("ECE", "SCANv2")].iloc[0]  # lower is better
+
+
+def test_spread_and_depth_tables():
+    per_head = pd.DataFrame({"dataset": "d", "encoder": "e", "method": "temi", "granularity": "classes",
+                             "head": [0, 1, 2], "acc": [0.5, 0.7, 0.6], "selected": ["False", "False", "True"]})
+    s = R.heads_spread_table(per_head)
+    row = s.values.iloc[0]
+    assert row["selected head"] == 2 and row["ACC selected"] == 60 and row["ACC max"] == 70
+    assert row["rank of selected"] == 2
+    d = R.heads_depth_table(_metrics())
+    assert list(d.values.columns) == ["d = 1", "d = 2", "classes"]
+    assert d.values.loc[("d", "e", "SCANv2"), "d = 1"] == 92
+    fig = R.plot_coarse_depths(_metrics())
+    assert len(fig.axes) == 1
+
+
+def test_calibration_grid_draws_every_run():
+    soft = np.eye(3)[[0, 1, 2, 2]] * 0.7 + 0.1
+    fig = R.plot_calibration_grid([{"title": "a", "soft": soft, "targets": np.array([0, 1, 2, 1])}] * 2)
+    assert len(fig.axes) == 4
+    assert "ECE" in fig.axes[0].get_title()

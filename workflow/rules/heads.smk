@@ -1,0 +1,132 @@
+# Stage: deep clustering heads (paper 002): TEMI (eq. 1) and SCANv2 (eq. 2) on frozen
+# embeddings, the cosine k-means baseline, and the class-granularity benchmark
+# (coarse labels at max depth d of the reference tree). Algorithms in embtree.heads.
+include: "heads_common.smk"
+
+
+wildcard_constraints:
+    head=_alternatives(HEADS_METHODS),
+    depth=_alternatives([str(d) for d in HEADS_DEPTHS]),
+
+
+rule heads_knn:
+    """Cosine kNN of every embedding (self excluded), chunked; shared by TEMI and SCANv2."""
+    input:
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",
+    output:
+        "results/{dataset}/{encoder}/heads/knn.npy",
+    log:
+        "logs/{dataset}/{encoder}/heads/knn.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/heads/knn.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset),
+    threads: 2
+    resources:
+        mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
+        runtime=scaled_runtime(10, 0.5),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/heads_knn.py"
+
+
+rule heads_train:
+    """Train H batched student/teacher heads (TEMI or SCANv2), keep the lowest-loss head; metrics, loss curve, calibration plots."""
+    input:
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        knn="results/{dataset}/{encoder}/heads/knn.npy",
+        reference=heads_reference,
+        multi_labels=heads_multi_labels,
+    output:
+        labels="results/{dataset}/{encoder}/heads/{head}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/{head}/metrics.tsv",
+        loss="results/{dataset}/{encoder}/heads/{head}/loss.tsv",
+        heads="results/{dataset}/{encoder}/heads/{head}/heads.tsv",
+        reliability="results/{dataset}/{encoder}/heads/{head}/reliability.png",
+        msp="results/{dataset}/{encoder}/heads/{head}/msp.png",
+    log:
+        "logs/{dataset}/{encoder}/heads/{head}/train.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/heads/{head}/train.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset),
+        device=HEADS_CFG.get("device", "auto"),
+        depth=None,
+    threads: 2
+    resources:
+        mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
+        runtime=scaled_runtime(30, 2),
+        gpu=1,
+    conda:
+        # The GPU-tagged env (like embed): CUDA builds of PyTorch are pinned there per site.
+        "../../envs/embedding.yaml"
+    script:
+        "../scripts/heads_train.py"
+
+
+use rule heads_train as heads_train_coarse with:
+    output:
+        labels="results/{dataset}/{encoder}/heads/{head}/depth{depth}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/{head}/depth{depth}/metrics.tsv",
+        loss="results/{dataset}/{encoder}/heads/{head}/depth{depth}/loss.tsv",
+        heads="results/{dataset}/{encoder}/heads/{head}/depth{depth}/heads.tsv",
+        reliability="results/{dataset}/{encoder}/heads/{head}/depth{depth}/reliability.png",
+        msp="results/{dataset}/{encoder}/heads/{head}/depth{depth}/msp.png",
+    log:
+        "logs/{dataset}/{encoder}/heads/{head}/depth{depth}/train.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/heads/{head}/depth{depth}/train.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset),
+        device=HEADS_CFG.get("device", "auto"),
+        depth=lambda wc: int(wc.depth),
+
+
+rule heads_kmeans:
+    """Cosine k-means baseline of paper 002 (section 5), top-5 = the 5 nearest centres."""
+    input:
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        reference=heads_reference,
+        multi_labels=heads_multi_labels,
+    output:
+        labels="results/{dataset}/{encoder}/heads/kmeans/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/kmeans/metrics.tsv",
+    log:
+        "logs/{dataset}/{encoder}/heads/kmeans/cluster.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/heads/kmeans/cluster.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset),
+        depth=None,
+    threads: 1
+    resources:
+        mem_mb=scaled_mem_mb(1500, 6),
+        runtime=scaled_runtime(10, 1),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/heads_kmeans.py"
+
+
+use rule heads_kmeans as heads_kmeans_coarse with:
+    output:
+        labels="results/{dataset}/{encoder}/heads/kmeans/depth{depth}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/kmeans/depth{depth}/metrics.tsv",
+    log:
+        "logs/{dataset}/{encoder}/heads/kmeans/depth{depth}/cluster.log",
+    benchmark:
+        "benchmarks/results/{dataset}/{encoder}/heads/kmeans/depth{depth}/cluster.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset),
+        depth=lambda wc: int(wc.depth),
+
+
+
+
+
+rule heads_all:
+    """Only the heads stage's outputs (snakemake heads_all)."""
+    input:
+        heads_targets(),
+STAGE_TARGETS.append(heads_targets)

@@ -1,0 +1,94 @@
+# Helpers of the heads stage (heads.smk): config parsing, validation against embtree.heads
+# (parse time, so a bad key stops the run before any job), per-run params and targets.
+from embtree import heads as _heads
+
+HEADS_CFG = config.get("heads", {})
+HEADS_METHODS = list(HEADS_CFG.get("methods", ["temi", "scanv2"]))
+HEADS_KEYS = set(_heads.PARAMS)
+HEADS_DATASETS = [ds for ds in DATASETS if HEADS_CFG.get("datasets") is None or ds in HEADS_CFG["datasets"]]
+HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
+
+for _ds in HEADS_CFG.get("datasets") or []:
+    if _ds not in DATASETS:
+        _config_error("heads.datasets", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
+for _ds in HEADS_CFG.get("overrides", {}):
+    if _ds not in DATASETS:
+        _config_error("heads.overrides", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
+if HEADS_DEPTHS:
+    from embtree.granularity import leaf_depths as _leaf_depths
+
+    for _ds in HEADS_DATASETS:
+        if not has_reference(_ds):
+            _config_error("heads.coarse_depths", f"dataset '{_ds}' has no reference tree; "
+                          "restrict heads.datasets or set reference_tree")
+        _spec_ds = DATASETS[_ds]
+        # Known at parse time for planted trees and given Newick files; a WordNet-built
+        # reference is checked by the job itself, before training.
+        if _spec_ds["type"] == "planted-tree":
+            _max = _spec_ds.get("depth", 3)
+        elif _spec_ds.get("reference_tree") and not _spec_ds.get("reference"):
+            _max = max(_leaf_depths(Path(_spec_ds["reference_tree"]).read_text()).values())
+        else:
+            _max = None
+        if _max is not None and max(HEADS_DEPTHS) > _max:
+            _config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
+                          f"of dataset '{_ds}' (maximum depth {_max})")
+for _ds in HEADS_DATASETS:
+    _ml = DATASETS[_ds].get("multi_labels")
+    if _ml and not Path(_ml).exists():
+        _config_error(f"datasets.{_ds}.multi_labels", f"file not found: {_ml}")
+
+
+def heads_params(dataset):
+    """The heads' training parameters for a dataset: heads.<key>, then heads.overrides.<dataset>."""
+    params = {k: HEADS_CFG[k] for k in HEADS_KEYS if k in HEADS_CFG}
+    params.update(HEADS_CFG.get("overrides", {}).get(dataset, {}))
+    return params
+
+
+for _ds in HEADS_DATASETS:
+    for _m in HEADS_METHODS:
+        try:
+            _heads.check_params(_m, heads_params(_ds))
+        except ValueError as _err:
+            _where = f"heads.overrides.{_ds}" if HEADS_CFG.get("overrides", {}).get(_ds) else "heads"
+            _config_error(_where, str(_err))
+
+
+def heads_runs():
+    return [(ds, enc) for ds, enc in RUNS if ds in HEADS_DATASETS]
+
+
+def heads_reference(wildcards):
+    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS else []
+
+
+def heads_multi_labels(wildcards):
+    path = DATASETS[wildcards.dataset].get("multi_labels")
+    return [path] if path else []
+
+
+def heads_mem_mb(wildcards, input, attempt):
+    # Features (a few float32 copies), kNN, soft assignments N x C, activations of
+    # 2 x batch x heads x hidden (x ~6 for autograd), the kNN similarity block.
+    p = _heads.check_params("temi", heads_params(wildcards.dataset))
+    act_mb = 6 * 2 * p["batch_size"] * p["num_heads"] * max(p["hidden_dim"], p["bottleneck_dim"]) * 4 / 1e6
+    return int((1500 + 6 * input_mb(input) + act_mb + p["knn_chunk_mb"]) * 2 ** (attempt - 1))
+
+
+def heads_dir(ds, enc, method, granularity):
+    """results/{ds}/{enc}/heads/{method}[/depth{d}]"""
+    parts = ["results", ds, enc, "heads", method] + ([] if granularity == "classes" else [granularity])
+    return os.path.join(*parts)
+
+
+def heads_targets():
+    out = []
+    grans = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
+    for ds, enc in heads_runs():
+        for g in grans:
+            out.append(os.path.join(heads_dir(ds, enc, "kmeans", g), "metrics.tsv"))
+            for m in HEADS_METHODS:
+                out += [os.path.join(heads_dir(ds, enc, m, g), f) for f in
+                        ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
+    return out

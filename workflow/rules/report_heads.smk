@@ -1,0 +1,54 @@
+# Report section of the heads stage (paper 002): heads table (table 1 layout), spread over
+# heads, accuracy vs coarse depth (fig. 2 left) and calibration (fig. 3). A job of its own,
+# reading only the per-run heads outputs.
+HEADS_REPORT_GRANS = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
+HEADS_REPORT_SPECS = {
+    "heads": [
+        _spec(os.path.join(heads_dir(ds, enc, m, g), "metrics.tsv"), dataset=ds, encoder=enc, method=m, granularity=g)
+        for ds, enc in heads_runs() for m in ["kmeans"] + HEADS_METHODS for g in HEADS_REPORT_GRANS
+    ],
+    "heads_spread": [
+        _spec(os.path.join(heads_dir(ds, enc, m, "classes"), "heads.tsv"), dataset=ds, encoder=enc, method=m)
+        for ds, enc in heads_runs() for m in HEADS_METHODS
+    ],
+}
+HEADS_CALIBRATION_RUNS = [
+    {"path": os.path.join(heads_dir(ds, enc, m, "classes"), "labels.npz"), "title": f"{ds} / {enc}: {m}"}
+    for ds, enc in heads_runs() for m in HEADS_METHODS
+]
+HEADS_TABLES = ["heads", "heads_spread"] + (["heads_depth"] if HEADS_DEPTHS else [])
+HEADS_FIGURES = ["heads_calibration"] + (["heads_coarse_depths"] if HEADS_DEPTHS else [])
+
+
+localrules:
+    report_heads,
+
+
+rule report_heads:
+    """Heads tables (paper 002 table 1 layout, spread over heads, ACC vs coarse depth) and figures."""
+    input:
+        tables=_maybe([s["path"] for fam in HEADS_REPORT_SPECS.values() for s in fam]),
+        labels=_maybe([r["path"] for r in HEADS_CALIBRATION_RUNS]),
+    output:
+        tables=_reported(_table_files(HEADS_TABLES), "heads_tables", "Deep clustering heads"),
+        figures=_reported(_figures(HEADS_FIGURES), "heads_figures", "Deep clustering heads", "figures"),
+    log:
+        "logs/report/heads.log",
+    benchmark:
+        "benchmarks/results/report/heads.tsv"
+    params:
+        specs=HEADS_REPORT_SPECS,
+        calibration=HEADS_CALIBRATION_RUNS,
+        order=_report_order(),
+        partial=REPORT_PARTIAL,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/report_heads.py"
+
+
+STAGE_TARGETS.append(lambda: _table_files(HEADS_TABLES) + _figures(HEADS_FIGURES) if heads_runs() else [])

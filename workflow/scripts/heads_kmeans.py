@@ -1,0 +1,34 @@
+"""Cosine k-means baseline (paper 002, section 5) of a run, scored like the heads.
+
+labels.npz: ``labels`` [N], ``ranked`` [N, min(5, K)] (nearest centres), ``targets`` [N].
+"""
+
+from embtree.runtime import setup_logging, snakemake_log
+
+log = setup_logging(snakemake_log(snakemake))
+
+import time
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from embtree import cosine_kmeans, heads, io
+from embtree.heads import granularity_targets, metrics_row
+
+wc = snakemake.wildcards
+p = heads.check_params("temi", snakemake.params.heads)
+emb = io.load_embeddings(snakemake.input.embeddings)
+targets, n_clusters, granularity, multi = granularity_targets(
+    emb, snakemake.params.depth, snakemake.input.reference, snakemake.input.multi_labels, p["n_clusters"]
+)
+t0 = time.perf_counter()
+with threadpool_limits(snakemake.threads):
+    labels, centres = cosine_kmeans.cosine_kmeans(emb.features, n_clusters, seed=p["seed"])
+    ranked = cosine_kmeans.nearest_centres(emb.features, centres, k=min(5, n_clusters))
+log.info("cosine k-means, K=%d (%s): %.1f s", n_clusters, granularity, time.perf_counter() - t0)
+key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": "kmeans", "granularity": granularity}
+row = metrics_row(key, targets, None, n_clusters, ranked=ranked, multi=multi, extra={"num_heads": 0, "epochs": 0})
+log.info("scores: %s", row)
+io.save_npz(snakemake.output.labels, labels=labels, ranked=ranked, targets=targets.astype(np.int64))
+io.write_table(snakemake.output.metrics, pd.DataFrame([row]))

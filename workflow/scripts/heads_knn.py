@@ -1,0 +1,23 @@
+"""Cosine kNN indices of a run's embeddings (embtree.heads.mine_knn): knn.npy int32 [N, k]."""
+
+from embtree.runtime import setup_logging, snakemake_log
+
+log = setup_logging(snakemake_log(snakemake))
+
+import time
+
+import numpy as np
+import torch
+
+from embtree import heads, io
+
+p = heads.check_params("temi", snakemake.params.heads)
+torch.set_num_threads(snakemake.threads)
+emb = io.load_embeddings(snakemake.input.embeddings)
+t0 = time.perf_counter()
+nbr = heads.mine_knn(emb.features, p["knn"], chunk_mb=p["knn_chunk_mb"])
+agree = float((emb.labels[nbr] == emb.labels[:, None]).mean())
+log.info("kNN k=%d of %d samples in %.1f s; neighbours sharing the label: %.4f",
+         p["knn"], len(nbr), time.perf_counter() - t0, agree)
+with io.atomic_path(snakemake.output[0], suffix=".npy") as tmp:
+    np.save(tmp, nbr.astype(np.int32))

@@ -1,0 +1,26 @@
+"""Heads report section: tables (CSV + Markdown + LaTeX) and the calibration / coarse-depth figures."""
+from embtree.runtime import setup_logging, snakemake_log
+
+log = setup_logging(snakemake_log(snakemake))
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from embtree import report as R  # noqa: E402
+
+p = snakemake.params
+data, missing = R.load_families(p.specs, partial=p.partial)
+for table in R.build_heads_tables(data["heads"], data["heads_spread"], order=p.order):
+    R.write_report_table(table, Path(snakemake.output.tables[0]).parent)
+    log.info("wrote %s (%d x %d)", table.name, *table.values.shape)
+runs = []
+for run in p.calibration:
+    if os.path.exists(run["path"]):
+        with np.load(run["path"]) as z:
+            runs.append({"title": run["title"], "soft": z["soft"], "targets": z["targets"]})
+figures = {Path(f).stem: f for f in snakemake.output.figures if f.endswith(".png")}
+R.save_figure(R.plot_calibration_grid(runs), figures["heads_calibration"])
+if "heads_coarse_depths" in figures:
+    R.save_figure(R.plot_coarse_depths(data["heads"]), figures["heads_coarse_depths"])
