@@ -47,6 +47,9 @@ Speed: per class the distance column is turned into integer step indices once an
 of classes from :func:`embtree.distances.pairwise_blocks`.
 :func:`_grow_clusters_reference` is the plain per-step loop the tests and the
 benchmark compare against.
+
+Over 600 lines on purpose: cluster growing, cluster structure and the cluster scores are one
+method (section 3.2 / 4.2) over the same sorted distance columns.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ with ``num_classes > 0``); open_clip and pixels have none.
 Weights are read from ``<cache_dir>/hf/hub`` (Hugging Face Hub layout, also used
 for URL downloads): :func:`prefetch_encoder` fills it on a machine with internet;
 :func:`encode` runs offline by default and fails fast with instructions.
+
+Over 600 lines on purpose: the three encoder families share the streaming, chunked and
+resumable embedding loop and its provenance record.
 """
 
 from __future__ import annotations

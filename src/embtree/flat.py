@@ -62,6 +62,9 @@ the cluster of its nearest fitted sample (1-NN in the clusterer's metric; for
 Affinity Propagation the nearest exemplar, its own assignment rule,
 Frey & Dueck 2007). Memory then stays ``O(max_quadratic_samples^2)``: a 50k-sample
 data set never materialises a 50k x 50k matrix. The guard is logged.
+
+Over 600 lines on purpose: the reducer and clusterer registries with the subsample-and-assign
+wrapper every quadratic clusterer goes through.
 """
 
 from __future__ import annotations

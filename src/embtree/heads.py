@@ -26,6 +26,9 @@ reference implementation (HHU-MMBS/TEMI-official-BMVC2023; read, not copied):
 
 Both losses are computed in log space (log-softmax + logsumexp), which is the same
 function as the equations but keeps gradients finite when a probability underflows.
+
+Over 600 lines on purpose: kNN mining, the batched heads, both losses and the training loop
+are one method (paper 002, section 3) sharing the same tensors and schedules.
 """
 
 from __future__ import annotations

@@ -105,6 +105,9 @@ Every tunable lives in :data:`DEFAULTS` (mirrored, and documented, by the
   each iteration retrains from a fresh seeded initialisation; at most
   ``max_expand_iterations`` iterations. "Clean" = every member of a region in
   the training data at the end (seed regions and added regions).
+
+One module for the whole method (over 600 lines on purpose): its four phases pass regions, seeds
+and score matrices to each other and are only meaningful together.
 """
 
 from __future__ import annotations
