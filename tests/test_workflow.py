@@ -72,7 +72,7 @@ def test_flat_skip_leaves_pairs_out_and_names_a_bad_entry(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     assert "flat/pca/hdbscan/metrics.tsv" in out and "flat/none/hdbscan/metrics.tsv" not in out  # default skip
-    cfg["flat"]["skip"] = ["none/hdbscam"]
+    cfg.setdefault("flat", {})["skip"] = ["none/hdbscam"]
     (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
     proc = _snakemake(work, "-n")
     assert proc.returncode != 0 and "flat.skip" in proc.stdout + proc.stderr
