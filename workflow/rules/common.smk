@@ -51,8 +51,11 @@ def record_effective_config(path):
 
     from embtree.io import write_text
 
-    write_text(path, "# Effective configuration of the last run (written by embtree; read by --report).\n"
-               + yaml.safe_dump(dict(config), sort_keys=False))  # fmt: skip
+    text = ("# Effective configuration of the last run (written by embtree; read by --report).\n"
+            + yaml.safe_dump(dict(config), sort_keys=False))
+    # Rewritten only when it changed: a rerun of the same config leaves results/ untouched.
+    if not Path(path).is_file() or Path(path).read_text() != text:
+        write_text(path, text)
 
 
 def _config_error(key, message):

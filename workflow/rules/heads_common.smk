@@ -43,7 +43,9 @@ def heads_params(dataset):
     """The heads' training parameters for a dataset: heads.<key>, then heads.overrides.<dataset>."""
     params = {k: HEADS_CFG[k] for k in HEADS_KEYS if k in HEADS_CFG}
     params.update(HEADS_CFG.get("overrides", {}).get(dataset, {}))
-    return params
+    # Sorted: HEADS_KEYS is a set, whose order changes with the hash seed, and Snakemake compares
+    # params by their repr, so an unsorted dict made every new process rerun finished jobs.
+    return dict(sorted(params.items()))
 
 
 for _ds in HEADS_DATASETS:
