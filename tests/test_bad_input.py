@@ -69,6 +69,20 @@ def test_good_files_pass_and_single_sample_classes_are_reported(tmp_path):
     assert check_features_file(path)["single_sample_classes"] == ["c"]
 
 
+def test_nan_features_pass_the_cheap_check_and_fail_the_import_job(tmp_path):
+    # The SLURM test's failing job relies on this: the DAG-time check never reads the
+    # features, the import job does and names the file.
+    from embtree.datasets import load_dataset
+
+    path = tmp_path / "nan.npz"
+    X = _feats().astype(np.float32)
+    X[3, 1] = np.nan
+    np.savez(path, features=X, labels=np.arange(12) % 2, class_names=np.array(["a", "b"]))
+    assert check_features_file(path)["n_classes"] == 2
+    with pytest.raises(ValueError, match=r"nan.npz.*NaN or inf in 1 rows"):
+        load_dataset({"type": "features", "path": str(path)})
+
+
 def test_embeddings_loader_rejects_empty_and_duplicate_classes(tmp_path):
     path = tmp_path / "e.npz"
     np.savez(path, features=_feats().astype(np.float32), labels=np.arange(12) % 3, class_names=np.array(list("abcd")))

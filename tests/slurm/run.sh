@@ -168,12 +168,14 @@ step "a failing SLURM job fails the run and names its log"
 FAIL=$WORK/fail
 fresh_copy "$FAIL"
 cd "$FAIL"
-# Valid at DAG time (file exists, arrays load); invalid at job time: a label >= n_classes.
+# Valid at DAG time (headers, labels and class names are all the cheap checks read);
+# invalid at job time: NaN in the features, which only the import job reads.
 "$PY" - <<'EOF'
 import numpy as np
 rng = np.random.default_rng(0)
-np.savez("bad_features.npz", features=rng.normal(size=(40, 4)).astype(np.float32),
-         labels=np.r_[np.repeat([0, 1], 19), [5, 5]], class_names=np.array(["a", "b"]))
+X = rng.normal(size=(40, 4)).astype(np.float32)
+X[3, 1] = np.nan
+np.savez("bad_features.npz", features=X, labels=np.repeat([0, 1], 20), class_names=np.array(["a", "b"]))
 EOF
 cat >bad.yaml <<'EOF'
 datasets:
