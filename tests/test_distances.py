@@ -97,3 +97,71 @@ def test_chunked_float64_conversion_of_large_b_gives_the_same_distances(metric, 
     from scipy.spatial.distance import cdist
 
     np.testing.assert_allclose(chunked, cdist(A.astype(float), B.astype(float), metric), atol=1e-9)
+
+
+def _mixed(seed, n_a, n_b, d, dtype):
+    """Mixed signs, exact zeros (Canberra's 0/0 terms) and a few shared coordinates."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(n_a, d))
+    B = rng.normal(size=(n_b, d)) * 2.0
+    A[rng.random(A.shape) < 0.3] = 0.0
+    B[rng.random(B.shape) < 0.3] = 0.0
+    B[:5, :20] = A[:5, :20]
+    A[0] = 0.0
+    return A.astype(dtype), B.astype(dtype)
+
+
+@pytest.mark.parametrize("metric", ["manhattan", "canberra"])
+@pytest.mark.parametrize("shape", [(300, 200), (40, 700)])  # threads over A's rows / over B's rows
+def test_fused_kernel_float32_within_1e6_of_cdist(metric, shape):
+    """float32 kernel: block sums of 64 terms in float32 (vectorised 16 lanes x 4 + a 4-level
+    tree, <= ~12 u = 7e-7 relative), totals in float64: within 1e-6 of float64 cdist."""
+    A, B = _mixed(3, *shape, 150, np.float32)
+    assert A.size * len(B) > 200_000  # the kernel path, not the small-input cdist
+    ref = cdist(A.astype(float), B.astype(float), SCIPY[metric])
+    np.testing.assert_allclose(pairwise(A, B, metric), ref, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("metric", ["manhattan", "canberra"])
+def test_fused_kernel_float64_equals_cdist(metric):
+    A, B = _mixed(4, 60, 300, 130, np.float64)
+    np.testing.assert_allclose(pairwise(A, B, metric), cdist(A, B, SCIPY[metric]), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("b_dtype", [np.float32, np.float64])
+def test_nearest_equals_cdist_argmin(metric, b_dtype):
+    """float32 samples, float32/float64 points (class means): scipy's float64 argmins,
+    exact ties (duplicate points) to the first index, near-ties below the float32 error."""
+    from embtree.distances import nearest
+
+    A, B = _mixed(5, 700, 90, 100, np.float32)
+    B = B.astype(b_dtype)
+    if metric == "cosine":
+        A[0, 0] = 1.0
+    B[7] = B[3]  # exact ties: index 3 wins
+    A[:20] = B[3]  # ... for these rows at distance 0
+    B[11] = B[10]
+    B[11, 0] += 1e-7 * max(abs(B[10, 0]), 1)  # a near-tie closer than float32 resolves
+    A[20:40] = B[10] + np.float32(1e-3)
+    ref = cdist(A.astype(float), B.astype(float), SCIPY[metric]).argmin(axis=1)
+    got = nearest(A, B, metric)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, ref)
+    assert np.all(got[:20] == 3)
+    np.testing.assert_array_equal(nearest(A, B, metric, max_bytes=4000), ref)  # chunked rows
+
+
+def test_nearest_float64_inputs_and_bad_input():
+    from embtree.distances import nearest
+
+    A, B = _mixed(6, 500, 80, 64, np.float64)
+    B[1] = B[0] * (1 + 1e-12)  # a float64 near-tie: resolved by the float64 re-check
+    A[:10] = B[0]
+    for metric in ("manhattan", "canberra"):
+        np.testing.assert_array_equal(nearest(A, B, metric), cdist(A, B, SCIPY[metric]).argmin(axis=1))
+    tiny = A.copy()
+    tiny[50:, 0] = 1e-300  # would underflow to 0 in float32: Canberra stays in float64
+    np.testing.assert_array_equal(nearest(tiny, B, "canberra"), cdist(tiny, B, "canberra").argmin(axis=1))
+    with pytest.raises(ValueError, match="no rows"):
+        nearest(A, B[:0], "manhattan")

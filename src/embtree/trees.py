@@ -832,20 +832,17 @@ def class_centroids(features, labels, n_classes=None):
 
 
 def nearest_leaf(features, points, metric="euclidean"):
-    """Index of the nearest leaf point for every sample (blockwise, bounded memory).
+    """Index of the nearest leaf point for every sample (bounded memory).
 
     This is how a sample is placed in a relation tree whose leaves are classes
     (for dendrogram purity): its nearest tree point (G, G^f or P) under the
-    tree metric, i.e. the Voronoi cell of the leaf. Not sklearn's
-    ``pairwise_distances_argmin``: same argmins, but 2.2x (manhattan) and 3.9x (canberra)
-    slower than these numba blocks (20000 x 200 x 128, one thread; euclidean 0.6x).
+    tree metric, i.e. the Voronoi cell of the leaf. See
+    :func:`embtree.distances.nearest` (fused float32 argmin for Manhattan /
+    Canberra, the float64 argmins of ``cdist``).
     """
-    from .distances import pairwise_blocks
+    from .distances import nearest
 
-    out = np.empty(len(features), dtype=np.int64)
-    for rows, D in pairwise_blocks(features, points, metric):
-        out[rows] = np.argmin(D, axis=1)
-    return out
+    return nearest(features, points, metric)
 
 
 def tree_label_metrics(Z, leaf_of_sample, labels, **kwargs) -> dict:
