@@ -12,6 +12,17 @@ node, dendropy MRCA calls); it is too slow at 1,000 leaves, so it runs on a smal
 planted tree (``--ref-branching`` ** ``--ref-depth`` leaves), where the values are
 checked equal and the ratio printed. Set ``OMP_NUM_THREADS=1`` for
 single-thread numbers.
+
+``--nearest`` instead times the sample -> leaf step of ``compare_tree`` at ImageNet-val
+shape (``planted-tree`` depth 3, branching 10, dim 768, 50 samples per class: 50,000 x
+1,000 x 768): :func:`embtree.trees.nearest_leaf` for the three tree metrics with one and
+two threads, against the previous kernel (float64 for float32 samples x float64 centroids,
+one pass over a 51 MB block of samples per centroid; kept below as ``old_nearest``),
+which runs on ``--old-rows`` samples and is extrapolated linearly (its cost is per
+sample); then the whole ``compare_tree`` job body (RF / clades / DI, the sample
+placement and dendrogram purity) per 1,000-leaf tree, old (extrapolated placement) and new.
+
+    timeout 1800 .venv/bin/python benchmarks/bench_trees.py --nearest
 """
 
 import argparse
@@ -80,13 +91,118 @@ def planted(depth, branching, seed=0):
     return ref, upgma, rand
 
 
+def _old_kernels():
+    """The Manhattan / Canberra kernels before the tiled float32 ones (for the ratio)."""
+    from numba import njit, prange
+
+    @njit(parallel=True, fastmath=True, cache=True)
+    def manhattan(A, B, tiny, out):
+        for j in prange(B.shape[0]):
+            b = B[j]
+            for i in range(A.shape[0]):
+                a = A[i]
+                s = 0.0
+                for k in range(a.shape[0]):
+                    s += abs(a[k] - b[k])
+                out[i, j] = s
+
+    @njit(parallel=True, fastmath=True, cache=True)
+    def canberra(A, B, tiny, out):
+        for j in prange(B.shape[0]):
+            b = B[j]
+            for i in range(A.shape[0]):
+                a = A[i]
+                s = 0.0
+                for k in range(a.shape[0]):
+                    x = a[k]
+                    y = b[k]
+                    s += abs(x - y) / max(abs(x) + abs(y), tiny)
+                out[i, j] = s
+
+    return {"manhattan": manhattan, "canberra": canberra}
+
+
+def old_nearest(features, points, metric, kernels):
+    """nearest_leaf as before: mixed float32/float64 input in float64, 64 MB blocks of D."""
+    from embtree.distances import pairwise_blocks
+
+    if metric not in kernels:
+        return trees.nearest_leaf(features, points, metric)
+    A = features.astype(np.float64)
+    B = np.ascontiguousarray(points, dtype=np.float64)
+    out = np.empty(len(A), dtype=np.int64)
+    rows_per_block = max(1, (64 * 2**20) // (8 * len(B)))
+    for s in range(0, len(A), rows_per_block):
+        a = np.ascontiguousarray(A[s : s + rows_per_block])
+        D = np.empty((len(a), len(B)))
+        kernels[metric](a, B, np.finfo(np.float64).tiny, D)
+        out[s : s + len(a)] = D.argmin(axis=1)
+    return out
+
+
+def bench_nearest(args):
+    from embtree.distances import set_threads
+
+    X, y, names, ref = datasets.planted_tree(depth=3, branching=10, dim=768, samples_per_class=50, seed=0)
+    G = trees.class_centroids(X, y, len(names))
+    print(f"nearest_leaf: {X.shape[0]} samples x {len(G)} float64 centroids x {X.shape[1]} dims, "
+          f"old kernel on {args.old_rows} samples extrapolated")  # fmt: skip
+    old_k = _old_kernels()
+    sub = slice(0, args.old_rows)
+    for metric in ("manhattan", "canberra"):  # compile (cached on disk) outside the timing
+        trees.nearest_leaf(X[:64], G[:300], metric)
+        old_nearest(X[:64], G[:300], metric, old_k)
+    old_time = {}
+    for threads in (1, 2):
+        set_threads(threads)
+        for metric in ("euclidean", "manhattan", "canberra"):
+            t = time.perf_counter()
+            new = trees.nearest_leaf(X, G, metric)
+            t_new = time.perf_counter() - t
+            t = time.perf_counter()
+            old = old_nearest(X[sub], G, metric, old_k)
+            t_old = (time.perf_counter() - t) * len(X) / len(old)
+            old_time[threads, metric] = t_old
+            same = np.array_equal(old, new[sub])
+            print(f"  {threads} thread(s) {metric:9s}: old {t_old:7.2f} s  new {t_new:6.2f} s  "
+                  f"ratio {t_old / t_new:5.1f}x  same leaves on the old subset: {same}  "
+                  f"leaf = label {np.mean(new == y):.3f}", flush=True)  # fmt: skip
+
+    # The compare_tree job body (workflow/scripts/compare_tree.py) on the UPGMA tree.
+    set_threads(2)
+    tree = trees.upgma(G, list(names))
+    for metric in ("euclidean", "manhattan", "canberra"):
+        t = time.perf_counter()
+        trees.compare_trees(tree, ref)
+        t_cmp = time.perf_counter() - t
+        t = time.perf_counter()
+        Z, _ = trees.newick_to_linkage(tree, names=list(names))
+        t_link = time.perf_counter() - t
+        t = time.perf_counter()
+        leaf = trees.nearest_leaf(X, G, metric)
+        t_leaf = time.perf_counter() - t
+        t = time.perf_counter()
+        dp = trees.tree_label_metrics(Z, leaf, y)["dp"]
+        t_dp = time.perf_counter() - t
+        rest = t_cmp + t_link + t_dp
+        old_total = rest + old_time[2, metric]
+        print(f"  compare_tree ({metric}, 2 threads): compare_trees {t_cmp:.2f} s, newick_to_linkage "
+              f"{t_link:.2f} s, nearest_leaf {t_leaf:.2f} s, dendrogram purity {t_dp:.2f} s: "
+              f"total {rest + t_leaf:.2f} s (old {old_total:.1f} s, ratio {old_total / (rest + t_leaf):.1f}x); "
+              f"dp={dp:.4f}", flush=True)  # fmt: skip
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--nearest", action="store_true", help="time nearest_leaf / compare_tree at 50k x 1k x 768")
+    ap.add_argument("--old-rows", type=int, default=10_000, help="samples the old kernel runs on")
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--branching", type=int, default=10)
     ap.add_argument("--ref-depth", type=int, default=2)
     ap.add_argument("--ref-branching", type=int, default=10, help="reference path size (branching**depth leaves)")
     args = ap.parse_args()
+    if args.nearest:
+        return bench_nearest(args)
 
     ref, upgma, rand = planted(args.depth, args.branching)
     n = args.branching**args.depth

@@ -357,3 +357,18 @@ def test_auto_step_is_about_25_steps_to_the_median_bounding_radius():
     res = grow_clusters(X, y, step="auto")
     fine = grow_clusters(X, y, step=res.step / 40)
     assert np.median(fine.r_b - fine.r0) / res.step == pytest.approx(25, rel=0.1)
+
+
+@pytest.mark.parametrize("metric", ["manhattan", "canberra"])
+def test_fused_kernels_give_the_reference_clusters(metric, monkeypatch):
+    """The same data through the numba kernels (not the small-input cdist): identical members."""
+    import embtree.distances as Dm
+
+    X, y = _blobs(0, C=4, n=60, d=12)
+    ref_res = grow_clusters(X, y, metric=metric, gamma=0.3, step="auto")
+    monkeypatch.setattr(Dm, "_SMALL", 0)
+    res = grow_clusters(X, y, metric=metric, gamma=0.3, step=ref_res.step)
+    ref = _grow_clusters_reference(X, y, metric=metric, gamma=0.3, step=ref_res.step)
+    for k in range(res.n_classes):
+        np.testing.assert_array_equal(res.members[k], ref["members"][k])
+    np.testing.assert_allclose(res.r_f, ref["r_f"], rtol=1e-9)
