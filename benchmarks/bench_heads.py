@@ -83,10 +83,10 @@ def batched_setup(d, C, H, precision="float32", hidden=512, bottleneck=256):
 
 def batched_step(st, x, B, H, C):
     """One embtree.heads TEMI step (the body of train_heads' inner loop)."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=st["bf16"]):
-        with torch.no_grad():
-            t = st["teacher"](x).float().view(H, 2, B, C)
-        s = st["student"](x).float().view(H, 2, B, C)
+    dtype = torch.bfloat16 if st["bf16"] else None
+    with torch.no_grad():
+        t = st["teacher"](x, dtype).view(H, 2, B, C)
+    s = st["student"](x, dtype).view(H, 2, B, C)
     with torch.no_grad():
         st["prior"] = heads.update_prior(st["prior"], F.softmax(t.flatten(1, 2) / 0.1, -1), 0.9)
     loss = heads.temi_loss(s, t, st["prior"]).mean()

@@ -216,3 +216,18 @@ def test_evaluate_and_metrics_row():
     assert np.isnan(row["top5_acc"])  # fewer than 5 clusters
     one = heads.metrics_row({}, y, np.tile([[0.9, 0.05, 0.05]], (6, 1)), 3)
     assert one["degenerate"]
+
+
+def test_library_defaults_are_the_schema_defaults():
+    # The workflow passes the schema's values (config.schema.yaml is the source of truth);
+    # heads.PARAMS is the library's own default for callers outside the workflow: the two
+    # must not drift apart.
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]["heads"]["properties"]
+    workflow_only = {"methods", "datasets", "overrides", "coarse_depths", "device", "ancestor_labels"}
+    assert set(props) - workflow_only == set(heads.PARAMS)
+    assert {k: props[k]["default"] for k in heads.PARAMS} == heads.PARAMS

@@ -7,6 +7,7 @@ HEADS_METHODS = list(HEADS_CFG.get("methods", ["temi", "scanv2"]))
 HEADS_KEYS = set(_heads.PARAMS)
 HEADS_DATASETS = [ds for ds in DATASETS if HEADS_CFG.get("datasets") is None or ds in HEADS_CFG["datasets"]]
 HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
+HEADS_ANCESTORS = bool(HEADS_CFG.get("ancestor_labels", False))
 
 for _ds in HEADS_CFG.get("datasets") or []:
     if _ds not in DATASETS:
@@ -33,6 +34,11 @@ if HEADS_DEPTHS:
         if _max is not None and max(HEADS_DEPTHS) > _max:
             _config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
                           f"of dataset '{_ds}' (maximum depth {_max})")
+if HEADS_ANCESTORS:
+    for _ds in HEADS_DATASETS:
+        if not has_reference(_ds):
+            _config_error("heads.ancestor_labels", f"dataset '{_ds}' has no reference tree; "
+                          "restrict heads.datasets or set reference_tree / reference")
 for _ds in HEADS_DATASETS:
     _ml = DATASETS[_ds].get("multi_labels")
     if _ml and not Path(_ml).exists():
@@ -62,7 +68,14 @@ def heads_runs():
 
 
 def heads_reference(wildcards):
-    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS else []
+    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS or HEADS_ANCESTORS else []
+
+
+def heads_synsets(wildcards):
+    """The class -> synset table of a WordNet-built reference (ancestor classes are named by synset)."""
+    if HEADS_ANCESTORS and reference_kind(wildcards.dataset) == "wordnet":
+        return [f"results/{wildcards.dataset}/synsets.tsv"]
+    return []
 
 
 def heads_multi_labels(wildcards):

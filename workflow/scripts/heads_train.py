@@ -22,7 +22,8 @@ depth = snakemake.params.depth
 torch.set_num_threads(snakemake.threads)
 emb = io.load_embeddings(snakemake.input.embeddings)
 targets, n_clusters, granularity, multi = granularity_targets(
-    emb, depth, snakemake.input.reference, snakemake.input.multi_labels, p["n_clusters"]
+    emb, depth, snakemake.input.reference, snakemake.input.multi_labels, p["n_clusters"],
+    ancestor_labels=snakemake.params.ancestor_labels, synsets=snakemake.input.synsets,
 )
 neighbors = np.load(snakemake.input.knn)
 if neighbors.shape[1] < p["knn"]:
