@@ -135,6 +135,7 @@ def test_lint_reports_nothing_for_the_embedding_rules(tmp_path):
     "edit, named",
     [
         (lambda c: c["heads"]["overrides"]["planted-tree"].update(gamma=1), "heads.overrides.planted-tree"),
+        (lambda c: c["heads"]["overrides"]["planted-tree"].update(lr=-1), "heads.overrides.planted-tree.lr"),
         (lambda c: c["heads"].update(coarse_depths=[9]), "heads.coarse_depths"),
     ],
 )
