@@ -29,6 +29,18 @@ def _node_name(node):
     return "+".join(sorted(leaf.taxon.label for leaf in node.leaf_iter()))
 
 
+def _class_leaves(newick, class_names):
+    """(class names as str, leaf node by name); the leaves must be exactly the classes."""
+    tree = parse_newick(newick)
+    names = [str(c) for c in class_names]
+    leaves = {leaf.taxon.label: leaf for leaf in tree.leaf_node_iter()}
+    if set(leaves) != set(names) or len(names) != len(leaves):
+        missing = sorted(set(names) - set(leaves))[:5]
+        extra = sorted(set(leaves) - set(names))[:5]
+        raise ValueError(f"reference tree leaves differ from the class names (missing {missing}, extra {extra})")
+    return names, leaves
+
+
 def leaf_depths(newick) -> dict:
     """Depth (edges from the root) of every leaf, by leaf name."""
     tree = parse_newick(newick)
@@ -50,13 +62,7 @@ def coarsen_classes(newick, class_names, depth):
         numbered in the order of first appearance over ``class_names``.
     coarse_names : list of str (internal-node label, or the leaf name for classes kept)
     """
-    tree = parse_newick(newick)
-    names = [str(c) for c in class_names]
-    leaves = {leaf.taxon.label: leaf for leaf in tree.leaf_node_iter()}
-    if set(leaves) != set(names) or len(names) != len(leaves):
-        missing = sorted(set(names) - set(leaves))[:5]
-        extra = sorted(set(leaves) - set(names))[:5]
-        raise ValueError(f"reference tree leaves differ from the class names (missing {missing}, extra {extra})")
+    names, leaves = _class_leaves(newick, class_names)
     max_depth = max(leaf.level() for leaf in leaves.values())
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= max_depth:
         raise ValueError(f"coarse depth={depth!r} must be an int in 1..{max_depth} (the tree's maximum depth)")
@@ -120,13 +126,7 @@ def ancestor_label_sets(newick, class_names, synsets=None):
     ndarray of shape (n_classes, n_classes), bool: ``[c, a]`` is True when class ``a`` is
     ``c`` or one of its ancestors. Index it with the labels for the per-sample matrix.
     """
-    tree = parse_newick(newick)
-    names = [str(c) for c in class_names]
-    leaves = {leaf.taxon.label: leaf for leaf in tree.leaf_node_iter()}
-    if set(leaves) != set(names) or len(names) != len(leaves):
-        missing = sorted(set(names) - set(leaves))[:5]
-        extra = sorted(set(leaves) - set(names))[:5]
-        raise ValueError(f"reference tree leaves differ from the class names (missing {missing}, extra {extra})")
+    names, leaves = _class_leaves(newick, class_names)
     if synsets is not None and len(synsets) != len(names):
         raise ValueError(f"synsets has {len(synsets)} entries for {len(names)} classes")
     alias = {}
