@@ -176,12 +176,14 @@ def large(args, B, H):
     heads.mine_knn(X, 50, chunk_mb=256)
     t_knn = time.perf_counter() - t0
     xl = torch.as_tensor(X[: 2 * B])
-    stl = batched_setup(d, C, H)
-    t_it = time_it(lambda: batched_step(stl, xl, B, H, C), args.large_iters)
     iters = n // B
-    print(f"{n} x {d} x {C} clusters, {H} heads, batch {B}: kNN (k=50) {t_knn:.1f} s; "
-          f"{t_it:.2f} s/iteration x {iters} iterations = {t_it * iters:.0f} s per epoch; "
-          f"peak memory {peak_mb():.0f} MB")
+    print(f"{n} x {d} x {C} clusters, {H} heads, batch {B}, {args.threads} thread(s): kNN (k=50) {t_knn:.1f} s")
+    for precision in ("float32", "bfloat16"):
+        stl = batched_setup(d, C, H, precision)
+        t_it = time_it(lambda: batched_step(stl, xl, B, H, C), args.large_iters)
+        print(f"  {precision}: {t_it:.2f} s/iteration x {iters} iterations = {t_it * iters:.0f} s per epoch; "
+              f"peak memory so far {peak_mb():.0f} MB")
+        del stl
 
 
 if __name__ == "__main__":
