@@ -6,7 +6,7 @@ reference-style per-head loop, and the ImageNet-val-scale epoch.
 
 1. Per-iteration time at the reference implementation's CIFAR-10 settings (batch 1024,
    both views = 2048 rows, 16 heads, 64-d features, 10 clusters, hidden 512, bottleneck
-   256): embtree's batched heads (float32 and bfloat16 autocast) and a loop over 16
+   256): embtree's batched heads (float32, and bfloat16 hidden layers) and a loop over 16
    ``nn.Sequential`` heads with ``weight_norm`` and a per-head loss, the structure of the
    public reference (HHU-MMBS/TEMI-official-BMVC2023, without its data loader), timed
    interleaved in one process. Printed: seconds, the ratio to the loop, and the ratio to the
@@ -83,10 +83,10 @@ def batched_setup(d, C, H, precision="float32", hidden=512, bottleneck=256):
 
 def batched_step(st, x, B, H, C):
     """One embtree.heads TEMI step (the body of train_heads' inner loop)."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=st["bf16"]):
-        with torch.no_grad():
-            t = st["teacher"](x).float().view(H, 2, B, C)
-        s = st["student"](x).float().view(H, 2, B, C)
+    dtype = torch.bfloat16 if st["bf16"] else None
+    with torch.no_grad():
+        t = st["teacher"](x, dtype).view(H, 2, B, C)
+    s = st["student"](x, dtype).view(H, 2, B, C)
     with torch.no_grad():
         st["prior"] = heads.update_prior(st["prior"], F.softmax(t.flatten(1, 2) / 0.1, -1), 0.9)
     loss = heads.temi_loss(s, t, st["prior"]).mean()
@@ -122,7 +122,12 @@ def main():
     ap.add_argument("--large-iters", type=int, default=3)
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--skip-small", action="store_true")
+    ap.add_argument("--no-heap-reuse", action="store_true", help="leave glibc's mmap threshold as it is")
     args = ap.parse_args()
+    if not args.no_heap_reuse:
+        from embtree.runtime import reuse_freed_memory
+
+        print(f"heap reuse (embtree.runtime.reuse_freed_memory, as the heads rule): {reuse_freed_memory()}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     B, H, d, C = args.batch, args.heads, args.dim, args.clusters
@@ -136,22 +141,32 @@ def main():
 def small(args, B, H, d, C):
     x = torch.randn(2 * B, d)
     print(f"per iteration: batch {B} (x2 views), {H} heads, {d}-d, {C} clusters, {args.threads} thread(s), "
-          f"median of {args.reps}")
+          f"median of {args.reps}, the three timed interleaved")
     stud, teach = loop_heads(d, C, H), loop_heads(d, C, H)
     teach.load_state_dict(stud.state_dict())
     teach.requires_grad_(False)
     opt = torch.optim.AdamW(stud.parameters(), lr=1e-4)
     prior = torch.full((H, C), 1.0 / C)
     st32, st16 = batched_setup(d, C, H), batched_setup(d, C, H, "bfloat16")
-    t_loop = time_it(lambda: loop_step(stud, teach, opt, prior, x, B), args.reps)
-    t_32 = time_it(lambda: batched_step(st32, x, B, H, C), args.reps)
-    t_16 = time_it(lambda: batched_step(st16, x, B, H, C), args.reps)
-    for name, t in (("reference-style loop over heads", t_loop), ("embtree batched, float32", t_32),
-                    ("embtree batched, bfloat16 autocast", t_16)):
+    runs = {"reference-style loop over heads": lambda: loop_step(stud, teach, opt, prior, x, B),
+            "embtree batched, float32": lambda: batched_step(st32, x, B, H, C),
+            "embtree batched, bfloat16 hidden": lambda: batched_step(st16, x, B, H, C)}
+    times = {name: [] for name in runs}
+    for fn in runs.values():
+        fn()  # warm-up
+    for _ in range(args.reps):  # interleaved: a load change hits all three alike
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    med = {name: float(np.median(t)) for name, t in times.items()}
+    t_loop = med["reference-style loop over heads"]
+    for name, t in med.items():
         print(f"  {name:36s} {t:7.3f} s/iteration   ratio vs loop {t_loop / t:5.2f}x   "
               f"vs reference 1.06 s: {REFERENCE_S_PER_IT / t:5.2f}x")
     flops = 2 * 2 * B * H * (d * 512 + 512 * 256 + 256 * C) * 3  # teacher fwd + student fwd + ~2x bwd
-    print(f"  ~{flops / 1e9:.0f} GFLOP per iteration -> float32 batched at {flops / t_32 / 1e9:.0f} GFLOP/s")
+    print(f"  ~{flops / 1e9:.0f} GFLOP per iteration -> float32 batched at "
+          f"{flops / med['embtree batched, float32'] / 1e9:.0f} GFLOP/s")
 
 
 def large(args, B, H):
@@ -161,12 +176,14 @@ def large(args, B, H):
     heads.mine_knn(X, 50, chunk_mb=256)
     t_knn = time.perf_counter() - t0
     xl = torch.as_tensor(X[: 2 * B])
-    stl = batched_setup(d, C, H)
-    t_it = time_it(lambda: batched_step(stl, xl, B, H, C), args.large_iters)
     iters = n // B
-    print(f"{n} x {d} x {C} clusters, {H} heads, batch {B}: kNN (k=50) {t_knn:.1f} s; "
-          f"{t_it:.2f} s/iteration x {iters} iterations = {t_it * iters:.0f} s per epoch; "
-          f"peak memory {peak_mb():.0f} MB")
+    print(f"{n} x {d} x {C} clusters, {H} heads, batch {B}, {args.threads} thread(s): kNN (k=50) {t_knn:.1f} s")
+    for precision in ("float32", "bfloat16"):
+        stl = batched_setup(d, C, H, precision)
+        t_it = time_it(lambda: batched_step(stl, xl, B, H, C), args.large_iters)
+        print(f"  {precision}: {t_it:.2f} s/iteration x {iters} iterations = {t_it * iters:.0f} s per epoch; "
+              f"peak memory so far {peak_mb():.0f} MB")
+        del stl
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ reference implementation's CIFAR-10 settings (its README command), with the accu
 curve every ``--eval-every`` epochs (head chosen by that epoch's lowest loss).
 
     PYTHONPATH=src python benchmarks/heads_cifar10.py temi --epochs 200 --eval-every 20
+    PYTHONPATH=src python benchmarks/heads_cifar10.py scanv2 --precision bfloat16
     PYTHONPATH=src python benchmarks/heads_cifar10.py kmeans
 
 Reference (data README, official code at commit c6a81a6): TEMI 62.86 / 55.11 / 46.53,
@@ -31,9 +32,13 @@ def main():
     ap.add_argument("method", choices=["temi", "scanv2", "kmeans"])
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--eval-every", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    from embtree.runtime import reuse_freed_memory
+
+    reuse_freed_memory()  # as the heads rule does
     torch.set_num_threads(args.threads)
     with np.load(FEATURES) as d:
         X, y = d["features"], d["labels"]
@@ -56,9 +61,10 @@ def main():
                   f"loss {losses.mean():.4f}, {time.perf_counter() - t0:.0f} s", flush=True)
 
     t0 = time.perf_counter()
-    r = heads.train_heads(X, args.method, n_clusters=10, epochs=args.epochs, seed=args.seed, progress=progress)
+    r = heads.train_heads(X, args.method, n_clusters=10, epochs=args.epochs, seed=args.seed, progress=progress,
+                          precision=args.precision)
     print(f"{args.method}: {r['iterations']} iterations, {r['seconds'] / r['iterations']:.3f} s/iteration "
-          f"({args.threads} thread(s))", flush=True)
+          f"({args.threads} thread(s), {args.precision})", flush=True)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,38 @@ def test_batched_heads_equal_a_loop_over_heads():
         torch.testing.assert_close(out[h], z @ W.T)
 
 
+def test_normalized_logits_backward_is_the_autograd_one():
+    # The hand-written backward of normalise-then-last-layer against autograd through
+    # F.normalize (float64 gradcheck, and float32 values and gradients).
+    h = torch.randn(2, 5, 7, dtype=torch.float64, requires_grad=True)
+    last = torch.randn(2, 3, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(heads._NormalizedLogits.apply, (h, last))
+    h32 = torch.randn(3, 11, 6, requires_grad=True)
+    h32.data[0, 0] = 0.0  # a zero row: F.normalize's eps, no NaN
+    w32 = torch.randn(3, 4, 6, requires_grad=True)
+    G = torch.randn(3, 11, 4)
+    ours = heads._NormalizedLogits.apply(h32, w32)
+    ref = torch.bmm(torch.nn.functional.normalize(h32, dim=-1), w32.transpose(1, 2))
+    torch.testing.assert_close(ours, ref)
+    g_ours = torch.autograd.grad((ours * G).sum(), (h32, w32))
+    g_ref = torch.autograd.grad((ref * G).sum(), (h32, w32))
+    for a, b in zip(g_ours, g_ref):
+        torch.testing.assert_close(a, b)
+    assert torch.equal(h32[0, 0], torch.zeros(6))  # the input is never written
+
+
+def test_bfloat16_heads_stay_close_to_float32():
+    torch.manual_seed(0)
+    m = heads.BatchedHeads(16, 5, num_heads=3, hidden_dim=32, bottleneck_dim=8)
+    x = torch.randn(40, 16)
+    out32, out16 = m(x), m(x, torch.bfloat16)
+    assert out16.dtype == torch.float32 and out16.shape == out32.shape
+    torch.testing.assert_close(out16, out32, atol=2e-2, rtol=0)  # bfloat16: 8 mantissa bits
+    assert not torch.equal(out16, out32)  # the bfloat16 path really ran
+    g = torch.autograd.grad(out16.sum(), list(m.parameters()))
+    assert all(t.dtype == torch.float32 and torch.isfinite(t).all() for t in g)
+
+
 @pytest.mark.parametrize("head", heads.HEADS)
 def test_separated_blobs_are_recovered(head):
     from embtree import metrics
@@ -216,3 +248,22 @@ def test_evaluate_and_metrics_row():
     assert np.isnan(row["top5_acc"])  # fewer than 5 clusters
     one = heads.metrics_row({}, y, np.tile([[0.9, 0.05, 0.05]], (6, 1)), 3)
     assert one["degenerate"]
+
+
+def test_library_defaults_are_the_schema_defaults():
+    # The workflow passes the schema's values (config.schema.yaml is the source of truth);
+    # heads.PARAMS is the library's own default for callers outside the workflow: the two
+    # must not drift apart.
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]["heads"]["properties"]
+    import ast
+    import re
+
+    smk = (Path(__file__).parents[1] / "workflow/rules/heads_common.smk").read_text()
+    workflow_only = ast.literal_eval(re.search(r"^HEADS_WORKFLOW_KEYS = (\{.*\})$", smk, re.M).group(1))
+    assert set(props) - workflow_only == set(heads.PARAMS)
+    assert {k: props[k]["default"] for k in heads.PARAMS} == heads.PARAMS

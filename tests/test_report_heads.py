@@ -44,3 +44,17 @@ def test_calibration_grid_draws_every_run():
     fig = R.plot_calibration_grid([{"title": "a", "soft": soft, "targets": np.array([0, 1, 2, 1])}] * 2)
     assert len(fig.axes) == 4
     assert "ECE" in fig.axes[0].get_title()
+
+
+def test_multilabel_table_only_rows_with_label_sets():
+    from embtree.report.tables.heads import build_heads_tables, heads_multilabel_table
+
+    m = _metrics()
+    m["top1_l"] = np.where(m["method"] == "kmeans", np.nan, m["acc"] + 0.1)
+    m["top5_l"] = 0.95
+    t = heads_multilabel_table(m)
+    assert list(t.values.columns) == ["top-1→1", "top-1→L", "top-5→1", "top-5→L"]
+    assert [i[2] for i in t.values.index] == ["TEMI", "SCANv2"]  # k-means row had no label sets
+    np.testing.assert_allclose(t.values.loc[("d", "e", "SCANv2")].to_numpy(dtype=float), [82, 92, 90, 95])
+    assert [x.name for x in build_heads_tables(m, m.iloc[:0], multilabel=True)][-1] == "heads_multilabel"
+    assert "heads_multilabel" not in [x.name for x in build_heads_tables(m, m.iloc[:0])]

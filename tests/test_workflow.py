@@ -135,6 +135,7 @@ def test_lint_reports_nothing_for_the_embedding_rules(tmp_path):
     "edit, named",
     [
         (lambda c: c["heads"]["overrides"]["planted-tree"].update(gamma=1), "heads.overrides.planted-tree"),
+        (lambda c: c["heads"]["overrides"]["planted-tree"].update(lr=-1), "heads.overrides.planted-tree.lr"),
         (lambda c: c["heads"].update(coarse_depths=[9]), "heads.coarse_depths"),
     ],
 )
@@ -175,3 +176,22 @@ def test_heads_stage_reruns_byte_identical(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     changed = [str(p) for p, b in first.items() if p.read_bytes() != b]
     assert not changed, changed
+
+
+def test_rerun_in_a_new_process_keeps_finished_heads_outputs(tmp_path):
+    # Snakemake compares params by repr: params built from a set (whose order follows the
+    # process's hash seed) made every new process rerun finished jobs ("params changed").
+    import os
+
+    work = _copy_workflow(tmp_path)
+    target = "results/planted-tree/planted/heads/knn.npy"
+    env = dict(os.environ)
+    first = subprocess.run(
+        [SNAKEMAKE, "-s", str(work / "workflow" / "Snakefile"), "--directory", str(work), "--cores", "2", target],
+        capture_output=True, text=True, timeout=300, cwd=work, env={**env, "PYTHONHASHSEED": "1"})
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    again = subprocess.run(
+        [SNAKEMAKE, "-s", str(work / "workflow" / "Snakefile"), "--directory", str(work), "--cores", "2", "-n",
+         target], capture_output=True, text=True, timeout=300, cwd=work, env={**env, "PYTHONHASHSEED": "2"})
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Nothing to be done" in again.stdout + again.stderr, (again.stdout + again.stderr)[-3000:]

@@ -70,3 +70,31 @@ def release_incomplete_markers(outputs, workdir="."):
             except OSError:
                 break
     return removed
+
+
+def reuse_freed_memory() -> bool:
+    """Keep freed memory in the process heap for reuse (glibc only; else a no-op).
+
+    glibc serves blocks above its mmap threshold (at most 32 MB) with fresh ``mmap`` pages and
+    returns them to the kernel on ``free``, so a training loop whose per-iteration tensors are
+    tens of MB (the batched heads: 16 heads x 2,048 rows x 512) page-faults through every one of
+    them on every iteration. Turning mmap allocations off (``M_MMAP_MAX = 0``) and raising the
+    trim threshold makes those blocks come back from the heap: measured 1.5-1.7x per training
+    iteration of :func:`embtree.heads.train_heads` (benchmarks/bench_heads.py). The cost: the
+    process keeps its peak heap until it exits, which is what a training job holds anyway.
+    Call it once, early, in a process that runs such a loop (the heads rule does).
+
+    Returns True when glibc accepted both settings.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not sys.platform.startswith("linux") or not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc <malloc.h>
+        return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False

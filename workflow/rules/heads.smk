@@ -38,6 +38,7 @@ rule heads_train:
         knn="results/{dataset}/{encoder}/heads/knn.npy",
         reference=heads_reference,
         multi_labels=heads_multi_labels,
+        synsets=heads_synsets,
     output:
         labels="results/{dataset}/{encoder}/heads/{head}/labels.npz",
         metrics="results/{dataset}/{encoder}/heads/{head}/metrics.tsv",
@@ -53,6 +54,7 @@ rule heads_train:
         heads=lambda wc: heads_params(wc.dataset),
         device=HEADS_CFG.get("device", "auto"),
         depth=None,
+        ancestor_labels=HEADS_ANCESTORS,
     threads: 2
     resources:
         mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
@@ -81,6 +83,7 @@ use rule heads_train as heads_train_coarse with:
         heads=lambda wc: heads_params(wc.dataset),
         device=HEADS_CFG.get("device", "auto"),
         depth=lambda wc: int(wc.depth),
+        ancestor_labels=False,  # label sets of the classes; coarse labels are scored top-1 only
 
 
 rule heads_kmeans:
@@ -89,6 +92,7 @@ rule heads_kmeans:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
         reference=heads_reference,
         multi_labels=heads_multi_labels,
+        synsets=heads_synsets,
     output:
         labels="results/{dataset}/{encoder}/heads/kmeans/labels.npz",
         metrics="results/{dataset}/{encoder}/heads/kmeans/metrics.tsv",
@@ -99,6 +103,7 @@ rule heads_kmeans:
     params:
         heads=lambda wc: heads_params(wc.dataset),
         depth=None,
+        ancestor_labels=HEADS_ANCESTORS,
     threads: 1
     resources:
         mem_mb=scaled_mem_mb(1500, 6),
@@ -120,6 +125,7 @@ use rule heads_kmeans as heads_kmeans_coarse with:
     params:
         heads=lambda wc: heads_params(wc.dataset),
         depth=lambda wc: int(wc.depth),
+        ancestor_labels=False,  # label sets of the classes; coarse labels are scored top-1 only
 
 
 

@@ -1,12 +1,29 @@
-# Helpers of the heads stage (heads.smk): config parsing, validation against embtree.heads
-# (parse time, so a bad key stops the run before any job), per-run params and targets.
-from embtree import heads as _heads
-
+# Helpers of the heads stage (heads.smk): config parsing, validation of the per-dataset
+# overrides against the schema's own heads keys (parse time, so a bad key stops the run
+# before any job), per-run params and targets. embtree.heads (torch) is imported by the
+# jobs only: parsing stays fast, which every SLURM job repeats.
 HEADS_CFG = config.get("heads", {})
 HEADS_METHODS = list(HEADS_CFG.get("methods", ["temi", "scanv2"]))
-HEADS_KEYS = set(_heads.PARAMS)
+# Keys of the heads section that steer the workflow; every other key is a training
+# parameter of embtree.heads.train_heads (tests/test_heads.py checks the two lists agree).
+HEADS_WORKFLOW_KEYS = {"methods", "datasets", "overrides", "coarse_depths", "device", "ancestor_labels"}
+
+
+def _heads_training_schema():
+    from embtree.io import config_errors
+
+    with open(Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml") as fh:
+        props = yaml.safe_load(fh)["properties"]["heads"]["properties"]
+    training = {k: {kk: vv for kk, vv in v.items() if kk != "default"} for k, v in props.items()
+                if k not in HEADS_WORKFLOW_KEYS}
+    return {"type": "object", "additionalProperties": False, "properties": training}
+
+
+_HEADS_TRAINING = _heads_training_schema()
+HEADS_KEYS = set(_HEADS_TRAINING["properties"])
 HEADS_DATASETS = [ds for ds in DATASETS if HEADS_CFG.get("datasets") is None or ds in HEADS_CFG["datasets"]]
 HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
+HEADS_ANCESTORS = bool(HEADS_CFG.get("ancestor_labels", False))
 
 for _ds in HEADS_CFG.get("datasets") or []:
     if _ds not in DATASETS:
@@ -33,6 +50,11 @@ if HEADS_DEPTHS:
         if _max is not None and max(HEADS_DEPTHS) > _max:
             _config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
                           f"of dataset '{_ds}' (maximum depth {_max})")
+if HEADS_ANCESTORS:
+    for _ds in HEADS_DATASETS:
+        if not has_reference(_ds):
+            _config_error("heads.ancestor_labels", f"dataset '{_ds}' has no reference tree; "
+                          "restrict heads.datasets or set reference_tree / reference")
 for _ds in HEADS_DATASETS:
     _ml = DATASETS[_ds].get("multi_labels")
     if _ml and not Path(_ml).exists():
@@ -48,13 +70,17 @@ def heads_params(dataset):
     return dict(sorted(params.items()))
 
 
-for _ds in HEADS_DATASETS:
-    for _m in HEADS_METHODS:
-        try:
-            _heads.check_params(_m, heads_params(_ds))
-        except ValueError as _err:
-            _where = f"heads.overrides.{_ds}" if HEADS_CFG.get("overrides", {}).get(_ds) else "heads"
-            _config_error(_where, str(_err))
+def _check_heads_overrides():
+    from embtree.io import config_errors
+
+    for ds, override in HEADS_CFG.get("overrides", {}).items():
+        for path, msg in config_errors(override, _HEADS_TRAINING):
+            key = ".".join(str(k) for k in path)
+            _config_error(f"heads.overrides.{ds}" + (f".{key}" if key else ""),
+                          msg + f" (training keys: {sorted(HEADS_KEYS)})")
+
+
+_check_heads_overrides()
 
 
 def heads_runs():
@@ -62,7 +88,14 @@ def heads_runs():
 
 
 def heads_reference(wildcards):
-    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS else []
+    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS or HEADS_ANCESTORS else []
+
+
+def heads_synsets(wildcards):
+    """The class -> synset table of a WordNet-built reference (ancestor classes are named by synset)."""
+    if HEADS_ANCESTORS and reference_kind(wildcards.dataset) == "wordnet":
+        return [f"results/{wildcards.dataset}/synsets.tsv"]
+    return []
 
 
 def heads_multi_labels(wildcards):
@@ -73,7 +106,7 @@ def heads_multi_labels(wildcards):
 def heads_mem_mb(wildcards, input, attempt):
     # Features (a few float32 copies), kNN, soft assignments N x C, activations of
     # 2 x batch x heads x hidden (x ~6 for autograd), the kNN similarity block.
-    p = _heads.check_params("temi", heads_params(wildcards.dataset))
+    p = heads_params(wildcards.dataset)  # complete: the schema filled every default into config
     act_mb = 6 * 2 * p["batch_size"] * p["num_heads"] * max(p["hidden_dim"], p["bottleneck_dim"]) * 4 / 1e6
     return int((1500 + 6 * input_mb(input) + act_mb + p["knn_chunk_mb"]) * 2 ** (attempt - 1))
 

@@ -16,7 +16,9 @@ HEADS_CALIBRATION_RUNS = [
     {"path": os.path.join(heads_dir(ds, enc, m, "classes"), "labels.npz"), "title": f"{ds} / {enc}: {m}"}
     for ds, enc in heads_runs() for m in HEADS_METHODS
 ]
-HEADS_TABLES = ["heads", "heads_spread"] + (["heads_depth"] if HEADS_DEPTHS else [])
+HEADS_MULTILABEL = HEADS_ANCESTORS or any(DATASETS[ds].get("multi_labels") for ds in HEADS_DATASETS)
+HEADS_TABLES = (["heads", "heads_spread"] + (["heads_depth"] if HEADS_DEPTHS else [])
+                + (["heads_multilabel"] if HEADS_MULTILABEL else []))
 HEADS_FIGURES = ["heads_calibration"] + (["heads_coarse_depths"] if HEADS_DEPTHS else [])
 
 
@@ -41,6 +43,7 @@ rule report_heads:
         calibration=HEADS_CALIBRATION_RUNS,
         order=_report_order(),
         partial=REPORT_PARTIAL,
+        multilabel=HEADS_MULTILABEL,
     threads: 1
     resources:
         mem_mb=2000,

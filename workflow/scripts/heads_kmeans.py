@@ -20,7 +20,8 @@ wc = snakemake.wildcards
 p = heads.check_params("temi", snakemake.params.heads)
 emb = io.load_embeddings(snakemake.input.embeddings)
 targets, n_clusters, granularity, multi = granularity_targets(
-    emb, snakemake.params.depth, snakemake.input.reference, snakemake.input.multi_labels, p["n_clusters"]
+    emb, snakemake.params.depth, snakemake.input.reference, snakemake.input.multi_labels, p["n_clusters"],
+    ancestor_labels=snakemake.params.ancestor_labels, synsets=snakemake.input.synsets,
 )
 t0 = time.perf_counter()
 with threadpool_limits(snakemake.threads):

@@ -12,7 +12,7 @@ from embtree import report as R  # noqa: E402
 
 p = snakemake.params
 data, missing = R.load_families(p.specs, partial=p.partial)
-for table in R.build_heads_tables(data["heads"], data["heads_spread"], order=p.order):
+for table in R.build_heads_tables(data["heads"], data["heads_spread"], order=p.order, multilabel=p.multilabel):
     R.write_report_table(table, Path(snakemake.output.tables[0]).parent)
     log.info("wrote %s (%d x %d)", table.name, *table.values.shape)
 runs = []

@@ -113,8 +113,38 @@ def heads_depth_table(metrics, *, order=None):
     return t
 
 
-def build_heads_tables(metrics, per_head, *, order=None) -> list[ReportTable]:
+MULTI_METRICS = {"acc": "top-1→1", "top1_l": "top-1→L", "top5_acc": "top-5→1", "top5_l": "top-5→L"}
+
+
+def heads_multilabel_table(metrics, *, order=None):
+    """Multi-label accuracies (paper 002 table 4 layout), %: top-1/top-5 against the label
+    set S_L (a multi_labels file and/or the reference tree's ancestor classes), beside the
+    single-label ones. Rows without label sets are left out."""
+    df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
+    if len(df) and "top1_l" in df:
+        df = df[pd.to_numeric(df["top1_l"], errors="coerce").notna()]
+    if len(df) and "top1_l" in df:
+        df = _pct(df, list(MULTI_METRICS)).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
+        long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=list(MULTI_METRICS), var_name="m",
+                       value_name="v")
+        long["m"] = long["m"].map(MULTI_METRICS)
+    else:
+        long = pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
+    o = dict(order or {})
+    o["method"] = METHOD_ORDER
+    o["m"] = list(MULTI_METRICS.values())
+    t = wide_table(long, ["dataset", "encoder", "method"], ["m"], "v", name="heads_multilabel",
+                   title="Multi-label clustering accuracy (paper 002 table 4 layout), %", direction=None,
+                   order=o, decimals=2)
+    t.notes.append("→L: correct when the Hungarian-mapped prediction is in the sample's label set S_L (the map is "
+                   "estimated from top-1 and the class); equal to →1 where every S_L is the class alone.")
+    return t
+
+
+def build_heads_tables(metrics, per_head, *, order=None, multilabel=False) -> list[ReportTable]:
     tables = [heads_table(metrics, order=order), heads_spread_table(per_head, order=order)]
     if len(metrics) and (metrics["granularity"] != "classes").any():
         tables.append(heads_depth_table(metrics, order=order))
+    if multilabel:
+        tables.append(heads_multilabel_table(metrics, order=order))
     return tables
