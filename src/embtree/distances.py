@@ -318,7 +318,7 @@ def _cosine(prep, rows):
 # 16 float32 lanes with AVX-512), each block total added in float64.
 #
 # Accuracy (float32 inputs; u = 2**-24): a Canberra term carries <= 4u relative error
-# (subtraction, two abs-adds, division), a Manhattan term <= u; summing _KB >= 0 terms in
+# (subtraction, abs-add, fastmath's reciprocal estimate + Newton step and product), a Manhattan term <= u; summing _KB >= 0 terms in
 # any order adds <= (_KB - 1) u relative, the float64 sum over blocks ~1e-16. Hence
 # |D - D_exact| <= (_KB + 4) u D, D_exact being the float64 distance of the same float32
 # inputs. The vectorised order (16 lanes of _KB/16 terms, then a 4-level tree) gives
