@@ -652,11 +652,10 @@ def granularity_targets(emb, depth=None, reference=(), multi_labels=(), n_cluste
                 raise ValueError("heads.ancestor_labels needs a reference tree for this dataset")
             syn = None
             if synsets:
-                import pandas as pd
+                from embtree.reference import read_synset_mapping
 
-                table = pd.read_csv(synsets[0], sep="\t", dtype=str, keep_default_na=False)
-                syn = table.set_index("class_name")["synset"].reindex([str(c) for c in emb.class_names]).fillna("")
-                syn = syn.tolist()
+                mapping = read_synset_mapping(synsets[0])
+                syn = [mapping.get(str(c), "") for c in emb.class_names]
             sets = granularity.ancestor_label_sets(Path(reference[0]).read_text(), emb.class_names, syn)
             n_extra = int(sets.sum() - len(sets))
             if n_extra == 0:

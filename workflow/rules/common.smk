@@ -11,7 +11,8 @@ from snakemake.utils import validate
 
 
 def _check_schema():
-    """Validate the config; on failure one line per offending key (never the whole schema)."""
+    """Validate the config; on failure one line per offending key (never the whole schema).
+    Returns the parsed schema (the rule files read defaults and key lists from it)."""
     from embtree.io import config_errors
 
     with open(Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml") as fh:
@@ -23,6 +24,7 @@ def _check_schema():
         )
         raise WorkflowError(f"Error validating config ({len(errors)} problem(s)):\n{lines}")
     validate(config, schema="../schemas/config.schema.yaml")  # fills the schema's defaults
+    return schema
 
 # Jobs import the embtree package from this checkout (also inside --sdm conda envs and on
 # SLURM nodes, which re-read this file), so results always come from the code beside them;
@@ -33,7 +35,7 @@ _SRC = str(Path(str(workflow.current_basedir)).resolve().parents[1] / "src")
 sys.path.insert(0, _SRC)
 from embtree.io import FeaturesFileError, check_features_file  # noqa: E402
 
-_check_schema()
+CONFIG_SCHEMA = _check_schema()
 
 os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)

@@ -10,10 +10,7 @@ HEADS_WORKFLOW_KEYS = {"methods", "datasets", "overrides", "coarse_depths", "dev
 
 
 def _heads_training_schema():
-    from embtree.io import config_errors
-
-    with open(Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml") as fh:
-        props = yaml.safe_load(fh)["properties"]["heads"]["properties"]
+    props = CONFIG_SCHEMA["properties"]["heads"]["properties"]
     training = {k: {kk: vv for kk, vv in v.items() if kk != "default"} for k, v in props.items()
                 if k not in HEADS_WORKFLOW_KEYS}
     return {"type": "object", "additionalProperties": False, "properties": training}
