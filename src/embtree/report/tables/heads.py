@@ -21,6 +21,16 @@ def _pct(df, cols):
     return out
 
 
+def _long_pct(df, labels):
+    """Tidy (dataset, encoder, method label, m = metric label, v in %) of the ``labels`` columns."""
+    if not len(df):
+        return pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
+    df = _pct(df, list(labels)).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
+    long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=list(labels), var_name="m", value_name="v")
+    long["m"] = long["m"].map(labels)
+    return long
+
+
 def heads_table(metrics, *, order=None):
     """Paper 002 table 1 layout: rows dataset x encoder, columns method x metric (in %).
 
@@ -29,12 +39,7 @@ def heads_table(metrics, *, order=None):
     best method per row and metric is marked instead.
     """
     df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
-    if len(df):
-        df = _pct(df, HEADS_METRICS).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
-        long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=HEADS_METRICS, var_name="m", value_name="v")
-        long["m"] = long["m"].map(_LABEL)
-    else:
-        long = pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
+    long = _long_pct(df, {m: _LABEL[m] for m in HEADS_METRICS})
     o = dict(order or {})
     o["method"] = METHOD_ORDER
     o["m"] = [_LABEL[m] for m in HEADS_METRICS]
@@ -121,15 +126,11 @@ def heads_multilabel_table(metrics, *, order=None):
     set S_L (a multi_labels file and/or the reference tree's ancestor classes), beside the
     single-label ones. Rows without label sets are left out."""
     df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
-    if len(df) and "top1_l" in df:
+    if "top1_l" in df:
         df = df[pd.to_numeric(df["top1_l"], errors="coerce").notna()]
-    if len(df) and "top1_l" in df:
-        df = _pct(df, list(MULTI_METRICS)).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
-        long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=list(MULTI_METRICS), var_name="m",
-                       value_name="v")
-        long["m"] = long["m"].map(MULTI_METRICS)
     else:
-        long = pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
+        df = df.iloc[:0]
+    long = _long_pct(df, MULTI_METRICS)
     o = dict(order or {})
     o["method"] = METHOD_ORDER
     o["m"] = list(MULTI_METRICS.values())
