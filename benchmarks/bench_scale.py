@@ -10,7 +10,10 @@ peak resident memory (``VmHWM``, which counts the mapped file pages it touched):
   (``embtree.distances``), so no second copy exists;
 * ``kmeans``: scikit-learn k-means with the registry's parameters (``copy_x=False`` on a
   copy-on-write map: sklearn centres the data in place instead of copying it);
-* ``l2h``: L2H on the logits (softmax in row blocks).
+* ``l2h``: L2H on the logits (softmax in row blocks);
+* ``knn``: the heads' exact cosine kNN mining (:func:`embtree.heads.mine_knn`, k=50) on the
+  memory map. It is ``O(N^2 d)``, about 2.5e15 flops at full size, i.e. hours on two cores:
+  it stops after ``--knn-budget`` seconds and extrapolates from the rows done.
 
 One float32 copy of the features is 3.9 GB, of the logits 5.1 GB. Report only. Run it
 once, late, with a timeout, on a quiet machine:
@@ -66,7 +69,11 @@ def _peak_mb(pid="self"):
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _job(name, workdir, threads, queue):
+class _OutOfBudget(Exception):
+    pass
+
+
+def _job(name, workdir, threads, queue, knn_budget=600.0):
     os.environ["OMP_NUM_THREADS"] = str(threads)
     from threadpoolctl import threadpool_limits
 
@@ -91,6 +98,28 @@ def _job(name, workdir, threads, queue):
             km = KMeans(n_clusters=int(y.max()) + 1, random_state=0, copy_x=False, **CLUSTERERS["kmeans"])
             km.fit(X)
             info = f"{km.n_iter_} iterations"
+        elif name == "knn":
+            import torch
+
+            from embtree.heads import PARAMS, mine_knn
+
+            torch.set_num_threads(threads)
+            X = np.load(workdir / "features.npy", mmap_mode="r")
+            state = {"done": 0}
+
+            def progress(done, n):
+                state["done"] = done
+                if time.perf_counter() - start > knn_budget and done < n:
+                    raise _OutOfBudget
+
+            try:
+                mine_knn(X, PARAMS["knn"], chunk_mb=PARAMS["knn_chunk_mb"], progress=progress)
+                info = f"k={PARAMS['knn']}, all {len(X)} rows"
+            except _OutOfBudget:
+                el = time.perf_counter() - start
+                info = (f"k={PARAMS['knn']}: budget reached after {state['done']} of {len(X)} rows "
+                        f"({100 * state['done'] / len(X):.2f} %, {state['done'] / el:.0f} rows/s); "
+                        f"whole run extrapolated: {el * len(X) / state['done']:.0f} s")
         elif name == "l2h":
             from embtree.l2h import l2h
 
@@ -110,7 +139,10 @@ def main(argv=None):
     ap.add_argument("--workdir", default="/tmp/embtree-bench-scale")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per algorithm")
-    ap.add_argument("--only", nargs="*", default=["caec-euclidean", "caec-manhattan", "caec-canberra", "kmeans", "l2h"])
+    ap.add_argument("--knn-budget", type=float, default=600.0,
+                    help="seconds of exact kNN mining before it stops and extrapolates (hours at full size on 2 cores)")
+    ap.add_argument("--only", nargs="*",
+                    default=["caec-euclidean", "caec-manhattan", "caec-canberra", "kmeans", "l2h", "knn"])
     args = ap.parse_args(argv)
 
     wd = Path(args.workdir)
@@ -124,7 +156,7 @@ def main(argv=None):
     ctx = mp.get_context("spawn")
     for name in args.only:
         q = ctx.Queue()
-        p = ctx.Process(target=_job, args=(name, str(wd), args.threads, q))
+        p = ctx.Process(target=_job, args=(name, str(wd), args.threads, q, args.knn_budget))
         start = time.perf_counter()
         p.start()
         p.join(args.timeout)

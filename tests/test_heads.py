@@ -1,6 +1,8 @@
 """embtree.heads: TEMI / SCANv2 losses against per-sample references, kNN, batched heads,
 training on separated blobs, selection, determinism and bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -132,6 +134,22 @@ def test_mine_knn_row_blocks_equal_one_block(monkeypatch):
     # Force many small blocks: 4 * n bytes per row -> 2 rows per block.
     rows_mb = 2 * 4 * len(X) / 2**20
     np.testing.assert_array_equal(heads.mine_knn(X, 4, chunk_mb=rows_mb), whole)
+
+
+def test_mine_knn_reads_a_read_only_memory_map_in_place(tmp_path):
+    # ImageNet-train features come memory-mapped: used as they are (no normalised copy, no
+    # write, no warning), with the same neighbours as the array in memory.
+    X, _ = blobs(40, 4)
+    X = X.astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = heads.mine_knn(mm, 5, chunk_mb=3 * 4 * len(X) / 2**20, progress=lambda d, n: seen.append((d, n)))
+    np.testing.assert_array_equal(got, heads.mine_knn(X, 5))
+    np.testing.assert_array_equal(mm, X)
+    assert seen == [(d, len(X)) for d in list(range(3, len(X), 3)) + [len(X)]]
 
 
 def test_batched_heads_equal_a_loop_over_heads():

@@ -158,7 +158,7 @@ grep -E "steps \(100%\) done|Nothing to be done" "$WORK/slurm2.log" | tail -n 1
 step "every job went through sbatch, GPU rule to partition gpu"
 sleep 3  # one more squeue poll after the last job
 "$PY" "$HERE/slurmtest.py" check-jobs --log "$WORK/slurm1.log" --log "$WORK/slurm2.log" \
-    --squeue "$WORK/squeue.log" --workdir "$WORK/slurm" --gpu-rules embed heads_train heads_train_coarse
+    --squeue "$WORK/squeue.log" --workdir "$WORK/slurm" --gpu-rules embed heads_knn heads_train heads_train_coarse
 
 step "results: SLURM run == local run"
 "$PY" "$HERE/slurmtest.py" compare "$WORK/local/results" "$WORK/slurm/results"

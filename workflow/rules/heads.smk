@@ -10,7 +10,7 @@ wildcard_constraints:
 
 
 rule heads_knn:
-    """Cosine kNN of every embedding (self excluded), chunked; shared by TEMI and SCANv2."""
+    """Cosine kNN of every embedding (self excluded), chunked, on the heads' device; shared by TEMI and SCANv2."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
     output:
@@ -21,12 +21,14 @@ rule heads_knn:
         "benchmarks/results/{dataset}/{encoder}/heads/knn.tsv"
     params:
         heads=lambda wc: heads_params(wc.dataset),
+        device=HEADS_CFG.get("device", "auto"),
     threads: 2
     resources:
         mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
         runtime=scaled_runtime(10, 0.5),
+        gpu=1,  # O(N^2 d) brute force: minutes on a GPU, hours on a few cores at ImageNet-train size
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/embedding.yaml"
     script:
         "../scripts/heads_knn.py"
 
