@@ -68,6 +68,37 @@ def test_cosine_kmeans_on_directions():
         cosine_kmeans.cosine_kmeans(X, 0)
 
 
+def _reference_lloyd(Xn, centres, max_iter):
+    """Spherical Lloyd written out: full similarity matrix, np.add.at sums, reseed empty clusters."""
+    labels = np.full(len(Xn), -1)
+    for _ in range(max_iter):
+        sim = Xn @ centres.T
+        new = sim.argmax(axis=1)
+        best = sim[np.arange(len(Xn)), new]
+        empty = np.setdiff1d(np.arange(len(centres)), new)
+        far = np.argsort(best, kind="stable")[: len(empty)]
+        new[far], best[far] = empty, 1.0
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        sums = np.zeros_like(centres)
+        np.add.at(sums, labels, Xn)
+        centres = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    return labels, centres, best.sum()
+
+
+def test_cosine_kmeans_lloyd_equals_the_reference_loop_bit_for_bit():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(900, 12)) + 3 * rng.normal(size=(30, 12))[rng.integers(30, size=900)]
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    init = Xn[rng.choice(900, 40, replace=False)]
+    got = cosine_kmeans._lloyd(Xn, init, 300, chunk=128)  # several row blocks
+    ref = _reference_lloyd(Xn, init, 300)
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+    assert got[2] == ref[2]
+
+
 def test_odd_half_imbalance():
     y = np.repeat(np.arange(4), [10, 11, 10, 7])
     keep = datasets.imbalance_subsample(y, "odd-half", seed=0)

@@ -106,7 +106,9 @@ rule heads_kmeans:
         heads=lambda wc: heads_params(wc.dataset),
         depth=None,
         ancestor_labels=HEADS_ANCESTORS,
-    threads: 1
+    # GEMM-bound (10 restarts of N x K x d similarities): one thread left the second core idle
+    # for minutes at 1,000 clusters, since the 2-thread jobs waited behind it.
+    threads: 2
     resources:
         mem_mb=scaled_mem_mb(1500, 6),
         runtime=scaled_runtime(10, 1),
