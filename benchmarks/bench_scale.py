@@ -95,7 +95,10 @@ def _job(name, workdir, threads, queue, knn_budget=600.0):
             from embtree.flat import CLUSTERERS
 
             X = np.load(workdir / "features.npy", mmap_mode="c")  # copy-on-write: centred in place
-            km = KMeans(n_clusters=int(y.max()) + 1, random_state=0, copy_x=False, **CLUSTERERS["kmeans"])
+            # verbose: sklearn prints the end of the initialisation and each Lloyd iteration, so
+            # a run that hits --timeout still shows how far it got and what one iteration costs
+            km = KMeans(n_clusters=int(y.max()) + 1, random_state=0, copy_x=False, verbose=1,
+                        **CLUSTERERS["kmeans"])
             km.fit(X)
             info = f"{km.n_iter_} iterations"
         elif name == "knn":

@@ -115,28 +115,33 @@ def test_cosine_schedule_warmup_and_constant():
     np.testing.assert_allclose(c, [1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5, 0.5 * (1 + np.cos(3 * np.pi / 4))])
 
 
-def test_mine_knn_matches_brute_force_with_chunks():
+@pytest.mark.parametrize("tile_rows, cells", [
+    (32, 2000),     # 32 x 62 tiles: row blocks and column chunks, the last ones partial
+    (400, 2000),    # all 300 rows x 6 columns: a chunk narrower than k
+    (1024, 10**6),  # one tile
+])
+def test_mine_knn_matches_brute_force_with_tiles(monkeypatch, tile_rows, cells):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 6)).astype(np.float32)
     Z = X / np.linalg.norm(X, axis=1, keepdims=True)
     S = Z @ Z.T
     np.fill_diagonal(S, -np.inf)
     ref = np.argsort(-S, axis=1, kind="stable")[:, :7]
-    # chunk_mb tiny: one row per block (bounded memory path).
-    got = heads.mine_knn(X, 7, chunk_mb=1)
-    np.testing.assert_array_equal(np.sort(got, 1), np.sort(ref, 1))
+    monkeypatch.setattr(heads, "KNN_TILE_ROWS", tile_rows)
+    got = heads.mine_knn(X, 7, chunk_mb=cells * 4 / 2**20)
+    np.testing.assert_array_equal(got, ref)  # neighbours in order of decreasing similarity
     assert not (got == np.arange(300)[:, None]).any()
 
 
-def test_mine_knn_row_blocks_equal_one_block(monkeypatch):
+def test_mine_knn_tiles_equal_one_tile(monkeypatch):
     X, _ = blobs(30, 3)
     whole = heads.mine_knn(X, 4, chunk_mb=64)
-    # Force many small blocks: 4 * n bytes per row -> 2 rows per block.
-    rows_mb = 2 * 4 * len(X) / 2**20
-    np.testing.assert_array_equal(heads.mine_knn(X, 4, chunk_mb=rows_mb), whole)
+    monkeypatch.setattr(heads, "KNN_TILE_ROWS", 4)
+    # 40 similarities per tile: 4 rows x 10 columns, self inside some tiles and not others.
+    np.testing.assert_array_equal(heads.mine_knn(X, 4, chunk_mb=40 * 4 / 2**20), whole)
 
 
-def test_mine_knn_reads_a_read_only_memory_map_in_place(tmp_path):
+def test_mine_knn_reads_a_read_only_memory_map_in_place(tmp_path, monkeypatch):
     # ImageNet-train features come memory-mapped: used as they are (no normalised copy, no
     # write, no warning), with the same neighbours as the array in memory.
     X, _ = blobs(40, 4)
@@ -144,6 +149,7 @@ def test_mine_knn_reads_a_read_only_memory_map_in_place(tmp_path):
     np.save(tmp_path / "x.npy", X)
     mm = np.load(tmp_path / "x.npy", mmap_mode="r")
     seen = []
+    monkeypatch.setattr(heads, "KNN_TILE_ROWS", 3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = heads.mine_knn(mm, 5, chunk_mb=3 * 4 * len(X) / 2**20, progress=lambda d, n: seen.append((d, n)))
