@@ -11,7 +11,7 @@ peak resident memory (``VmHWM``, which counts the mapped file pages it touched):
 * ``kmeans``: scikit-learn k-means with the registry's parameters (``copy_x=False`` on a
   copy-on-write map: sklearn centres the data in place instead of copying it). Open: at full
   size (1,000 clusters) its k-means++ initialisation alone ran past 2,400 s on two cores,
-  peaking at 7.7 GB (~2 copies; centring writes into the copy-on-write map's private pages);
+  peaking at 7.7 GB (~2 copies; likely centring dirtying every page of the copy-on-write map);
 * ``l2h``: L2H on the logits (softmax in row blocks);
 * ``knn``: the heads' exact cosine kNN mining (:func:`embtree.heads.mine_knn`, k=50) on the
   memory map. It is ``O(N^2 d)``, about 2.5e15 flops at full size, i.e. hours on two cores:
