@@ -154,8 +154,8 @@ def check_params(head, params=None) -> dict:
 # ------------------------------------------------------------------------------- kNN
 
 
-#: Most rows of one kNN similarity tile: enough for an efficient GEMM, few enough that
-#: the columns of a 256 MB tile (65,536) still cut a large N into long chunks.
+#: Rows of one kNN similarity tile once all N columns no longer fit beside them: enough
+#: for an efficient GEMM, few enough that a 256 MB tile still has 65,536 columns.
 KNN_TILE_ROWS = 1024
 
 
@@ -163,11 +163,12 @@ def mine_knn(features, k, *, chunk_mb=256, device="cpu", progress=None) -> np.nd
     """Indices of the ``k`` most cosine-similar other samples of every sample.
 
     Tiles of the similarity matrix (``chunk_mb`` MB of float32 each) are formed one at a
-    time and reduced to a running top-k per row, so memory is ``O(chunk_mb + N k)``. A
-    tile spans up to :data:`KNN_TILE_ROWS` rows and as many columns as fit (all ``N`` of
-    them up to ~65,000 samples at 256 MB; at 1.28 M samples 1,024 x 65,536): full-width
-    blocks of a few dozen rows would read the whole feature matrix once per block, and
-    their skinny products ran 1.9x slower (measured at 1.28 M x 768). The features are
+    time and reduced to a running top-k per row, so memory is ``O(chunk_mb + N k)``. Where
+    :data:`KNN_TILE_ROWS` rows of all ``N`` columns fit (up to ~65,000 samples at 256 MB)
+    a tile is full width with as many rows as fit (1,342 at 50,000 samples); beyond, it
+    has :data:`KNN_TILE_ROWS` rows and as many columns as fit (1,024 x 65,536 at 1.28 M):
+    full-width blocks of a few dozen rows would read the whole feature matrix once per
+    block, and their skinny products ran 1.9x slower (measured at 1.28 M x 768). The features are
     not normalised into a second copy: a tile is ``(x_i / |x_i|) . x_j`` scaled by
     ``1 / |x_j|`` (float32 input, e.g. a memory-mapped ``.npy``, is used in place on the
     CPU). Exact brute force, ``O(N^2 d)``, bound by the GEMMs: at ImageNet-1K train size
