@@ -8,10 +8,11 @@ peak resident memory (``VmHWM``, which counts the mapped file pages it touched):
 * ``caec-<metric>``: cluster growing (:func:`embtree.caec.grow_clusters`), distances in
   bounded blocks; the float64 conversion of the embeddings is chunked
   (``embtree.distances``), so no second copy exists;
-* ``kmeans``: scikit-learn k-means with the registry's parameters (``copy_x=False`` on a
-  copy-on-write map: sklearn centres the data in place instead of copying it). Open: at full
-  size (1,000 clusters) its k-means++ initialisation alone ran past 2,400 s on two cores,
-  peaking at 7.7 GB (~2 copies; likely centring dirtying every page of the copy-on-write map);
+* ``kmeans``: the flat grid's k-means (:func:`embtree.flat.cluster`, registry parameters) on the
+  read-only map: above ``max_sklearn_samples`` it is :func:`embtree.kmeans.kmeans` in row blocks,
+  k-means++ seeded on a 200,000-row subsample. (scikit-learn's KMeans on the full copy-on-write
+  map ran past 2,400 s in its k-means++ seeding at 1,000 clusters, peaking at 7.7 GB: its
+  tolerance takes ``np.var`` of the whole array);
 * ``l2h``: L2H on the logits (softmax in row blocks);
 * ``knn``: the heads' exact cosine kNN mining (:func:`embtree.heads.mine_knn`, k=50) on the
   memory map. It is ``O(N^2 d)``, about 2.5e15 flops at full size, i.e. hours on two cores:
@@ -92,17 +93,16 @@ def _job(name, workdir, threads, queue, knn_budget=600.0):
             res = caec.grow_clusters(X, y, metric=name[5:], gamma=0.3, step="auto")
             info = f"step {res.step:.4g}, mean coverage {res.coverage.mean():.3f}"
         elif name == "kmeans":
-            from sklearn.cluster import KMeans
+            import logging
 
-            from embtree.flat import CLUSTERERS
+            from embtree import flat
 
-            X = np.load(workdir / "features.npy", mmap_mode="c")  # copy-on-write: centred in place
-            # verbose: sklearn prints the end of the initialisation and each Lloyd iteration, so
-            # a run that hits --timeout still shows how far it got and what one iteration costs
-            km = KMeans(n_clusters=int(y.max()) + 1, random_state=0, copy_x=False, verbose=1,
-                        **CLUSTERERS["kmeans"])
-            km.fit(X)
-            info = f"{km.n_iter_} iterations"
+            logging.basicConfig(level=logging.INFO, format="  %(message)s", stream=sys.stdout)
+            X = np.load(workdir / "features.npy", mmap_mode="r")
+            # the flat grid's kmeans (registry parameters): above max_sklearn_samples it runs
+            # embtree.kmeans in row blocks of the read-only map, logging every iteration
+            labels = flat.cluster(X, "kmeans", n_clusters=int(y.max()) + 1, seed=0)
+            info = f"{len(np.unique(labels))} non-empty clusters"
         elif name == "knn":
             import torch
 

@@ -30,8 +30,10 @@ def check_matrix(X, name, *, axes="(n_samples, n_features)", min_rows=1, min_col
         raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    bad = ~np.isfinite(X)
-    if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])
+    # Row blocks of ~8 MB: a memory-mapped (n, d) input gets no full-size boolean temporary.
+    step = max(1, (8 << 20) // max(1, X.shape[1] * X.itemsize))
+    rows = [s + np.unique(np.nonzero(~np.isfinite(X[s:s + step]))[0]) for s in range(0, X.shape[0], step)]
+    rows = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
+    if len(rows):
         raise ValueError(f"{name} contains NaN or inf in {len(rows)} rows (first: {rows[:5].tolist()})")
     return X
