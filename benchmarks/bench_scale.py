@@ -10,7 +10,7 @@ peak resident memory (``VmHWM``, which counts the mapped file pages it touched):
   (``embtree.distances``), so no second copy exists;
 * ``kmeans``: the flat grid's k-means (:func:`embtree.flat.cluster`, registry parameters) on the
   read-only map: above ``max_sklearn_samples`` it is :func:`embtree.kmeans.kmeans` in row blocks,
-  k-means++ seeded on a 200,000-row subsample. (scikit-learn's KMeans on the full copy-on-write
+  k-means++ seeded on a 100,000-row subsample. (scikit-learn's KMeans on the full copy-on-write
   map ran past 2,400 s in its k-means++ seeding at 1,000 clusters, peaking at 7.7 GB: its
   tolerance takes ``np.var`` of the whole array);
 * ``l2h``: L2H on the logits (softmax in row blocks);

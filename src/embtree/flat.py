@@ -67,7 +67,7 @@ k-means at scale
 ----------------
 scikit-learn's KMeans needs about two float32 copies of its input (it centres the data, and
 its tolerance takes ``np.var`` of it) and its float32 k-means++ seeding runs past 40 minutes
-at 1.28 M x 768 and k = 1,000 on two cores. Above ``max_sklearn_samples`` (200,000: every
+at 1.28 M x 768 and k = 1,000 on two cores. Above ``max_sklearn_samples`` (100,000: every
 data set of the paper setup stays on scikit-learn) ``kmeans`` runs :func:`embtree.kmeans.kmeans`,
 the same algorithm and stopping rules in row blocks of the array, with k-means++ seeded on a
 seeded subsample of ``max_sklearn_samples`` rows.
@@ -137,7 +137,7 @@ CLUSTERERS: dict[str, dict] = {
     # E.1: k-means++, one initialisation, max_iter raised to 1000.
     # Above max_sklearn_samples: embtree.kmeans, the same algorithm in row blocks (module docstring).
     "kmeans": {"init": "k-means++", "n_init": 1, "max_iter": 1000, "tol": 1e-4, "algorithm": "lloyd",
-               "max_sklearn_samples": 200_000},
+               "max_sklearn_samples": 100_000},
     # Paper 002, section 5: cosine k-means (L2-normalised inputs and centres); embtree.cosine_kmeans.
     "kmeans-cosine": {"n_init": 10, "max_iter": 300},
     # E.1 (1): nearest-neighbours affinity, cluster_qr assignment, arpack.

@@ -124,7 +124,7 @@ def _lloyd(X, mean, centres, *, max_iter, tol, rows):
     return labels, centres, float(dist.sum()), n_iter
 
 
-def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, init_max_samples=200_000,
+def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, init_max_samples=100_000,
            block_rows=16384):
     """Euclidean k-means with k-means++ seeding, reading ``features`` in row blocks.
 
@@ -167,7 +167,9 @@ def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, in
     inits = []
     # Seeding first, on the subsample centred on its own mean, and freed before the passes over
     # all rows: the float64 subsample and the whole mapped file are never resident together.
-    sub = np.asarray(X[idx], dtype=np.float64)
+    sub = np.empty((len(idx), X.shape[1]))
+    for s, e in _blocks(len(idx), block_rows):  # gathered in blocks: no float32 copy of the subsample
+        sub[s:e] = X[idx[s:e]]
     sub_mean = sub.mean(axis=0)
     sub -= sub_mean
     for i in range(n_init):
