@@ -30,7 +30,7 @@ rule caec_clusters:
         min_cluster_size=CAEC["min_cluster_size"],
     wildcard_constraints:
         caec_metric=_alternatives(CAEC["metrics"]),
-    threads: 2
+    threads: scaled_threads(2)
     resources:
         # Features as float32 + float64 copies, 64 MB distance blocks, members and growth.
         mem_mb=scaled_mem_mb(1500, 8),
@@ -41,20 +41,18 @@ rule caec_clusters:
         "../scripts/caec_clusters.py"
 
 
-rule caec_growth_plot:
-    """Paper fig. 3 for a few classes: new target / other embeddings per radius step."""
+rule caec_growth_plots:
+    """Paper fig. 3 for a few classes, one figure per metric: new target / other embeddings per radius step."""
     input:
-        growth="results/{dataset}/{encoder}/caec/{caec_metric}/growth.npz",
+        growth=expand("results/{{dataset}}/{{encoder}}/caec/{caec_metric}/growth.npz", caec_metric=CAEC["metrics"]),
     output:
-        png="results/{dataset}/{encoder}/caec/{caec_metric}/growth.png",
+        png=expand("results/{{dataset}}/{{encoder}}/caec/{caec_metric}/growth.png", caec_metric=CAEC["metrics"]),
     log:
-        "logs/{dataset}/{encoder}/caec/{caec_metric}/growth_plot.log",
+        "logs/{dataset}/{encoder}/caec/growth_plots.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/caec/{caec_metric}/growth_plot.tsv"
+        "benchmarks/results/{dataset}/{encoder}/caec/growth_plots.tsv"
     params:
         n_classes=CAEC["growth_plot_classes"],
-    wildcard_constraints:
-        caec_metric=_alternatives(CAEC["metrics"]),
     threads: 1
     resources:
         mem_mb=1000,
@@ -89,7 +87,7 @@ rule caec_ttest:
 
 
 localrules:
-    caec_growth_plot,
+    caec_growth_plots,
     caec_ttest,
 
 

@@ -209,6 +209,21 @@ def scaled_runtime(base_min, per_input_mb):
     return runtime
 
 
+def scaled_threads(max_threads, min_input_mb=20):
+    """``threads``: 1 for inputs under ``min_input_mb`` MB, else ``max_threads``.
+
+    A job on small data (10,000 x 64 features: 2.6 MB) spends its time in Python and small
+    kernels that a second thread barely speeds up, while holding both cores of a workstation
+    kept every other job waiting: two such jobs side by side finish sooner. Evaluated when
+    the job is ready to run (Snakemake recomputes resources then), so the inputs exist.
+    """
+
+    def threads(wildcards, input, attempt):
+        return 1 if input_mb(input) < min_input_mb else max_threads
+
+    return threads
+
+
 # --- embeddings stage (embed.smk) -------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ rule heads_knn:
     params:
         heads=lambda wc: heads_params(wc.dataset),
         device=HEADS_CFG.get("device", "auto"),
-    threads: 2
+    threads: scaled_threads(2)
     resources:
         mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
         runtime=scaled_runtime(10, 0.5),
@@ -57,7 +57,7 @@ rule heads_train:
         device=HEADS_CFG.get("device", "auto"),
         depth=None,
         ancestor_labels=HEADS_ANCESTORS,
-    threads: 2
+    threads: scaled_threads(2)
     resources:
         mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
         runtime=scaled_runtime(30, 2),
@@ -108,7 +108,7 @@ rule heads_kmeans:
         ancestor_labels=HEADS_ANCESTORS,
     # GEMM-bound (10 restarts of N x K x d similarities): one thread left the second core idle
     # for minutes at 1,000 clusters, since the 2-thread jobs waited behind it.
-    threads: 2
+    threads: scaled_threads(2)
     resources:
         mem_mb=scaled_mem_mb(1500, 6),
         runtime=scaled_runtime(10, 1),

@@ -22,7 +22,7 @@ rule l2h:
         source="classifier|kmeans|agglomerative|temi|scanv2",
     group:
         "l2h_{dataset}_{encoder}"
-    threads: 2
+    threads: scaled_threads(2)
     resources:
         # Logits/features in float64 row blocks, Ward's condensed matrix (<= 400 MB at 10^4 samples).
         mem_mb=scaled_mem_mb(3000, 6),

@@ -52,6 +52,7 @@ rule report_tables:
             for (ds, enc, src), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)
         ],
         partial=REPORT_PARTIAL,
+        changed_settings=CHANGED_SETTINGS,  # the captions name them
     threads: 1
     resources:
         mem_mb=2000,
@@ -99,6 +100,7 @@ rule report_caec_figures:
         n_classes=int(config["caec"]["growth_plot_classes"]),
         metric=REPORT_CAEC_METRICS[0],
         partial=REPORT_PARTIAL,
+        changed_settings=CHANGED_SETTINGS,  # the captions name them
     threads: 1
     resources:
         mem_mb=2000,

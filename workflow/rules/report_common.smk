@@ -169,3 +169,12 @@ def report_targets():
     return _table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES) + _figures(
         HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES + ME_FIGURES
     )
+
+
+
+# Settings of this run that differ from the schema's defaults (the papers'), per section:
+# the report captions name them, so that a shortened run (config/config.yaml is a tour)
+# never reads as the papers' setup (embtree.settings).
+from embtree.settings import changed_settings as _changed_settings
+
+CHANGED_SETTINGS = _changed_settings(config, CONFIG_SCHEMA)

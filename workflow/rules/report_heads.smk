@@ -43,6 +43,7 @@ rule report_heads:
         calibration=HEADS_CALIBRATION_RUNS,
         order=_report_order(),
         partial=REPORT_PARTIAL,
+        changed_settings=CHANGED_SETTINGS,  # the captions name them
         multilabel=HEADS_MULTILABEL,
     threads: 1
     resources:

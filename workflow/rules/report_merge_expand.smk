@@ -25,6 +25,7 @@ rule report_merge_expand_figures:
                "out_scores": f"{REPORT_DIR}/figures/merge_expand/scores_{ds}_{enc}.png",
                "out_neighbours": f"{REPORT_DIR}/figures/merge_expand/neighbours_{ds}_{enc}.png"}
               for ds, enc in RUNS],
+        changed_settings=CHANGED_SETTINGS,  # the captions name them
     threads: 1
     resources:
         mem_mb=2000,

@@ -3,6 +3,8 @@
 #
 # Point sets (config trees.points): G = final-cluster centroids G^f (eq. 14),
 # P = manifold mean points; before/ = plain class centroids (no clustering).
+include: "trees_common.smk"
+
 
 TREE_METRICS = config["trees"]["metrics"]
 TREE_POINTS = config["trees"]["points"]
@@ -15,17 +17,26 @@ wildcard_constraints:
     point=_alternatives(TREE_POINTS),
 
 
-rule relation_tree:
-    """UPGMA relation tree over the CAEC cluster points G^f or P of every class."""
+# One job per CAEC run (and one per embedding run for before/) builds or compares every
+# tree_metric x point tree of it: each tree is UPGMA over at most a few thousand class
+# points, milliseconds of work, so one job per tree spent ~2 s of process start-up on
+# each of them (126 jobs in the default run, now 31).
+
+
+rule relation_trees:
+    """UPGMA relation trees over the CAEC cluster points G^f and P of every class, for every tree metric."""
     input:
         clusters="results/{dataset}/{encoder}/caec/{cluster_metric}/clusters.npz",
     output:
-        nwk="results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.nwk",
-        png="results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.png",
+        nwk=_tree_files(".nwk"),
+        png=_tree_files(".png"),
     log:
-        "logs/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.log",
+        "logs/{dataset}/{encoder}/trees/{cluster_metric}/relation_trees.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.tsv"
+        "benchmarks/results/{dataset}/{encoder}/trees/{cluster_metric}/relation_trees.tsv"
+    params:
+        tree_metrics=TREE_METRICS,
+        points=TREE_POINTS,
     group:
         "trees_{dataset}_{encoder}"
     threads: 1
@@ -38,17 +49,20 @@ rule relation_tree:
         "../scripts/relation_tree.py"
 
 
-rule relation_tree_before:
-    """UPGMA tree over the plain class centroids G (before clustering)."""
+rule relation_trees_before:
+    """UPGMA trees over the plain class centroids G (before clustering), for every tree metric."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
     output:
-        nwk="results/{dataset}/{encoder}/trees/before/{tree_metric}.nwk",
-        png="results/{dataset}/{encoder}/trees/before/{tree_metric}.png",
+        nwk=_before_files(".nwk"),
+        png=_before_files(".png"),
     log:
-        "logs/{dataset}/{encoder}/trees/before/{tree_metric}.log",
+        "logs/{dataset}/{encoder}/trees/before/relation_trees.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/trees/before/{tree_metric}.tsv"
+        "benchmarks/results/{dataset}/{encoder}/trees/before/relation_trees.tsv"
+    params:
+        tree_metrics=TREE_METRICS,
+        points=["G"],
     group:
         "trees_{dataset}_{encoder}"
     threads: 1
@@ -61,49 +75,55 @@ rule relation_tree_before:
         "../scripts/relation_tree.py"
 
 
-rule compare_tree:
-    """RF / normalised RF / Deformity Index against the reference, and dendrogram purity."""
+rule compare_trees:
+    """RF / normalised RF / Deformity Index against the reference, and dendrogram purity, of every tree of a CAEC run."""
     input:
         clusters="results/{dataset}/{encoder}/caec/{cluster_metric}/clusters.npz",
-        tree="results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.nwk",
+        trees=_tree_files(".nwk"),
         reference="results/{dataset}/reference.nwk",
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
     output:
-        "results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.tsv",
+        _tree_files(".tsv"),
     log:
-        "logs/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.compare.log",
+        "logs/{dataset}/{encoder}/trees/{cluster_metric}/compare_trees.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/trees/{cluster_metric}/{tree_metric}/{point}.compare.tsv"
+        "benchmarks/results/{dataset}/{encoder}/trees/{cluster_metric}/compare_trees.tsv"
+    params:
+        tree_metrics=TREE_METRICS,
+        points=TREE_POINTS,
     group:
         "trees_{dataset}_{encoder}"
-    threads: 1
+    threads: scaled_threads(2)
     resources:
         mem_mb=scaled_mem_mb(1000, 3),
-        runtime=scaled_runtime(10, 0.02),
+        runtime=scaled_runtime(10, 0.02 * len(TREE_METRICS) * len(TREE_POINTS)),
     conda:
         "../../envs/analysis.yaml"
     script:
         "../scripts/compare_tree.py"
 
 
-rule compare_tree_before:
-    """RF / DI / DP of the before-clustering tree (plain class centroids)."""
+rule compare_trees_before:
+    """RF / DI / DP of the before-clustering trees (plain class centroids), for every tree metric."""
     input:
-        tree="results/{dataset}/{encoder}/trees/before/{tree_metric}.nwk",
+        trees=_before_files(".nwk"),
         reference="results/{dataset}/reference.nwk",
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
     output:
-        "results/{dataset}/{encoder}/trees/before/{tree_metric}.tsv",
+        _before_files(".tsv"),
     log:
-        "logs/{dataset}/{encoder}/trees/before/{tree_metric}.compare.log",
+        "logs/{dataset}/{encoder}/trees/before/compare_trees.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/trees/before/{tree_metric}.compare.tsv"
+        "benchmarks/results/{dataset}/{encoder}/trees/before/compare_trees.tsv"
+    params:
+        tree_metrics=TREE_METRICS,
+        points=["G"],
     group:
         "trees_{dataset}_{encoder}"
-    threads: 1
+    threads: scaled_threads(2)
     resources:
         mem_mb=scaled_mem_mb(1000, 3),
-        runtime=scaled_runtime(10, 0.02),
+        runtime=scaled_runtime(10, 0.02 * len(TREE_METRICS)),
     conda:
         "../../envs/analysis.yaml"
     script:

@@ -1,0 +1,59 @@
+"""The flat grid's UMAP takes its kNN graph from an exact search (embtree.flat._exact_knn)."""
+
+import numpy as np
+import pytest
+
+from embtree import flat
+
+
+def _data(n=300, d=16, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
+def test_exact_knn_matches_a_full_distance_matrix(metric):
+    from scipy.spatial.distance import cdist
+
+    X = _data()
+    idx, dist, index = flat._exact_knn(X, 15, metric)
+    D = cdist(X.astype(np.float64), X.astype(np.float64), {"manhattan": "cityblock"}.get(metric, metric))
+    ref_idx = np.argsort(D, axis=1, kind="stable")[:, :15]  # continuous data: no ties
+    assert index is None and idx.dtype == np.int32 and dist.dtype == np.float32
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, np.take_along_axis(D, ref_idx, axis=1), atol=1e-4)
+
+
+def test_exact_knn_puts_every_sample_first_even_among_duplicates():
+    X = _data(40, 4)
+    X = np.concatenate([X, X, X])  # each row three times: any copy may come first
+    idx, dist, _ = flat._exact_knn(X, 5, "euclidean")
+    rows = np.arange(len(X))
+    np.testing.assert_array_equal(idx[:, 0], rows)
+    assert (dist[:, 0] == 0).all()
+    # the other two copies are still among the neighbours, and no row lists itself twice
+    for i in rows:
+        assert {i % 40, i % 40 + 40, i % 40 + 80} <= set(idx[i].tolist())
+        assert len(set(idx[i].tolist())) == 5
+    assert (np.diff(dist, axis=1) >= 0).all()
+
+
+@pytest.mark.slow  # UMAP's numba kernels compile for ~15 s in a new process
+def test_reduce_umap_exact_path_is_seeded(monkeypatch):
+    calls = []
+    real = flat._exact_knn
+    monkeypatch.setattr(flat, "_exact_knn", lambda *a: calls.append(a[1:]) or real(*a))
+    X = _data(120, 8)
+    a = flat.reduce(X, "umap", n_components=2, seed=0, n_epochs=20, n_neighbors=10)
+    b = flat.reduce(X, "umap", n_components=2, seed=0, n_epochs=20, n_neighbors=10)
+    assert calls == [(10, "euclidean")] * 2
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (120, 2) and np.isfinite(a).all()
+    # above the threshold (or for a metric scikit-learn does not search) UMAP searches itself
+    flat.reduce(X, "umap", n_components=2, seed=0, n_epochs=5, n_neighbors=10, exact_knn_max_samples=100)
+    flat.reduce(X, "umap", n_components=2, seed=0, n_epochs=5, n_neighbors=10, metric="correlation")
+    assert len(calls) == 2
+
+
+def test_exact_knn_threshold_is_a_registry_parameter():
+    assert flat.REDUCERS["umap"]["exact_knn_max_samples"] == 20_000
+    assert flat.check_params("reducer", "umap", {"exact_knn_max_samples": None})["exact_knn_max_samples"] is None
