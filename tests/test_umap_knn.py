@@ -57,3 +57,27 @@ def test_reduce_umap_exact_path_is_seeded(monkeypatch):
 def test_exact_knn_threshold_is_a_registry_parameter():
     assert flat.REDUCERS["umap"]["exact_knn_max_samples"] == 20_000
     assert flat.check_params("reducer", "umap", {"exact_knn_max_samples": None})["exact_knn_max_samples"] is None
+
+
+_UMAP_SCRIPT = """
+import sys, numpy as np
+from embtree import flat
+X = np.random.default_rng(0).normal(size=(150, 6)).astype(np.float32)
+np.save(sys.argv[1], flat.reduce(X, "umap", n_components=2, seed=0, n_epochs=30, n_neighbors=10))
+"""
+
+
+@pytest.mark.slow  # two new processes that compile UMAP's kernels (~15 s each on 2 cores)
+def test_umap_is_bit_identical_with_a_cold_and_a_warm_numba_cache(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    outs = []
+    for i in range(2):  # the first run compiles and fills the cache, the second loads from it
+        out = tmp_path / f"y{i}.npy"
+        subprocess.run([sys.executable, "-c", _UMAP_SCRIPT, str(out)], env=env, check=True)
+        outs.append(out.read_bytes())
+    assert any((tmp_path / "numba").rglob("*.nbi")), "no numba cache index written"
+    assert outs[0] == outs[1]
