@@ -41,8 +41,9 @@ else
     .venv/bin/pip install --quiet -e ".[encoders,workflow,dev]"
 fi
 
-# WordNet 3.0 for (re)building reference hierarchies: Debian's wordnet-base, copied into an
-# NLTK data dir (the shipped resources/hierarchies/*.nwk need no WordNet to run the workflow).
+# WordNet 3.0: embtree ships its nouns (src/embtree/data/wordnet-3.0-nouns.zip), enough for every
+# reference tree; where Debian's wordnet-base is installed, its full WordNet is copied into an NLTK
+# data dir and preferred (same trees; `python -m embtree.wordnet check` says which is used).
 if [ -d /usr/share/wordnet ] && [ ! -e resources/nltk_data/corpora/wordnet/lexnames ]; then
     echo "[setup] preparing WordNet from /usr/share/wordnet into resources/nltk_data"
     .venv/bin/python -m embtree.wordnet prepare resources/nltk_data

@@ -1,10 +1,26 @@
-"""WordNet reference hierarchies (needs WordNet 3.0: tests skip with the reason when missing)."""
+"""WordNet reference hierarchies, and the WordNet 3.0 nouns shipped with embtree.
 
+Tests marked ``wordnet`` use an installed WordNet 3.0 when there is one, else the shipped copy
+(so they run on any machine); the shipped copy is compared with NLTK's WordNet (Debian's
+``wordnet-base`` prepared with ``python -m embtree.wordnet prepare``, or ``nltk.download``)
+where one is installed.
+"""
+
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 
+from conftest import ROOT
 from embtree import trees, wordnet
+
+HIERARCHIES = ROOT / "resources" / "hierarchies"
+SHIPPED_SETS = ["cifar10", "cifar100", "cifar100-coarse", "imagenet"]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 def _wordnet_or_skip():
@@ -12,6 +28,40 @@ def _wordnet_or_skip():
         return wordnet.load_wordnet()
     except wordnet.WordNetNotFoundError as exc:
         pytest.skip(f"no WordNet 3.0 data found: {str(exc).splitlines()[0]}")
+
+
+def _no_installed_wordnet(mp):
+    """Hide resources/nltk_data and nltk's search path from find_wordnet: only the shipped copy is left."""
+    mp.setattr(wordnet, "_repo_nltk_data", lambda: [])
+    mp.setattr(wordnet, "_nltk_wordnet", lambda: None)
+
+
+@pytest.fixture(scope="module")
+def shipped_wn():
+    """A reader on the WordNet shipped with embtree."""
+    with pytest.MonkeyPatch.context() as mp:
+        _no_installed_wordnet(mp)
+        assert wordnet.is_shipped(wordnet.find_wordnet())
+        return wordnet.load_wordnet()
+
+
+@pytest.fixture(scope="module")
+def nltk_wn(tmp_path_factory):
+    """A reader on NLTK's WordNet 3.0: the installed one, else Debian's prepared in a temporary dir."""
+    if not wordnet.is_shipped(wordnet.find_wordnet()):
+        return wordnet.load_wordnet()
+    if not (wordnet.DEBIAN_WORDNET / "data.noun").is_file():
+        pytest.skip("no NLTK WordNet 3.0 to compare the shipped copy with "
+                    "(apt-get install wordnet-base wordnet-sense-index, or nltk.download('wordnet'))")
+    dest = tmp_path_factory.mktemp("nltk_data")
+    wordnet.prepare_nltk_wordnet(dest)
+    return wordnet.load_wordnet(dest)
+
+
+def _shipped_set(name):
+    import pandas as pd
+
+    return pd.read_csv(HIERARCHIES / f"{name}_synsets.tsv", sep="\t", keep_default_na=False)
 
 
 def test_lexnames_match_wordnet_30():
@@ -98,3 +148,138 @@ def test_shipped_hierarchies_are_reproducible_from_wordnet():
         assert (root / f"{name}.nwk").read_text().strip() == tree.strip(), name
         shipped = pd.read_csv(root / f"{name}_synsets.tsv", sep="\t")
         pd.testing.assert_frame_equal(shipped, table, check_dtype=False)
+
+
+# --- the WordNet shipped with embtree ------------------------------------------------------
+
+
+@pytest.mark.wordnet
+def test_shipped_wordnet_is_used_when_no_other_is_found(monkeypatch):
+    _no_installed_wordnet(monkeypatch)
+    loc = wordnet.check_wordnet()  # found and every file nltk loads opened
+    assert wordnet.is_shipped(loc) and str(wordnet.find_wordnet()) == str(loc)
+    wn = wordnet.load_wordnet()
+    assert wn.get_version() == "3.0"
+    assert wn.synset("dog.n.01").definition().startswith("a member of the genus Canis")
+    names = list(wordnet.CIFAR10_SYNSETS)
+    nwk = wordnet.reference_tree(list(wordnet.CIFAR10_SYNSETS.values()), names=names, wn=wn)
+    assert nwk == (HIERARCHIES / "cifar10.nwk").read_text().strip()
+    # an explicit wordnet.dir still wins, and is still an error when wrong
+    with pytest.raises(wordnet.WordNetNotFoundError, match="holds no WordNet"):
+        wordnet.find_wordnet(ROOT / "src")
+
+
+@pytest.mark.wordnet
+def test_shipped_wordnet_gives_nltk_wordnet_trees_on_the_shipped_class_sets(shipped_wn, nltk_wn):
+    assert nltk_wn is not shipped_wn
+    for name in SHIPPED_SETS:
+        table = _shipped_set(name)
+        synsets, names = list(table["synset"]), list(table["class_name"])
+        ours = wordnet.reference_tree(synsets, names=names, wn=shipped_wn)
+        assert ours == wordnet.reference_tree(synsets, names=names, wn=nltk_wn), name
+        assert ours == (HIERARCHIES / f"{name}.nwk").read_text().strip(), name
+        found = wordnet.resolve_synsets(synsets, shipped_wn)
+        assert [s.definition() for s in found] == list(table["definition"]), name
+        theirs = wordnet.resolve_synsets(synsets, nltk_wn)
+        assert [s.lemma_names() for s in found] == [s.lemma_names() for s in theirs], name
+
+
+@pytest.mark.slow
+@pytest.mark.wordnet
+def test_shipped_wordnet_equals_nltk_wordnet_on_every_noun(shipped_wn, nltk_wn):
+    def nouns(wn):
+        return [(s.name(), s.lemma_names(), s.definition(),
+                 sorted(h.name() for h in s.hypernyms() + s.instance_hypernyms())) for s in wn.all_synsets("n")]  # fmt: skip
+
+    ours = nouns(shipped_wn)
+    assert len(ours) == 82115 and ours == nouns(nltk_wn)
+
+
+@pytest.mark.skipif(not (wordnet.DEBIAN_WORDNET / "data.noun").is_file(), reason="Debian wordnet-base not installed")
+def test_shipped_zip_is_rebuilt_from_wordnet_30(tmp_path):
+    out = wordnet.ship_wordnet(tmp_path / wordnet.SHIPPED_WORDNET.name)
+    with zipfile.ZipFile(out) as new, zipfile.ZipFile(wordnet.SHIPPED_WORDNET) as shipped:
+        assert new.namelist() == shipped.namelist()
+        for info in new.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
+            assert new.read(info) == shipped.read(info.filename), info.filename
+        assert new.read("wordnet/data.noun") == (wordnet.DEBIAN_WORDNET / "data.noun").read_bytes()
+    license_text = (tmp_path / "WORDNET-LICENSE").read_text()
+    assert license_text == (wordnet.SHIPPED_WORDNET.parent / "WORDNET-LICENSE").read_text()
+    assert "WordNet 3.0 Copyright 2006 by Princeton University" in license_text
+    # the same bytes on every run (fixed dates and attributes)
+    assert wordnet.ship_wordnet(tmp_path / "again" / out.name).read_bytes() == out.read_bytes()
+
+
+def test_missing_or_corrupt_shipped_wordnet_is_an_error_naming_the_file(monkeypatch, tmp_path):
+    _no_installed_wordnet(monkeypatch)
+    real = wordnet.SHIPPED_WORDNET
+    gone = tmp_path / "gone.zip"
+    monkeypatch.setattr(wordnet, "SHIPPED_WORDNET", gone)
+    with pytest.raises(wordnet.WordNetNotFoundError, match=f"shipped with embtree is missing: {gone}"):
+        wordnet.check_wordnet()
+    not_zip = tmp_path / "lfs.zip"
+    not_zip.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:0\n")
+    monkeypatch.setattr(wordnet, "SHIPPED_WORDNET", not_zip)
+    with pytest.raises(wordnet.WordNetNotFoundError, match="cannot be read.*Git LFS pointer"):
+        wordnet.find_wordnet()
+    # a damaged member (flipped bytes inside data.noun's compressed data): the CRC check at DAG build
+    raw = bytearray(real.read_bytes())
+    with zipfile.ZipFile(real) as zf:
+        info = zf.getinfo("wordnet/data.noun")
+    pos = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    raw[pos : pos + 8] = bytes(8)
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(raw))
+    monkeypatch.setattr(wordnet, "SHIPPED_WORDNET", damaged)
+    with pytest.raises(wordnet.WordNetNotFoundError, match=f"shipped with embtree at {damaged}.* cannot be read"):
+        wordnet.check_wordnet()
+
+
+@pytest.mark.wordnet
+def test_unknown_synsets_lists_malformed_and_missing_ids():
+    wn = _wordnet_or_skip()
+    assert wordnet.unknown_synsets(["dog.n.01", "n02084071", "n99999999", "no_such_thing", "dog.n.99"], wn) == [
+        "n99999999", "no_such_thing", "dog.n.99"]  # fmt: skip
+
+
+# --- the same through the workflow: WordNet problems stop `snakemake -n`, never a job ----------
+
+
+def _dry_run(tmp_path, dataset, top_extra=None):
+    """`snakemake -n` of a one-dataset config: 12 samples of 3 CIFAR-10 classes, `reference: wordnet`."""
+    path = tmp_path / "f.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, features=rng.normal(size=(12, 3)), labels=np.arange(12) % 3,
+             class_names=np.array(["cat", "dog", "truck"]))  # fmt: skip
+    spec = {"type": "features", "encoder_name": "given", "path": str(path), "reference": "wordnet", **dataset}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"datasets": {"f": spec}, **(top_extra or {})}))
+    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "--cores", "1", "-n",
+           "--configfile", str(tmp_path / "c.yaml")]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    return proc, proc.stdout + proc.stderr
+
+
+def test_dry_run_stops_when_wordnet_dir_holds_no_wordnet(tmp_path):
+    empty = tmp_path / "no_wordnet"
+    empty.mkdir()
+    proc, out = _dry_run(tmp_path, {}, {"wordnet": {"dir": str(empty)}})
+    assert proc.returncode != 0
+    assert "config error at 'wordnet.dir'" in out and str(empty) in out and "apt-get install wordnet-base" in out
+    assert "reference: wordnet` of datasets ['f']" in out
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_dry_run_stops_on_a_synsets_tsv_naming_a_synset_wordnet_lacks(tmp_path):
+    tsv = tmp_path / "my_synsets.tsv"
+    tsv.write_text("class_name\tsynset\ncat\tcat.n.01\ndog\tdog.n.99\ntruck\tn99999999\n")
+    proc, out = _dry_run(tmp_path, {"synsets": str(tsv)})
+    assert proc.returncode != 0
+    assert "config error at 'datasets.f.synsets'" in out and str(tsv) in out
+    assert "'dog' -> 'dog.n.99'" in out and "'truck' -> 'n99999999'" in out and "'cat'" not in out
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
+    tsv.write_text("class_name\tsynset\ncat\tcat.n.01\ndog\tdog.n.01\ntruck\tn04490091\n")
+    proc, out = _dry_run(tmp_path, {"synsets": str(tsv)})
+    assert proc.returncode == 0, out[-3000:]
+    assert "wordnet_reference" in out

@@ -3,7 +3,8 @@
 #   reference_tree:     reference_tree: <file.nwk> or reference: cifar10|cifar100|cifar100-coarse|
 #                       imagenet (shipped), pruned to the data set's classes; planted-tree data
 #   wordnet_reference:  reference: wordnet -- built from WordNet for any class set (the only job
-#                       that needs WordNet), with the class -> synset mapping it used
+#                       that needs WordNet: an installed WordNet 3.0, else the copy shipped in
+#                       embtree; found and opened at DAG build), with the class -> synset mapping
 #
 # Both read the class names (and WNIDs) from the first run's embeddings.npz, so they agree
 # with the embeddings by construction and need no image library.
@@ -47,7 +48,7 @@ rule wordnet_reference:
     benchmark:
         "benchmarks/results/{dataset}/wordnet_reference.tsv"
     params:
-        wordnet_dir=config["wordnet"].get("dir"),
+        wordnet_dir=WORDNET_DIR,
     wildcard_constraints:
         dataset=_alternatives([ds for ds in DATASETS if reference_kind(ds) == "wordnet"]),
     threads: 1

@@ -31,3 +31,61 @@ def _reference_inputs(wildcards):
     if DATASETS[ds].get("synsets"):
         inputs["synsets"] = DATASETS[ds]["synsets"]
     return inputs
+
+
+# WordNet, for `reference: wordnet` (job wordnet_reference): located and opened at DAG build, so a
+# missing or unreadable WordNet stops `snakemake -n` with the config key named, never a job. With
+# wordnet.dir unset this finds the copy shipped inside embtree when no other WordNet is installed.
+from embtree import wordnet as _wordnet  # noqa: E402
+
+WORDNET_DIR = config["wordnet"].get("dir")
+_WORDNET_DATASETS = [ds for ds in DATASETS if reference_kind(ds) == "wordnet"]
+
+if _WORDNET_DATASETS:
+    try:
+        _wordnet.check_wordnet(WORDNET_DIR)
+    except _wordnet.WordNetNotFoundError as _err:
+        _config_error(
+            "wordnet.dir",
+            f"{_err}\n(WordNet is needed by `reference: wordnet` of datasets {_WORDNET_DATASETS})",
+        )
+
+
+def check_synsets_tsv(dataset):
+    """Stop at DAG build when the `synsets` TSV of a `reference: wordnet` dataset is unreadable
+    or names a synset WordNet lacks (loads WordNet: a few seconds)."""
+    from embtree.reference import read_synset_mapping
+
+    key, path = f"datasets.{dataset}.synsets", DATASETS[dataset]["synsets"]
+    try:
+        mapping = read_synset_mapping(path)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        _config_error(key, f"cannot read {path}: {err}")
+    try:
+        wn = _wordnet.load_wordnet(WORDNET_DIR)
+    except _wordnet.WordNetNotFoundError as err:
+        _config_error("wordnet.dir", f"{err}\n(WordNet is needed to check {key}: {path})")
+    bad = set(_wordnet.unknown_synsets(mapping.values(), wn))
+    rows = [f"{name!r} -> {sid!r}" for name, sid in mapping.items() if sid in bad]
+    if rows:
+        _config_error(
+            key,
+            f"{path}: {len(rows)} class(es) map to ids that are not WordNet 3.0 noun synsets: "
+            f"{', '.join(rows[:10])}{' ...' if len(rows) > 10 else ''}. Give WNIDs (n02084071) or "
+            f"synset names (dog.n.01); results/{dataset}/synsets.tsv of a run without `synsets` "
+            "lists WordNet's guesses to start from.",
+        )
+
+
+def _wordnet_reference_done(dataset):
+    """Both outputs of `wordnet_reference` exist and are newer than the synsets TSV (checked then)."""
+    tsv = DATASETS[dataset]["synsets"]
+    outs = [f"results/{dataset}/reference.nwk", f"results/{dataset}/synsets.tsv"]
+    return all(os.path.exists(o) and os.path.getmtime(o) >= os.path.getmtime(tsv) for o in outs)
+
+
+# Checked while parsing, not in an input function (whose errors come wrapped in a traceback);
+# skipped once the reference is built from the current TSV, so later runs load no WordNet here.
+for _ds in _WORDNET_DATASETS:
+    if DATASETS[_ds].get("synsets") and not _wordnet_reference_done(_ds):
+        check_synsets_tsv(_ds)

@@ -11,8 +11,7 @@ inp = snakemake.input  # noqa: F821
 emb = load_embeddings(inp.embeddings)
 names, wnids = reference.class_info_from_arrays(emb.class_names, emb.wnids)
 mapping = reference.read_synset_mapping(inp.synsets) if "synsets" in inp.keys() else None
-wn = wordnet.load_wordnet(snakemake.params.wordnet_dir)  # noqa: F821
-log.info("WordNet %s at %s", wn.get_version(), wordnet.find_wordnet(snakemake.params.wordnet_dir))  # noqa: F821
+wn = wordnet.load_wordnet(snakemake.params.wordnet_dir)  # noqa: F821 - logs which WordNet (installed or shipped)
 table = reference.class_synsets(names, wn=wn, wnids=wnids, mapping=mapping)
 newick, warnings = reference.wordnet_reference(table, wn=wn)
 log.info("synsets: %s", table["source"].value_counts().to_dict())
