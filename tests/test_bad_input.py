@@ -160,3 +160,123 @@ def test_import_job_names_the_file_for_unreadable_npz(tmp_path):
     CASES["object-array"][0](path)
     with pytest.raises(ValueError, match=f"{path}: cannot read .*[Oo]bject arrays"):
         load_dataset({"type": "features", "path": str(path)})
+
+
+# --- issue: a newcomer's mistakes (reference tree, image files, YAML, duplicates, small data) ---
+
+from embtree import preflight  # noqa: E402
+
+
+def _four_classes(path, n_per=30, d=16, seed=0):
+    """A small features file: 4 classes x ``n_per`` samples (the issue's 120-sample case)."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(4), n_per)
+    X = (3 * rng.normal(size=(4, d))[labels] + rng.normal(size=(len(labels), d))).astype(np.float32)
+    np.savez(path, features=X, labels=labels, logits=rng.normal(size=(len(labels), 4)).astype(np.float32),
+             class_names=np.array(["cat", "dog", "car", "truck"]))
+    return path
+
+
+def test_check_reference_tree_names_the_file(tmp_path):
+    nwk = tmp_path / "ref.nwk"
+    nwk.write_text("((cat,dog)animal,(car,truck)vehicle)root;")
+    assert preflight.check_reference_tree(nwk, ["cat", "dog", "car", "truck"]) == []
+    assert preflight.check_reference_tree(nwk, ["cat", "dog", "car"]) == []  # a subset is pruned to
+    [msg] = preflight.check_reference_tree(nwk, ["cat", "dog", "car", "bus"])
+    assert msg.startswith(f"{nwk}: 1 of the data set's 4 classes are not leaves") and "['bus']" in msg
+    nwk.write_text("((cat,dog),(car,truck);")  # unbalanced parentheses
+    [msg] = preflight.check_reference_tree(nwk)
+    assert msg.startswith(f"{nwk}: not a valid Newick tree") and "column 23" in msg and "Unbalanced" in msg
+    nwk.write_text("")
+    assert preflight.check_reference_tree(nwk) == [f"{nwk}: the Newick file is empty"]
+
+
+def test_malformed_newick_stops_the_dry_run(tmp_path):
+    nwk = tmp_path / "ref.nwk"
+    nwk.write_text("((cat,dog),(car,truck);")
+    proc, out = _dry_run(tmp_path, {"path": str(_four_classes(tmp_path / "f.npz")), "reference_tree": str(nwk)})
+    assert proc.returncode != 0
+    assert f"config error at 'datasets.f.reference_tree': {nwk}: not a valid Newick tree" in out, out[-2000:]
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_newick_missing_classes_stops_the_dry_run(tmp_path):
+    nwk = tmp_path / "ref.nwk"
+    nwk.write_text("((cat,dog),(car,bus));")
+    proc, out = _dry_run(tmp_path, {"path": str(_four_classes(tmp_path / "f.npz")), "reference_tree": str(nwk)})
+    assert proc.returncode != 0
+    assert (f"config error at 'datasets.f.reference_tree': {nwk}: 1 of the data set's 4 classes are not "
+            "leaves of the tree (by name or WNID): ['truck']") in out, out[-2000:]
+    # A shipped reference is checked against the classes too, under its own key.
+    (tmp_path / "c2").mkdir()
+    proc, out = _dry_run(tmp_path / "c2", {"path": str(tmp_path / "f.npz"), "reference": "cifar10"})
+    assert proc.returncode != 0 and "config error at 'datasets.f.reference'" in out and "cifar10.nwk" in out
+
+
+@pytest.mark.slow
+def test_zero_byte_image_stops_the_dry_run(tmp_path, make_image_folder):
+    root = make_image_folder({"cat": 2, "dog": 2})
+    (root / "dog" / "001.png").write_bytes(b"")
+    cfg = {"datasets": {"imgs": {"type": "imagefolder", "path": str(root), "encoders": ["enc"]}},
+           "encoders": {"enc": {"type": "pixels", "image_size": 8}}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "-n", "--configfile",
+                           str(tmp_path / "c.yaml")], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert (f"config error at 'datasets.imgs.path': 1 image file(s) in {root} are empty (0 bytes): "
+            f"['{Path('dog') / '001.png'}']") in out, out[-2000:]
+
+
+def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
+    # The embedded default config (config/config.yaml of the working directory, loaded by the
+    # Snakefile); a --configfile is parsed by Snakemake's command line before the workflow runs.
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("datasets:\n  f:\n\ttype: features\n")
+    proc = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "-n"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"YAML syntax error in {tmp_path / 'config' / 'config.yaml'}, line 3, column 1:" in out, out[-2000:]
+    assert "never tabs" in out
+
+
+def test_caec_step_error_says_number_or_auto():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}}}
+    for bad in (-1, 0, "fast"):
+        errors = config_errors({**cfg, "caec": {"step": bad}}, schema)
+        assert errors == [(["caec", "step"], f"{bad!r} is not valid here: give a number > 0 or `auto`")]
+
+
+def test_duplicate_features_file_and_small_data_warn_at_dag_build(tmp_path):
+    path = str(_four_classes(tmp_path / "f.npz"))
+    cfg = {"datasets": {name: {"type": "features", "path": path, "encoder_name": "given"} for name in ("a", "b")}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "1", "-n",
+                           "--configfile", str(tmp_path / "c.yaml")], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert f"datasets a, b: the same features file {Path(path).resolve()} under 2 dataset names" in out
+    assert ("datasets.a: 120 samples; merge_expand.n_regions=200 is capped at "
+            "max(n_samples // merge_expand.min_region_size, 2) = 24 regions") in out
+
+
+@pytest.mark.slow
+def test_small_features_data_runs_the_whole_default_workflow(tmp_path):
+    # Issue: 4 classes x 30 samples failed the default run in merge_expand (n_regions=200).
+    # Every stage at the schema's defaults, reference tree included (~5 min on 2 cores).
+    nwk = tmp_path / "ref.nwk"
+    nwk.write_text("((cat,dog)animal,(car,truck)vehicle)root;")
+    cfg = {"datasets": {"small": {"type": "features", "path": str(_four_classes(tmp_path / "f.npz")),
+                                  "encoder_name": "given", "reference_tree": str(nwk)}}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "2",
+                           "--configfile", str(tmp_path / "c.yaml")], capture_output=True, text=True, timeout=1800,
+                          cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    metrics = (tmp_path / "results/small/given/merge_expand/metrics.tsv").read_text()
+    assert "n_regions" in metrics and "capped" in (tmp_path / "logs/small/given/merge_expand.log").read_text()

@@ -353,10 +353,21 @@ def test_flat_clusterer_merge_expand(mixed_blobs):
     np.testing.assert_array_equal(labels, me.merge_expand(X, seed=0, **FAST).labels)
 
 
+def test_small_data_caps_the_regions_with_a_warning(caplog):
+    # Issue: 120 samples failed the default run (n_regions=200); now 120 // 5 = 24 regions.
+    assert me.region_count(120, 200, 5) == 24
+    assert me.region_count(10_000, 200, 5) == 200
+    assert me.region_count(7, 200, 5) == 2 and me.region_count(3, 200, 1) == 3
+    X, _ = _blobs(np.eye(3) * 8, 10, 0.5)  # 30 samples, fewer than n_regions
+    with caplog.at_level("WARNING", logger="embtree.merge_expand"):
+        regions = me.make_regions(X, 50, min_region_size=5)
+    assert regions.max() + 1 <= 6 and "merge_expand.n_regions=50 capped" in caplog.text and "= 6" in caplog.text
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        me.make_regions(X[:1], 50)
+
+
 def test_bad_input():
     X = np.random.default_rng(0).standard_normal((30, 2))
-    with pytest.raises(ValueError, match="n_regions"):
-        me.merge_expand(X, n_regions=50)
     with pytest.raises(ValueError, match="n_regions"):
         me.merge_expand(X, n_regions=1)
     with pytest.raises(ValueError, match="input"):

@@ -102,6 +102,25 @@ def test_check_image_folder(make_image_folder, tmp_path):
     assert "at least 2" in preflight.check_image_folder(only)[0]
 
 
+def test_check_image_folder_finds_empty_and_unreadable_files(make_image_folder):
+    # From the listing's sizes and modes (no image opened); a 0-byte file used to fail the
+    # embedding job in a DataLoader worker.
+    root = make_image_folder({"cat": 2, "dog": 2})
+    (root / "cat" / "000.png").write_bytes(b"")
+    os.symlink(root / "nowhere.png", root / "dog" / "002.png")  # a broken link
+    entries = preflight.scan_images(root)
+    assert len(entries) == 5 and preflight.check_image_folder(root, entries=entries) == \
+        preflight.check_image_folder(root)
+    empty, unreadable = preflight.check_image_folder(root)
+    assert empty == f"1 image file(s) in {root} are empty (0 bytes): ['{os.path.join('cat', '000.png')}']; " \
+        "re-copy them or delete them"
+    assert unreadable.startswith(f"1 image file(s) in {root} cannot be read") and "002.png" in unreadable
+    if os.geteuid() != 0:  # root reads every file
+        os.remove(root / "dog" / "002.png")
+        os.chmod(root / "dog" / "001.png", 0)
+        assert "cannot be read" in preflight.check_image_folder(root)[-1]
+
+
 def test_image_manifest_changes_with_the_files(make_image_folder):
     root = make_image_folder({"cat": 2, "dog": 2})
     before = preflight.image_manifest(root)

@@ -49,6 +49,7 @@ __all__ = [
     "PARAMS",
     "check_params",
     "mine_knn",
+    "knn_for",
     "BatchedHeads",
     "temi_loss",
     "scan_loss",
@@ -157,6 +158,18 @@ def check_params(head, params=None) -> dict:
 #: Rows of one kNN similarity tile once all N columns no longer fit beside them: enough
 #: for an efficient GEMM, few enough that a 256 MB tile still has 65,536 columns.
 KNN_TILE_ROWS = 1024
+
+
+def knn_for(n_samples, knn) -> int:
+    """``knn`` capped at ``n_samples - 1`` (self is excluded), with a logged warning.
+
+    A small data set (a newcomer's 24-sample test) keeps the heads stage running on every
+    other sample as neighbour, instead of failing in :func:`mine_knn`.
+    """
+    if knn >= n_samples:
+        log.warning("heads.knn=%d capped at n_samples - 1 = %d for this small data set", knn, n_samples - 1)
+        return max(int(n_samples) - 1, 1)
+    return int(knn)
 
 
 def mine_knn(features, k, *, chunk_mb=256, device="cpu", progress=None) -> np.ndarray:

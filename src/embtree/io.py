@@ -413,5 +413,36 @@ def config_errors(config, schema):
             for key in extra or [None]:
                 out.append((path + ([key] if key else []), err.message))
             continue
+        if err.validator in ("oneOf", "anyOf"):
+            wanted = [_describe_schema(alt) for alt in err.validator_value]
+            if all(wanted):
+                out.append((path, f"{err.instance!r} is not valid here: give {_or(wanted)}"))
+                continue
         out.append((path, err.message if len(err.message) < 300 else err.message[:300] + " ..."))
     return sorted(out, key=lambda e: [str(p) for p in e[0]])
+
+
+def _or(parts):
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _describe_schema(sub):
+    """A short reading of a simple JSON-schema alternative (``{type: number, exclusiveMinimum: 0}``
+    -> ``a number > 0``; ``{enum: [auto]}`` -> ```auto```), or None when it is not simple."""
+    if "const" in sub:
+        return f"`{sub['const']}`"
+    if "enum" in sub:
+        return _or([f"`{v}`" for v in sub["enum"]])
+    kind = sub.get("type")
+    if kind == "boolean":
+        return "true or false"
+    if kind == "null":
+        return "null"
+    if kind == "string":
+        return "a string"
+    if kind in ("number", "integer"):
+        text = "a number" if kind == "number" else "an integer"
+        bounds = [f"{op} {sub[key]}" for key, op in (("exclusiveMinimum", ">"), ("minimum", ">="),
+                                                    ("exclusiveMaximum", "<"), ("maximum", "<=")) if key in sub]
+        return " ".join([text] + [" and ".join(bounds)] if bounds else [text])
+    return None

@@ -33,8 +33,9 @@ Choices the paper leaves open (its supplement is not available) -- pinned here
 Every tunable lives in :data:`DEFAULTS` (mirrored, and documented, by the
 ``merge_expand:`` section of the config schema; a test keeps them equal).
 
-* Phase 1. ``n_regions`` is capped at ``N // min_region_size`` (default 5
-  members per region on average) for small data; ``N < n_regions`` is an error.
+* Phase 1. ``n_regions`` is capped at ``max(N // min_region_size, 2)`` (default 5
+  members per region on average) for small data, with a warning
+  (:func:`region_count`); e.g. 120 samples give 24 regions.
   Spectral clustering uses the flat stage's registry defaults (kNN affinity,
   10 neighbours, cluster_qr). Empty spectral clusters are dropped and the ids
   made contiguous. The paper's "periphery members / informative markers"
@@ -129,6 +130,7 @@ __all__ = [
     "INPUTS",
     "MergeExpandResult",
     "check_params",
+    "region_count",
     "merge_expand",
     "make_regions",
     "region_distances",
@@ -225,13 +227,21 @@ def check_params(params=None) -> dict:
 # ------------------------------------------------------------------------- phase 1
 
 
+def region_count(n_samples, n_regions, min_region_size=5) -> int:
+    """The number of phase-1 regions used for ``n_samples`` samples: ``n_regions`` capped at
+    ``max(n_samples // min_region_size, 2)`` (and at ``n_samples``), so small data sets run
+    with fewer, larger regions instead of failing."""
+    return int(min(n_regions, max(n_samples // min_region_size, 2), n_samples))
+
+
 def make_regions(X, n_regions, *, seed=0, max_quadratic_samples=10_000, min_region_size=5):
     """Phase 1 (II.B.2): spectral clustering of the embeddings into small tight regions.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    n_regions : int >= 2, capped at ``n_samples // min_region_size``
+    n_regions : int >= 2, capped at ``max(n_samples // min_region_size, 2)`` with a warning
+        (:func:`region_count`)
     seed : int
     max_quadratic_samples : int
         Above this many samples spectral clustering is fitted on a seeded
@@ -245,12 +255,13 @@ def make_regions(X, n_regions, *, seed=0, max_quadratic_samples=10_000, min_regi
     from embtree import flat
 
     n = X.shape[0]
-    if n < n_regions:
-        raise ValueError(f"n_samples={n} is fewer than merge_expand.n_regions={n_regions}")
-    cap = max(n // min_region_size, 2)
-    if n_regions > cap:
-        log.warning("n_regions=%d capped at n_samples // min_region_size = %d", n_regions, cap)
-        n_regions = cap
+    if n < 2:
+        raise ValueError(f"n_samples={n}: phase 1 needs at least 2 samples")
+    capped = region_count(n, n_regions, min_region_size)
+    if capped < n_regions:
+        log.warning("merge_expand.n_regions=%d capped at max(n_samples // min_region_size, 2) = %d // %d = %d "
+                    "for this small data set", n_regions, n, min_region_size, capped)
+        n_regions = capped
     if max_quadratic_samples < n_regions:
         raise ValueError(
             f"max_quadratic_samples={max_quadratic_samples} should be >= n_regions={n_regions}"

@@ -25,7 +25,9 @@ __all__ = [
     "check_encoder",
     "weights_cache_status",
     "check_image_folder",
+    "scan_images",
     "image_manifest",
+    "check_reference_tree",
 ]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
@@ -223,8 +225,14 @@ def weights_cache_status(spec, cache_dir):
     return None
 
 
-def check_image_folder(path, kind="imagefolder", labels_path=None):
-    """Problems with an image folder, from a listing (no image is opened): list of messages."""
+def check_image_folder(path, kind="imagefolder", labels_path=None, entries=None):
+    """Problems with an image folder, from a listing (no image is opened): list of messages.
+
+    Besides the layout (one sub-folder per class, none empty), every image file must be
+    non-empty and readable: a 0-byte or unreadable file would otherwise fail the embedding
+    job in a DataLoader worker. ``entries`` is :func:`scan_images` of the folder, when the
+    caller already has it (the workflow reuses it for :func:`image_manifest`).
+    """
     root = Path(path)
     if not root.exists():
         return [f"image folder not found: {root} (relative paths are from the working directory {Path.cwd()})"]
@@ -236,25 +244,52 @@ def check_image_folder(path, kind="imagefolder", labels_path=None):
             return [f"{root} holds no images ({', '.join(IMAGE_EXTENSIONS)})"]
         if not labels_path:
             return [f"{root} is a flat folder of images: set labels_path to LOC_val_solution.csv"]
-        return []
+        return _bad_image_files(root, entries)
     if len(subdirs) < 2:
         return [f"{root} needs one sub-folder of images per class (at least 2), found {len(subdirs)}"]
     empty = [p.name for p in subdirs if not any(_is_image(f) for f in p.iterdir())]
     if empty:
         return [f"class folder(s) {empty[:10]} in {root} hold no images ({', '.join(IMAGE_EXTENSIONS)})"]
-    return []
+    return _bad_image_files(root, entries)
+
+
+def _bad_image_files(root, entries=None):
+    entries = scan_images(root) if entries is None else entries
+    out = []
+    empty = [rel for rel, size, _, ok in entries if ok and size == 0]
+    unreadable = [rel for rel, _, _, ok in entries if not ok]
+    if empty:
+        out.append(f"{len(empty)} image file(s) in {root} are empty (0 bytes): {empty[:10]}; "
+                   "re-copy them or delete them")
+    if unreadable:
+        out.append(f"{len(unreadable)} image file(s) in {root} cannot be read (permissions or broken links): "
+                   f"{unreadable[:10]}")
+    return out
+
+
+def _readable(st):
+    """Read permission of a ``stat`` result for this process (the mode bits; no extra syscall)."""
+    import stat
+
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if euid is None or euid == 0:
+        return True
+    if st.st_uid == euid:
+        return bool(st.st_mode & stat.S_IRUSR)
+    if st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        return bool(st.st_mode & stat.S_IRGRP)
+    return bool(st.st_mode & stat.S_IROTH)
 
 
 def _is_image(p):
     return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
 
 
-def image_manifest(path):
-    """A digest of an image folder's file list: relative path, size and mtime of every image.
+def scan_images(path):
+    """Every image file under ``path`` (hidden ones skipped), from a listing: nothing is opened.
 
-    Used as a Snakemake ``params`` value of the embedding job, so adding, removing or
-    changing an image re-embeds the folder. Returns ``"<n> images, sha256 <hex>"``; listing
-    only (``os.scandir``), nothing is read.
+    Returns a sorted list of ``(relative path, size in bytes, mtime_ns, readable)``;
+    ``readable`` is False for a file this process may not read or a broken link (size 0).
     """
     root = Path(path)
     entries = []
@@ -268,8 +303,57 @@ def image_manifest(path):
                 if e.is_dir():
                     stack.append(Path(e.path))
                 elif os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS:
-                    st = e.stat()
-                    entries.append((os.path.relpath(e.path, root), st.st_size, st.st_mtime_ns))
+                    rel = os.path.relpath(e.path, root)
+                    try:
+                        st = e.stat()
+                    except OSError:  # a broken symbolic link
+                        entries.append((rel, 0, 0, False))
+                        continue
+                    entries.append((rel, st.st_size, st.st_mtime_ns, _readable(st)))
     entries.sort()
-    digest = hashlib.sha256(json.dumps(entries).encode()).hexdigest()
-    return f"{len(entries)} images, sha256 {digest}"
+    return entries
+
+
+def image_manifest(path, entries=None):
+    """A digest of an image folder's file list: relative path, size and mtime of every image.
+
+    Used as a Snakemake ``params`` value of the embedding job, so adding, removing or
+    changing an image re-embeds the folder. Returns ``"<n> images, sha256 <hex>"``; listing
+    only (:func:`scan_images`, or its result ``entries``), nothing is read.
+    """
+    entries = scan_images(path) if entries is None else entries
+    listing = [(rel, size, mtime) for rel, size, mtime, _ in entries]
+    digest = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+    return f"{len(listing)} images, sha256 {digest}"
+
+
+def check_reference_tree(path, class_names=None, wnids=None):
+    """Problems with a Newick reference tree, before the job that prunes it: list of messages.
+
+    The file must be readable text and parse as Newick (:func:`embtree.trees.parse_newick`:
+    labelled, unique leaves); when the data set's ``class_names`` (and their ``wnids``, or
+    None) are known, every class must be a leaf by name or WNID and at least 3 must be
+    (:func:`embtree.reference.restrict_tree`, the job's own pruning). Each message names
+    the file. Parsing costs about 1 s per 1,000 leaves (dendropy).
+    """
+    from embtree.reference import restrict_tree
+    from embtree.trees import parse_newick
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"{path}: cannot read the Newick file ({type(exc).__name__}: {exc})"]
+    if not text:
+        return [f"{path}: the Newick file is empty"]
+    try:
+        if class_names is None:
+            parse_newick(text)
+        else:
+            restrict_tree(text, [str(c) for c in class_names], wnids, source=str(path))
+    except ValueError as exc:
+        msg = str(exc)
+        if msg.startswith(str(path)):
+            return [msg]
+        return [f"{path}: not a valid Newick tree: {msg.removeprefix('newick could not be parsed: ')}"]
+    return []

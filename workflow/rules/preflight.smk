@@ -1,7 +1,8 @@
-# Checks before any job (embtree.preflight): mistakes in encoders and image folders stop the
-# DAG build with the config key named. All cheap -- model names come from the libraries'
-# source registries (no torch/timm/open_clip import), folders are listed, never decoded --
-# so `snakemake -n` stays fast. Feature-file checks live in common.smk.
+# Checks before any job (embtree.preflight): mistakes in encoders, image folders (layout,
+# 0-byte / unreadable files) and reference trees stop the DAG build with the config key
+# named. All cheap -- model names come from the libraries' source registries (no
+# torch/timm/open_clip import), folders are listed, never decoded -- so `snakemake -n` stays
+# fast. Feature-file checks live in common.smk.
 from embtree import preflight as _preflight  # noqa: E402
 
 _USED_ENCODERS = sorted({enc for ds, enc in RUNS if is_image_dataset(ds)})
@@ -10,10 +11,19 @@ for _enc in _USED_ENCODERS:
     for _key, _msg in _preflight.check_encoder(ENCODERS[_enc]):
         _config_error(f"encoders.{_enc}.{_key}", _msg)
 
+# One listing per image folder (with sizes: a 0-byte or unreadable image stops the DAG build
+# here instead of a DataLoader worker), reused for the embed jobs' manifests.
+_IMAGE_LISTINGS = {}
 for _ds, _spec in DATASETS.items():
     if _spec["type"] in ("imagefolder", "imagenet"):
-        for _msg in _preflight.check_image_folder(_spec["path"], _spec["type"], _spec.get("labels_path")):
+        _entries = _preflight.scan_images(_spec["path"]) if os.path.isdir(_spec["path"]) else None
+        for _msg in _preflight.check_image_folder(_spec["path"], _spec["type"], _spec.get("labels_path"),
+                                                  entries=_entries):
             _config_error(f"datasets.{_ds}.path", _msg)
+        _IMAGE_LISTINGS[_ds] = _entries
+
+if workflow.is_main_process:
+    _check_reference_trees()  # common.smk: the Newick files against the classes found above
 
 
 def embed_preflight(wildcards):
@@ -42,5 +52,5 @@ def image_folder_manifest(wildcards):
     """`embed` params: a digest of the image files, so adding/removing/changing one re-embeds."""
     spec = DATASETS[wildcards.dataset]
     if spec["type"] in ("imagefolder", "imagenet"):
-        return _preflight.image_manifest(spec["path"])
+        return _preflight.image_manifest(spec["path"], entries=_IMAGE_LISTINGS.get(wildcards.dataset))
     return None

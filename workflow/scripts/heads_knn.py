@@ -14,6 +14,7 @@ from embtree import heads, io
 p = heads.check_params("temi", snakemake.params.heads)
 torch.set_num_threads(snakemake.threads)
 emb = io.load_embeddings(snakemake.input.embeddings)
+p["knn"] = heads.knn_for(len(emb.labels), p["knn"])
 t0 = time.perf_counter()
 _next = [0.1]
 

@@ -27,6 +27,7 @@ targets, n_clusters, granularity, multi = granularity_targets(
     ancestor_labels=snakemake.params.ancestor_labels, synsets=snakemake.input.synsets,
 )
 neighbors = np.load(snakemake.input.knn)
+p["knn"] = heads.knn_for(len(emb.labels), p["knn"])
 if neighbors.shape[1] < p["knn"]:
     raise ValueError(f"{snakemake.input.knn} has {neighbors.shape[1]} neighbours < heads.knn={p['knn']}; delete it")
 log.info("%s/%s %s %s: %d samples, %d clusters, params %s", wc.dataset, wc.encoder, wc.head, granularity,
