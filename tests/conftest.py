@@ -40,3 +40,34 @@ def make_image_folder(tmp_path):
         return root
 
     return make
+
+
+def run_parallel(commands, workers=None):
+    """Run independent subprocesses side by side; ``{key: CompletedProcess}`` in the input's order.
+
+    ``commands`` maps a key to ``subprocess.run`` keyword arguments (``args`` included). Tests
+    of the workflow spend most of their time in new processes that import Snakemake, scikit-learn
+    or torch one core at a time; started together they use every core of the machine.
+    """
+    import os
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    commands = dict(commands)
+    if not commands:
+        return {}
+    workers = workers or min(len(commands), os.cpu_count() or 2)
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {key: pool.submit(subprocess.run, capture_output=True, text=True, **kw)
+                   for key, kw in commands.items()}
+        return {key: f.result() for key, f in futures.items()}
+
+
+def selected(request, *names):
+    """Which of the test functions ``names`` of the requesting module this session runs.
+
+    A module fixture that starts one subprocess per test starts only those (``-k``, ``-m``)."""
+    module = request.node.path if hasattr(request.node, "path") else None
+    chosen = {item.originalname for item in request.session.items
+              if getattr(item, "path", None) == module and hasattr(item, "originalname")}
+    return {name for name in names if name in chosen}

@@ -1,23 +1,27 @@
-"""The benchmark scripts still run (at toy sizes): they print ratios, nothing is asserted on time."""
+"""The benchmark scripts still run (at toy sizes): they print ratios, nothing is asserted on time.
 
-import subprocess
+Each script is a new process that spends most of its time importing (scikit-learn, torch): the
+module fixture starts the selected ones side by side (conftest.run_parallel).
+"""
+
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_parallel
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
-
-@pytest.mark.parametrize(
-    ("script", "args", "expect"),
-    [
+BENCHES = [
         ("bench_caec.py", ["--n", "300", "--dim", "8", "--classes", "5", "--ref-classes", "2"], "ratio"),
         ("bench_l2h.py", ["--sizes", "400x6"], "identical merges: True"),
         ("bench_heads.py", ["--batch", "16", "--heads", "2", "--dim", "4", "--reps", "1", "--large", "300x8x5",
                             "--large-iters", "1"], "ratio vs loop"),
         ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
-        ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap"], "kmeans"),
+        # merge-expand trains its classifier for ~10 s even at toy size: bench_merge_expand.py runs it
+        ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap", "merge-expand"],
+         "kmeans"),
         ("study_caec_step.py", ["--datasets", "blobs200", "--metrics", "euclidean", "--rules", "n25", "fd"],
          "size_ratio"),
         ("bench_merge_expand.py", ["-n", "300", "-d", "8", "-k", "3", "--n-regions", "15"], "ratio wall / budget"),
@@ -25,13 +29,28 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
                             "--workers", "0"], "forward %"),
         ("bench_scale.py", ["--n", "600", "--dim", "8", "--classes", "6", "--only", "caec-euclidean", "l2h",
                             "--workdir", "{tmp}"], "l2h"),
-    ],
-)
-def test_benchmark_runs_at_toy_size(script, args, expect, tmp_path):
-    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    res = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300)
+]
+
+
+@pytest.fixture(scope="module")
+def bench_runs(request, tmp_path_factory):
+    """``{script: CompletedProcess}`` of the selected benchmark cases, run side by side."""
+    chosen = {item.callspec.params["script"] for item in request.session.items
+              if item.path == request.node.path and item.originalname == "test_benchmark_runs_at_toy_size"}
+    commands = {}
+    for script, args, _ in BENCHES:
+        if script in chosen:
+            tmp = tmp_path_factory.mktemp(Path(script).stem)
+            args = [a.replace("{tmp}", str(tmp)) for a in args]
+            commands[script] = {"args": [sys.executable, str(BENCH / script), *args], "timeout": 600}
+    return run_parallel(commands)
+
+
+@pytest.mark.parametrize(("script", "args", "expect"), BENCHES)
+def test_benchmark_runs_at_toy_size(bench_runs, script, args, expect):
+    res = bench_runs[script]
     assert res.returncode == 0, res.stderr[-2000:]
-    assert expect in res.stdout
+    assert expect in res.stdout, res.stdout[-2000:]
 
 
 def test_bench_dag_reads_rules_and_peaks_from_benchmark_files(tmp_path, capsys):

@@ -1,13 +1,12 @@
 """The workflow used as a Snakemake module (snakemake-workflows catalog convention)."""
 
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, run_parallel
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
@@ -39,6 +38,7 @@ CONFIG = {
 
 def _outer_workflow(tmp_path):
     # A user's project: their own Snakefile, config and data; nothing of embtree copied.
+    tmp_path.mkdir()
     rng = np.random.default_rng(0)
     y = np.arange(60) % 5
     X = rng.normal(size=(60, 4)) + 4 * np.eye(5)[y][:, :4]
@@ -49,20 +49,23 @@ def _outer_workflow(tmp_path):
     return tmp_path
 
 
-def _run(work, *args):
+def _cmd(work, *args):
     cmd = [SNAKEMAKE, "-s", str(work / "Snakefile"), "-d", str(work), "--cores", "2", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=work)
+    return {"args": cmd, "timeout": 600, "cwd": work}
 
 
 def test_module_dry_run_and_small_real_run(tmp_path):
-    work = _outer_workflow(tmp_path)
-    proc = _run(work, "-n")
+    # The dry run and the real run in two copies of the user's project, side by side.
+    dry, work = _outer_workflow(tmp_path / "dry"), _outer_workflow(tmp_path / "work")
+    target = "results/feats/given/trees/before/euclidean.tsv"
+    procs = run_parallel({"dry": _cmd(dry, "-n"), "real": _cmd(work, target)})
+    proc = procs["dry"]
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     # the module's `all` is the default target, under the prefixed name
     assert "embtree_all" in out and "embtree_import_features" in out and "embtree_report_tables" in out
-    target = "results/feats/given/trees/before/euclidean.tsv"
-    proc = _run(work, target)
+    assert not (dry / "results").exists()
+    proc = procs["real"]
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     # the shipped reference was found beside the module, not in the user's directory
     assert (work / "results/feats/reference.nwk").read_text().strip() == (

@@ -136,22 +136,19 @@ def test_tree_to_newick_round_trips_quoted_labels():
     assert list(itertools.islice(trees.leaf_names(text), 1)) == ["pickup truck"]
 
 
-@pytest.mark.wordnet
-def test_workflow_builds_wordnet_reference_for_an_image_folder(tmp_path, make_image_folder):
-    # A user's folder of 5 CIFAR-like classes: the reference comes from WordNet with no tree given.
+WORDNET_CLASSES = ("airplane", "cat", "dog", "ship", "truck")
+
+
+def _run_wordnet_reference(tmp_path, dataset):
+    """Run the workflow's WordNet reference jobs for the data set ``mine``; check synsets and tree."""
     import subprocess
     import sys
     from pathlib import Path
 
     import yaml
 
-    _wordnet_or_skip()
-    make_image_folder({c: 2 for c in ("airplane", "cat", "dog", "ship", "truck")})
-    (tmp_path / "images" / "trucks_and_cars").mkdir()  # a guessed/missing name would warn
-    make_image_folder({"trucks_and_cars": 1}, seed=1)
-    cfg = {"datasets": {"mine": {"type": "imagefolder", "path": "images", "encoders": ["px"], "reference": "wordnet"}},
-           "encoders": {"px": {"type": "pixels", "image_size": 8}}}  # fmt: skip
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"datasets": {"mine": {**dataset, "reference": "wordnet"}},
+                                                     "encoders": {"px": {"type": "pixels", "image_size": 8}}}))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     proc = subprocess.run(
         [snakemake, "-s", str(ROOT / "workflow" / "Snakefile"), "-d", str(tmp_path), "--configfile", "c.yaml",
@@ -167,3 +164,28 @@ def test_workflow_builds_wordnet_reference_for_an_image_folder(tmp_path, make_im
     assert "trucks_and_cars" in out  # warned on the terminal, not only in the log
     clades = _clades((tmp_path / "results/mine/reference.nwk").read_text())
     assert frozenset(["cat", "dog"]) in clades and frozenset(["airplane", "ship"]) in clades
+
+
+@pytest.mark.wordnet
+def test_workflow_builds_wordnet_reference_for_a_features_file(tmp_path):
+    # A user's features of 5 CIFAR-like classes and a guessed/missing name: the reference comes
+    # from WordNet with no tree given (no image encoder: the import job needs no torch).
+    import numpy as np
+
+    _wordnet_or_skip()
+    names = [*WORDNET_CLASSES, "trucks_and_cars"]
+    y = np.arange(3 * len(names)) % len(names)
+    np.savez(tmp_path / "feats.npz", features=np.random.default_rng(0).normal(size=(len(y), 4)), labels=y,
+             class_names=np.array(names))  # fmt: skip
+    _run_wordnet_reference(tmp_path, {"type": "features", "path": "feats.npz", "encoder_name": "given"})
+
+
+@pytest.mark.wordnet
+@pytest.mark.slow  # the embed job imports torch; the features file above takes the same jobs after it
+def test_workflow_builds_wordnet_reference_for_an_image_folder(tmp_path, make_image_folder):
+    # A user's folder of 5 CIFAR-like classes: the reference comes from WordNet with no tree given.
+    _wordnet_or_skip()
+    make_image_folder({c: 2 for c in WORDNET_CLASSES})
+    (tmp_path / "images" / "trucks_and_cars").mkdir()  # a guessed/missing name would warn
+    make_image_folder({"trucks_and_cars": 1}, seed=1)
+    _run_wordnet_reference(tmp_path, {"type": "imagefolder", "path": "images", "encoders": ["px"]})

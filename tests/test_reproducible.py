@@ -3,18 +3,21 @@
 Timings live in logs/ and benchmarks/ only; figures are written by embtree.io.savefig (fixed
 SVG hash salt, no dates). The fast test runs the CAEC and flat jobs on a planted tree (5 jobs
 twice; SVG determinism across processes is tests/test_io.py's); the slow one runs every
-stage including the report.
+stage including the report. The two runs are independent processes in two copies of the
+working directory, run side by side (conftest.run_parallel): a result must not depend on the
+directory it was made in either.
 """
 
 import filecmp
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+
+from conftest import run_parallel
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -35,11 +38,10 @@ def _workdir(tmp_path, config):
     return tmp_path
 
 
-def _run(wd, targets=(), timeout=1200):
+def _cmd(wd, targets=(), timeout=1200):
     cmd = [SNAKEMAKE, *targets, "-s", str(wd / "Snakefile"), "--directory", str(wd), "--cores", "2",
            "--configfile", str(wd / "c.yaml")]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=wd)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"args": cmd, "timeout": timeout, "cwd": wd}
 
 
 def _files(root):
@@ -47,16 +49,14 @@ def _files(root):
 
 
 def _run_twice_and_compare(tmp_path, config, targets=()):
-    wd = _workdir(tmp_path / "wd", config)
-    _run(wd, targets)
-    first = tmp_path / "first"
-    shutil.copytree(wd / "results", first)
-    for name in ("results", "logs", "benchmarks", ".snakemake"):
-        shutil.rmtree(wd / name, ignore_errors=True)
-    _run(wd, targets)
-    a, b = _files(first), _files(wd / "results")
+    wds = [_workdir(tmp_path / "wd", config), tmp_path / "wd2"]
+    shutil.copytree(wds[0], wds[1])  # with any input file the test put there
+    for name, proc in run_parallel({wd: _cmd(wd, targets) for wd in wds}).items():
+        assert proc.returncode == 0, f"{name}: " + proc.stdout[-3000:] + proc.stderr[-3000:]
+    first, second = (wd / "results" for wd in wds)
+    a, b = _files(first), _files(second)
     assert a == b
-    differ = [str(p) for p in a if not filecmp.cmp(first / p, wd / "results" / p, shallow=False)]
+    differ = [str(p) for p in a if not filecmp.cmp(first / p, second / p, shallow=False)]
     assert not differ, f"{len(differ)} of {len(a)} result files differ between two runs: {differ[:20]}"
     return a
 

@@ -1,5 +1,11 @@
-"""The workflow end to end: a dry run of the default config, a real run of the embedding stage."""
+"""The workflow end to end: a dry run of the default config, a real run of the embedding stage.
 
+Each Snakemake process spends seconds importing (scikit-learn at parse time, torch in the
+jobs) on one core: the module fixture ``runs`` starts every test's process at once, side by
+side (conftest.run_parallel), and each test then checks its own.
+"""
+
+import os
 import shutil
 import subprocess
 import sys
@@ -9,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, run_parallel, selected
 from embtree.io import load_embeddings
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -24,30 +30,20 @@ def _copy_workflow(dest):
     return dest
 
 
-def _snakemake(workdir, *args, timeout=300):
+def _cmd(workdir, *args, timeout=300, env=None):
+    """subprocess.run keywords of one Snakemake run in ``workdir``."""
     cmd = [SNAKEMAKE, "-s", str(workdir / "workflow" / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+    return {"args": cmd, "timeout": timeout, "cwd": workdir, "env": env}
 
 
-def test_default_config_dry_run(tmp_path):
-    work = _copy_workflow(tmp_path)
-    proc = _snakemake(work, "-n")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout + proc.stderr
-    for target in ("results/digits/resnet18-random/embeddings.npz", "results/planted-tree/planted/embeddings.npz",
-                   "results/cifar10-resnet20/resnet20/embeddings.npz"):  # fmt: skip
-        assert target in out
+def _snakemake(workdir, *args, timeout=300, env=None):
+    return subprocess.run(capture_output=True, text=True, **_cmd(workdir, *args, timeout=timeout, env=env))
 
 
-def test_bad_config_stops_before_any_job(tmp_path):
-    work = _copy_workflow(tmp_path)
+def _edit_config(work, edit):
     cfg = yaml.safe_load((work / "config/config.yaml").read_text())
-    cfg["encoders"]["pixels"]["type"] = "vgg"
+    edit(cfg)
     (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
-    proc = _snakemake(work, "-n")
-    assert proc.returncode != 0
-    assert "['encoders']['pixels']['type']" in proc.stdout + proc.stderr
-    assert not (work / "results").exists()
 
 
 TINY = {
@@ -62,32 +58,104 @@ TINY = {
         "tiny-cnn": {"type": "timm", "model": "test_resnet", "pretrained": False, "image_size": 32,
                      "batch_size": 16, "num_workers": 1},
     },
+    "heads": {"knn": 5},  # the planted set has 20 samples
 }  # fmt: skip
+# One job per rule of the embedding stage (each job pays a torch import, so the list is short),
+# and the heads' kNN job, whose params a later process must find unchanged.
+TINY_TARGETS = ["results/digits/tiny-cnn/embeddings.npz", "results/feats/given/embeddings.npz",
+                "results/planted/reference.nwk"]  # fmt: skip
+KNN_TARGET = "results/planted/planted/heads/knn.npy"
+
+HEADS_EDITS = [
+    (lambda c: c["heads"]["overrides"]["planted-tree"].update(gamma=1), "heads.overrides.planted-tree"),
+    (lambda c: c["heads"]["overrides"]["planted-tree"].update(lr=-1), "heads.overrides.planted-tree.lr"),
+    (lambda c: c["heads"].update(coarse_depths=[9]), "heads.coarse_depths"),
+]
 
 
-def test_flat_skip_leaves_pairs_out_and_names_a_bad_entry(tmp_path):
-    work = _copy_workflow(tmp_path)
-    cfg = yaml.safe_load((work / "config/config.yaml").read_text())
-    proc = _snakemake(work, "-n")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = proc.stdout + proc.stderr
-    assert "flat/pca/hdbscan/metrics.tsv" in out and "flat/none/hdbscan/metrics.tsv" not in out  # default skip
-    cfg.setdefault("flat", {})["skip"] = ["none/hdbscam"]
-    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
-    proc = _snakemake(work, "-n")
-    assert proc.returncode != 0 and "flat.skip" in proc.stdout + proc.stderr
+def _bad_encoder(cfg):
+    cfg["encoders"]["pixels"]["type"] = "vgg"
 
 
-def test_embedding_stage_runs_on_a_tiny_config(tmp_path):
-    # One job per rule of the stage; each job pays a torch import, so keep the list short.
-    work = _copy_workflow(tmp_path)
+def _tiny_checkout(work):
+    """A second checkout with an edited package and the tiny config: its jobs must run that edit,
+    not the embtree the venv's editable install points at (common.smk puts <checkout>/src first)."""
+    shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    runtime = work / "src" / "embtree" / "runtime.py"
+    runtime.write_text(runtime.read_text().replace(
+        '    return logging.getLogger("embtree")',
+        '    logging.getLogger("embtree").info("second-clone marker")\n    return logging.getLogger("embtree")'))
     rng = np.random.default_rng(0)
     np.savez(work / "feats.npz", features=rng.normal(size=(12, 3)), labels=np.arange(12) % 3,
              class_names=np.array(["cat", "dog", "ship"]))  # fmt: skip
     (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    targets = ["results/digits/tiny-cnn/embeddings.npz", "results/feats/given/embeddings.npz",
-               "results/planted/reference.nwk"]  # fmt: skip
-    proc = _snakemake(work, *targets, "--configfile", "tiny.yaml")
+    return work
+
+
+@pytest.fixture(scope="module")
+def runs(request, tmp_path_factory):
+    """``{name: (workdir, CompletedProcess)}``: the Snakemake runs of the selected tests, run side by side."""
+    wanted = selected(request, "test_default_config_dry_run", "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry",
+                      "test_bad_config_stops_before_any_job", "test_bad_heads_config_stops_before_any_job",
+                      "test_embedding_stage_runs_on_a_tiny_config", "test_jobs_import_the_checkouts_own_embtree",
+                      "test_rerun_in_a_new_process_keeps_finished_heads_outputs")  # fmt: skip
+    plan = {}  # name -> (workdir, Snakemake arguments, environment)
+
+    def workdir(name, edit=None):
+        work = _copy_workflow(tmp_path_factory.mktemp(name))
+        if edit:
+            _edit_config(work, edit)
+        return work
+
+    tiny_users = {"test_embedding_stage_runs_on_a_tiny_config", "test_jobs_import_the_checkouts_own_embtree",
+                  "test_rerun_in_a_new_process_keeps_finished_heads_outputs"}  # fmt: skip
+    if wanted & tiny_users:  # first: the longest run
+        work = _tiny_checkout(workdir("tiny"))
+        plan["tiny"] = (work, [*TINY_TARGETS, KNN_TARGET, "--configfile", "tiny.yaml"],
+                        {**os.environ, "PYTHONHASHSEED": "1"})  # fmt: skip
+    if wanted & {"test_default_config_dry_run", "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry"}:
+        plan["default"] = (workdir("default"), ["-n"], None)
+    if "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry" in wanted:
+        plan["flat_skip"] = (workdir("flat_skip", lambda c: c.setdefault("flat", {}).update(skip=["none/hdbscam"])),
+                             ["-n"], None)  # fmt: skip
+    if "test_bad_config_stops_before_any_job" in wanted:
+        plan["bad_encoder"] = (workdir("bad_encoder", _bad_encoder), ["-n"], None)
+    if "test_bad_heads_config_stops_before_any_job" in wanted:
+        for i, (edit, _) in enumerate(HEADS_EDITS):
+            plan[f"heads{i}"] = (workdir(f"heads{i}", edit), ["-n"], None)
+    procs = run_parallel({name: _cmd(work, *args, env=env, timeout=600) for name, (work, args, env) in plan.items()})
+    return {name: (plan[name][0], proc) for name, proc in procs.items()}
+
+
+def test_default_config_dry_run(runs):
+    _, proc = runs["default"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    for target in ("results/digits/resnet18-random/embeddings.npz", "results/planted-tree/planted/embeddings.npz",
+                   "results/cifar10-resnet20/resnet20/embeddings.npz"):  # fmt: skip
+        assert target in out
+
+
+def test_bad_config_stops_before_any_job(runs):
+    work, proc = runs["bad_encoder"]
+    assert proc.returncode != 0
+    assert "['encoders']['pixels']['type']" in proc.stdout + proc.stderr
+    assert not (work / "results").exists()
+
+
+def test_flat_skip_leaves_pairs_out_and_names_a_bad_entry(runs):
+    _, proc = runs["default"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert "flat/pca/hdbscan/metrics.tsv" in out and "flat/none/hdbscan/metrics.tsv" not in out  # default skip
+    work, proc = runs["flat_skip"]  # the default config with flat.skip: [none/hdbscam]
+    assert yaml.safe_load((work / "config/config.yaml").read_text())["flat"]["skip"] == ["none/hdbscam"]
+    assert proc.returncode != 0 and "flat.skip" in proc.stdout + proc.stderr
+
+
+def test_embedding_stage_runs_on_a_tiny_config(runs):
+    work, proc = runs["tiny"]
+    targets = TINY_TARGETS
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     cnn = load_embeddings(work / targets[0])
     assert cnn.features.shape == (40, 96) and cnn.logits.shape == (40, 1000)
@@ -106,17 +174,9 @@ def test_embedding_stage_runs_on_a_tiny_config(tmp_path):
     assert "images/s" in (work / "logs/digits/tiny-cnn/embed.log").read_text()
 
 
-def test_jobs_import_the_checkouts_own_embtree(tmp_path):
-    # A second checkout with an edited package: its jobs must run that edit, not the embtree
-    # the venv's editable install points at (common.smk puts <checkout>/src first).
-    work = _copy_workflow(tmp_path)
-    shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    runtime = work / "src" / "embtree" / "runtime.py"
-    runtime.write_text(runtime.read_text().replace(
-        '    return logging.getLogger("embtree")',
-        '    logging.getLogger("embtree").info("second-clone marker")\n    return logging.getLogger("embtree")'))
-    (work / "tiny.yaml").write_text(yaml.safe_dump({"datasets": {"planted": TINY["datasets"]["planted"]}}))
-    proc = _snakemake(work, "results/planted/reference.nwk", "--configfile", "tiny.yaml")
+def test_jobs_import_the_checkouts_own_embtree(runs):
+    # The tiny run's checkout has its own src/ with an edited embtree.runtime (_tiny_checkout).
+    work, proc = runs["tiny"]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "second-clone marker" in (work / "logs/planted/reference_tree.log").read_text()
 
@@ -131,20 +191,10 @@ def test_lint_reports_nothing_for_the_embedding_rules(tmp_path):
     assert not flagged, "\n".join(flagged)
 
 
-@pytest.mark.parametrize(
-    "edit, named",
-    [
-        (lambda c: c["heads"]["overrides"]["planted-tree"].update(gamma=1), "heads.overrides.planted-tree"),
-        (lambda c: c["heads"]["overrides"]["planted-tree"].update(lr=-1), "heads.overrides.planted-tree.lr"),
-        (lambda c: c["heads"].update(coarse_depths=[9]), "heads.coarse_depths"),
-    ],
-)
-def test_bad_heads_config_stops_before_any_job(tmp_path, edit, named):
-    work = _copy_workflow(tmp_path)
-    cfg = yaml.safe_load((work / "config/config.yaml").read_text())
-    edit(cfg)
-    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg))
-    proc = _snakemake(work, "-n")
+@pytest.mark.parametrize("case", range(len(HEADS_EDITS)), ids=[named for _, named in HEADS_EDITS])
+def test_bad_heads_config_stops_before_any_job(runs, case):
+    work, proc = runs[f"heads{case}"]
+    named = HEADS_EDITS[case][1]
     assert proc.returncode != 0
     assert named in proc.stdout + proc.stderr
     assert not (work / "results").exists()
@@ -178,20 +228,14 @@ def test_heads_stage_reruns_byte_identical(tmp_path):
     assert not changed, changed
 
 
-def test_rerun_in_a_new_process_keeps_finished_heads_outputs(tmp_path):
+def test_rerun_in_a_new_process_keeps_finished_heads_outputs(runs):
     # Snakemake compares params by repr: params built from a set (whose order follows the
     # process's hash seed) made every new process rerun finished jobs ("params changed").
-    import os
-
-    work = _copy_workflow(tmp_path)
-    target = "results/planted-tree/planted/heads/knn.npy"
-    env = dict(os.environ)
-    first = subprocess.run(
-        [SNAKEMAKE, "-s", str(work / "workflow" / "Snakefile"), "--directory", str(work), "--cores", "2", target],
-        capture_output=True, text=True, timeout=300, cwd=work, env={**env, "PYTHONHASHSEED": "1"})
+    # The tiny run made the heads' kNN (all heads training keys, schema defaults) under hash seed 1.
+    work, first = runs["tiny"]
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    again = subprocess.run(
-        [SNAKEMAKE, "-s", str(work / "workflow" / "Snakefile"), "--directory", str(work), "--cores", "2", "-n",
-         target], capture_output=True, text=True, timeout=300, cwd=work, env={**env, "PYTHONHASHSEED": "2"})
+    assert (work / KNN_TARGET).is_file()
+    again = _snakemake(work, "-n", KNN_TARGET, "--configfile", "tiny.yaml",
+                       env={**os.environ, "PYTHONHASHSEED": "2"})  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Nothing to be done" in again.stdout + again.stderr, (again.stdout + again.stderr)[-3000:]

@@ -122,7 +122,7 @@ def nearest(A, B, metric="euclidean", *, max_bytes=_BLOCK_BYTES):
 
     Manhattan / Canberra run a fused float32 argmin kernel (no (n_a, n_b) matrix);
     rows whose runner-up is within the kernel's error bound of the minimum
-    (``_KERNEL_ERR`` relative, plus the float32 rounding of float64 inputs) are
+    (``embtree._l1_kernels.KERNEL_ERR`` relative, plus the float32 rounding of float64 inputs) are
     recomputed with scipy's float64 ``cdist``, so the argmins are the float64 ones.
     Euclidean / cosine take the argmin of :func:`pairwise_blocks`.
     """
@@ -156,7 +156,7 @@ def nearest(A, B, metric="euclidean", *, max_bytes=_BLOCK_BYTES):
             err += u * np.abs(A[rows]).sum(axis=1) if metric == "manhattan" else 2 * u * d
         # Fast values f = D (1 +- e) +- err: another row can be the float64 argmin only if
         # its f <= (f_best + err)(1 + e) / (1 - e) + err <= f_best (1 + 3e) + 3 err.
-        check = np.flatnonzero(second <= best * (1 + 3 * _KERNEL_ERR) + 3 * err)
+        check = np.flatnonzero(second <= best * (1 + 3 * _numba_kernels()["err"]) + 3 * err)
         if len(check):
             from scipy.spatial.distance import cdist
 
@@ -309,25 +309,8 @@ def _cosine(prep, rows):
 
 
 # --- Manhattan / Canberra: fused numba kernels ----------------------------------------
-#
-# Hand-written (scipy's cdist is single-threaded, float64 only, and materialises the
-# matrix). Layout: the rows of the larger input are split over threads in tiles of
-# _TILE_ROWS; each tile meets the other input in tiles of _TILE_COLS rows (~800 KB of
-# float32, L2-resident), so every operand comes from cache. The feature axis runs in
-# blocks of _KB terms summed in the inputs' precision (the block loop vectorises to
-# 16 float32 lanes with AVX-512), each block total added in float64.
-#
-# Accuracy (float32 inputs; u = 2**-24): a Canberra term carries <= 4u relative error
-# (subtraction, abs-add, fastmath's reciprocal estimate + Newton step and product), a Manhattan term <= u; summing _KB >= 0 terms in
-# any order adds <= (_KB - 1) u relative, the float64 sum over blocks ~1e-16. Hence
-# |D - D_exact| <= (_KB + 4) u D, D_exact being the float64 distance of the same float32
-# inputs. The vectorised order (16 lanes of _KB/16 terms, then a 4-level tree) gives
-# <= (_KB/16 + 8) u = 12u = 7e-7 in practice; the tests check 1e-6 against cdist.
-
-_KB = 64
-_TILE_ROWS = 16  # even: 2 x 2 blocks
-_TILE_COLS = 256
-_KERNEL_ERR = (_KB + 4) * 2.0**-24  # rigorous relative bound above (float32)
+# Hand-written (scipy's cdist is single-threaded, float64 only, and materialises the matrix);
+# layout and accuracy bound in embtree._l1_kernels.
 
 
 def _prepare_raw(A, B):
@@ -337,116 +320,15 @@ def _prepare_raw(A, B):
 
 
 def _numba_kernels():
-    """Compile (once, cached on disk) the fused L1 / Canberra kernels; None without numba."""
+    """The fused L1 / Canberra kernels (:mod:`embtree._l1_kernels`, cached on disk); {} without numba."""
     global _KERNELS
-    if _KERNELS is not None:
-        return _KERNELS
-    try:
-        from numba import njit, prange
-    except ImportError:  # pragma: no cover - numba ships with umap-learn
-        _KERNELS = {}
-        return _KERNELS
-
-    # The block sums iterate over slices from index 0: with range(k0, k1) numba's
-    # wrap-around of negative indices blocks vectorisation (gathers, 10x slower).
-    # 2 x 2 register blocks: each loaded vector serves two distances (~1.2x over pairs).
-    @njit(fastmath=True, inline="always", cache=True)
-    def l1_quad(a0, a1, b0, b1):  # pragma: no cover - compiled
-        t00 = a0[0] - a0[0]
-        t01, t10, t11 = t00, t00, t00
-        for k in range(a0.shape[0]):
-            x0, x1, y0, y1 = a0[k], a1[k], b0[k], b1[k]
-            t00 += abs(x0 - y0)
-            t01 += abs(x0 - y1)
-            t10 += abs(x1 - y0)
-            t11 += abs(x1 - y1)
-        return t00, t01, t10, t11
-
-    @njit(fastmath=True, inline="always", cache=True)
-    def canberra_quad(a0, a1, b0, b1, tiny):  # pragma: no cover - compiled
-        t00 = a0[0] - a0[0]
-        t01, t10, t11 = t00, t00, t00
-        for k in range(a0.shape[0]):
-            x0, x1, y0, y1 = a0[k], a1[k], b0[k], b1[k]
-            u0, u1, v0, v1 = abs(x0), abs(x1), abs(y0), abs(y1)
-            t00 += abs(x0 - y0) / max(u0 + v0, tiny)
-            t01 += abs(x0 - y1) / max(u0 + v1, tiny)
-            t10 += abs(x1 - y0) / max(u1 + v0, tiny)
-            # max(., tiny) keeps the loop branch-free: a 0/0 term becomes 0 (scipy's
-            # convention); tiny is the smallest normal number of the dtype.
-            t11 += abs(x1 - y1) / max(u1 + v1, tiny)
-        return t00, t01, t10, t11
-
-    @njit(fastmath=True, inline="always", cache=True)
-    def quad(a0, a1, b0, b1, tiny, canberra):  # pragma: no cover - compiled
-        d = a0.shape[0]
-        s00, s01, s10, s11 = 0.0, 0.0, 0.0, 0.0
-        for k0 in range(0, d, _KB):
-            k1 = min(k0 + _KB, d)
-            if canberra:  # loop-invariant: LLVM unswitches it out of the loops
-                r = canberra_quad(a0[k0:k1], a1[k0:k1], b0[k0:k1], b1[k0:k1], tiny)
-            else:
-                r = l1_quad(a0[k0:k1], a1[k0:k1], b0[k0:k1], b1[k0:k1])
-            s00 += r[0]
-            s01 += r[1]
-            s10 += r[2]
-            s11 += r[3]
-        return s00, s01, s10, s11
-
-    @njit(fastmath=True, inline="always", cache=True)
-    def tile(A, B, i0, i1, j0, j1, tiny, canberra, D):  # pragma: no cover - compiled
-        # D[i - i0, j - j0] = dist(A[i], B[j]) over a tile in 2 x 2 blocks; an odd last row
-        # or column repeats its neighbour, so every value comes from the same code (and
-        # rounding) whatever the tiling: blocks of rows equal the whole matrix bit for bit.
-        for i in range(i0, i1, 2):
-            ii = min(i + 1, i1 - 1)
-            a0, a1 = A[i], A[ii]
-            for j in range(j0, j1, 2):
-                jj = min(j + 1, j1 - 1)
-                r = quad(a0, a1, B[j], B[jj], tiny, canberra)
-                D[i - i0, j - j0] = r[0]
-                D[i - i0, jj - j0] = r[1]
-                D[ii - i0, j - j0] = r[2]
-                D[ii - i0, jj - j0] = r[3]
-
-    @njit(parallel=True, fastmath=True, cache=True)
-    def matrix(A, B, tiny, canberra, out):  # pragma: no cover - compiled
-        # out[i, j] = dist(A[i], B[j]); threads over tiles of A's rows.
-        n_a, n_b = A.shape[0], B.shape[0]
-        for t in prange((n_a + _TILE_ROWS - 1) // _TILE_ROWS):
-            i0 = t * _TILE_ROWS
-            i1 = min(i0 + _TILE_ROWS, n_a)
-            for j0 in range(0, n_b, _TILE_COLS):
-                j1 = min(j0 + _TILE_COLS, n_b)
-                tile(A, B, i0, i1, j0, j1, tiny, canberra, out[i0:i1, j0:j1])
-
-    @njit(parallel=True, fastmath=True, cache=True)
-    def argmin(A, B, tiny, canberra, idx, best, second):  # pragma: no cover - compiled
-        # Fused argmin over B for every row of A (first index on ties), with the smallest
-        # and second-smallest distance; only a (_TILE_ROWS, _TILE_COLS) tile is held.
-        n_a, n_b = A.shape[0], B.shape[0]
-        for t in prange((n_a + _TILE_ROWS - 1) // _TILE_ROWS):
-            i0 = t * _TILE_ROWS
-            i1 = min(i0 + _TILE_ROWS, n_a)
-            D = np.empty((_TILE_ROWS, _TILE_COLS))
-            for i in range(i0, i1):
-                best[i] = np.inf
-                second[i] = np.inf
-                idx[i] = 0
-            for j0 in range(0, n_b, _TILE_COLS):
-                j1 = min(j0 + _TILE_COLS, n_b)
-                tile(A, B, i0, i1, j0, j1, tiny, canberra, D)
-                for i in range(i0, i1):
-                    b1, b2, k = best[i], second[i], idx[i]
-                    for j in range(j0, j1):
-                        v = D[i - i0, j - j0]
-                        if v < b1:
-                            b2, b1, k = b1, v, j
-                        elif v < b2:
-                            b2 = v
-                    best[i], second[i], idx[i] = b1, b2, k
-
-    _KERNELS = {"matrix": matrix, "argmin": argmin}
+    if _KERNELS is None:
+        try:
+            from embtree import _l1_kernels as k
+        except ImportError:  # pragma: no cover - numba ships with umap-learn
+            _KERNELS = {}
+        else:
+            _KERNELS = {"matrix": k.matrix, "argmin": k.argmin, "err": k.KERNEL_ERR}
     return _KERNELS
 
 
