@@ -291,3 +291,14 @@ def test_library_defaults_are_the_schema_defaults():
     workflow_only = ast.literal_eval(re.search(r"^HEADS_WORKFLOW_KEYS = (\{.*\})$", smk, re.M).group(1))
     assert set(props) - workflow_only == set(heads.PARAMS)
     assert {k: props[k]["default"] for k in heads.PARAMS} == heads.PARAMS
+
+
+def test_knn_is_capped_on_small_data(caplog):
+    assert heads.knn_for(1000, 50) == 50
+    with caplog.at_level("WARNING"):
+        assert heads.knn_for(24, 50) == 23
+    assert "capped at n_samples - 1 = 23" in caplog.text
+    assert heads.knn_for(24, 23) == 23  # k = n - 1: every other sample, no warning needed
+    X = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
+    nbr = heads.mine_knn(X, heads.knn_for(len(X), 50))
+    assert nbr.shape == (12, 11) and not (nbr == np.arange(12)[:, None]).any()
