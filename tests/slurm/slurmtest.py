@@ -3,13 +3,16 @@
 Subcommands
 -----------
 merge-yaml BASE OVERLAY OUT
-    OUT = BASE deep-merged with OVERLAY (nested mappings merged key by key, lists replaced);
+    OUT = BASE deep-merged with OVERLAY (nested mappings merged key by key, lists replaced,
+    a key set to null in OVERLAY deleted);
     for the test profile (Snakemake's own multi-profile merge replaces whole top-level keys)
     and the reduced test config.
 check-jobs --log LOG [--log LOG2 ...] --squeue POLL --workdir DIR [--gpu-rules embed]
+           [--killed-log LOG]
     Every non-local job Snakemake scheduled went through sbatch, and slurmctld ran it in the
     partition the profile asks for: `gpu` with a gres/gpu request for the GPU rules, `cpu`
-    without one for the rest.
+    without one for the rest. A --killed-log is a --log whose Snakemake was SIGKILLed: jobs of
+    its last batch ("Execute N jobs...") may have been announced without reaching sbatch.
 compare LOCAL SLURM
     The two `results/` trees hold the same files with identical contents: arrays exactly
     equal, tables equal after dropping timing columns, JSON equal after dropping timing keys.
@@ -58,10 +61,12 @@ def _fail(problems, what):
 
 
 def deep_merge(base, overlay):
-    """``overlay`` on top of ``base``; nested dicts merge, everything else is replaced."""
+    """``overlay`` on top of ``base``; nested dicts merge, ``null`` deletes the key, everything else is replaced."""
     out = dict(base)
     for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
@@ -80,6 +85,7 @@ def merge_yaml(args):
 
 # ----------------------------------------------------------------------------- job routing
 
+EXECUTE = re.compile(r"^Execute \d+ jobs\.\.\.")
 SUBMITTED = re.compile(r"Job (\S+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
 RULE_BLOCK = re.compile(r"^\s*(localrule|rule) ([A-Za-z_]\w*):\s*$")
 JOBID_LINE = re.compile(r"^\s*jobid: (\d+)\s*$")
@@ -93,16 +99,22 @@ def parse_snakemake_log(text):
 
     Returns (non-local single jobs {snakemake jobid: rule}, local rule counts,
     {snakemake jobid: slurm jobid} of single jobs, group jobs {group name: [member rules]},
-    {group name: [slurm jobids]}). A group job (rules with ``group:``, profiles/slurm
+    {group name: [slurm jobids]}, the jobids and group names announced in the last batch).
+    A group job (rules with ``group:``, profiles/slurm
     ``group-components``) is one sbatch call for all its member jobs, announced as
     "Group job <name>" followed by indented member blocks.
     """
     remote, local, groups = {}, Counter(), defaultdict(list)
     current, group = None, None
+    last_batch = set()
     for line in text.splitlines():
+        if EXECUTE.match(line):
+            last_batch = set()
+            continue
         m = GROUP_HEADER.search(line)
         if m:
             group, current = m.group(1), None
+            last_batch.add(group)
             continue
         m = RULE_BLOCK.match(line)
         if m:
@@ -117,6 +129,7 @@ def parse_snakemake_log(text):
                 groups[group].append(rule)
             elif kind == "rule":
                 remote[int(m.group(1))] = rule
+                last_batch.add(int(m.group(1)))
             else:
                 local[rule] += 1
             current = None
@@ -129,7 +142,7 @@ def parse_snakemake_log(text):
             group_submitted[max(names, key=len) if names else g.group(1)].append(sid)
         elif job.isdigit():
             submitted[int(job)] = sid
-    return remote, local, submitted, dict(groups), dict(group_submitted)
+    return remote, local, submitted, dict(groups), dict(group_submitted), last_batch
 
 
 def parse_squeue_poll(path, workdir):
@@ -166,15 +179,22 @@ def check_jobs(args):
     polled = parse_squeue_poll(args.squeue, args.workdir)
     problems = []
     n_remote = n_sbatch = n_grouped = 0
+    killed = {str(Path(p)) for p in args.killed_log}
+    cut_off = []  # announced in the last batch of a killed run, never submitted
     per_rule = defaultdict(Counter)
     local_all = Counter()
-    for log_path in args.log:
-        remote, local, submitted, groups, group_submitted = parse_snakemake_log(
+    for log_path in args.log + [p for p in args.killed_log if p not in args.log]:
+        remote, local, submitted, groups, group_submitted, last_batch = parse_snakemake_log(
             Path(log_path).read_text(errors="replace"))
+        was_killed = str(Path(log_path)) in killed
         local_all.update(local)
         n_remote += len(remote)
         for jobid, rule in sorted(remote.items()):
             sid = submitted.get(jobid)
+            if sid is None and was_killed and jobid in last_batch:
+                cut_off.append(f"job {jobid} ({rule})")
+                n_remote -= 1
+                continue
             if sid is None:
                 problems.append(f"{log_path}: job {jobid} ({rule}) was never submitted with sbatch")
                 continue
@@ -189,6 +209,9 @@ def check_jobs(args):
             per_rule[rule][f"{rec['partition']}:{rec['state']}"] += 1
         for name, rules in sorted(groups.items()):
             sids = group_submitted.get(name, [])
+            if not sids and was_killed and name in last_batch:
+                cut_off.append(f"group job {name}")
+                continue
             if not sids:
                 problems.append(f"{log_path}: group job {name} ({len(rules)} jobs) was never submitted with sbatch")
                 continue
@@ -218,6 +241,8 @@ def check_jobs(args):
     if args.forbid_local:
         for rule in set(local_all) & set(args.forbid_local):
             problems.append(f"rule {rule} ran locally, not through sbatch")
+    if cut_off:
+        print("  announced when Snakemake was killed, before sbatch (the rerun ran them): " + ", ".join(cut_off))
     status = _fail(problems, "job routing")
     if not status:
         print(f"OK: {n_remote} jobs went through {n_sbatch} sbatch calls ({n_grouped} of them in group jobs); "
@@ -401,6 +426,7 @@ def main(argv=None):
     p.add_argument("--workdir", required=True)
     p.add_argument("--gpu-rules", nargs="+", default=["embed"])
     p.add_argument("--forbid-local", nargs="*", default=[])
+    p.add_argument("--killed-log", action="append", default=[])
     p.set_defaults(func=check_jobs)
     p = sub.add_parser("compare")
     p.add_argument("local")
