@@ -28,7 +28,7 @@
 #                          "none" runs the default config's full target set, ~150 jobs: give
 #                          it a larger EMBTREE_SLURM_TIMEOUT)
 #   EMBTREE_SLURM_TARGETS  targets (default: empty = rule all)
-#   EMBTREE_SLURM_TIMEOUT  total time budget in seconds (default 600)
+#   EMBTREE_SLURM_TIMEOUT  total time budget in seconds (default 1000: a failsafe; the test takes ~5 min)
 #   EMBTREE_SLURM_KILL_AFTER  finished jobs before Snakemake is killed (default 5)
 #   EMBTREE_SLURM_KEEP=1   keep the temp directory (kept anyway on failure)
 #   EMBTREE_SLURM_CPUS     CPUs the test node advertises (cluster.sh; default 2 x cores, >= 4)
@@ -40,7 +40,7 @@ SNAKEMAKE=${SNAKEMAKE:-$REPO/.venv/bin/snakemake}
 PY=${PYTHON:-$REPO/.venv/bin/python}
 REDUCE=${EMBTREE_SLURM_REDUCE:-$HERE/reduce.yaml}
 read -r -a TARGETS <<<"${EMBTREE_SLURM_TARGETS:-}"
-BUDGET=${EMBTREE_SLURM_TIMEOUT:-600}
+BUDGET=${EMBTREE_SLURM_TIMEOUT:-1000}
 KILL_AFTER=${EMBTREE_SLURM_KILL_AFTER:-5}
 START=$(date +%s)
 DEADLINE=$((START + BUDGET))
