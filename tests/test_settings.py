@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from embtree.settings import NOT_SETTINGS, SECTIONS, changed_settings
+from embtree.settings import NOT_SETTINGS, REPORT_SECTIONS, SECTIONS, changed_settings, settings_note
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,3 +50,13 @@ def test_embedded_default_config_is_a_stated_tour():
         for key in (config.get(section) or {}):
             if key not in NOT_SETTINGS.get(section, ()):
                 assert any(line.startswith(f"{section}.{key} = ") for line in got[section]), (section, key)
+
+
+def test_settings_note_names_what_each_table_family_depends_on():
+    changed = {s: [] for s in SECTIONS}
+    assert all(settings_note(changed, family) is None for family in REPORT_SECTIONS)
+    changed["heads"] = ["heads.overrides.a: epochs = 10 (papers: 100)"]
+    assert settings_note(changed, "flat") is None and settings_note(changed, "caec") is None
+    for family in ("heads", "l2h", "cross"):  # L2H trees from the heads' logits, and the cross table
+        note = settings_note(changed, family)
+        assert note.startswith("Shortened run, not the papers' setup: heads.overrides.a: epochs = 10")

@@ -9,7 +9,7 @@ so that a two-head, ten-epoch demo training is never read as the paper's result.
 
 from __future__ import annotations
 
-__all__ = ["SECTIONS", "NOT_SETTINGS", "changed_settings"]
+__all__ = ["SECTIONS", "NOT_SETTINGS", "REPORT_SECTIONS", "changed_settings", "settings_note"]
 
 #: Config sections whose keys are analysis settings.
 SECTIONS = ("caec", "trees", "l2h", "flat", "merge_expand", "heads")
@@ -59,3 +59,29 @@ def changed_settings(config, schema) -> dict[str, list[str]]:
                     changed.append(f"heads.overrides.{ds}: " + ", ".join(diffs))
         out[section] = changed
     return out
+
+
+#: The settings sections each report table family depends on (its numbers change with them).
+REPORT_SECTIONS = {
+    "caec": ("caec",),
+    "trees": ("caec", "trees"),
+    "l2h": ("l2h", "heads"),
+    "flat": ("flat",),
+    "cross": ("caec", "trees", "l2h", "heads"),
+    "merge_expand": ("merge_expand",),
+    "heads": ("heads",),
+}
+
+
+def settings_note(changed, family) -> str | None:
+    """The note a report table of ``family`` carries when its settings differ from the papers'.
+
+    ``changed`` is :func:`changed_settings`' result; ``None`` when nothing the family depends on
+    (:data:`REPORT_SECTIONS`) differs. The same words as the HTML captions, so a table pasted from
+    the Markdown / LaTeX files keeps its caution (CSV files carry no notes).
+    """
+    lines = [line for section in REPORT_SECTIONS[family] for line in changed.get(section, [])]
+    if not lines:
+        return None
+    return ("Shortened run, not the papers' setup: " + "; ".join(lines)
+            + ". Read these numbers as a demonstration of the pipeline, not as findings.")

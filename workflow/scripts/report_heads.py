@@ -9,10 +9,14 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from embtree import report as R  # noqa: E402
+from embtree.settings import settings_note  # noqa: E402
 
 p = snakemake.params
 data, missing = R.load_families(p.specs, partial=p.partial)
+note = settings_note(p.changed_settings, "heads")
 for table in R.build_heads_tables(data["heads"], data["heads_spread"], order=p.order, multilabel=p.multilabel):
+    if note:  # a table pasted from its .md / .tex / .csv keeps the caption's caution
+        table.notes.append(note)
     R.write_report_table(table, Path(snakemake.output.tables[0]).parent)
     log.info("wrote %s (%d x %d)", table.name, *table.values.shape)
 runs = []

@@ -6,6 +6,7 @@ log = setup_logging(snakemake_log(snakemake))
 from pathlib import Path  # noqa: E402
 
 from embtree import report as R  # noqa: E402
+from embtree.settings import settings_note  # noqa: E402
 
 p = snakemake.params
 outdir = Path(snakemake.output.l2h[0]).parent  # results/report (every table sits there)
@@ -14,7 +15,10 @@ sections = R.build_all_tables(
     data, missing, caec_datasets=p.caec_datasets, reference_datasets=p.reference_datasets, order=p.order
 )
 for section, tables in sections.items():
+    note = settings_note(p.changed_settings, section)
     for table in tables:
+        if note:  # a table pasted from its .md / .tex / .csv keeps the caption's caution
+            table.notes.append(note)
         R.write_report_table(table, outdir)
         log.info("%s: wrote %s (%d x %d)", section, table.name, *table.values.shape)
 R.save_figure(R.plot_caec_heatmaps(data["summary"], order=p.order), snakemake.output.caec_heatmap[0])
