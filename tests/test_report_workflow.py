@@ -231,7 +231,8 @@ def test_default_config_produces_every_table(tmp_path):
             assert (rep / f"{name}.{ext}").stat().st_size > 0, name
     purity = pd.read_csv(rep / "caec_purity.csv")
     assert set(purity.columns) >= {"encoder", "metric", *datasets}
-    assert len(purity) == 4 * len(config["caec"]["metrics"])  # pixels, resnet18-random, resnet20, planted
+    metrics = (config.get("caec") or {}).get("metrics", ["euclidean", "manhattan", "canberra"])  # schema default
+    assert len(purity) == 4 * len(metrics)  # pixels, resnet18-random, resnet20, planted
     l2h = pd.read_csv(rep / "l2h.csv")
     assert "L2H (classifier)" in set(l2h["method"])  # the CIFAR-10 features carry logits
     figs = list((rep / "figures").rglob("*.png"))
