@@ -54,6 +54,7 @@ __all__ = [
     "planted_tree",
     "stratified_subsample",
     "builtin_wnids",
+    "folder_wnids",
     "read_synsets_tsv",
     "check_tree_leaves",
     "imagenet_class_names",
@@ -651,10 +652,16 @@ def _scan_class_folders(root):
     return names, [Path(p) for p, _ in samples], labels
 
 
+def folder_wnids(names):
+    """WNIDs of class folders: the folder names when all of them are WNIDs, else the built-in
+    table's (:func:`builtin_wnids`; None where unknown)."""
+    return np.array(names) if all(_WNID_RE.match(n) for n in names) else builtin_wnids(names)
+
+
 def _load_imagefolder(spec, cache_dir, download):
     root = Path(spec["path"])
     names, paths, labels = _scan_class_folders(root)
-    wnids = np.array(names) if all(_WNID_RE.match(n) for n in names) else builtin_wnids(names)
+    wnids = folder_wnids(names)
     data = LabelledSet(
         labels,
         np.array(names),

@@ -110,62 +110,6 @@ for _ds, _spec in DATASETS.items():
         _config_error(f"datasets.{_ds}.synsets", f"file not found: {_spec['synsets']}")
 
 
-def _known_classes(dataset):
-    """``(class_names, wnids)`` of a data set where they are cheap to know at DAG build
-    (features file headers, the built-in CIFAR / digits lists, an image folder's class
-    sub-folders), else None. None as well with a `synsets` TSV, which may supply the WNIDs
-    a reference tree is matched by."""
-    import numpy as np
-
-    from embtree.datasets import builtin_wnids, dataset_class_names
-    from embtree.reference import class_info_from_arrays
-
-    spec = DATASETS[dataset]
-    if spec.get("synsets"):
-        return None
-    kind = spec["type"]
-    if kind == "features":
-        features_file_info(dataset)  # a readable file (errors name it)
-        names, wnids = spec.get("class_names"), None
-        if str(spec["path"]).endswith(".npz"):
-            with np.load(spec["path"], allow_pickle=False) as z:
-                names = z["class_names"] if names is None else names
-                wnids = z["wnids"] if "wnids" in z.files else None
-        names = [str(c) for c in names]
-    elif kind in ("cifar10", "cifar100", "cifar100-coarse", "digits"):
-        names, wnids = [str(c) for c in dataset_class_names(spec)], None
-    elif kind == "imagefolder" and Path(spec["path"]).is_dir():
-        names = sorted(p.name for p in Path(spec["path"]).iterdir() if p.is_dir() and not p.name.startswith("."))
-        # As the loader: folder names that are all WNIDs are the WNIDs, else the built-in table's.
-        wnids = names if None not in class_info_from_arrays(names, names)[1] else None
-    else:
-        return None
-    return class_info_from_arrays(names, builtin_wnids(names) if wnids is None else wnids)
-
-
-def _check_reference_trees():
-    """A `reference_tree` Newick (or a shipped `reference`) that does not parse, or whose leaves
-    miss the data set's classes, stops the DAG build naming the file and the key (the
-    reference_tree job would fail the same way). Called by preflight.smk, after the image
-    folder checks, in the main process only: parsing costs ~1 s per 1,000 leaves, and a
-    cluster job's re-parse of the workflow need not repeat it."""
-    from embtree.preflight import check_reference_tree
-
-    shipped = Path(str(workflow.current_basedir)).resolve().parents[1] / "resources" / "hierarchies"
-    for ds, spec in DATASETS.items():
-        if spec.get("reference_tree"):
-            key, path = "reference_tree", spec["reference_tree"]
-        elif spec.get("reference") not in (None, "wordnet") and spec["type"] != "planted-tree":
-            key, path = "reference", shipped / f"{spec['reference']}.nwk"
-        else:
-            continue
-        classes = _known_classes(ds)
-        if key == "reference" and classes is None:
-            continue  # a shipped tree parses; only its fit to known classes is worth checking
-        for msg in check_reference_tree(path, *(classes or (None, None))):
-            _config_error(f"datasets.{ds}.{key}", msg)
-
-
 def _warn_duplicate_features_files():
     """The same features file under two dataset names: each is analysed separately (twice the
     work for the same numbers), usually a copy-paste slip -- a warning, not an error."""

@@ -1,5 +1,5 @@
-# Checks before any job (embtree.preflight): mistakes in encoders, image folders (layout,
-# 0-byte / unreadable files) and reference trees stop the DAG build with the config key
+# Checks before any job (embtree.preflight): mistakes in encoders and image folders (layout,
+# 0-byte / unreadable files; reference trees: reference_common.smk) stop the DAG build with the config key
 # named. All cheap -- model names come from the libraries' source registries (no
 # torch/timm/open_clip import), folders are listed, never decoded -- so `snakemake -n` stays
 # fast. Feature-file checks live in common.smk.
@@ -21,9 +21,6 @@ for _ds, _spec in DATASETS.items():
                                                   entries=_entries):
             _config_error(f"datasets.{_ds}.path", _msg)
         _IMAGE_LISTINGS[_ds] = _entries
-
-if workflow.is_main_process:
-    _check_reference_trees()  # common.smk: the Newick files against the classes found above
 
 
 def embed_preflight(wildcards):

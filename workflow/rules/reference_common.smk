@@ -33,6 +33,61 @@ def _reference_inputs(wildcards):
     return inputs
 
 
+def _known_classes(dataset):
+    """``(class_names, wnids)`` of a data set where they are cheap to know at DAG build
+    (features file headers, the built-in CIFAR / digits lists, an image folder's class
+    sub-folders), else None. None as well with a `synsets` TSV, which may supply the WNIDs
+    a reference tree is matched by."""
+    import numpy as np
+
+    from embtree.datasets import builtin_wnids, dataset_class_names, folder_wnids
+    from embtree.reference import class_info_from_arrays
+
+    spec = DATASETS[dataset]
+    if spec.get("synsets"):
+        return None
+    kind = spec["type"]
+    if kind == "features":
+        features_file_info(dataset)  # a readable file (errors name it)
+        names, wnids = spec.get("class_names"), None
+        if str(spec["path"]).endswith(".npz"):
+            with np.load(spec["path"], allow_pickle=False) as z:
+                names = z["class_names"] if names is None else names
+                wnids = z["wnids"] if "wnids" in z.files else None
+        names = [str(c) for c in names]
+    elif kind in ("cifar10", "cifar100", "cifar100-coarse", "digits"):
+        names, wnids = [str(c) for c in dataset_class_names(spec)], None
+    elif kind == "imagefolder" and Path(spec["path"]).is_dir():
+        names = sorted(p.name for p in Path(spec["path"]).iterdir() if p.is_dir() and not p.name.startswith("."))
+        return class_info_from_arrays(names, folder_wnids(names))  # as the loader
+    else:
+        return None
+    return class_info_from_arrays(names, builtin_wnids(names) if wnids is None else wnids)
+
+
+def _check_reference_trees():
+    """A Newick reference (`reference_tree`, or a shipped `reference`) that does not parse, or
+    whose leaves miss the data set's classes, stops the DAG build naming the file and the key
+    (the reference_tree job would fail the same way). Main process only: parsing costs ~1 s
+    per 1,000 leaves, and a cluster job's re-parse of the workflow need not repeat it."""
+    from embtree.preflight import check_reference_tree
+
+    for ds, spec in DATASETS.items():
+        if reference_kind(ds) != "newick":
+            continue
+        key = "reference_tree" if spec.get("reference_tree") else "reference"
+        classes = _known_classes(ds)
+        if key == "reference" and classes is None:
+            continue  # a shipped tree parses; only its fit to known classes is worth checking
+        for msg in check_reference_tree(reference_newick_file(ds), *(classes or (None, None))):
+            _config_error(f"datasets.{ds}.{key}", msg)
+
+
+# After the image folder checks of preflight.smk (reference.smk is included after it).
+if workflow.is_main_process:
+    _check_reference_trees()
+
+
 # WordNet, for `reference: wordnet` (job wordnet_reference): located and opened at DAG build, so a
 # missing or unreadable WordNet stops `snakemake -n` with the config key named, never a job. With
 # wordnet.dir unset this finds the copy shipped inside embtree when no other WordNet is installed.

@@ -171,7 +171,6 @@ def report_targets():
     )
 
 
-
 # Settings of this run that differ from the schema's defaults (the papers'), per section:
 # the report captions name them, so that a shortened run (config/config.yaml is a tour)
 # never reads as the papers' setup (embtree.settings).
