@@ -71,3 +71,18 @@ def selected(request, *names):
     chosen = {item.originalname for item in request.session.items
               if getattr(item, "path", None) == module and hasattr(item, "originalname")}
     return {name for name in names if name in chosen}
+
+
+def dry_run(tmp_path, config):
+    """``snakemake -n`` of the checkout's workflow on ``config`` (written to tmp_path/c.yaml, run
+    there): ``(CompletedProcess, stdout + stderr)``. The config and data checks at DAG build."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "-s", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path), "--cores", "1", "-n", "--configfile", str(tmp_path / "c.yaml")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    return proc, proc.stdout + proc.stderr

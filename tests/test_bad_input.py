@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, dry_run
 from embtree.io import FeaturesFileError, check_features_file, config_errors, load_embeddings
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -106,12 +106,8 @@ def test_config_errors_name_the_unknown_key_only():
 
 
 def _dry_run(tmp_path, dataset, top_extra=None):
-    cfg = {"datasets": {"f": {"type": "features", "encoder_name": "given", **dataset}}, **(top_extra or {})}
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "--cores", "1", "-n",
-           "--configfile", str(tmp_path / "c.yaml")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    return proc, proc.stdout + proc.stderr
+    return dry_run(tmp_path, {"datasets": {"f": {"type": "features", "encoder_name": "given", **dataset}},
+                              **(top_extra or {})})
 
 
 # Each dry run costs a Snakemake start (~5 s): two cases in the default suite, the rest slow.
@@ -220,10 +216,7 @@ def test_zero_byte_image_stops_the_dry_run(tmp_path, make_image_folder):
     (root / "dog" / "001.png").write_bytes(b"")
     cfg = {"datasets": {"imgs": {"type": "imagefolder", "path": str(root), "encoders": ["enc"]}},
            "encoders": {"enc": {"type": "pixels", "image_size": 8}}}
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    proc = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "-n", "--configfile",
-                           str(tmp_path / "c.yaml")], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    out = proc.stdout + proc.stderr
+    proc, out = dry_run(tmp_path, cfg)
     assert proc.returncode != 0
     assert (f"config error at 'datasets.imgs.path': 1 image file(s) in {root} are empty (0 bytes): "
             f"['{Path('dog') / '001.png'}']") in out, out[-2000:]
@@ -253,11 +246,7 @@ def test_caec_step_error_says_number_or_auto():
 def test_duplicate_features_file_and_small_data_warn_at_dag_build(tmp_path):
     path = str(_four_classes(tmp_path / "f.npz"))
     cfg = {"datasets": {name: {"type": "features", "path": path, "encoder_name": "given"} for name in ("a", "b")}}
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    proc = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "1", "-n",
-                           "--configfile", str(tmp_path / "c.yaml")], capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)
-    out = proc.stdout + proc.stderr
+    proc, out = dry_run(tmp_path, cfg)
     assert proc.returncode == 0, out[-3000:]
     assert f"datasets a, b: the same features file {Path(path).resolve()} under 2 dataset names" in out
     assert ("datasets.a: 120 samples; merge_expand.n_regions=200 is capped at "

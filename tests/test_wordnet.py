@@ -6,21 +6,17 @@ Tests marked ``wordnet`` use an installed WordNet 3.0 when there is one, else th
 where one is installed.
 """
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from conftest import ROOT
+from conftest import ROOT, dry_run
 from embtree import trees, wordnet
 
 HIERARCHIES = ROOT / "resources" / "hierarchies"
 SHIPPED_SETS = ["cifar10", "cifar100", "cifar100-coarse", "imagenet"]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 def _wordnet_or_skip():
@@ -253,11 +249,7 @@ def _dry_run(tmp_path, dataset, top_extra=None):
     np.savez(path, features=rng.normal(size=(12, 3)), labels=np.arange(12) % 3,
              class_names=np.array(["cat", "dog", "truck"]))  # fmt: skip
     spec = {"type": "features", "encoder_name": "given", "path": str(path), "reference": "wordnet", **dataset}
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"datasets": {"f": spec}, **(top_extra or {})}))
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "--cores", "1", "-n",
-           "--configfile", str(tmp_path / "c.yaml")]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    return proc, proc.stdout + proc.stderr
+    return dry_run(tmp_path, {"datasets": {"f": spec}, **(top_extra or {})})
 
 
 def test_dry_run_stops_when_wordnet_dir_holds_no_wordnet(tmp_path):
