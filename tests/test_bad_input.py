@@ -64,9 +64,12 @@ def test_good_files_pass_and_single_sample_classes_are_reported(tmp_path):
     np.savez(path, features=_feats(), labels=np.arange(12) % 3, logits=_feats())
     info = check_features_file(path, class_names=["a", "b", "c"])  # names from the config
     assert info["n_classes"] == 3 and info["shapes"]["logits"] == (12, 3)
+    assert info["class_names"] == ["a", "b", "c"] and info["wnids"] is None
     np.savez(path, features=_feats(), labels=np.r_[np.zeros(6, int), np.ones(5, int), 2],
-             class_names=np.array(list("abc")))
-    assert check_features_file(path)["single_sample_classes"] == ["c"]
+             class_names=np.array(list("abc")), wnids=np.array(["n02084071", "", "n02121808"]))
+    info = check_features_file(path)
+    assert info["single_sample_classes"] == ["c"] and info["class_names"] == ["a", "b", "c"]
+    assert info["wnids"].tolist() == ["n02084071", "", "n02121808"]
 
 
 def test_nan_features_pass_the_cheap_check_and_fail_the_import_job(tmp_path):

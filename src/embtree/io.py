@@ -298,9 +298,10 @@ def check_features_file(path, *, class_names=None, labels_path=None, crc_max_byt
 
     Returns
     -------
-    dict with ``shapes`` (name -> shape, from the headers), ``n_classes`` and
-    ``single_sample_classes`` (names of classes with exactly one sample: valid, but their
-    cluster is that sample; the caller warns).
+    dict with ``shapes`` (name -> shape, from the headers), ``n_classes``, ``class_names``
+    (list of str: the config's or the file's), ``wnids`` (the file's ``wnids`` array, or
+    None) and ``single_sample_classes`` (names of classes with exactly one sample: valid,
+    but their cluster is that sample; the caller warns).
 
     Raises
     ------
@@ -337,6 +338,7 @@ def check_features_file(path, *, class_names=None, labels_path=None, crc_max_byt
                         raise FeaturesFileError(f"{path}: missing array '{key}' (has: {sorted(headers)})")
                 labels = _read_npz_member(zf, "labels")
                 file_names = _read_npz_member(zf, "class_names") if "class_names" in headers else None
+                wnids = _read_npz_member(zf, "wnids") if "wnids" in headers else None
             shapes = {n: h[0] for n, h in headers.items()}
         elif path.suffix == ".npy":
             with open(path, "rb") as f:
@@ -350,7 +352,7 @@ def check_features_file(path, *, class_names=None, labels_path=None, crc_max_byt
                 labels = np.load(labels_path, allow_pickle=False)
             except Exception as exc:
                 raise FeaturesFileError(f"{labels_path}: cannot read the labels ({exc})", key="labels_path") from exc
-            shapes, file_names = {"features": shape, "labels": labels.shape}, None
+            shapes, file_names, wnids = {"features": shape, "labels": labels.shape}, None, None
         else:
             raise FeaturesFileError(f"{path}: features file must be .npz or .npy, got '{path.suffix}'")
     except FeaturesFileError:
@@ -394,7 +396,8 @@ def check_features_file(path, *, class_names=None, labels_path=None, crc_max_byt
         )
     if "logits" in shapes and (len(shapes["logits"]) != 2 or shapes["logits"][0] != fshape[0]):
         raise FeaturesFileError(f"{path}: 'logits' has shape {shapes['logits']}, expected ({fshape[0]}, n_logits)")
-    return {"shapes": shapes, "n_classes": C, "single_sample_classes": names[counts == 1].tolist()}
+    return {"shapes": shapes, "n_classes": C, "class_names": names.tolist(), "wnids": wnids,
+            "single_sample_classes": names[counts == 1].tolist()}
 
 
 def config_errors(config, schema):

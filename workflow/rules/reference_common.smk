@@ -38,8 +38,6 @@ def _known_classes(dataset):
     (features file headers, the built-in CIFAR / digits lists, an image folder's class
     sub-folders), else None. None as well with a `synsets` TSV, which may supply the WNIDs
     a reference tree is matched by."""
-    import numpy as np
-
     from embtree.datasets import builtin_wnids, dataset_class_names, folder_wnids
     from embtree.reference import class_info_from_arrays
 
@@ -47,14 +45,9 @@ def _known_classes(dataset):
     if spec.get("synsets"):
         return None
     kind = spec["type"]
-    if kind == "features":
-        features_file_info(dataset)  # a readable file (errors name it)
-        names, wnids = spec.get("class_names"), None
-        if str(spec["path"]).endswith(".npz"):
-            with np.load(spec["path"], allow_pickle=False) as z:
-                names = z["class_names"] if names is None else names
-                wnids = z["wnids"] if "wnids" in z.files else None
-        names = [str(c) for c in names]
+    if kind == "features":  # read (and checked) with the file's headers
+        info = features_file_info(dataset)
+        names, wnids = info["class_names"], info["wnids"]
     elif kind in ("cifar10", "cifar100", "cifar100-coarse", "digits"):
         names, wnids = [str(c) for c in dataset_class_names(spec)], None
     elif kind == "imagefolder" and Path(spec["path"]).is_dir():
