@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 
 def test_dtypes_kept_or_promoted():

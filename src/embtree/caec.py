@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 from embtree.distances import check_metric, pairwise, pairwise_blocks
 from embtree.trees import class_centroids
 

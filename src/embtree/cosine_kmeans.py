@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import kmeans_plusplus
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = ["cosine_kmeans", "nearest_centres"]
 

@@ -42,6 +42,16 @@ from pathlib import Path
 
 import numpy as np
 
+from embtree.hierarchy.catalogue import (
+    CIFAR10_CLASSES,
+    CIFAR100_CLASSES,
+    CIFAR100_COARSE_CLASSES,
+    CLASS_SYNSETS,
+    WNID_RE,
+    builtin_wnids,
+    read_synsets_tsv,
+    synsets_override,
+)
 from embtree.io import Embeddings, validate_embeddings
 
 __all__ = [
@@ -86,139 +96,6 @@ _DEFAULTS = {
     "seed": 0,
 }
 
-# Class -> (WordNet 3.0 synset, WNID). CIFAR-10's are the standard synsets; CIFAR-100's were
-# chosen by sense (e.g. seal -> the pinniped, ray -> the fish, keyboard -> computer keyboard,
-# boy/girl -> male_child/female_child). CIFAR-100 "aquarium_fish" has no synset of its own:
-# fish.n.01. Checked against WordNet 3.0 (Debian wordnet-base) with nltk, and kept equal to
-# resources/hierarchies/{cifar10,cifar100}_synsets.tsv (tests/test_datasets.py checks it).
-_CIFAR10_SYNSETS = {
-    "airplane": ("airplane.n.01", "n02691156"),
-    "automobile": ("car.n.01", "n02958343"),
-    "bird": ("bird.n.01", "n01503061"),
-    "cat": ("cat.n.01", "n02121620"),
-    "deer": ("deer.n.01", "n02430045"),
-    "dog": ("dog.n.01", "n02084071"),
-    "frog": ("frog.n.01", "n01639765"),
-    "horse": ("horse.n.01", "n02374451"),
-    "ship": ("ship.n.01", "n04194289"),
-    "truck": ("truck.n.01", "n04490091"),
-}
-
-_CIFAR100_SYNSETS = {
-    "apple": ("apple.n.01", "n07739125"),
-    "aquarium_fish": ("fish.n.01", "n02512053"),
-    "baby": ("baby.n.01", "n09827683"),
-    "bear": ("bear.n.01", "n02131653"),
-    "beaver": ("beaver.n.07", "n02363005"),
-    "bed": ("bed.n.01", "n02818832"),
-    "bee": ("bee.n.01", "n02206856"),
-    "beetle": ("beetle.n.01", "n02164464"),
-    "bicycle": ("bicycle.n.01", "n02834778"),
-    "bottle": ("bottle.n.01", "n02876657"),
-    "bowl": ("bowl.n.03", "n02880940"),
-    "boy": ("male_child.n.01", "n10285313"),
-    "bridge": ("bridge.n.01", "n02898711"),
-    "bus": ("bus.n.01", "n02924116"),
-    "butterfly": ("butterfly.n.01", "n02274259"),
-    "camel": ("camel.n.01", "n02437136"),
-    "can": ("can.n.01", "n02946921"),
-    "castle": ("castle.n.02", "n02980441"),
-    "caterpillar": ("caterpillar.n.01", "n02309337"),
-    "cattle": ("cattle.n.01", "n02402425"),
-    "chair": ("chair.n.01", "n03001627"),
-    "chimpanzee": ("chimpanzee.n.01", "n02481823"),
-    "clock": ("clock.n.01", "n03046257"),
-    "cloud": ("cloud.n.02", "n09247410"),
-    "cockroach": ("cockroach.n.01", "n02233338"),
-    "couch": ("sofa.n.01", "n04256520"),
-    "crab": ("crab.n.01", "n01976957"),
-    "crocodile": ("crocodile.n.01", "n01697178"),
-    "cup": ("cup.n.01", "n03147509"),
-    "dinosaur": ("dinosaur.n.01", "n01699831"),
-    "dolphin": ("dolphin.n.02", "n02068974"),
-    "elephant": ("elephant.n.01", "n02503517"),
-    "flatfish": ("flatfish.n.02", "n02657368"),
-    "forest": ("forest.n.02", "n09284015"),
-    "fox": ("fox.n.01", "n02118333"),
-    "girl": ("female_child.n.01", "n10084295"),
-    "hamster": ("hamster.n.01", "n02342885"),
-    "house": ("house.n.01", "n03544360"),
-    "kangaroo": ("kangaroo.n.01", "n01877134"),
-    "keyboard": ("computer_keyboard.n.01", "n03085013"),
-    "lamp": ("lamp.n.02", "n03636649"),
-    "lawn_mower": ("lawn_mower.n.01", "n03649909"),
-    "leopard": ("leopard.n.02", "n02128385"),
-    "lion": ("lion.n.01", "n02129165"),
-    "lizard": ("lizard.n.01", "n01674464"),
-    "lobster": ("lobster.n.02", "n01982650"),
-    "man": ("man.n.01", "n10287213"),
-    "maple_tree": ("maple.n.02", "n12752205"),
-    "motorcycle": ("motorcycle.n.01", "n03790512"),
-    "mountain": ("mountain.n.01", "n09359803"),
-    "mouse": ("mouse.n.01", "n02330245"),
-    "mushroom": ("mushroom.n.05", "n07734744"),
-    "oak_tree": ("oak.n.02", "n12268246"),
-    "orange": ("orange.n.01", "n07747607"),
-    "orchid": ("orchid.n.01", "n12041446"),
-    "otter": ("otter.n.02", "n02444819"),
-    "palm_tree": ("palm.n.03", "n12582231"),
-    "pear": ("pear.n.01", "n07767847"),
-    "pickup_truck": ("pickup.n.01", "n03930630"),
-    "pine_tree": ("pine.n.01", "n11608250"),
-    "plain": ("plain.n.01", "n09393605"),
-    "plate": ("plate.n.04", "n03959485"),
-    "poppy": ("poppy.n.01", "n11900569"),
-    "porcupine": ("porcupine.n.01", "n02346627"),
-    "possum": ("opossum.n.02", "n01874928"),
-    "rabbit": ("rabbit.n.01", "n02324045"),
-    "raccoon": ("raccoon.n.02", "n02508021"),
-    "ray": ("ray.n.07", "n01495701"),
-    "road": ("road.n.01", "n04096066"),
-    "rocket": ("rocket.n.01", "n04099429"),
-    "rose": ("rose.n.01", "n12620196"),
-    "sea": ("sea.n.01", "n09426788"),
-    "seal": ("seal.n.09", "n02076196"),
-    "shark": ("shark.n.01", "n01482330"),
-    "shrew": ("shrew.n.02", "n01891633"),
-    "skunk": ("skunk.n.04", "n02445715"),
-    "skyscraper": ("skyscraper.n.01", "n04233124"),
-    "snail": ("snail.n.01", "n01944390"),
-    "snake": ("snake.n.01", "n01726692"),
-    "spider": ("spider.n.01", "n01772222"),
-    "squirrel": ("squirrel.n.01", "n02355227"),
-    "streetcar": ("streetcar.n.01", "n04335435"),
-    "sunflower": ("sunflower.n.01", "n11978233"),
-    "sweet_pepper": ("sweet_pepper.n.02", "n07720615"),
-    "table": ("table.n.02", "n04379243"),
-    "tank": ("tank.n.01", "n04389033"),
-    "telephone": ("telephone.n.01", "n04401088"),
-    "television": ("television_receiver.n.01", "n04405907"),
-    "tiger": ("tiger.n.02", "n02129604"),
-    "tractor": ("tractor.n.01", "n04465501"),
-    "train": ("train.n.01", "n04468005"),
-    "trout": ("trout.n.02", "n02537085"),
-    "tulip": ("tulip.n.01", "n12454159"),
-    "turtle": ("turtle.n.02", "n01662784"),
-    "wardrobe": ("wardrobe.n.01", "n04550184"),
-    "whale": ("whale.n.02", "n02062744"),
-    "willow_tree": ("willow.n.01", "n12724942"),
-    "wolf": ("wolf.n.01", "n02114100"),
-    "woman": ("woman.n.01", "n10787470"),
-    "worm": ("worm.n.01", "n01922303"),
-}
-
-CLASS_SYNSETS = {**_CIFAR10_SYNSETS, **_CIFAR100_SYNSETS}
-CIFAR10_CLASSES = tuple(_CIFAR10_SYNSETS)
-CIFAR100_CLASSES = tuple(_CIFAR100_SYNSETS)  # the data set's own (alphabetical) label order
-CIFAR100_COARSE_CLASSES = (
-    "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
-    "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
-    "large_man-made_outdoor_things", "large_natural_outdoor_scenes",
-    "large_omnivores_and_herbivores", "medium_mammals", "non-insect_invertebrates", "people",
-    "reptiles", "small_mammals", "trees", "vehicles_1", "vehicles_2",
-)  # fmt: skip
-
-_WNID_RE = re.compile(r"^n\d{8}$")
 
 
 # --------------------------------------------------------------------------- containers
@@ -428,70 +305,6 @@ def imbalance_subsample(labels, imbalance, seed=0):
     return np.flatnonzero(keep)
 
 
-def builtin_wnids(class_names):
-    """WNIDs from the built-in CIFAR-10 / CIFAR-100 table when every class name is in it, else None."""
-    if all(str(c) in CLASS_SYNSETS for c in class_names):
-        return np.array([CLASS_SYNSETS[str(c)][1] for c in class_names])
-    return None
-
-
-def read_synsets_tsv(path, class_names):
-    """WNIDs for ``class_names`` from a TSV mapping class name -> synset.
-
-    Columns ``class_name`` and ``synset`` when the header names them (the layout of
-    ``resources/hierarchies/*_synsets.tsv``), else the first two columns. The synset may be a
-    WNID (``n02691156``) or a WordNet synset name (``airplane.n.01``, resolved with nltk's
-    WordNet). Every class must be listed.
-    """
-    from embtree.reference import read_synset_mapping
-
-    path = Path(path)
-    mapping = read_synset_mapping(path)
-    missing = [str(c) for c in class_names if str(c) not in mapping]
-    if missing:
-        raise ValueError(f"{path}: no synset for classes {missing[:10]}")
-    wnids = []
-    for c in class_names:
-        value = mapping[str(c)]
-        if not _WNID_RE.match(value):
-            value = _synset_name_to_wnid(value, path)
-        wnids.append(value)
-    return np.array(wnids)
-
-
-def _synsets_override(path, class_names, wnids):
-    """WNIDs from a ``synsets:`` TSV that must list every class; needs no WordNet.
-
-    When the TSV gives synset *names* (``dog.n.01``) the data set keeps its own ``wnids``:
-    only the WordNet reference job (``embtree.reference``), which loads WordNet anyway,
-    resolves them, so an embedding job never needs WordNet.
-    """
-    from embtree.reference import read_synset_mapping
-
-    mapping = read_synset_mapping(path)
-    missing = [str(c) for c in class_names if str(c) not in mapping]
-    if missing:
-        raise ValueError(f"{path}: no synset for classes {missing[:10]}")
-    values = [mapping[str(c)] for c in class_names]
-    if all(_WNID_RE.match(v) for v in values):
-        return np.array(values)
-    log.info("%s gives synset names; the WordNet reference job resolves them", path)
-    return wnids
-
-
-def _synset_name_to_wnid(name, source):
-    try:
-        from nltk.corpus import wordnet as wn
-
-        synset = wn.synset(name)
-    except Exception as exc:  # LookupError (no WordNet data) or WordNetError (bad name)
-        raise ValueError(
-            f"{source}: cannot resolve synset {name!r} with nltk's WordNet ({exc}); "
-            "give the WNID (n + 8-digit offset) instead"
-        ) from exc
-    return f"{synset.pos()}{synset.offset():08d}"
-
-
 def check_tree_leaves(newick, class_names, source="reference tree"):
     """Raise ``ValueError`` unless the Newick tree's leaves are exactly ``class_names``."""
     import dendropy
@@ -518,7 +331,7 @@ def _spec_get(spec, key):
 def _finish(data: LabelledSet, spec, source):
     """Apply ``synsets`` override and ``max_per_class``; validate."""
     if spec.get("synsets"):
-        data.wnids = _synsets_override(spec["synsets"], data.class_names, data.wnids)
+        data.wnids = synsets_override(spec["synsets"], data.class_names, data.wnids)
     seed = _spec_get(spec, "subsample_seed")
     m = _spec_get(spec, "max_per_class")
     if m is not None:
@@ -655,7 +468,7 @@ def _scan_class_folders(root):
 def folder_wnids(names):
     """WNIDs of class folders: the folder names when all of them are WNIDs, else the built-in
     table's (:func:`builtin_wnids`; None where unknown)."""
-    return np.array(names) if all(_WNID_RE.match(n) for n in names) else builtin_wnids(names)
+    return np.array(names) if all(WNID_RE.match(n) for n in names) else builtin_wnids(names)
 
 
 def _load_imagefolder(spec, cache_dir, download):
@@ -698,10 +511,10 @@ def _load_imagenet(spec, cache_dir, download):
     root = Path(spec["path"])
     if not root.is_dir():
         raise FileNotFoundError(f"ImageNet folder not found: {root}")
-    subdirs = [p for p in root.iterdir() if p.is_dir() and _WNID_RE.match(p.name)]
+    subdirs = [p for p in root.iterdir() if p.is_dir() and WNID_RE.match(p.name)]
     if subdirs:
         wnids, paths, labels = _scan_class_folders(root)
-        bad = [w for w in wnids if not _WNID_RE.match(w)]
+        bad = [w for w in wnids if not WNID_RE.match(w)]
         if bad:
             raise ValueError(f"{root}: ImageNet class folders must be WNIDs (n + 8 digits), found {bad[:5]}")
     else:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = ["METRICS", "check_metric", "nearest", "pairwise", "pairwise_blocks", "set_threads"]
 

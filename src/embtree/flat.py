@@ -90,7 +90,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 from embtree.merge_expand import DEFAULTS as _ME_DEFAULTS
 from embtree.metrics import flat_scores
 

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = [
     "HEADS",

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = [
     "Embeddings",

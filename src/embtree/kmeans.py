@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import kmeans_plusplus
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = ["kmeans"]
 

@@ -37,7 +37,7 @@ from scipy.cluster import hierarchy
 from scipy.optimize import linear_sum_assignment
 from scipy.special import softmax
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = [
     "l2h",

@@ -123,7 +123,7 @@ import numpy as np
 from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = [
     "DEFAULTS",

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from embtree.hierarchy.catalogue import CLASS_SYNSETS, read_synset_mapping
+
 __all__ = [
     "SHIPPED_REFERENCES",
     "restrict_tree",
@@ -122,29 +124,6 @@ def restrict_tree(newick, class_names, wnids=None, *, source="reference tree"):
     return tree_to_newick(tree), dropped
 
 
-def read_synset_mapping(path) -> dict:
-    """``class_name -> synset id`` (WNID ``n02084071`` or name ``dog.n.01``) from a TSV.
-
-    Columns ``class_name`` and ``synset`` when the header names them (the layout of
-    ``resources/hierarchies/*_synsets.tsv`` and of ``results/{dataset}/synsets.tsv``), else
-    the first two columns; ``#`` lines are comments. Needs no WordNet.
-    """
-    path = Path(path)
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh, delimiter="\t") if r and not r[0].startswith("#")]
-    name_col, syn_col = 0, 1
-    if rows and "class_name" in rows[0]:
-        header = rows.pop(0)
-        if "synset" not in header:
-            raise ValueError(f"{path}: header {header} has 'class_name' but no 'synset' column")
-        name_col, syn_col = header.index("class_name"), header.index("synset")
-    mapping = {}
-    for row in rows:
-        if len(row) <= max(name_col, syn_col):
-            raise ValueError(f"{path}: line {row!r} has too few tab-separated columns")
-        mapping[row[name_col].strip()] = row[syn_col].strip()
-    return mapping
-
 
 def _lemma_queries(name):
     """Spellings of a class name to look up as a WordNet lemma ("Pickup Truck" -> pickup_truck)."""
@@ -172,12 +151,11 @@ def class_synsets(class_names, *, wn, wnids=None, mapping=None):
     pandas.DataFrame with one row per class, in class order: ``index``, ``class_name``,
     ``wnid``, ``synset`` (name, e.g. ``dog.n.01``; empty when missing), ``source`` (``synsets``
     -- the TSV, ``wnid`` -- carried by the data, ``builtin`` -- a CIFAR class name in
-    ``embtree.datasets.CLASS_SYNSETS``, ``guessed`` -- first noun sense of the name, ``missing``
+    ``embtree.hierarchy.catalogue.CLASS_SYNSETS``, ``guessed`` -- first noun sense of the name, ``missing``
     -- no noun sense), ``definition``.
     """
     import pandas as pd
 
-    from .datasets import CLASS_SYNSETS
     from .wordnet import resolve_synsets
 
     names = [str(c) for c in class_names]

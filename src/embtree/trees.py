@@ -26,7 +26,7 @@ import sys
 import numpy as np
 from scipy.cluster import hierarchy
 
-from embtree._validation import check_matrix
+from embtree.validation import check_matrix
 
 __all__ = [
     "TREE_METRICS",

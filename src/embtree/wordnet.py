@@ -64,7 +64,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from embtree import datasets as _datasets
+from embtree.hierarchy.catalogue import CIFAR10_SYNSETS, CIFAR100_SUPERCLASSES, CIFAR100_SYNSETS
 
 __all__ = [
     "LEXNAMES",
@@ -670,35 +670,6 @@ if __name__ == "__main__":
 # Built-in class lists (standard label order) and their synsets
 # ---------------------------------------------------------------------------
 
-#: CIFAR-10 / CIFAR-100 classes in label order -> WordNet 3.0 synset. One table serves the
-#: data sets (which also need the WNIDs) and the reference trees: ``embtree.datasets``.
-#: CIFAR-100's "aquarium_fish" has no synset of its own and maps to fish.n.01.
-CIFAR10_SYNSETS = {c: synset for c, (synset, _) in _datasets._CIFAR10_SYNSETS.items()}
-CIFAR100_SYNSETS = {c: synset for c, (synset, _) in _datasets._CIFAR100_SYNSETS.items()}
-
-#: CIFAR-100 superclasses in coarse-label order -> their five fine classes.
-CIFAR100_SUPERCLASSES = {
-    "aquatic_mammals": ["beaver", "dolphin", "otter", "seal", "whale"],
-    "fish": ["aquarium_fish", "flatfish", "ray", "shark", "trout"],
-    "flowers": ["orchid", "poppy", "rose", "sunflower", "tulip"],
-    "food_containers": ["bottle", "bowl", "can", "cup", "plate"],
-    "fruit_and_vegetables": ["apple", "mushroom", "orange", "pear", "sweet_pepper"],
-    "household_electrical_devices": ["clock", "keyboard", "lamp", "telephone", "television"],
-    "household_furniture": ["bed", "chair", "couch", "table", "wardrobe"],
-    "insects": ["bee", "beetle", "butterfly", "caterpillar", "cockroach"],
-    "large_carnivores": ["bear", "leopard", "lion", "tiger", "wolf"],
-    "large_man-made_outdoor_things": ["bridge", "castle", "house", "road", "skyscraper"],
-    "large_natural_outdoor_scenes": ["cloud", "forest", "mountain", "plain", "sea"],
-    "large_omnivores_and_herbivores": ["camel", "cattle", "chimpanzee", "elephant", "kangaroo"],
-    "medium_mammals": ["fox", "porcupine", "possum", "raccoon", "skunk"],
-    "non-insect_invertebrates": ["crab", "lobster", "snail", "spider", "worm"],
-    "people": ["baby", "boy", "girl", "man", "woman"],
-    "reptiles": ["crocodile", "dinosaur", "lizard", "snake", "turtle"],
-    "small_mammals": ["hamster", "mouse", "rabbit", "shrew", "squirrel"],
-    "trees": ["maple_tree", "oak_tree", "palm_tree", "pine_tree", "willow_tree"],
-    "vehicles_1": ["bicycle", "bus", "motorcycle", "pickup_truck", "train"],
-    "vehicles_2": ["lawn_mower", "rocket", "streetcar", "tank", "tractor"],
-}
 
 
 def common_hypernym(synsets, *, wn, path="longest") -> str:

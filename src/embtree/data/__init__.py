@@ -1,0 +1,1 @@
+"""Data: data-set loaders, image containers, encoders and the embeddings store."""

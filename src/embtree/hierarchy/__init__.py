@@ -1,0 +1,1 @@
+"""Class hierarchies: the class catalogue, Newick trees, reference trees, WordNet, tree comparison."""
