@@ -43,10 +43,10 @@ fi
 
 # WordNet 3.0: embtree ships its nouns (src/embtree/data/wordnet-3.0-nouns.zip), enough for every
 # reference tree; where Debian's wordnet-base is installed, its full WordNet is copied into an NLTK
-# data dir and preferred (same trees; `python -m embtree.wordnet check` says which is used).
+# data dir and preferred (same trees; `python -m embtree.hierarchy.wordnet check` says which is used).
 if [ -d /usr/share/wordnet ] && [ ! -e resources/nltk_data/corpora/wordnet/lexnames ]; then
     echo "[setup] preparing WordNet from /usr/share/wordnet into resources/nltk_data"
-    .venv/bin/python -m embtree.wordnet prepare resources/nltk_data
+    .venv/bin/python -m embtree.hierarchy.wordnet prepare resources/nltk_data
 fi
 
 echo "[setup] done: $(.venv/bin/python -c 'import embtree, torch; print("embtree", embtree.__version__, "torch", torch.__version__)')"

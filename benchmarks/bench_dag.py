@@ -3,7 +3,7 @@
 Builds a config that is ``config/config.yaml`` with its data sets replaced by one
 ``planted-tree`` data set (default ``depth 3, branching 10, dim 768, samples_per_class 50``:
 50,000 x 768, 1,000 classes, the shape of ImageNet-1K val through a ViT-B), runs the
-workflow on it in a scratch directory and prints, from Snakemake's benchmark files,
+workflow on it in a scratch directory and prints, from Snakemake's benchmark files (``logs/benchmarks/``),
 per rule: jobs, total and maximum seconds and the maximum peak RSS (``max_rss``), then
 the slowest jobs. Report only (nothing is asserted); on a shared machine read the shares
 of the total, not the absolute times.
@@ -30,6 +30,8 @@ import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# Where every rule writes its `benchmark:` file (relative to the run's directory).
+BENCHMARK_DIR = "logs/benchmarks"
 
 
 def bench_config(args) -> dict:
@@ -76,10 +78,10 @@ def rule_of_benchmarks(log_text):
 def summarise(workdir: Path, log_path: Path):
     mapping = rule_of_benchmarks(log_path.read_text()) if log_path.exists() else {}
     rows = []
-    for tsv in sorted((workdir / "benchmarks" / "results").rglob("*.tsv")):
+    for tsv in sorted((workdir / BENCHMARK_DIR).rglob("*.tsv")):
         rel = str(tsv.relative_to(workdir))
         df = pd.read_csv(tsv, sep="\t")
-        rows.append({"rule": mapping.get(rel, "?"), "job": rel.removeprefix("benchmarks/results/"),
+        rows.append({"rule": mapping.get(rel, "?"), "job": rel.removeprefix(f"{BENCHMARK_DIR}/"),
                      "s": float(df["s"].iloc[-1]), "max_rss_mb": float(pd.to_numeric(df["max_rss"], errors="coerce").iloc[-1])})
     if not rows:
         print("no benchmark files yet")

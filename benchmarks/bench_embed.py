@@ -15,8 +15,8 @@ import tempfile
 
 import torch
 
-from embtree.datasets import load_dataset
-from embtree.encoders import encode
+from embtree.data.datasets import load_dataset
+from embtree.data.extract import encode
 
 
 def main(argv=None):

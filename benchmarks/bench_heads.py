@@ -1,16 +1,16 @@
 """Benchmark: one TEMI training iteration of embtree.heads (all heads batched) against a
-reference-style per-head loop, and the ImageNet-val-scale epoch.
+per-head loop in the style of the official code, and the ImageNet-val-scale epoch.
 
     .venv/bin/python benchmarks/bench_heads.py [--threads 1] [--reps 5]
         [--large 50000x768x1000] [--large-iters 3] [--skip-large]
 
-1. Per-iteration time at the reference implementation's CIFAR-10 settings (batch 1024,
+1. Per-iteration time at the official implementation's CIFAR-10 settings (batch 1024,
    both views = 2048 rows, 16 heads, 64-d features, 10 clusters, hidden 512, bottleneck
    256): embtree's batched heads (float32, and bfloat16 hidden layers) and a loop over 16
    ``nn.Sequential`` heads with ``weight_norm`` and a per-head loss, the structure of the
-   public reference (HHU-MMBS/TEMI-official-BMVC2023, without its data loader), timed
+   official code (HHU-MMBS/TEMI-official-BMVC2023, without its data loader), timed
    interleaved in one process. Printed: seconds, the ratio to the loop, and the ratio to the
-   reference's measured ~1.06 s/iteration on this machine (data/README.md; a ratio against
+   official code's measured ~1.06 s/iteration on this machine (data/README.md; a ratio against
    another day's load, so indicative only).
 2. ``--large`` N x d x C (default 50,000 x 768 x 1,000): the per-epoch time of training
    (``--large-iters`` iterations timed, scaled to N / batch iterations) and the kNN
@@ -27,11 +27,11 @@ import torch.nn.functional as F
 
 from embtree import heads
 
-REFERENCE_S_PER_IT = 1.06
+OFFICIAL_S_PER_IT = 1.06
 
 
 def loop_heads(d, C, H, hidden=512, bottleneck=256):
-    """Reference-style heads: an nn.ModuleList of DINO-like MLPs with a weight-normed last layer."""
+    """Heads in the style of the official code: an nn.ModuleList of DINO-like MLPs with a weight-normed last layer."""
     mods = []
     for _ in range(H):
         mlp = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, bottleneck))
@@ -45,7 +45,7 @@ def loop_forward(mods, x):
 
 
 def loop_step(student, teacher, opt, prior, x, B, beta=0.6, tt=0.1, st=0.1):
-    """One reference-style TEMI step: per-head forward, weight, loss, then EMA per parameter."""
+    """One TEMI step in the style of the official code: per-head forward, weight, loss, then EMA per parameter."""
     with torch.no_grad():
         t_out = loop_forward(teacher, x)
     s_out = loop_forward(student, x)
@@ -148,7 +148,7 @@ def small(args, B, H, d, C):
     opt = torch.optim.AdamW(stud.parameters(), lr=1e-4)
     prior = torch.full((H, C), 1.0 / C)
     st32, st16 = batched_setup(d, C, H), batched_setup(d, C, H, "bfloat16")
-    runs = {"reference-style loop over heads": lambda: loop_step(stud, teach, opt, prior, x, B),
+    runs = {"official-style loop over heads": lambda: loop_step(stud, teach, opt, prior, x, B),
             "embtree batched, float32": lambda: batched_step(st32, x, B, H, C),
             "embtree batched, bfloat16 hidden": lambda: batched_step(st16, x, B, H, C)}
     times = {name: [] for name in runs}
@@ -160,10 +160,10 @@ def small(args, B, H, d, C):
             fn()
             times[name].append(time.perf_counter() - t0)
     med = {name: float(np.median(t)) for name, t in times.items()}
-    t_loop = med["reference-style loop over heads"]
+    t_loop = med["official-style loop over heads"]
     for name, t in med.items():
         print(f"  {name:36s} {t:7.3f} s/iteration   ratio vs loop {t_loop / t:5.2f}x   "
-              f"vs reference 1.06 s: {REFERENCE_S_PER_IT / t:5.2f}x")
+              f"vs official 1.06 s: {OFFICIAL_S_PER_IT / t:5.2f}x")
     flops = 2 * 2 * B * H * (d * 512 + 512 * 256 + 256 * C) * 3  # teacher fwd + student fwd + ~2x bwd
     print(f"  ~{flops / 1e9:.0f} GFLOP per iteration -> float32 batched at "
           f"{flops / med['embtree batched, float32'] / 1e9:.0f} GFLOP/s")

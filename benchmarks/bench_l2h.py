@@ -1,12 +1,12 @@
-"""Benchmark: fast L2H vs the straightforward reference (identical merges), two sizes.
+"""Benchmark: fast L2H vs the straightforward naive implementation (identical merges), two sizes.
 
     .venv/bin/python benchmarks/bench_l2h.py [--ref-steps 100] [--sizes 10000x100,50000x1000]
 
-The reference recomputes every group score from all samples at every step (O(N K)
+The naive one recomputes every group score from all samples at every step (O(N K)
 per step, like the paper's listing), so its per-step cost is nearly constant; when
 ``--ref-steps`` is less than K - 1 it runs that many steps and its total time is
 extrapolated linearly from the per-step time (plus its one-off set-up), and the fast
-merges are checked against the reference's on those steps. Paper anchor (001,
+merges are checked against the naive one's on those steps. Paper anchor (001,
 appendix A / table 2): 0.47 min for ImageNet-1K on a CPU.
 """
 
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from embtree.l2h import _l2h_reference, l2h
+from embtree.l2h import _l2h_naive, l2h
 
 
 def synthetic_logits(n, k, seed=0):
@@ -30,7 +30,7 @@ def synthetic_logits(n, k, seed=0):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000x100,50000x1000")
-    ap.add_argument("--ref-steps", type=int, default=None, help="reference steps (default: all)")
+    ap.add_argument("--ref-steps", type=int, default=None, help="naive steps (default: all)")
     args = ap.parse_args()
     for size in args.sizes.split(","):
         n, k = map(int, size.split("x"))
@@ -40,16 +40,16 @@ def main():
         fast = time.perf_counter() - t
         steps = k - 1 if args.ref_steps is None else min(args.ref_steps, k - 1)
         t = time.perf_counter()
-        _l2h_reference(L, n_steps=0)
+        _l2h_naive(L, n_steps=0)
         setup = time.perf_counter() - t
         t = time.perf_counter()
-        R = _l2h_reference(L, n_steps=steps)
+        R = _l2h_naive(L, n_steps=steps)
         ref_run = time.perf_counter() - t
         ref = setup + (ref_run - setup) * (k - 1) / steps
         same = np.array_equal(Z[:steps], R)
         how = "measured" if steps == k - 1 else f"extrapolated from {steps}/{k - 1} steps"
         print(
-            f"{n} x {k}: fast {fast:.2f} s, reference {ref:.2f} s ({how}), "
+            f"{n} x {k}: fast {fast:.2f} s, naive {ref:.2f} s ({how}), "
             f"ratio {ref / fast:.1f}x, identical merges: {same}"
         )
 

@@ -78,7 +78,7 @@ def main():
         times.append(wall)
         cpus.append(snakemake.cpu)
     jobs = {}
-    for f in sorted((workdir / "benchmarks" / "results" / "report").glob("*.tsv")):
+    for f in sorted((workdir / "logs" / "benchmarks" / "report").glob("*.tsv")):  # the rules' benchmark: files
         if f.stat().st_mtime >= t_start:  # only this run's jobs (not files of renamed rules)
             jobs[f.stem] = float(pd.read_csv(f, sep="\t")["s"].iloc[-1])
     n_files = sum(1 for p in report_dir.rglob("*") if p.is_file())

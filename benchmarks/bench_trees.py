@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/bench_trees.py [--branching 10] [--depth 3] [--ref-branching 10 --ref-depth 2]
 
-Times :func:`embtree.trees.compare_trees` on a planted reference (``planted-tree``,
+Times :func:`embtree.hierarchy.compare.compare_trees` on a planted reference (``planted-tree``,
 depth 3, branching 10: 1,000 leaves, 110 clades) against a random binary tree and the
 reference's own UPGMA recovery, both cold (the reference parsed in the call) and
-warm (a :class:`~embtree.trees.ReferenceTree` prepared once). The reference path is
+warm (a :class:`~embtree.hierarchy.compare.ReferenceTree` prepared once). The naive path is
 the straightforward one: a fresh dendropy namespace per comparison for RF, and the
 Deformity Index as the authors' DefIn program computes it (per clade, per target
 node, dendropy MRCA calls); it is too slow at 1,000 leaves, so it runs on a smaller
@@ -15,7 +15,7 @@ single-thread numbers.
 
 ``--nearest`` instead times the sample -> leaf step of ``compare_tree`` at ImageNet-val
 shape (``planted-tree`` depth 3, branching 10, dim 768, 50 samples per class: 50,000 x
-1,000 x 768): :func:`embtree.trees.nearest_leaf` for the three tree metrics with one and
+1,000 x 768): :func:`embtree.relation_trees.nearest_leaf` for the three tree metrics with one and
 two threads, against the previous kernel (float64 for float32 samples x float64 centroids,
 one pass over a 51 MB block of samples per centroid; kept below as ``old_nearest``),
 which runs on ``--old-rows`` samples and is extrapolated linearly (its cost is per
@@ -30,10 +30,14 @@ import time
 
 import numpy as np
 
-from embtree import datasets, trees
+from embtree.centroids import class_centroids
+from embtree.data.planted import planted_tree
+from embtree.hierarchy.compare import ReferenceTree, compare_trees
+from embtree.hierarchy.newick import newick_to_linkage, parse_newick
+from embtree.relation_trees import nearest_leaf, tree_label_metrics, upgma
 
 
-def defin_reference(target, reference):
+def defin_naive(target, reference):
     """Deformity Index exactly as DefIn (github.com/aritramhp/DefIn) computes it."""
     import dendropy
 
@@ -63,14 +67,14 @@ def defin_reference(target, reference):
     return sum(dc) / len(dc)
 
 
-def reference_path(target, reference):
+def naive_path(target, reference):
     import dendropy
     from dendropy.calculate import treecompare
 
     tns = dendropy.TaxonNamespace()
-    a = trees.parse_newick(target, tns, rooted=False)
-    b = trees.parse_newick(reference, tns, rooted=False)
-    return {"rf": treecompare.symmetric_difference(a, b), "di": defin_reference(target, reference)}
+    a = parse_newick(target, tns, rooted=False)
+    b = parse_newick(reference, tns, rooted=False)
+    return {"rf": treecompare.symmetric_difference(a, b), "di": defin_naive(target, reference)}
 
 
 def timed(f, *args, repeat=3):
@@ -83,12 +87,12 @@ def timed(f, *args, repeat=3):
 
 
 def planted(depth, branching, seed=0):
-    X, y, names, ref = datasets.planted_tree(depth=depth, branching=branching, dim=16, samples_per_class=5,
+    X, y, names, ref = planted_tree(depth=depth, branching=branching, dim=16, samples_per_class=5,
                                              decay=0.35, noise=0.3, seed=seed)  # fmt: skip
-    upgma = trees.upgma(trees.class_centroids(X, y), names)
+    tree = upgma(class_centroids(X, y), names)
     rng = np.random.default_rng(seed)
-    rand = trees.upgma(rng.normal(size=(len(names), 4)), names)
-    return ref, upgma, rand
+    rand = upgma(rng.normal(size=(len(names), 4)), names)
+    return ref, tree, rand
 
 
 def _old_kernels():
@@ -127,7 +131,7 @@ def old_nearest(features, points, metric, kernels):
     from embtree.distances import pairwise_blocks
 
     if metric not in kernels:
-        return trees.nearest_leaf(features, points, metric)
+        return nearest_leaf(features, points, metric)
     A = features.astype(np.float64)
     B = np.ascontiguousarray(points, dtype=np.float64)
     out = np.empty(len(A), dtype=np.int64)
@@ -143,21 +147,21 @@ def old_nearest(features, points, metric, kernels):
 def bench_nearest(args):
     from embtree.distances import set_threads
 
-    X, y, names, ref = datasets.planted_tree(depth=3, branching=10, dim=768, samples_per_class=50, seed=0)
-    G = trees.class_centroids(X, y, len(names))
+    X, y, names, ref = planted_tree(depth=3, branching=10, dim=768, samples_per_class=50, seed=0)
+    G = class_centroids(X, y, len(names))
     print(f"nearest_leaf: {X.shape[0]} samples x {len(G)} float64 centroids x {X.shape[1]} dims, "
           f"old kernel on {args.old_rows} samples extrapolated")  # fmt: skip
     old_k = _old_kernels()
     sub = slice(0, args.old_rows)
     for metric in ("manhattan", "canberra"):  # compile (cached on disk) outside the timing
-        trees.nearest_leaf(X[:64], G[:300], metric)
+        nearest_leaf(X[:64], G[:300], metric)
         old_nearest(X[:64], G[:300], metric, old_k)
     old_time = {}
     for threads in (1, 2):
         set_threads(threads)
         for metric in ("euclidean", "manhattan", "canberra"):
             t = time.perf_counter()
-            new = trees.nearest_leaf(X, G, metric)
+            new = nearest_leaf(X, G, metric)
             t_new = time.perf_counter() - t
             t = time.perf_counter()
             old = old_nearest(X[sub], G, metric, old_k)
@@ -170,19 +174,19 @@ def bench_nearest(args):
 
     # The compare_tree job body (workflow/scripts/compare_tree.py) on the UPGMA tree.
     set_threads(2)
-    tree = trees.upgma(G, list(names))
+    tree = upgma(G, list(names))
     for metric in ("euclidean", "manhattan", "canberra"):
         t = time.perf_counter()
-        trees.compare_trees(tree, ref)
+        compare_trees(tree, ref)
         t_cmp = time.perf_counter() - t
         t = time.perf_counter()
-        Z, _ = trees.newick_to_linkage(tree, names=list(names))
+        Z, _ = newick_to_linkage(tree, names=list(names))
         t_link = time.perf_counter() - t
         t = time.perf_counter()
-        leaf = trees.nearest_leaf(X, G, metric)
+        leaf = nearest_leaf(X, G, metric)
         t_leaf = time.perf_counter() - t
         t = time.perf_counter()
-        dp = trees.tree_label_metrics(Z, leaf, y)["dp"]
+        dp = tree_label_metrics(Z, leaf, y)["dp"]
         t_dp = time.perf_counter() - t
         rest = t_cmp + t_link + t_dp
         old_total = rest + old_time[2, metric]
@@ -199,28 +203,28 @@ def main():
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--branching", type=int, default=10)
     ap.add_argument("--ref-depth", type=int, default=2)
-    ap.add_argument("--ref-branching", type=int, default=10, help="reference path size (branching**depth leaves)")
+    ap.add_argument("--ref-branching", type=int, default=10, help="size of the naive path's trees (branching**depth leaves)")
     args = ap.parse_args()
     if args.nearest:
         return bench_nearest(args)
 
-    ref, upgma, rand = planted(args.depth, args.branching)
+    ref, upgma_tree, rand = planted(args.depth, args.branching)
     n = args.branching**args.depth
-    prepared = trees.ReferenceTree(ref)
-    t_prep, _ = timed(trees.ReferenceTree, ref)
+    prepared = ReferenceTree(ref)
+    t_prep, _ = timed(ReferenceTree, ref)
     print(f"{n} leaves: ReferenceTree (once per reference) {t_prep:.3f} s")
-    for name, t in (("UPGMA recovery", upgma), ("random binary", rand)):
-        cold, out = timed(trees.compare_trees, t, ref)
-        warm, _ = timed(trees.compare_trees, t, prepared)
+    for name, t in (("UPGMA recovery", upgma_tree), ("random binary", rand)):
+        cold, out = timed(compare_trees, t, ref)
+        warm, _ = timed(compare_trees, t, prepared)
         print(f"  {name}: compare_trees cold {cold:.3f} s, warm {warm:.3f} s; "
               + ", ".join(f"{k}={v:.4g}" for k, v in out.items()))  # fmt: skip
 
     ref_s, _, rand_s = planted(args.ref_depth, args.ref_branching)
     n_s = args.ref_branching**args.ref_depth
-    new, out = timed(trees.compare_trees, rand_s, ref_s)
-    old, ref_out = timed(reference_path, rand_s, ref_s, repeat=1)
+    new, out = timed(compare_trees, rand_s, ref_s)
+    old, ref_out = timed(naive_path, rand_s, ref_s, repeat=1)
     same = out["rf"] == ref_out["rf"] and np.isclose(out["di"], ref_out["di"], rtol=1e-12)
-    print(f"{n_s} leaves: reference path (dendropy RF + DefIn loops) {old:.3f} s, "
+    print(f"{n_s} leaves: naive path (dendropy RF + DefIn loops) {old:.3f} s, "
           f"compare_trees {new:.3f} s, ratio {old / new:.1f}x, identical rf/di: {same}")  # fmt: skip
 
 

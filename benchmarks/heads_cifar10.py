@@ -1,12 +1,12 @@
 """TEMI / SCANv2 / cosine k-means on the shipped CIFAR-10 ResNet-20 features at the
-reference implementation's CIFAR-10 settings (its README command), with the accuracy
+official implementation's CIFAR-10 settings (its README command), with the accuracy
 curve every ``--eval-every`` epochs (head chosen by that epoch's lowest loss).
 
     PYTHONPATH=src python benchmarks/heads_cifar10.py temi --epochs 200 --eval-every 20
     PYTHONPATH=src python benchmarks/heads_cifar10.py scanv2 --precision bfloat16
     PYTHONPATH=src python benchmarks/heads_cifar10.py kmeans
 
-Reference (data README, official code at commit c6a81a6): TEMI 62.86 / 55.11 / 46.53,
+Official numbers (data README, official code at commit c6a81a6): TEMI 62.86 / 55.11 / 46.53,
 SCAN 82.56 / 67.52 / 66.00, k-means 82.20 (raw) / 82.53 (L2) ACC / NMI / ARI %.
 """
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embtree.caec import AUTO_STEPS
 from embtree import caec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ def load(name):
     if name == "digits":
         from sklearn.datasets import load_digits
 
-        from embtree.encoders import standardise
+        from embtree.data.encoders import standardise
 
         X, y = load_digits(return_X_y=True)
         return standardise(X.astype(np.float32)), y.astype(np.int64)
@@ -75,7 +76,7 @@ def main(argv=None):
         for metric in args.metrics:
             fd = fd_step(X, y, metric)
             auto = caec.grow_clusters(X, y, metric=metric, step="auto")
-            span = auto.step * caec._AUTO_STEPS  # auto: median bounding radius (fine grid) / 25
+            span = auto.step * AUTO_STEPS  # auto: median bounding radius (fine grid) / 25
             print(f"\n{name} {metric}: n={len(X)}, median(r_b - r_0) = {span:.4g}, fd step = {fd:.4g}")
             print(f"{'rule':>6} {'step':>9} {'steps':>6} {'degen':>5} {'r0':>4} {'rf_spread':>9} "
                   f"{'size_ratio':>10} {'cov':>6} {'recall':>6}")

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,7 +18,7 @@ def repo_root():
 @pytest.fixture(scope="session")
 def planted():
     """A small planted-tree data set (depth 2, branching 2: 4 classes x 30 samples, dim 8)."""
-    from embtree.datasets import load_dataset
+    from embtree.data.datasets import load_dataset
 
     return load_dataset({"type": "planted-tree", "depth": 2, "branching": 2, "dim": 8,
                          "samples_per_class": 30, "seed": 0})  # fmt: skip
@@ -86,3 +87,21 @@ def dry_run(tmp_path, config):
            str(tmp_path), "--cores", "1", "-n", "--configfile", str(tmp_path / "c.yaml")]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     return proc, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def caec_summary():
+    """CAEC per-run summaries for the report tests: paper table 5 (purity), columns CIFAR10 and
+    CIFAR100(20), two models x metrics euclidean, manhattan, canberra."""
+    purity = {
+        ("ViT", "c10"): [0.80, 0.86, 0.95],
+        ("EffNet", "c10"): [0.96, 0.97, 0.98],
+        ("ViT", "c20"): [0.35, 0.66, 0.83],
+        ("EffNet", "c20"): [0.90, 0.94, 0.86],
+    }
+    rows = [
+        dict(dataset=ds, encoder=enc, metric=m, purity_mean=p, ri=0.5, nmi=0.4)
+        for (enc, ds), ps in purity.items()
+        for m, p in zip(["euclidean", "manhattan", "canberra"], ps)
+    ]
+    return pd.DataFrame(rows)

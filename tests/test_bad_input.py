@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, dry_run
-from embtree.io import FeaturesFileError, check_features_file, config_errors, load_embeddings
+from embtree.data.store import FeaturesFileError, check_features_file, load_embeddings
+from embtree.settings import config_errors
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 RNG = np.random.default_rng(0)
@@ -75,7 +76,7 @@ def test_good_files_pass_and_single_sample_classes_are_reported(tmp_path):
 def test_nan_features_pass_the_cheap_check_and_fail_the_import_job(tmp_path):
     # The SLURM test's failing job relies on this: the DAG-time check never reads the
     # features, the import job does and names the file.
-    from embtree.datasets import load_dataset
+    from embtree.data.datasets import load_dataset
 
     path = tmp_path / "nan.npz"
     X = _feats().astype(np.float32)
@@ -150,7 +151,7 @@ def test_unknown_top_level_key_prints_its_path_not_the_schema(tmp_path):
 
 def test_import_job_names_the_file_for_unreadable_npz(tmp_path):
     # Files above check_features_file's CRC budget are read only by the import job: same clarity.
-    from embtree.datasets import load_dataset
+    from embtree.data.datasets import load_dataset
 
     path = tmp_path / "f.npz"
     _bad_crc(path)

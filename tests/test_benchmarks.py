@@ -58,11 +58,11 @@ def test_bench_dag_reads_rules_and_peaks_from_benchmark_files(tmp_path, capsys):
     sys.path.insert(0, str(BENCH))
     import bench_dag
 
-    log = "rule flat_cluster:\n    benchmark: benchmarks/results/d/e/flat/pca/kmeans/cluster.tsv\n" \
-          "localrule caec_ttest:\n    benchmark: benchmarks/results/d/e/caec/ttest.tsv\n"
+    log = "rule flat_cluster:\n    benchmark: logs/benchmarks/d/e/flat/pca/kmeans/cluster.tsv\n" \
+          "localrule caec_ttest:\n    benchmark: logs/benchmarks/d/e/caec/ttest.tsv\n"
     (tmp_path / "snakemake.log").write_text(log)
     for rel, s, rss in [("d/e/flat/pca/kmeans/cluster.tsv", 12.5, 900), ("d/e/caec/ttest.tsv", 1.0, 100)]:
-        p = tmp_path / "benchmarks" / "results" / rel
+        p = tmp_path / "logs" / "benchmarks" / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(f"s\th:m:s\tmax_rss\n{s}\t0:00:12\t{rss}\n")
     jobs = bench_dag.summarise(tmp_path, tmp_path / "snakemake.log")

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from embtree.distances import METRICS, check_metric, pairwise, pairwise_blocks
+from embtree.distances import METRICS, check_metric, check_metric_rows, pairwise, pairwise_blocks
+from embtree.validation import check_matrix
 
 SCIPY = {"euclidean": "euclidean", "manhattan": "cityblock", "canberra": "canberra", "cosine": "cosine"}
 
@@ -165,3 +166,42 @@ def test_nearest_float64_inputs_and_bad_input():
     np.testing.assert_array_equal(nearest(tiny, B, "canberra"), cdist(tiny, B, "canberra").argmin(axis=1))
     with pytest.raises(ValueError, match="no rows"):
         nearest(A, B[:0], "manhattan")
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_check_input_false_gives_the_same_distances(data, metric):
+    """check_input=False only skips the checks (the caller validated A and B)."""
+    A, B = data
+    np.testing.assert_array_equal(pairwise(A, B, metric, check_input=False), pairwise(A, B, metric))
+    checked = list(pairwise_blocks(A, B, metric, max_bytes=100))
+    unchecked = list(pairwise_blocks(A, B, metric, max_bytes=100, check_input=False))
+    assert [r for r, _ in checked] == [r for r, _ in unchecked]
+    for (_, D), (_, E) in zip(checked, unchecked):
+        np.testing.assert_array_equal(D, E)
+
+
+def test_check_metric_rows_names_the_zero_rows():
+    X = np.ones((4, 3))
+    X[[1, 3]] = 0.0
+    check_metric_rows(X, "euclidean", "X")  # only cosine is undefined for zero vectors
+    with pytest.raises(ValueError, match=r"zero vectors: X rows \[1, 3\]"):
+        check_metric_rows(X, "cosine", "X")
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_public_functions_check_each_input_once(metric, monkeypatch):
+    import embtree.distances as Dm
+
+    seen = []
+
+    def counting(X, name, **kwargs):
+        seen.append(name)
+        return check_matrix(X, name, **kwargs)
+
+    monkeypatch.setattr(Dm, "check_matrix", counting)
+    A, B = _mixed(1, 30, 20, 8, np.float64)
+    Dm.nearest(A, B, metric)  # its euclidean path runs the blocks of pairwise_blocks
+    assert seen == ["A", "B"]
+    seen.clear()
+    list(Dm.pairwise_blocks(A, B, metric, max_bytes=100))
+    assert seen == ["A", "B"]

@@ -1,4 +1,4 @@
-"""embtree.kmeans: scikit-learn's k-means in row blocks (the flat grid's kmeans at scale)."""
+"""embtree.kmeans: k-means in row blocks, the flat grid's kmeans at scale (its switch: test_clustering.py)."""
 
 import tracemalloc
 
@@ -8,7 +8,6 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from embtree import flat
 from embtree import kmeans as km
 
 
@@ -78,15 +77,6 @@ def test_restarts_keep_the_lowest_inertia():
     assert best[2] == min(r[2] for r in runs)
 
 
-def test_flat_kmeans_switches_to_row_blocks_above_max_sklearn_samples():
-    X, y = _blobs(n=3000, d=8, k=5, seed=2, dtype=np.float32)
-    small = flat.cluster(X, "kmeans", n_clusters=5, seed=0)
-    np.testing.assert_array_equal(small, KMeans(5, random_state=0, n_init=1, max_iter=1000).fit(X).labels_)
-    big = flat.cluster(X, "kmeans", n_clusters=5, seed=0, max_sklearn_samples=1000)
-    np.testing.assert_array_equal(big, km.kmeans(X, 5, seed=0, max_iter=1000, init_max_samples=1000)[0])
-    assert not np.array_equal(big, small)  # the seeding saw a subsample: another start
-
-
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -102,16 +92,18 @@ def test_bad_arguments_name_the_parameter(kwargs, match):
         km.kmeans(X, **kwargs)
 
 
-def test_flat_kmeans_rejects_other_inits_in_row_blocks():
-    X, _ = _blobs(n=300)
-    with pytest.raises(ValueError, match="init='random'"):
-        flat.cluster(X, "kmeans", n_clusters=3, init="random", max_sklearn_samples=100)
-    with pytest.raises(ValueError, match="max_sklearn_samples=2"):
-        flat.cluster(X, "kmeans", n_clusters=3, max_sklearn_samples=2)
-
-
 def test_nan_rows_are_named_across_blocks():
     X, _ = _blobs(n=50)
     X[[3, 41]] = np.nan
     with pytest.raises(ValueError, match=r"NaN or inf in 2 rows \(first: \[3, 41\]\)"):
         km.kmeans(X, 3)
+
+
+def test_check_input_false_skips_only_the_array_scan():
+    X, _ = _blobs(n=300)
+    ref = km.kmeans(X, 3, seed=1)
+    got = km.kmeans(X, 3, seed=1, check_input=False)  # the caller validated X (embtree.clustering)
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+    with pytest.raises(ValueError, match="n_init=0"):
+        km.kmeans(X, 3, n_init=0, check_input=False)

@@ -1,18 +1,21 @@
-"""L2H (paper 001, Algorithm 1): known merge orders, fast == reference, logit sources, baseline."""
+"""L2H (paper 001, Algorithm 1): known merge orders, fast == naive, logit sources, baseline."""
 
 import numpy as np
 import pytest
 from scipy.cluster import hierarchy
 from sklearn.metrics import adjusted_rand_score
 
+from embtree import l2h as l2h_module
+from embtree import validation
 from embtree.l2h import (
-    _l2h_reference,
+    _l2h_naive,
     agglomerative_baseline,
+    build_hierarchy,
     kmeans_logits,
     l2h,
     match_clusters_to_classes,
 )
-from embtree.metrics import dendrogram_purity, lhd
+from embtree.hierarchy.scores import dendrogram_purity, lhd
 
 
 def _rows(*per_cluster):
@@ -24,7 +27,7 @@ def test_known_merge_order_two_pairs():
     # Clusters 0/1 and 2/3 are confused with each other; confidences 0 < 2 < 1 < 3.
     logits = _rows(([2, 1, 0, 0], 5), ([1, 3, 0, 0], 5), ([0, 0, 2.5, 1], 5), ([0, 0, 1, 4], 5))
     expected = np.array([[0, 1, 1, 2], [2, 3, 2, 2], [4, 5, 3, 4]], dtype=float)
-    for impl in (l2h, _l2h_reference):
+    for impl in (l2h, _l2h_naive):
         np.testing.assert_array_equal(impl(logits), expected)
 
 
@@ -41,7 +44,7 @@ def test_merge_partner_uses_mean_over_group_clusters():
         ([2, 0, 0, 1.5], 3),
     )
     expected = np.array([[1, 2, 1, 2], [0, 3, 2, 2], [4, 5, 3, 4]], dtype=float)
-    for impl in (l2h, _l2h_reference):
+    for impl in (l2h, _l2h_naive):
         np.testing.assert_array_equal(impl(logits), expected)
 
 
@@ -51,7 +54,7 @@ def test_ties_and_empty_clusters():
     # and an empty G* joins the first other group.
     logits = np.zeros((4, 3))
     expected = np.array([[1, 0, 1, 2], [2, 3, 2, 3]], dtype=float)
-    for impl in (l2h, _l2h_reference):
+    for impl in (l2h, _l2h_naive):
         np.testing.assert_array_equal(impl(logits), expected)
 
 
@@ -70,19 +73,19 @@ def _random_logits(seed):
 
 
 @pytest.mark.parametrize("seed", range(24))
-def test_fast_equals_reference(seed):
+def test_fast_equals_naive(seed):
     L = _random_logits(seed)
     Z = l2h(L)
     assert hierarchy.is_valid_linkage(Z, throw=True)
-    np.testing.assert_array_equal(Z, _l2h_reference(L))
+    np.testing.assert_array_equal(Z, _l2h_naive(L))
     k = L.shape[1]
     np.testing.assert_array_equal(Z[:, 2], np.arange(1, k))
     assert Z[-1, 3] == k
 
 
-def test_reference_prefix():
+def test_naive_prefix():
     L = _random_logits(7)
-    np.testing.assert_array_equal(_l2h_reference(L, n_steps=3), l2h(L)[:3])
+    np.testing.assert_array_equal(_l2h_naive(L, n_steps=3), l2h(L)[:3])
 
 
 def _hierarchical_blobs(seed=0, per_class=60):
@@ -172,7 +175,7 @@ def test_bad_logits(bad, match):
     with pytest.raises(ValueError, match=match):
         l2h(bad)
     with pytest.raises(ValueError, match=match):
-        _l2h_reference(bad)
+        _l2h_naive(bad)
 
 
 def test_bad_source_input():
@@ -185,8 +188,6 @@ def test_bad_source_input():
 
 
 def test_build_hierarchy_sources_and_missing_logits():
-    from embtree.l2h import build_hierarchy
-
     X, y = _hierarchical_blobs(per_class=20)
     names = [f"c{i}" for i in range(8)]
     with pytest.raises(ValueError, match="needs logits"):
@@ -204,3 +205,19 @@ def test_build_hierarchy_sources_and_missing_logits():
         h = build_hierarchy(source, X, y, names, seed=0)
         assert sorted(h["names"]) == names
         assert [h["names"][k] for k in h["leaf_of_sample"]] == [names[c] for c in y]
+
+
+def test_given_logits_are_validated_once(monkeypatch):
+    """build_hierarchy checks the logits it is given once, then runs the L2H kernel."""
+    X, y = _hierarchical_blobs(per_class=10)
+    logits = np.eye(8)[y] * 5.0
+    seen = []
+
+    def counting(A, name, **kwargs):
+        seen.append(name)
+        return validation.check_matrix(A, name, **kwargs)
+
+    monkeypatch.setattr(l2h_module, "check_matrix", counting)
+    h = build_hierarchy("classifier", X, y, [f"c{i}" for i in range(8)], logits)
+    assert seen == ["logits"]
+    np.testing.assert_array_equal(h["linkage"], l2h(logits))

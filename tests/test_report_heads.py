@@ -58,3 +58,21 @@ def test_multilabel_table_only_rows_with_label_sets():
     np.testing.assert_allclose(t.values.loc[("d", "e", "SCANv2")].to_numpy(dtype=float), [82, 92, 90, 95])
     assert [x.name for x in build_heads_tables(m, m.iloc[:0], multilabel=True)][-1] == "heads_multilabel"
     assert "heads_multilabel" not in [x.name for x in build_heads_tables(m, m.iloc[:0])]
+
+
+def test_per_run_reliability_diagram_and_msp_histogram():
+    from embtree import metrics
+    from embtree.report.figures.heads import plot_msp_histogram, plot_reliability
+
+    conf = np.array([0.95, 0.9, 0.55, 0.6, 0.3, 0.35])
+    correct = np.array([True, True, False, True, False, False])
+    fig = plot_reliability(conf, correct, n_bins=10, title="t")
+    ax = fig.axes[0]
+    ece = metrics.expected_calibration_error(conf, correct, 10)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [f"accuracy (ECE {100 * ece:.2f} %)", "gap to confidence"]
+    assert len(ax.patches) == 2 * 10 and ax.get_title() == "t"  # accuracy and gap bar per bin
+    fig = plot_msp_histogram(conf, bins=20)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"mean MSP {100 * conf.mean():.1f} %"]
+    assert len(ax.patches) == 20 and sum(p.get_height() for p in ax.patches) == len(conf)

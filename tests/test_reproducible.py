@@ -1,11 +1,11 @@
 """Fixed seeds give byte-identical result files: a config run twice, every file under results/ compared.
 
-Timings live in logs/ and benchmarks/ only; figures are written by embtree.io.savefig (fixed
-SVG hash salt, no dates). The fast test runs the CAEC and flat jobs on a planted tree (5 jobs
-twice; SVG determinism across processes is tests/test_io.py's); the slow one runs every
-stage including the report. The two runs are independent processes in two copies of the
-working directory, run side by side (conftest.run_parallel): a result must not depend on the
-directory it was made in either.
+Timings live in logs/ only (rules' benchmark files: logs/benchmarks/); figures are written by
+embtree.io.savefig (fixed SVG hash salt, no dates). The fast test runs the CAEC and flat jobs on
+a planted tree (5 jobs twice; SVG determinism across processes is tests/test_io.py's); the slow
+one runs every stage including the report. The two runs are independent processes in two copies
+of the working directory, run side by side (conftest.run_parallel): a result must not depend on
+the directory it was made in either.
 """
 
 import filecmp

@@ -5,10 +5,13 @@ jobs) on one core: the module fixture ``runs`` starts every test's process at on
 side (conftest.run_parallel), and each test then checks its own.
 """
 
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_parallel, selected
-from embtree.io import load_embeddings
+from embtree.data.store import load_embeddings
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
@@ -170,7 +173,8 @@ def test_embedding_stage_runs_on_a_tiny_config(runs):
     assert "depth" not in fmeta["dataset_spec"] and fmeta["embtree"]  # planted keys for planted data only
     assert list(feats.wnids) == ["n02121620", "n02084071", "n04194289"]  # cat, dog, ship: built-in table
     assert (work / targets[2]).read_text().strip() == "((c0_0,c0_1),(c1_0,c1_1));"
-    assert (work / "benchmarks/results/digits/tiny-cnn/embed.tsv").exists()
+    assert (work / "logs/benchmarks/digits/tiny-cnn/embed.tsv").exists()
+    assert not (work / "benchmarks").exists()  # benchmark files of rules: under logs/, not beside the scripts
     assert "images/s" in (work / "logs/digits/tiny-cnn/embed.log").read_text()
 
 
@@ -239,3 +243,111 @@ def test_rerun_in_a_new_process_keeps_finished_heads_outputs(runs):
                        env={**os.environ, "PYTHONHASHSEED": "2"})  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Nothing to be done" in again.stdout + again.stderr, (again.stdout + again.stderr)[-3000:]
+
+
+# --- the rule files' `# Uses:` headers ---------------------------------------------------
+# Snakemake's include: runs every file in one shared namespace (no import statement), and
+# runs a file included twice twice; so workflow/Snakefile includes each helper file once,
+# before the rule files, and every file names in its `# Uses:` header what it takes from
+# which other file. These tests keep those headers true.
+
+RULES = ROOT / "workflow" / "rules"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+
+
+def _smk_files():
+    return sorted(RULES.glob("*.smk")) + [SNAKEFILE]
+
+
+def _top_level_names(text):
+    """Names a file binds at column 0: functions, assignments, imports (not loop variables)."""
+    names = set()
+    for line in text.splitlines():
+        m = re.match(r"^def (\w+)|^(\w+)\s*=(?!=)", line)
+        if m:
+            names.add(m.group(1) or m.group(2))
+        m = re.match(r"^(?:from \S+ )?import (.+)$", line)
+        if m:
+            for part in m.group(1).split("#")[0].split(","):
+                names.add(part.split(" as ")[-1].strip().split(".")[0])
+    return names
+
+
+def _names_read(text):
+    """Names a file reads: NAME tokens (not attributes) and the names inside f-string fields."""
+    names, prev = set(), None
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.NAME and not (prev and prev.string == "."):
+            names.add(tok.string)
+        elif tok.type == tokenize.STRING and re.match(r"^[rR]?[fF]", tok.string):
+            for field in re.findall(r"(?<!{){([^{}]+)}", tok.string):
+                names.update(re.findall(r"(?<![.\w])([A-Za-z_]\w*)", field))
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            prev = tok
+    return names
+
+
+def _uses_header(text):
+    """``{file: [names]}`` of a file's `# Uses:` header (one `#   <file>: a, b` line per file,
+    continued on deeper-indented comment lines)."""
+    uses, current, inside = {}, None, False
+    for line in text.splitlines():
+        if re.match(r"^# Uses\b", line):
+            inside = True
+            continue
+        if not inside:
+            continue
+        m = re.match(r"^#\s+(\S+\.smk):\s*(.*)$", line)
+        if m:
+            current = m.group(1)
+            uses[current] = [n.strip() for n in m.group(2).split(",") if n.strip()]
+        elif current and re.match(r"^#\s{4,}[\w, ]+$", line):
+            uses[current] += [n.strip() for n in line[1:].split(",") if n.strip()]
+        else:
+            break
+    return uses
+
+
+def _includes(text):
+    return re.findall(r'^include:\s*"([^"]+)"', text, re.M)
+
+
+def test_every_rule_file_declares_what_it_uses_from_the_others():
+    texts = {f.name: f.read_text() for f in _smk_files()}
+    defined = {name: _top_level_names(text) for name, text in texts.items()}
+    wrong = []
+    for name, text in texts.items():
+        declared = _uses_header(text)
+        needed = {}
+        for used in _names_read(text) - defined[name]:
+            sources = [other for other in texts if other != name and used in defined[other]]
+            if sources:
+                needed[used] = sources
+        flat = {n: src for src, names in declared.items() for n in names}
+        for used, sources in sorted(needed.items()):
+            if used not in flat:
+                wrong.append(f"{name}: uses {used} ({' or '.join(sources)}) without declaring it")
+            elif flat[used] not in sources:
+                wrong.append(f"{name}: declares {used} from {flat[used]}, which does not define it")
+        for n, src in sorted(flat.items()):
+            if n not in needed:
+                wrong.append(f"{name}: declares {n} from {src} but does not use it")
+            if n.startswith("_"):
+                wrong.append(f"{name}: uses the private name {n} of {src}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_helper_files_are_included_once_before_the_files_that_use_them():
+    order = [Path(p).name for p in _includes(SNAKEFILE.read_text())]
+    assert len(order) == len(set(order)) == len(list(RULES.glob("*.smk"))), order
+    for f in RULES.glob("*.smk"):
+        text = f.read_text()
+        assert not _includes(text), f"{f.name} includes a file: only workflow/Snakefile includes"
+        for src in _uses_header(text):
+            assert order.index(src) < order.index(f.name), f"{f.name} uses {src}, included after it"
+        if "_common" in f.name or f.name in ("common.smk", "preflight.smk"):
+            assert not re.search(r"^(rule|checkpoint|use rule) ", text, re.M), f"{f.name}: helpers only"
+            first_rules = min(order.index(g.name) for g in RULES.glob("*.smk")
+                              if re.search(r"^(rule|use rule) ", g.read_text(), re.M))
+            assert order.index(f.name) < first_rules, f"{f.name} is included after a rule file"
+

@@ -4,6 +4,11 @@ Inputs are L2-normalised, samples join the centre of highest cosine similarity, 
 centres are re-normalised after every iteration. scikit-learn has no spherical k-means
 (its KMeans is euclidean on unnormalised centres), hence this small Lloyd loop; the
 seeding is scikit-learn's k-means++ on the normalised data.
+
+:func:`cosine_kmeans`
+    Labels and unit-norm centres (the flat grid's ``kmeans-cosine``, the heads' baseline).
+:func:`nearest_centres`
+    The k most cosine-similar centres of every sample.
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ def _lloyd(Xn, centres, max_iter, chunk):
     return labels, centres, float(best.sum())
 
 
-def cosine_kmeans(features, n_clusters, *, seed=0, n_init=10, max_iter=300, chunk=65536):
+def cosine_kmeans(features, n_clusters, *, seed=0, n_init=10, max_iter=300, chunk=65536, check_input=True):
     """Spherical k-means: maximise the summed cosine similarity to the assigned centre.
 
     Parameters
@@ -77,13 +82,15 @@ def cosine_kmeans(features, n_clusters, *, seed=0, n_init=10, max_iter=300, chun
     seed : int, random state of the k-means++ seeding (init ``i`` uses ``seed + i``)
     n_init : int, restarts; the one with the highest objective is kept
     max_iter : int, Lloyd iterations per restart (stops earlier when labels are stable)
+    check_input : bool, check that ``features`` is a finite real 2-D array (a pass over every
+        value); False where the caller has checked it (the flat grid, :mod:`embtree.clustering`)
 
     Returns
     -------
     labels : ndarray of shape (n_samples,), int64
     centres : ndarray of shape (n_clusters, n_features), unit norm
     """
-    X = check_matrix(features, "features")
+    X = check_matrix(features, "features") if check_input else features
     n = len(X)
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or not 1 <= n_clusters <= n:
         raise ValueError(f"n_clusters={n_clusters!r} must be an int in 1..n_samples={n}")

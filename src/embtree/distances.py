@@ -1,31 +1,35 @@
 """Pairwise distances between two sets of vectors, computed in bounded-memory blocks.
 
-The CAEC paper grows clusters with three distances (section 3.2.3):
+Public names
+------------
+:func:`pairwise`         full distance matrix ``D[i, j] = metric(A[i], B[j])``
+:func:`pairwise_blocks`  the same matrix in blocks of rows of ``A`` (bounded memory)
+:func:`nearest`          index of the nearest row of ``B`` for every row of ``A``
+:func:`check_metric`     canonical metric name; :data:`METRICS` the supported ones
+:func:`check_metric_rows`  rows a metric cannot measure (cosine: zero vectors)
+:func:`set_threads`      threads of the numba kernels and BLAS
 
-* Euclidean (eq. 11): ``sqrt(sum_i (x_i - y_i)^2)``
-* Manhattan / cityblock (eq. 12): ``sum_i |x_i - y_i|``
-* Canberra (eq. 13): ``sum_i |x_i - y_i| / (|x_i| + |y_i|)``, a term with
-  ``x_i = y_i = 0`` counts 0 (scipy's convention)
+Metrics: Euclidean, Manhattan and Canberra (CAEC paper 000, eq. 11-13; a Canberra term with
+``x_i = y_i = 0`` counts 0, scipy's convention) and cosine ``1 - x.y / (|x| |y|)``. Every
+result equals ``scipy.spatial.distance.cdist(A, B, metric)`` up to rounding; names follow
+scipy (``"cityblock"`` is Manhattan). Not ``cdist`` itself, which is single-threaded and
+materialises the whole matrix: Euclidean and cosine use a float64 GEMM on centred data,
+Manhattan / Canberra a fused, multi-threaded numba kernel (:mod:`embtree._l1_kernels`).
 
-and embtree adds cosine, ``1 - x.y / (|x| |y|)``. Every result equals
-``scipy.spatial.distance.cdist(A, B, metric)`` up to floating-point rounding
-(the tests check this); metric names follow scipy (``"cityblock"`` is accepted
-for Manhattan).
-
-Why not ``cdist`` itself: it is single-threaded and materialises the whole
-matrix; at ImageNet-val scale (1,000 centroids x 50,000 embeddings x 768 d)
-Canberra alone takes minutes. Here Euclidean and cosine use a float64 GEMM on
-centred data, and Manhattan / Canberra a fused, multi-threaded numba kernel
-that accumulates in float64 without an (n_a, n_b, d) temporary.
+The public functions validate ``A`` and ``B``; a caller that validated them already (e.g.
+:func:`embtree.caec.grow_clusters`, which scans the embeddings once) passes
+``check_input=False`` (scikit-learn's habit: prior validation of data is assumed).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.distance import cdist
+from threadpoolctl import threadpool_limits
 
 from embtree.validation import check_matrix
 
-__all__ = ["METRICS", "check_metric", "nearest", "pairwise", "pairwise_blocks", "set_threads"]
+__all__ = ["METRICS", "check_metric", "check_metric_rows", "nearest", "pairwise", "pairwise_blocks", "set_threads"]
 
 METRICS = ("euclidean", "manhattan", "canberra", "cosine")
 _ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
@@ -55,13 +59,11 @@ def set_threads(n):
     if n < 1:
         raise ValueError(f"n={n} threads must be >= 1")
     try:
-        import numba
+        import numba  # deferred: optional (the kernels fall back to cdist), ~0.5 s to import
 
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     except ImportError:  # pragma: no cover
         pass
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(n)
 
 
@@ -69,7 +71,7 @@ def _check_matrix(X, name):
     return np.ascontiguousarray(check_matrix(X, name, axes="(n, n_features)", min_rows=0, min_cols=0))
 
 
-def pairwise(A, B, metric="euclidean"):
+def pairwise(A, B, metric="euclidean", *, check_input=True):
     """Distance matrix between the rows of ``A`` and the rows of ``B``.
 
     Parameters
@@ -78,6 +80,10 @@ def pairwise(A, B, metric="euclidean"):
     B : array of shape (n_b, n_features)
     metric : {"euclidean", "manhattan" (or "cityblock"), "canberra", "cosine"}
         Eq. 11-13 of the CAEC paper, plus cosine.
+    check_input : bool, default True
+        False skips the checks of ``A`` and ``B``: the caller guarantees C-contiguous,
+        finite float32 / float64 arrays with equal feature counts and, for cosine, no zero
+        rows (:func:`check_metric_rows`). Prior validation of data is assumed.
 
     Returns
     -------
@@ -85,23 +91,23 @@ def pairwise(A, B, metric="euclidean"):
         ``D[i, j] = metric(A[i], B[j])``, equal to ``scipy.spatial.distance.cdist``.
         Use :func:`pairwise_blocks` when ``n_a * n_b`` does not fit in memory.
     """
-    A, B, metric = _check_pair(A, B, metric)
+    A, B, metric = _check_pair(A, B, metric) if check_input else (A, B, check_metric(metric))
     out = np.empty((len(A), len(B)), dtype=np.float64)
     for rows, D in _blocks(A, B, metric, _BLOCK_BYTES):
         out[rows] = D
     return out
 
 
-def pairwise_blocks(A, B, metric="euclidean", *, max_bytes=_BLOCK_BYTES):
+def pairwise_blocks(A, B, metric="euclidean", *, max_bytes=_BLOCK_BYTES, check_input=True):
     """Yield ``(rows, D)``: the distance matrix in blocks of rows of ``A``.
 
     ``rows`` is a slice of ``A``'s rows and ``D`` the float64 array of shape
     ``(len(rows), n_b)``; each block holds about ``max_bytes`` (at least one row),
-    so memory stays bounded whatever ``n_a``.
+    so memory stays bounded whatever ``n_a``. ``check_input=False`` skips the checks
+    of ``A`` and ``B`` as in :func:`pairwise`.
     """
-    A, B, metric = _check_pair(A, B, metric)
-    if max_bytes <= 0:
-        raise ValueError(f"max_bytes={max_bytes} must be > 0")
+    A, B, metric = _check_pair(A, B, metric) if check_input else (A, B, check_metric(metric))
+    _check_max_bytes(max_bytes)
     yield from _blocks(A, B, metric, max_bytes)
 
 
@@ -131,8 +137,9 @@ def nearest(A, B, metric="euclidean", *, max_bytes=_BLOCK_BYTES):
         raise ValueError("B has no rows: no nearest row exists")
     fn = _numba_kernels().get("argmin") if metric in ("manhattan", "canberra") else None
     if fn is None or not (_float32_safe(A, metric) and _float32_safe(B, metric)):
+        _check_max_bytes(max_bytes)
         out = np.empty(len(A), dtype=np.int64)
-        for rows, D in pairwise_blocks(A, B, metric, max_bytes=max_bytes):
+        for rows, D in _blocks(A, B, metric, max_bytes):  # A, B checked above
             out[rows] = np.argmin(D, axis=1)
         return out
     u = 2.0**-24  # float32 rounding of a float64 input, relative
@@ -158,8 +165,6 @@ def nearest(A, B, metric="euclidean", *, max_bytes=_BLOCK_BYTES):
         # its f <= (f_best + err)(1 + e) / (1 - e) + err <= f_best (1 + 3e) + 3 err.
         check = np.flatnonzero(second <= best * (1 + 3 * _numba_kernels()["err"]) + 3 * err)
         if len(check):
-            from scipy.spatial.distance import cdist
-
             scipy_metric = {"manhattan": "cityblock"}.get(metric, metric)
             B64 = B.astype(np.float64)
             step = max(1, max_bytes // (8 * len(B)))
@@ -180,20 +185,32 @@ def _float32_safe(X, metric):
     return metric != "canberra" or not np.any((a > 0) & (a < np.finfo(np.float32).tiny))
 
 
+def check_metric_rows(X, metric, name):
+    """Raise ``ValueError`` naming ``name`` if ``metric`` is undefined for a row of ``X``.
+
+    Only cosine has such rows: zero vectors. ``X`` is a checked 2-D array; ``metric`` a
+    canonical name (:func:`check_metric`).
+    """
+    if metric == "cosine":
+        zero = np.flatnonzero(~np.any(X != 0, axis=1))
+        if len(zero):
+            raise ValueError(f"cosine distance is undefined for zero vectors: {name} rows {zero[:5].tolist()}")
+
+
 def _check_pair(A, B, metric):
     metric = check_metric(metric)
     A = _check_matrix(A, "A")
     B = _check_matrix(B, "B")
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"A has {A.shape[1]} features but B has {B.shape[1]}; they must match")
-    if metric == "cosine":
-        for name, X in (("A", A), ("B", B)):
-            zero = np.flatnonzero(~np.any(X != 0, axis=1))
-            if len(zero):
-                raise ValueError(
-                    f"cosine distance is undefined for zero vectors: {name} rows {zero[:5].tolist()}"
-                )
+    check_metric_rows(A, metric, "A")
+    check_metric_rows(B, metric, "B")
     return A, B, metric
+
+
+def _check_max_bytes(max_bytes):
+    if max_bytes <= 0:
+        raise ValueError(f"max_bytes={max_bytes} must be > 0")
 
 
 _SMALL = 200_000  # n_a * n_b * d below which scipy's cdist beats a parallel kernel launch
@@ -202,8 +219,6 @@ _SMALL = 200_000  # n_a * n_b * d below which scipy's cdist beats a parallel ker
 def _blocks(A, B, metric, max_bytes):
     n_b = max(len(B), 1)
     if len(A) * len(B) * A.shape[1] <= _SMALL:
-        from scipy.spatial.distance import cdist
-
         scipy_metric = {"manhattan": "cityblock"}.get(metric, metric)
         yield slice(0, len(A)), cdist(A.astype(np.float64), B.astype(np.float64), scipy_metric)
         return
@@ -323,7 +338,7 @@ def _numba_kernels():
     """The fused L1 / Canberra kernels (:mod:`embtree._l1_kernels`, cached on disk); {} without numba."""
     global _KERNELS
     if _KERNELS is None:
-        try:
+        try:  # deferred: numba is optional, and importing it with the kernels takes ~0.8 s
             from embtree import _l1_kernels as k
         except ImportError:  # pragma: no cover - numba ships with umap-learn
             _KERNELS = {}
@@ -342,8 +357,6 @@ def _fused(name, scipy_name):
         dtype = A.dtype
         fn = _numba_kernels().get("matrix")
         if fn is None:  # pragma: no cover - fallback without numba
-            from scipy.spatial.distance import cdist
-
             return cdist(A.astype(np.float64), B.astype(np.float64), scipy_name)
         out = np.empty((len(A), len(B)), dtype=np.float64)
         if len(A) and len(B):

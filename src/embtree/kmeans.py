@@ -1,26 +1,13 @@
 """Euclidean k-means (Lloyd) in bounded memory, for arrays larger than scikit-learn's KMeans handles.
 
-The flat grid's ``kmeans`` is scikit-learn's KMeans (papers/004 appendix E.1). At ImageNet-1K
-train size (1,281,167 x 768 float32, 3.9 GB) it cannot run in one copy of the features: it
-centres the data in place (or on a copy), so a read-only memory map cannot be passed, and its
-tolerance (``np.var`` over axis 0) allocates a full-size temporary. Its k-means++ seeding
-converts float32 rows to float64 on each of the ``n_clusters`` passes over the data, and at
-1,000 clusters it ran past 2,400 s on two cores. scikit-learn has no out-of-core KMeans
-(``MiniBatchKMeans`` is a different algorithm), hence this loop, which keeps scikit-learn's
-algorithm and control flow:
+:func:`kmeans`
+    scikit-learn's algorithm and stopping rules (k-means++ seeding on a seeded subsample, Lloyd
+    iterations) over row blocks of the array, which may be a read-only memory map; the flat
+    grid's ``kmeans`` above ``max_sklearn_samples`` (paper 004, appendix E.1).
 
-* seeding: scikit-learn's k-means++ (:func:`sklearn.cluster.kmeans_plusplus`) on the centred
-  data, run on a seeded subsample of at most ``init_max_samples`` rows (float64);
-* Lloyd iterations over row blocks of the array, which may be a read-only memory map: each
-  block is centred on the fly, squared distances are ``||c||^2 - 2 x.c`` in the data's dtype
-  (as scikit-learn computes them), cluster sums are accumulated in float64 through a sparse
-  indicator product;
-* a cluster left empty is re-seeded at the samples farthest from their centre; iterations stop
-  when the labels repeat (strict convergence) or the summed squared centre shift is at most
-  ``tol`` times the mean per-feature variance; a final assignment step follows a stop that was
-  not strict.
-
-Peak memory beyond the input: a few row blocks, the centres, and O(n_samples) labels.
+Why scikit-learn's KMeans does not do at ImageNet-1K train size, and how this loop keeps its
+algorithm: ``docs/methods/flat.md`` ("k-means at scale"). Peak memory beyond the input: a few
+row blocks, the centres, and O(n_samples) labels.
 """
 
 from __future__ import annotations
@@ -125,7 +112,7 @@ def _lloyd(X, mean, centres, *, max_iter, tol, rows):
 
 
 def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, init_max_samples=100_000,
-           block_rows=16384):
+           block_rows=16384, check_input=True):
     """Euclidean k-means with k-means++ seeding, reading ``features`` in row blocks.
 
     Parameters
@@ -145,6 +132,9 @@ def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, in
         k-means++ runs on a seeded subsample of this many rows when ``n_samples`` is larger.
     block_rows : int
         Rows per block (memory: ``block_rows x (n_features + n_clusters)`` floats a block).
+    check_input : bool
+        Check that ``features`` is a finite real 2-D array (a pass over every row). False where
+        the caller has checked it already (the flat grid's ``kmeans``, :mod:`embtree.clustering`).
 
     Returns
     -------
@@ -152,7 +142,7 @@ def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, in
     centres : ndarray of shape (n_clusters, n_features), float64
     inertia : float, summed squared distance to the assigned centre
     """
-    X = check_matrix(features, "features")
+    X = check_matrix(features, "features") if check_input else features
     n = len(X)
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or not 1 <= n_clusters <= n:
         raise ValueError(f"n_clusters={n_clusters!r} must be an int in 1..n_samples={n}")

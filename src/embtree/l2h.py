@@ -1,31 +1,15 @@
-"""L2H: hierarchies of clusters from logits, soft k-means logits, agglomerative baseline.
+"""L2H (paper 001): hierarchies of clusters from logits, their logit sources and baseline.
 
-Implements "From Logits to Hierarchies: Hierarchical Clustering made Simple"
-(papers/001, section 3, Algorithm 1 and the appendix A listing; group score of
-appendix B.2). The output tree is a scipy linkage matrix over the K logit
-columns (the package's tree format, see :mod:`embtree.trees`).
+:func:`l2h`                        hierarchy of the K logit columns (Algorithm 1), a scipy linkage
+:func:`kmeans_logits`              soft k-means assignments as logits (a second logit source)
+:func:`agglomerative_baseline`     the paper's PCA + Ward baseline, cut at K (appendix B.2)
+:func:`build_hierarchy`            one hierarchy from a named source (:data:`SOURCES`)
+:func:`match_clusters_to_classes`  leaf names by Hungarian matching
 
-Semantics fixed here (the paper leaves them implicit or to floating point)
----------------------------------------------------------------------------
-* Cluster assignment ``h(x) = argmax_c logits[x, c]`` and confidence
-  ``g(x) = max softmax(logits[x])``; ties in the argmax go to the lowest
-  column index (numpy ``argmax``). The reassignment ``h^m(x; G)`` is the
-  argmax over the logit columns outside ``G`` (same rule) and ``g^m`` the
-  largest softmax probability restricted to those columns.
-* Group score (appendix B.2): ``s(G) = sum_{c in G} mean_{x in D^c} g(x)``,
-  summed left to right over the group's clusters in merge order (as Python's
-  ``sum`` in the listing). An empty cluster (no sample has it as argmax)
-  contributes 0: it has no confident sample, so it is merged first. (The
-  listing would take the mean of an empty slice, NaN, and pick by accident.)
-* Ties: the groups are kept in the listing's order (initial clusters 0..K-1,
-  each merged group appended at the end), which is ascending node id of the
-  linkage. ``argmin`` of the score and ``argmax`` of the mean reassigned
-  probability take the first group in that order, exactly like Python's
-  ``min``/``max`` over the listing's dict.
-* Linkage row ``i`` (0-based) is the i-th merge: ``[G*, G^dagger, i + 1, size]``
-  where ``G*`` is the lowest-scoring group, ``G^dagger`` the group it joins,
-  column 2 the merge step ``s = i + 1`` of Algorithm 1 (so heights are 1..K-1,
-  strictly increasing) and column 3 the number of clusters (leaves) below.
+``_l2h_naive`` is the direct transcription of Algorithm 1 that the tests and
+``benchmarks/bench_l2h.py`` compare :func:`l2h` with. The semantics the paper leaves implicit
+(ties, empty clusters, summation order, the linkage rows) and why: docs/methods/l2h.md.
+The dendrogram figure is :func:`embtree.report.figures.l2h.plot_dendrogram`.
 """
 
 from __future__ import annotations
@@ -36,6 +20,9 @@ import numpy as np
 from scipy.cluster import hierarchy
 from scipy.optimize import linear_sum_assignment
 from scipy.special import softmax
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import pairwise_distances_argmin
 
 from embtree.validation import check_matrix
 
@@ -44,7 +31,6 @@ __all__ = [
     "kmeans_logits",
     "agglomerative_baseline",
     "match_clusters_to_classes",
-    "plot_dendrogram",
     "SOURCES",
     "build_hierarchy",
 ]
@@ -96,28 +82,32 @@ def l2h(logits):
     Z : ndarray of shape (n_clusters - 1, 4)
         scipy linkage matrix in L2H merge order: leaves ``0..K-1`` are the
         logit columns, node ``K + i`` is created by row ``i``; row ``i`` =
-        ``[G*, G^dagger, i + 1, n_leaves_below]`` (see module docstring). Passes
+        ``[G*, G^dagger, i + 1, n_leaves_below]`` (docs/methods/l2h.md). Passes
         ``scipy.cluster.hierarchy.is_valid_linkage``.
 
     Notes
     -----
     The merges are identical (including tie-breaking) to
-    :func:`_l2h_reference`, a direct transcription of the algorithm; this
+    ``_l2h_naive``, a direct transcription of the algorithm; this
     version avoids its per-step O(N K) work:
 
     * cluster confidences ``mean g(x)`` never change, so they are computed
       once and group scores are carried incrementally (left-to-right sums in
-      the group's merge order, the reference's arithmetic);
+      the group's merge order, the naive version's arithmetic);
     * samples are pre-sorted by assigned cluster, so ``D^{G*}`` is gathered
       from contiguous slices, and only those rows and the columns outside
       ``G*`` enter the masked softmax of eq. (1);
     * only groups that receive reassigned probability can beat the others
       (all of which score exactly 0), so only those group means are evaluated.
 
-    Per step the cost is O(|D^{G*}| (K - |G*|) + K); the reference costs
+    Per step the cost is O(|D^{G*}| (K - |G*|) + K); the naive version costs
     O(N K) per step for the scores alone.
     """
-    L = _check_logits(logits)
+    return _l2h(_check_logits(logits))
+
+
+def _l2h(L):
+    """:func:`l2h` on logits ``L`` checked by ``_check_logits`` (prior validation assumed)."""
     n, K = L.shape
     assign, conf = _assign_and_confidence(L)
 
@@ -143,7 +133,7 @@ def l2h(logits):
         g_star = int(np.argmin(score))
         clusters = members[g_star]
         rows = np.concatenate([order[bounds[c] : bounds[c + 1]] for c in clusters])
-        rows.sort()  # the reference's row order (np.nonzero), so sums round identically
+        rows.sort()  # the naive version's row order (np.nonzero), so sums round identically
         if rows.size:
             # Masked softmax of eq. (1), in row blocks: G*'s columns at -inf (exp -> 0).
             arg = np.empty(rows.size, dtype=np.int64)
@@ -179,13 +169,13 @@ def l2h(logits):
     return Z
 
 
-def _l2h_reference(logits, n_steps=None):
-    """Straightforward transcription of Algorithm 1 (the test and benchmark reference).
+def _l2h_naive(logits, n_steps=None):
+    """Straightforward transcription of Algorithm 1 (what tests and benchmarks compare with).
 
     Recomputes every group score from the samples at every step and evaluates
     eq. (1) with explicit masks, as the paper's listing does; tie-breaking and
-    floating-point summation order are the ones documented in the module
-    docstring. ``n_steps`` stops after that many merges (benchmarks time a
+    floating-point summation order are the ones documented in
+    docs/methods/l2h.md. ``n_steps`` stops after that many merges (benchmarks time a
     fraction of the K - 1 steps). Returns the linkage rows computed so far.
     """
     L = _check_logits(logits)
@@ -274,8 +264,6 @@ def kmeans_logits(features, n_clusters, *, temperature=1.0, relative=True, seed=
     labels : ndarray of shape (n_samples,), int64
         Hard k-means labels (``argmax`` of ``logits`` up to exact ties).
     """
-    from sklearn.cluster import KMeans
-
     X = _check_features(features, n_clusters)
     if not temperature > 0:
         raise ValueError(f"temperature={temperature} should be > 0")
@@ -363,9 +351,6 @@ def agglomerative_baseline(features, n_clusters, *, pca_components=50, max_sampl
     Z : ndarray of shape (K - 1, 4)
         Linkage over the K clusters (heights: Ward merge distances).
     """
-    from sklearn.decomposition import PCA
-    from sklearn.metrics import pairwise_distances_argmin
-
     X = _check_features(features, n_clusters)
     if pca_components < 1:
         raise ValueError(f"pca_components={pca_components} should be >= 1")
@@ -437,20 +422,22 @@ def build_hierarchy(
                 f"source='classifier' needs logits of shape ({len(labels)}, {K}) (one column per "
                 f"class), got {logits.shape}"
             )
-        Z = l2h(logits)
-        leaf, _ = _assign_and_confidence(logits)
+        L = _check_logits(logits)
+        Z = _l2h(L)
+        leaf, _ = _assign_and_confidence(L)
         return {"linkage": Z, "leaf_of_sample": leaf, "names": [str(c) for c in class_names],
                 "height": "L2H merge step"}
     if source in CLUSTER_LOGIT_SOURCES:
         if logits is None or np.asarray(logits).shape != (len(labels), K):
             raise ValueError(f"source={source!r} needs logits of shape ({len(labels)}, {K}) (the head's "
                              f"log soft assignments), got {None if logits is None else np.shape(logits)}")
-        Z = l2h(logits)
-        leaf, _ = _assign_and_confidence(logits)
+        L = _check_logits(logits)
+        Z = _l2h(L)
+        leaf, _ = _assign_and_confidence(L)
         height = "L2H merge step"
     elif source == "kmeans":
         logits, _ = kmeans_logits(features, K, temperature=kmeans_temperature, seed=seed)
-        Z = l2h(logits)
+        Z = l2h(logits)  # checked: -d^2 / (T scale) overflows to -inf for a tiny temperature
         leaf, _ = _assign_and_confidence(logits)
         height = "L2H merge step"
     else:
@@ -463,7 +450,7 @@ def build_hierarchy(
 
 
 # ---------------------------------------------------------------------------
-# Naming leaves and plotting
+# Naming leaves
 # ---------------------------------------------------------------------------
 
 
@@ -504,39 +491,3 @@ def match_clusters_to_classes(leaf_of_sample, labels, n_clusters, class_names):
     for r, c in zip(rows, cols):
         names[r] = str(class_names[c])
     return names
-
-
-def plot_dendrogram(Z, names, *, leaf_purity=None, title=None, ylabel="merge step"):
-    """Matplotlib figure of a linkage with leaves labelled ``name (purity %)``.
-
-    Returns the ``matplotlib.figure.Figure`` (the caller saves it).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    Z = np.asarray(Z, dtype=float)
-    k = Z.shape[0] + 1
-    labels = [str(s) for s in names]
-    if leaf_purity is not None:
-        labels = [
-            f"{s} ({100 * p:.0f}%)" if np.isfinite(p) else f"{s} (empty)"
-            for s, p in zip(labels, leaf_purity)
-        ]
-    height = max(4.0, min(0.16 * k, 160.0))
-    fig, ax = plt.subplots(figsize=(8, height))
-    hierarchy.dendrogram(
-        Z,
-        labels=labels,
-        orientation="left",
-        ax=ax,
-        color_threshold=0,
-        above_threshold_color="0.3",
-        leaf_font_size=max(3.0, min(9.0, 600.0 / k)),
-    )
-    ax.set_xlabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig

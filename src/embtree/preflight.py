@@ -1,5 +1,11 @@
 """Cheap checks of a configuration before any job runs (called while Snakemake builds the DAG).
 
+Public names
+------------
+:func:`check_encoder`, :func:`weights_cache_status`, :func:`timm_registry`,
+:func:`open_clip_registry` (encoders); :func:`check_image_folder`, :func:`scan_images`,
+:func:`image_manifest` (image folders); :func:`check_reference_tree` (Newick files).
+
 Every check here must keep ``snakemake -n`` fast, so none imports torch, timm or open_clip
 (each costs seconds, paid on every DAG build): model names are looked up in the libraries'
 *source* registries -- timm's ``@register_model`` functions and ``default_cfgs`` keys,
@@ -11,13 +17,19 @@ returns messages (empty when fine); the workflow raises them with the config key
 from __future__ import annotations
 
 import ast
+import difflib
 import functools
 import hashlib
 import importlib.util
 import json
 import os
 import re
+import stat
 from pathlib import Path
+
+from embtree.data.images import IMAGE_EXTENSIONS, is_image_file
+from embtree.hierarchy.newick import parse_newick
+from embtree.hierarchy.reference import restrict_tree
 
 __all__ = [
     "timm_registry",
@@ -29,8 +41,6 @@ __all__ = [
     "image_manifest",
     "check_reference_tree",
 ]
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
 def _package_dir(name):
@@ -131,8 +141,6 @@ def open_clip_registry():
 
 
 def _close(name, choices, n=3):
-    import difflib
-
     return difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)
 
 
@@ -269,8 +277,6 @@ def _bad_image_files(root, entries=None):
 
 def _readable(st):
     """Read permission of a ``stat`` result for this process (the mode bits; no extra syscall)."""
-    import stat
-
     euid = os.geteuid() if hasattr(os, "geteuid") else None
     if euid is None or euid == 0:
         return True
@@ -282,7 +288,8 @@ def _readable(st):
 
 
 def _is_image(p):
-    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
+    """An image file (:func:`embtree.data.images.is_image_file`), not a folder named like one."""
+    return p.is_file() and is_image_file(p)
 
 
 def scan_images(path):
@@ -330,15 +337,13 @@ def image_manifest(path, entries=None):
 def check_reference_tree(path, class_names=None, wnids=None):
     """Problems with a Newick reference tree, before the job that prunes it: list of messages.
 
-    The file must be readable text and parse as Newick (:func:`embtree.trees.parse_newick`:
-    labelled, unique leaves); when the data set's ``class_names`` (and their ``wnids``, or
-    None) are known, every class must be a leaf by name or WNID and at least 3 must be
-    (:func:`embtree.reference.restrict_tree`, the job's own pruning). Each message names
-    the file. Parsing costs about 1 s per 1,000 leaves (dendropy).
+    The file must be readable text and parse as Newick
+    (:func:`embtree.hierarchy.newick.parse_newick`: labelled, unique leaves); when the data
+    set's ``class_names`` (and their ``wnids``, or None) are known, every class must be a
+    leaf by name or WNID and at least 3 must be
+    (:func:`embtree.hierarchy.reference.restrict_tree`, the job's own pruning). Each message
+    names the file. Parsing costs about 1 s per 1,000 leaves (dendropy).
     """
-    from embtree.reference import restrict_tree
-    from embtree.trees import parse_newick
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8").strip()

@@ -1,8 +1,18 @@
-"""Process set-up for the workflow's rule scripts (kept out of the algorithm modules)."""
+"""Process set-up for the workflow's rule scripts (kept out of the algorithm modules).
+
+:func:`setup_logging`               a job's stderr and ``logging`` into its log file
+:func:`snakemake_log`               the first ``log:`` file of a Snakemake job
+:func:`release_incomplete_markers`  clear Snakemake's "incomplete" marks of finished outputs
+:func:`reuse_freed_memory`          keep freed memory in the heap (glibc), for training loops
+"""
 
 from __future__ import annotations
 
+import base64
+import ctypes
+import ctypes.util
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -45,9 +55,6 @@ def release_incomplete_markers(outputs, workdir="."):
     directories at the file-name limit); a missing mark is no error (Snakemake alive, or
     another persistence backend). Returns the number of marks removed.
     """
-    import base64
-    import os
-
     root = Path(workdir) / ".snakemake" / "incomplete"
     if not root.is_dir():
         return 0
@@ -86,9 +93,6 @@ def reuse_freed_memory() -> bool:
 
     Returns True when glibc accepted both settings.
     """
-    import ctypes
-    import ctypes.util
-
     name = ctypes.util.find_library("c")
     if not sys.platform.startswith("linux") or not name:
         return False

@@ -1,4 +1,10 @@
-"""Which settings of a run differ from the schema's defaults (the papers' settings).
+"""The run's configuration read against its schema: what is wrong, and what differs from the papers.
+
+Public names
+------------
+:func:`config_errors` (schema violations as short ``(key path, message)`` pairs);
+:func:`changed_settings`, :func:`settings_note`, :data:`SECTIONS`, :data:`NOT_SETTINGS`,
+:data:`REPORT_SECTIONS` (settings that differ from the schema's defaults).
 
 The workflow's config schema (``workflow/schemas/config.schema.yaml``) holds every
 analysis default, and those defaults are the papers' settings. A run that changes some
@@ -9,7 +15,60 @@ so that a two-head, ten-epoch demo training is never read as the paper's result.
 
 from __future__ import annotations
 
-__all__ = ["SECTIONS", "NOT_SETTINGS", "REPORT_SECTIONS", "changed_settings", "settings_note"]
+__all__ = ["config_errors", "SECTIONS", "NOT_SETTINGS", "REPORT_SECTIONS", "changed_settings", "settings_note"]
+
+
+def config_errors(config, schema):
+    """Schema violations of ``config`` as short ``(key path, message)`` pairs, no schema dump.
+
+    ``schema`` is the parsed JSON schema. An unexpected key is reported at its own path.
+    """
+    # Deferred: jsonschema comes with Snakemake (the workflow extra), not with embtree.
+    from jsonschema.validators import validator_for
+
+    out = []
+    for err in validator_for(schema)(schema).iter_errors(config):
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            extra = sorted(set(err.instance) - allowed)
+            for key in extra or [None]:
+                out.append((path + ([key] if key else []), err.message))
+            continue
+        if err.validator in ("oneOf", "anyOf"):
+            wanted = [_describe_schema(alt) for alt in err.validator_value]
+            if all(wanted):
+                out.append((path, f"{err.instance!r} is not valid here: give {_or(wanted)}"))
+                continue
+        out.append((path, err.message if len(err.message) < 300 else err.message[:300] + " ..."))
+    return sorted(out, key=lambda e: [str(p) for p in e[0]])
+
+
+def _or(parts):
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _describe_schema(sub):
+    """A short reading of a simple JSON-schema alternative (``{type: number, exclusiveMinimum: 0}``
+    -> ``a number > 0``; ``{enum: [auto]}`` -> ```auto```), or None when it is not simple."""
+    if "const" in sub:
+        return f"`{sub['const']}`"
+    if "enum" in sub:
+        return _or([f"`{v}`" for v in sub["enum"]])
+    kind = sub.get("type")
+    if kind == "boolean":
+        return "true or false"
+    if kind == "null":
+        return "null"
+    if kind == "string":
+        return "a string"
+    if kind in ("number", "integer"):
+        text = "a number" if kind == "number" else "an integer"
+        bounds = [f"{op} {sub[key]}" for key, op in (("exclusiveMinimum", ">"), ("minimum", ">="),
+                                                    ("exclusiveMaximum", "<"), ("maximum", "<=")) if key in sub]
+        return " ".join([text] + [" and ".join(bounds)] if bounds else [text])
+    return None
+
 
 #: Config sections whose keys are analysis settings.
 SECTIONS = ("caec", "trees", "l2h", "flat", "merge_expand", "heads")

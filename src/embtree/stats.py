@@ -1,29 +1,12 @@
-"""Statistics of the CAEC paper: chi-square Poisson fit (theorem 2) and paired t-tests (4.3).
+"""Statistics of the CAEC paper (paper 000): the theorem-2 chi-square test, paired t-tests.
 
-Theorem 2 states that ``f(x) = |Y_{x+1}| - |Y_x|``, the number of a class's embeddings
-first reached at radius step x, has the *shape* of a Poisson distribution over x
-(theorem 1: it peaks at one radius, then decays; theorem 3 writes it as
-``exp(-lambda) lambda^x / x!`` and intersects the target and non-target curves).
-The reading implemented here treats the *arrival step* of each embedding as the random
-variable: the observed histogram ``f(x)`` is compared with ``n Poisson(x; lambda)``,
-``lambda`` the mean arrival step (the paper: "expected number of counts using Poisson
-distribution with the same mean"). Table 1 reports p = 0.2707 for statistic 24.47 at
-22 counts, i.e. 21 = 22 - 1 degrees of freedom: ``scipy.stats.chisquare`` without a
-degree of freedom for the estimated mean. :func:`poisson_chi2` does exactly that, and by
-default first merges tail bins until every expected count is >= 5 (the usual validity
-condition of the chi-square approximation; the paper does not say; ``min_expected=0``
-keeps every bin). The other conceivable reading -- the per-step counts as i.i.d.
-draws of one Poisson variable -- ignores the order of the steps, so it cannot test
-theorems 1 and 3 (a peak and its position); it is not implemented.
+:func:`poisson_chi2`        chi-square fit of per-step counts to a Poisson shape (theorem 2, table 1)
+:func:`arrival_dispersion`  variance / mean of the arrival steps (1 for a Poisson)
+:func:`paired_ttests`       paired t-test between every pair of settings (section 4.3, table 9)
+:data:`CHI2_ALPHA`, :data:`TTEST_ALPHA`  the paper's significance levels
 
-A Poisson's variance equals its mean, so the verdict depends on the step: rescaling the
-radius axis by c multiplies the arrival steps' mean by c and their variance by c^2.
-:func:`arrival_dispersion` (variance / mean of the arrival steps, 1 for a Poisson) says
-how far a class is from that: on the shipped CIFAR-10 ResNet-20 features it is ~4 at the
-default ``step="auto"`` (25 steps to r_b; p < 0.05 for every class), ~15 at 100 steps (p = 0),
-and at 10 equal intervals between the class's
-nearest and farthest embedding it is ~1 and about half the classes give p > 0.05; the
-paper's appendix used 22 intervals of 5 units.
+Which reading of theorem 2 is tested, and why the verdict depends on the radius step:
+docs/methods/caec.md ("Theorem 2: the chi-square test").
 """
 
 from __future__ import annotations

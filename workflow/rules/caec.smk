@@ -1,6 +1,10 @@
 # Stage: CAEC -- class-associated embedding clusters (CAEC paper, section 3.2 and 4.2-4.4).
 # One job per (dataset, encoder, distance metric) grows the clusters and writes every
 # per-run table; the paired t-tests compare the metrics of one (dataset, encoder).
+#
+# Uses:
+#   common.smk: STAGE_TARGETS, embeddings_path, expand_runs, regex_alternatives, scaled_mem_mb,
+#       scaled_runtime, scaled_threads
 
 CAEC = config["caec"]
 
@@ -23,13 +27,13 @@ rule caec_clusters:
     log:
         "logs/{dataset}/{encoder}/caec/{caec_metric}/clusters.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/caec/{caec_metric}/clusters.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/caec/{caec_metric}/clusters.tsv"
     params:
         gamma=CAEC["gamma"],
         step=CAEC["step"],
         min_cluster_size=CAEC["min_cluster_size"],
     wildcard_constraints:
-        caec_metric=_alternatives(CAEC["metrics"]),
+        caec_metric=regex_alternatives(CAEC["metrics"]),
     threads: scaled_threads(2)
     resources:
         # Features as float32 + float64 copies, 64 MB distance blocks, members and growth.
@@ -50,7 +54,7 @@ rule caec_growth_plots:
     log:
         "logs/{dataset}/{encoder}/caec/growth_plots.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/caec/growth_plots.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/caec/growth_plots.tsv"
     params:
         n_classes=CAEC["growth_plot_classes"],
     threads: 1
@@ -73,7 +77,7 @@ rule caec_ttest:
     log:
         "logs/{dataset}/{encoder}/caec/ttest.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/caec/ttest.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/caec/ttest.tsv"
     params:
         metrics=CAEC["metrics"],
     threads: 1

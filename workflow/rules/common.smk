@@ -1,4 +1,6 @@
 # Config validation, the run list derived from config, and helpers shared by the rule files.
+# Included first by workflow/Snakefile; every other file may use what this one defines
+# (each declares which names in its `# Uses:` header).
 import functools
 import os
 import re
@@ -13,8 +15,6 @@ from snakemake.utils import validate
 def _check_schema():
     """Validate the config; on failure one line per offending key (never the whole schema).
     Returns the parsed schema (the rule files read defaults and key lists from it)."""
-    from embtree.io import config_errors
-
     with open(Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml") as fh:
         schema = yaml.safe_load(fh)
     errors = config_errors(config, schema)
@@ -33,7 +33,9 @@ def _check_schema():
 # which differs when the workflow is used as a module or from another top-level Snakefile.
 _SRC = str(Path(str(workflow.current_basedir)).resolve().parents[1] / "src")
 sys.path.insert(0, _SRC)
-from embtree.io import FeaturesFileError, check_features_file  # noqa: E402
+from embtree.data.store import FeaturesFileError, check_features_file  # noqa: E402
+from embtree.io import write_text  # noqa: E402
+from embtree.settings import config_errors  # noqa: E402
 
 CONFIG_SCHEMA = _check_schema()
 
@@ -49,10 +51,6 @@ ENCODERS = config.get("encoders", {})
 
 def record_effective_config(path):
     """Write the validated config (defaults filled in) to ``path`` atomically (see workflow/Snakefile)."""
-    import yaml
-
-    from embtree.io import write_text
-
     text = ("# Effective configuration of the last run (written by embtree; read by --report).\n"
             + yaml.safe_dump(dict(config), sort_keys=False))
     # Rewritten only when it changed: a rerun of the same config leaves results/ untouched.
@@ -60,20 +58,21 @@ def record_effective_config(path):
         write_text(path, text)
 
 
-def _config_error(key, message):
+def config_error(key, message):
+    """Stop the DAG build with one error naming the config key."""
     raise WorkflowError(f"config error at '{key}': {message}")
 
 
 @functools.lru_cache(maxsize=None)
 def features_file_info(dataset):
-    """:func:`embtree.io.check_features_file` of a features dataset; a bad file stops the
+    """:func:`embtree.data.store.check_features_file` of a features dataset; a bad file stops the
     run at DAG build with one error naming the file and the dataset's config key."""
     spec = DATASETS[dataset]
     try:
         info = check_features_file(spec["path"], class_names=spec.get("class_names"),
                                    labels_path=spec.get("labels_path"))
     except FeaturesFileError as err:
-        _config_error(f"datasets.{dataset}.{err.key}", str(err))
+        config_error(f"datasets.{dataset}.{err.key}", str(err))
     if info["single_sample_classes"]:
         logger.warning(
             f"datasets.{dataset}: classes {info['single_sample_classes'][:10]} of {spec['path']} have "
@@ -87,12 +86,12 @@ for _ds, _spec in DATASETS.items():
     if _spec["type"] in IMAGE_TYPES:
         for _enc in _spec["encoders"]:
             if _enc not in ENCODERS:
-                _config_error(
+                config_error(
                     f"datasets.{_ds}.encoders",
                     f"unknown encoder '{_enc}' (defined encoders: {sorted(ENCODERS)})",
                 )
     elif "encoders" in _spec:
-        _config_error(
+        config_error(
             f"datasets.{_ds}.encoders",
             f"a '{_spec['type']}' dataset is already embedded; use encoder_name instead",
         )
@@ -100,14 +99,14 @@ for _ds, _spec in DATASETS.items():
         features_file_info(_ds)  # cheap content checks, before any job
     _ref = _spec.get("reference_tree")
     if _ref and not Path(_ref).exists():
-        _config_error(f"datasets.{_ds}.reference_tree", f"file not found: {_ref}")
+        config_error(f"datasets.{_ds}.reference_tree", f"file not found: {_ref}")
     if _ref and _spec.get("reference"):
-        _config_error(
+        config_error(
             f"datasets.{_ds}.reference",
             f"give either reference ({_spec['reference']}) or reference_tree ({_ref}), not both",
         )
     if _spec.get("synsets") and not Path(_spec["synsets"]).is_file():
-        _config_error(f"datasets.{_ds}.synsets", f"file not found: {_spec['synsets']}")
+        config_error(f"datasets.{_ds}.synsets", f"file not found: {_spec['synsets']}")
 
 
 def _warn_duplicate_features_files():
@@ -170,14 +169,15 @@ def expand_runs(pattern, **kwargs):
     ]
 
 
-def _alternatives(values):
+def regex_alternatives(values):
+    """Regular expression matching exactly one of ``values`` (nothing when empty)."""
     return "|".join(sorted(re.escape(v) for v in values)) or "$^"
 
 
 # Only configured ids can match a wildcard, so a typo never silently matches another rule.
 wildcard_constraints:
-    dataset=_alternatives(DATASETS),
-    encoder=_alternatives({enc for _, enc in RUNS}),
+    dataset=regex_alternatives(DATASETS),
+    encoder=regex_alternatives({enc for _, enc in RUNS}),
 
 
 def embeddings_path(wildcards):
@@ -243,11 +243,9 @@ def scaled_threads(max_threads, min_input_mb=20):
     return threads
 
 
-# --- embeddings stage (embed.smk) -------------------------------------------------------
-
-
-def _ids(kind):
-    return _alternatives([ds for ds, spec in DATASETS.items() if spec["type"] in kind])
+def dataset_ids_regex(types):
+    """Wildcard constraint matching the configured data sets of the given types."""
+    return regex_alternatives([ds for ds, spec in DATASETS.items() if spec["type"] in types])
 
 
 def dataset_files(wildcards):
@@ -257,84 +255,3 @@ def dataset_files(wildcards):
     if spec["type"] == "features":
         keys.append("path")
     return [spec[k] for k in keys if spec.get(k)]
-
-
-def embed_mem_mb(wildcards, attempt):
-    # Model + loader workers' batches (no input file to scale with); doubles on each retry,
-    # like the analysis rules, since SLURM OOM kills are retried.
-    return 8000 * 2 ** (attempt - 1)
-
-
-def embed_runtime(wildcards, attempt):
-    return 120 * 2 ** (attempt - 1)
-
-
-# --- L2H stage (l2h.smk): sources per (dataset, encoder) run -----------------------------
-import functools
-
-L2H = config["l2h"]  # defaults filled by validate() from the schema (the one source of truth)
-L2H_PARAMS = {
-    key: L2H[key]
-    for key in ("kmeans_temperature", "baseline_pca_components", "baseline_max_samples",
-                "dp_exact_max_cells", "dp_n_pairs", "seed")
-}
-
-
-@functools.lru_cache(maxsize=None)
-def _timm_head_classes(model):
-    """Classes of a timm model's pretrained head (its pretrained config; no download)."""
-    import timm
-
-    cfg = timm.models.get_pretrained_cfg(model)
-    return getattr(cfg, "num_classes", None) if cfg is not None else None
-
-
-@functools.lru_cache(maxsize=None)
-def l2h_has_classifier(dataset, encoder):
-    """Whether the run's embeddings carry classifier logits with one column per class.
-
-    Decided from the config alone: a features file whose `logits` have one column per
-    class, or an imagenet dataset embedded by a pretrained timm model whose head has
-    1000 classes (timm's pretrained config; in21k heads and headless models excluded).
-    """
-    spec = DATASETS[dataset]
-    if spec["type"] == "features":
-        return features_file_has_logits(dataset)
-    if spec["type"] == "imagenet":
-        enc = ENCODERS[encoder]
-        return enc["type"] == "timm" and enc.get("pretrained", True) is True and \
-            _timm_head_classes(enc["model"]) == 1000
-    return False
-
-
-def l2h_sources(dataset, encoder):
-    """The run's L2H sources (report.smk reads this too)."""
-    wanted = L2H["sources"]
-    out = [s for s in wanted if s != "classifier" or l2h_has_classifier(dataset, encoder)]
-    # temi / scanv2: the heads stage's soft assignments, where that head runs (heads_common.smk).
-    out = [s for s in out if s not in ("temi", "scanv2") or l2h_has_head(dataset, s)]
-    return out + ["agglomerative"]
-
-
-def l2h_has_head(dataset, head):
-    heads_cfg = config.get("heads", {})
-    chosen = heads_cfg.get("datasets")
-    return head in heads_cfg.get("methods", ["temi", "scanv2"]) and (chosen is None or dataset in chosen)
-
-
-def _l2h_inputs(wildcards):
-    inputs = {"embeddings": embeddings_path(wildcards)}
-    if wildcards.source in ("temi", "scanv2"):
-        inputs["heads"] = f"results/{wildcards.dataset}/{wildcards.encoder}/heads/{wildcards.source}/labels.npz"
-    if has_reference(wildcards.dataset):
-        inputs["reference"] = f"results/{wildcards.dataset}/reference.nwk"
-    return inputs
-
-
-def _l2h_targets():
-    return [
-        f"results/{ds}/{enc}/l2h/{src}/{name}"
-        for ds, enc in RUNS
-        for src in l2h_sources(ds, enc)
-        for name in ("linkage.npy", "tree.nwk", "metrics.tsv", "dendrogram.png", "leaves.tsv")
-    ]

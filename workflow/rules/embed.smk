@@ -1,4 +1,10 @@
 # Stage 1: embeddings (and logits) for every (dataset, encoder) run (reference trees: reference.smk).
+#
+# Uses:
+#   common.smk: DATASETS, ENCODERS, FEATURE_TYPES, IMAGE_TYPES, dataset_files, dataset_ids_regex,
+#       scaled_mem_mb, scaled_runtime
+#   embed_common.smk: embed_mem_mb, embed_runtime
+#   preflight.smk: embed_preflight, image_folder_manifest
 
 
 rule embed:
@@ -15,7 +21,7 @@ rule embed:
         # whose files are byte-identical across reruns.
         provenance="logs/{dataset}/{encoder}/embed.provenance.json",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/embed.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/embed.tsv"
     params:
         dataset=lambda wc: DATASETS[wc.dataset],
         encoder=lambda wc: ENCODERS[wc.encoder],
@@ -24,7 +30,7 @@ rule embed:
         resume_dir=lambda wc: f"{config['cache_dir']}/embed-partial/{wc.dataset}/{wc.encoder}",
         images=image_folder_manifest,
     wildcard_constraints:
-        dataset=_ids(IMAGE_TYPES),
+        dataset=dataset_ids_regex(IMAGE_TYPES),
     threads: 2
     resources:
         # The SLURM executor plugin turns gpu=1 into --gpus=1 (add gpu_model in profiles/slurm);
@@ -48,11 +54,11 @@ rule import_features:
     log:
         "logs/{dataset}/{encoder}/import_features.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/import_features.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/import_features.tsv"
     params:
         dataset=lambda wc: DATASETS[wc.dataset],
     wildcard_constraints:
-        dataset=_ids(FEATURE_TYPES),
+        dataset=dataset_ids_regex(FEATURE_TYPES),
     threads: 1
     resources:
         # The compressed .npz expands in memory: budget ~10x its size.

@@ -1,11 +1,15 @@
 # Stage: flat clustering benchmark -- reducers x clusterers per (dataset, encoder) run
-# (zs-ssl-clustering, papers/004). Algorithms live in embtree.flat.
-include: "flat_common.smk"
+# (zs-ssl-clustering, paper 004). Algorithms live in embtree.flat.
+#
+# Uses:
+#   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime
+#   flat_common.smk: FLAT, FLAT_CLUSTERERS, FLAT_REDUCERS, flat_cluster_mem_mb,
+#       flat_clusterer_params, flat_reducer_params, flat_targets
 
 
 wildcard_constraints:
-    reducer=_alternatives(FLAT_REDUCERS),
-    clusterer=_alternatives(FLAT_CLUSTERERS),
+    reducer=regex_alternatives(FLAT_REDUCERS),
+    clusterer=regex_alternatives(FLAT_CLUSTERERS),
 
 
 rule flat_reduce:
@@ -17,7 +21,7 @@ rule flat_reduce:
     log:
         "logs/{dataset}/{encoder}/flat/{reducer}/reduce.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/flat/{reducer}/reduce.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/flat/{reducer}/reduce.tsv"
     params:
         reducer_params=lambda wc: flat_reducer_params(wc.reducer),
         seeds=FLAT["seeds"],
@@ -42,7 +46,7 @@ rule flat_cluster:
     log:
         "logs/{dataset}/{encoder}/flat/{reducer}/{clusterer}/cluster.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/flat/{reducer}/{clusterer}/cluster.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/flat/{reducer}/{clusterer}/cluster.tsv"
     params:
         clusterer_params=lambda wc: flat_clusterer_params(wc.clusterer),
         seeds=FLAT["seeds"],

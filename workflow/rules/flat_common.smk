@@ -1,6 +1,9 @@
 # Helpers of the flat stage (flat.smk): config parsing and validation against
 # embtree.flat's registries, per-rule params and resources. Kept apart from the rules
 # (snakemake --lint: no functions next to rules).
+#
+# Uses:
+#   common.smk: config_error, expand_runs, input_mb
 from embtree import flat as _flat
 
 FLAT = config["flat"]
@@ -12,21 +15,21 @@ FLAT_CLUSTERERS = list(FLAT["clusterers"])
 for _kind, _key in (("reducer", "reducer_params"), ("clusterer", "clusterer_params")):
     for _name, _params in FLAT.get(_key, {}).items():
         if not isinstance(_params, dict):
-            _config_error(f"flat.{_key}.{_name}", f"must be a mapping of parameters, got {_params!r}")
+            config_error(f"flat.{_key}.{_name}", f"must be a mapping of parameters, got {_params!r}")
         try:
             _flat.check_params(_kind, _name, _params)
         except ValueError as _err:
-            _config_error(f"flat.{_key}.{_name}", str(_err))
+            config_error(f"flat.{_key}.{_name}", str(_err))
 
 
 # reducer/clusterer pairs left out of the grid (e.g. HDBSCAN on raw high-dimensional
-# embeddings, which zs-ssl-clustering never runs: it reduces with UMAP or PCA first, papers/004
+# embeddings, which zs-ssl-clustering never runs: it reduces with UMAP or PCA first, paper 004
 # appendix E tables); checked against the configured names so a typo is an error.
 FLAT_SKIP = set()
 for _pair in FLAT.get("skip", []):
     _red, _, _clu = _pair.partition("/")
     if _red not in FLAT_REDUCERS + ["none", "pca", "umap"] or _clu not in _flat.CLUSTERERS:
-        _config_error("flat.skip", f"{_pair!r} is not '<reducer>/<clusterer>' of known names")
+        config_error("flat.skip", f"{_pair!r} is not '<reducer>/<clusterer>' of known names")
     FLAT_SKIP.add((_red, _clu))
 
 

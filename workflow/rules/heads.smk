@@ -1,12 +1,16 @@
 # Stage: deep clustering heads (paper 002): TEMI (eq. 1) and SCANv2 (eq. 2) on frozen
 # embeddings, the cosine k-means baseline, and the class-granularity benchmark
 # (coarse labels at max depth d of the reference tree). Algorithms in embtree.heads.
-include: "heads_common.smk"
+#
+# Uses:
+#   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime, scaled_threads
+#   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, heads_mem_mb,
+#       heads_multi_labels, heads_params, heads_reference, heads_synsets, heads_targets
 
 
 wildcard_constraints:
-    head=_alternatives(HEADS_METHODS),
-    depth=_alternatives([str(d) for d in HEADS_DEPTHS]),
+    head=regex_alternatives(HEADS_METHODS),
+    depth=regex_alternatives([str(d) for d in HEADS_DEPTHS]),
 
 
 rule heads_knn:
@@ -18,7 +22,7 @@ rule heads_knn:
     log:
         "logs/{dataset}/{encoder}/heads/knn.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/heads/knn.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/knn.tsv"
     params:
         heads=lambda wc: heads_params(wc.dataset),
         device=HEADS_CFG.get("device", "auto"),
@@ -51,7 +55,7 @@ rule heads_train:
     log:
         "logs/{dataset}/{encoder}/heads/{head}/train.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/heads/{head}/train.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/train.tsv"
     params:
         heads=lambda wc: heads_params(wc.dataset),
         device=HEADS_CFG.get("device", "auto"),
@@ -80,7 +84,7 @@ use rule heads_train as heads_train_coarse with:
     log:
         "logs/{dataset}/{encoder}/heads/{head}/depth{depth}/train.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/heads/{head}/depth{depth}/train.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/depth{depth}/train.tsv"
     params:
         heads=lambda wc: heads_params(wc.dataset),
         device=HEADS_CFG.get("device", "auto"),
@@ -101,7 +105,7 @@ rule heads_kmeans:
     log:
         "logs/{dataset}/{encoder}/heads/kmeans/cluster.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/heads/kmeans/cluster.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/kmeans/cluster.tsv"
     params:
         heads=lambda wc: heads_params(wc.dataset),
         depth=None,
@@ -125,7 +129,7 @@ use rule heads_kmeans as heads_kmeans_coarse with:
     log:
         "logs/{dataset}/{encoder}/heads/kmeans/depth{depth}/cluster.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/heads/kmeans/depth{depth}/cluster.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/kmeans/depth{depth}/cluster.tsv"
     params:
         heads=lambda wc: heads_params(wc.dataset),
         depth=lambda wc: int(wc.depth),

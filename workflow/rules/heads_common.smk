@@ -2,6 +2,15 @@
 # overrides against the schema's own heads keys (parse time, so a bad key stops the run
 # before any job), per-run params and targets. embtree.heads (torch) is imported by the
 # jobs only: parsing stays fast, which every SLURM job repeats.
+#
+# Uses:
+#   common.smk: CONFIG_SCHEMA, DATASETS, RUNS, config_error, has_reference, input_mb
+#   reference_common.smk: reference_kind
+import os
+from pathlib import Path
+
+from embtree.settings import config_errors
+
 HEADS_CFG = config.get("heads", {})
 HEADS_METHODS = list(HEADS_CFG.get("methods", ["temi", "scanv2"]))
 # Keys of the heads section that steer the workflow; every other key is a training
@@ -24,16 +33,16 @@ HEADS_ANCESTORS = bool(HEADS_CFG.get("ancestor_labels", False))
 
 for _ds in HEADS_CFG.get("datasets") or []:
     if _ds not in DATASETS:
-        _config_error("heads.datasets", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
+        config_error("heads.datasets", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
 for _ds in HEADS_CFG.get("overrides", {}):
     if _ds not in DATASETS:
-        _config_error("heads.overrides", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
+        config_error("heads.overrides", f"unknown dataset '{_ds}' (defined: {sorted(DATASETS)})")
 if HEADS_DEPTHS:
-    from embtree.granularity import leaf_depths as _leaf_depths
+    from embtree.hierarchy.granularity import leaf_depths as _leaf_depths  # deferred: dendropy, only with coarse depths
 
     for _ds in HEADS_DATASETS:
         if not has_reference(_ds):
-            _config_error("heads.coarse_depths", f"dataset '{_ds}' has no reference tree; "
+            config_error("heads.coarse_depths", f"dataset '{_ds}' has no reference tree; "
                           "restrict heads.datasets or set reference_tree")
         _spec_ds = DATASETS[_ds]
         # Known at parse time for planted trees and given Newick files; a WordNet-built
@@ -45,17 +54,17 @@ if HEADS_DEPTHS:
         else:
             _max = None
         if _max is not None and max(HEADS_DEPTHS) > _max:
-            _config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
+            config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
                           f"of dataset '{_ds}' (maximum depth {_max})")
 if HEADS_ANCESTORS:
     for _ds in HEADS_DATASETS:
         if not has_reference(_ds):
-            _config_error("heads.ancestor_labels", f"dataset '{_ds}' has no reference tree; "
+            config_error("heads.ancestor_labels", f"dataset '{_ds}' has no reference tree; "
                           "restrict heads.datasets or set reference_tree / reference")
 for _ds in HEADS_DATASETS:
     _ml = DATASETS[_ds].get("multi_labels")
     if _ml and not Path(_ml).exists():
-        _config_error(f"datasets.{_ds}.multi_labels", f"file not found: {_ml}")
+        config_error(f"datasets.{_ds}.multi_labels", f"file not found: {_ml}")
 
 
 def heads_params(dataset):
@@ -68,12 +77,10 @@ def heads_params(dataset):
 
 
 def _check_heads_overrides():
-    from embtree.io import config_errors
-
     for ds, override in HEADS_CFG.get("overrides", {}).items():
         for path, msg in config_errors(override, _HEADS_TRAINING):
             key = ".".join(str(k) for k in path)
-            _config_error(f"heads.overrides.{ds}" + (f".{key}" if key else ""),
+            config_error(f"heads.overrides.{ds}" + (f".{key}" if key else ""),
                           msg + f" (training keys: {sorted(HEADS_KEYS)})")
 
 

@@ -1,11 +1,15 @@
 # Stage: L2H hierarchies from logits (paper 001) and the agglomerative baseline, per
 # (dataset, encoder, source). Sources: the config's `l2h.sources` that the run can provide,
-# plus the baseline `agglomerative` (always); see l2h_sources() in common.smk.
+# plus the baseline `agglomerative` (always); see l2h_sources() in l2h_common.smk.
+#
+# Uses:
+#   common.smk: STAGE_TARGETS, scaled_mem_mb, scaled_runtime, scaled_threads
+#   l2h_common.smk: L2H_PARAMS, l2h_inputs, l2h_targets
 
 rule l2h:
     """L2H tree over K clusters (or the Ward baseline cut at K), scored against the labels."""
     input:
-        unpack(_l2h_inputs),
+        unpack(l2h_inputs),
     output:
         linkage="results/{dataset}/{encoder}/l2h/{source}/linkage.npy",
         nwk="results/{dataset}/{encoder}/l2h/{source}/tree.nwk",
@@ -15,7 +19,7 @@ rule l2h:
     log:
         "logs/{dataset}/{encoder}/l2h/{source}.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/l2h/{source}.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/l2h/{source}.tsv"
     params:
         l2h=L2H_PARAMS,
     wildcard_constraints:
@@ -33,4 +37,4 @@ rule l2h:
         "../scripts/l2h.py"
 
 
-STAGE_TARGETS.append(_l2h_targets)
+STAGE_TARGETS.append(l2h_targets)

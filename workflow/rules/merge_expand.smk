@@ -1,6 +1,10 @@
-# Stage: Merge & Expand (papers/003) per (dataset, encoder) run -- clusters with a fixed
+# Stage: Merge & Expand (paper 003) per (dataset, encoder) run -- clusters with a fixed
 # embedding, finds k itself and marks clean / unclean embeddings. Algorithm: embtree.merge_expand.
-include: "merge_expand_common.smk"
+#
+# Uses:
+#   common.smk: DATASETS, STAGE_TARGETS, scaled_mem_mb, scaled_runtime
+#   merge_expand_common.smk: MERGE_EXPAND, merge_expand_inputs, merge_expand_params,
+#       merge_expand_targets
 
 
 rule merge_expand:
@@ -17,7 +21,7 @@ rule merge_expand:
     log:
         "logs/{dataset}/{encoder}/merge_expand.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/merge_expand.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/merge_expand.tsv"
     params:
         me=merge_expand_params(),
         seed=MERGE_EXPAND["seed"],

@@ -1,16 +1,22 @@
 # Helpers of the Merge & Expand stage (merge_expand.smk): config checks the schema cannot
 # express, params and targets. Kept apart from the rules (snakemake --lint).
+#
+# Uses:
+#   common.smk: DATASETS, IMAGE_TYPES, config_error, dataset_files, embeddings_path, expand_runs,
+#       features_file_info
+from snakemake.logging import logger
+
 from embtree import merge_expand as _me
 
 MERGE_EXPAND = dict(config["merge_expand"])
 try:
     _me.check_params({k: v for k, v in MERGE_EXPAND.items() if k != "seed"})
 except ValueError as _err:
-    _config_error("merge_expand", str(_err))
+    config_error("merge_expand", str(_err))
 if MERGE_EXPAND["input"] == "images":
     for _ds, _spec in DATASETS.items():
         if _spec["type"] not in IMAGE_TYPES:
-            _config_error(
+            config_error(
                 "merge_expand.input",
                 f"'images' needs image data sets; '{_ds}' is a '{_spec['type']}' data set without images "
                 "(use input: embeddings)",

@@ -1,8 +1,12 @@
 # Stage: prefetch -- download every configured model weight and data set into cache_dir.
 # Compute nodes often have no internet: run `snakemake prefetch` on the login node first;
-# the embed jobs then read the caches offline (embtree.encoders.encode never downloads).
+# the embed jobs then read the caches offline (embtree.data.extract.encode never downloads).
 # Not part of `rule all` and no rule depends on it: a new encoder in the config must not
 # make every existing embedding out of date through this rule's params.
+#
+# Uses:
+#   common.smk: DATASETS, ENCODERS, RUNS, is_image_dataset
+import os
 
 
 localrules:
@@ -16,7 +20,7 @@ rule prefetch:
     log:
         "logs/prefetch.log",
     benchmark:
-        "benchmarks/results/prefetch.tsv"
+        "logs/benchmarks/prefetch.tsv"
     params:
         cache_dir=lambda wildcards, output: os.path.dirname(output.manifest),
         # Only encoders some image data set uses: unused entries are not downloaded.

@@ -3,13 +3,18 @@
 # named. All cheap -- model names come from the libraries' source registries (no
 # torch/timm/open_clip import), folders are listed, never decoded -- so `snakemake -n` stays
 # fast. Feature-file checks live in common.smk.
+#
+# Uses:
+#   common.smk: DATASETS, ENCODERS, RUNS, config_error, is_image_dataset
+import os
+
 from embtree import preflight as _preflight  # noqa: E402
 
 _USED_ENCODERS = sorted({enc for ds, enc in RUNS if is_image_dataset(ds)})
 
 for _enc in _USED_ENCODERS:
     for _key, _msg in _preflight.check_encoder(ENCODERS[_enc]):
-        _config_error(f"encoders.{_enc}.{_key}", _msg)
+        config_error(f"encoders.{_enc}.{_key}", _msg)
 
 # One listing per image folder (with sizes: a 0-byte or unreadable image stops the DAG build
 # here instead of a DataLoader worker), reused for the embed jobs' manifests.
@@ -19,7 +24,7 @@ for _ds, _spec in DATASETS.items():
         _entries = _preflight.scan_images(_spec["path"]) if os.path.isdir(_spec["path"]) else None
         for _msg in _preflight.check_image_folder(_spec["path"], _spec["type"], _spec.get("labels_path"),
                                                   entries=_entries):
-            _config_error(f"datasets.{_ds}.path", _msg)
+            config_error(f"datasets.{_ds}.path", _msg)
         _IMAGE_LISTINGS[_ds] = _entries
 
 
@@ -35,7 +40,7 @@ def embed_preflight(wildcards):
     spec = ENCODERS[wildcards.encoder]
     if _preflight.weights_cache_status(spec, config["cache_dir"]) is False:
         what = spec["model"] + (f" (pretrained: {spec['pretrained']})" if isinstance(spec.get("pretrained"), str) else "")
-        _config_error(
+        config_error(
             f"encoders.{wildcards.encoder}.pretrained",
             f"the pretrained weights of {what} are not in cache_dir={config['cache_dir']} and embedding "
             "jobs never download. Fetch them first, on a machine with internet: "

@@ -1,7 +1,21 @@
-# Helpers of the reference stage (reference.smk), kept apart from the rules (snakemake --lint).
+# Helpers of the reference stage (reference.smk), kept apart from the rules (snakemake --lint),
+# and the reference-tree checks at DAG build.
+#
+# Uses:
+#   common.smk: DATASETS, config_error, dataset_encoders, features_file_info
+import os
+from pathlib import Path
+
+from embtree.hierarchy.catalogue import builtin_wnids, read_synset_mapping
+from embtree.hierarchy.reference import SHIPPED_REFERENCES, class_info_from_arrays
+from embtree.preflight import check_reference_tree
 
 # Shipped references live beside this workflow, not in the working directory (module use).
 SHIPPED_HIERARCHIES = Path(workflow.current_basedir).resolve().parents[1] / "resources" / "hierarchies"
+# Rebuilt copies of resources/hierarchies/ (job `hierarchies`); the shipped files are never
+# outputs, so a fresh clone does not try to regenerate them, which would need WordNet.
+HIERARCHY_FILES = [f"results/hierarchies/{name}{suffix}" for name in SHIPPED_REFERENCES
+                   for suffix in [".nwk", "_synsets.tsv"]]
 
 
 def reference_kind(dataset):
@@ -23,7 +37,8 @@ def reference_newick_file(dataset):
     return str(SHIPPED_HIERARCHIES / f"{spec['reference']}.nwk")
 
 
-def _reference_inputs(wildcards):
+def reference_inputs(wildcards):
+    """Inputs of the reference jobs: the first run's embeddings (class names, WNIDs), the Newick, the synsets TSV."""
     ds = wildcards.dataset
     inputs = {"embeddings": f"results/{ds}/{dataset_encoders(ds)[0]}/embeddings.npz"}
     if reference_kind(ds) == "newick":
@@ -38,8 +53,9 @@ def _known_classes(dataset):
     (features file headers, the built-in CIFAR / digits lists, an image folder's class
     sub-folders), else None. None as well with a `synsets` TSV, which may supply the WNIDs
     a reference tree is matched by."""
-    from embtree.datasets import builtin_wnids, dataset_class_names, folder_wnids
-    from embtree.reference import class_info_from_arrays
+    # deferred: the data loaders (~0.1 s), needed only for a Newick reference
+    from embtree.data.datasets import dataset_class_names
+    from embtree.data.images import folder_wnids
 
     spec = DATASETS[dataset]
     if spec.get("synsets"):
@@ -63,8 +79,6 @@ def _check_reference_trees():
     whose leaves miss the data set's classes, stops the DAG build naming the file and the key
     (the reference_tree job would fail the same way). Main process only: parsing costs ~1 s
     per 1,000 leaves, and a cluster job's re-parse of the workflow need not repeat it."""
-    from embtree.preflight import check_reference_tree
-
     for ds, spec in DATASETS.items():
         if reference_kind(ds) != "newick":
             continue
@@ -73,7 +87,7 @@ def _check_reference_trees():
         if key == "reference" and classes is None:
             continue  # a shipped tree parses; only its fit to known classes is worth checking
         for msg in check_reference_tree(reference_newick_file(ds), *(classes or (None, None))):
-            _config_error(f"datasets.{ds}.{key}", msg)
+            config_error(f"datasets.{ds}.{key}", msg)
 
 
 # After the image folder checks of preflight.smk (reference.smk is included after it).
@@ -84,7 +98,7 @@ if workflow.is_main_process:
 # WordNet, for `reference: wordnet` (job wordnet_reference): located and opened at DAG build, so a
 # missing or unreadable WordNet stops `snakemake -n` with the config key named, never a job. With
 # wordnet.dir unset this finds the copy shipped inside embtree when no other WordNet is installed.
-from embtree import wordnet as _wordnet  # noqa: E402
+from embtree.hierarchy import wordnet as _wordnet  # noqa: E402
 
 WORDNET_DIR = config["wordnet"].get("dir")
 _WORDNET_DATASETS = [ds for ds in DATASETS if reference_kind(ds) == "wordnet"]
@@ -93,7 +107,7 @@ if _WORDNET_DATASETS:
     try:
         _wordnet.check_wordnet(WORDNET_DIR)
     except _wordnet.WordNetNotFoundError as _err:
-        _config_error(
+        config_error(
             "wordnet.dir",
             f"{_err}\n(WordNet is needed by `reference: wordnet` of datasets {_WORDNET_DATASETS})",
         )
@@ -102,21 +116,19 @@ if _WORDNET_DATASETS:
 def check_synsets_tsv(dataset):
     """Stop at DAG build when the `synsets` TSV of a `reference: wordnet` dataset is unreadable
     or names a synset WordNet lacks (loads WordNet: a few seconds)."""
-    from embtree.reference import read_synset_mapping
-
     key, path = f"datasets.{dataset}.synsets", DATASETS[dataset]["synsets"]
     try:
         mapping = read_synset_mapping(path)
     except (OSError, UnicodeDecodeError, ValueError) as err:
-        _config_error(key, f"cannot read {path}: {err}")
+        config_error(key, f"cannot read {path}: {err}")
     try:
         wn = _wordnet.load_wordnet(WORDNET_DIR)
     except _wordnet.WordNetNotFoundError as err:
-        _config_error("wordnet.dir", f"{err}\n(WordNet is needed to check {key}: {path})")
+        config_error("wordnet.dir", f"{err}\n(WordNet is needed to check {key}: {path})")
     bad = set(_wordnet.unknown_synsets(mapping.values(), wn))
     rows = [f"{name!r} -> {sid!r}" for name, sid in mapping.items() if sid in bad]
     if rows:
-        _config_error(
+        config_error(
             key,
             f"{path}: {len(rows)} class(es) map to ids that are not WordNet 3.0 noun synsets: "
             f"{', '.join(rows[:10])}{' ...' if len(rows) > 10 else ''}. Give WNIDs (n02084071) or "

@@ -4,9 +4,14 @@
 # so deleting results/report/ and re-running rebuilds the report without any analysis job.
 # Inputs are explicit lists derived from config (report_common.smk): adding an encoder
 # adds only its branches.
-
-
-include: "report_common.smk"
+#
+# Uses:
+#   common.smk: RUNS, STAGE_TARGETS, expand_runs, has_reference, scaled_mem_mb, scaled_runtime
+#   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FLAT_TABLES,
+#       GROWTH_FIGURES, L2H_FIGURES, L2H_FIGURE_RUNS, ME_TABLES, PROJECTION_FIGURES, REF_DATASETS,
+#       REPORT_CAEC_METRICS, REPORT_DIR, REPORT_PARTIAL, REPORT_SPECS, TREE_FIGURES,
+#       TREE_FIGURE_RUNS, TREE_TABLES, existing_if_partial, figure_files, report_inputs,
+#       report_order, report_targets, reported, table_files, tables_by_dataset
 
 
 # Two report jobs (one per core), not one per table: each job pays ~2-3 s of Python,
@@ -21,29 +26,29 @@ rule report_tables:
     """Every report table (CAEC 1-14, trees 17-18, L2H table 1, flat AMI, cross-method), heatmaps, L2H dendrograms."""
     input:
         tables=report_inputs(*REPORT_SPECS),
-        trees=_maybe(
+        trees=existing_if_partial(
             [f"results/{ds}/{enc}/l2h/{src}/{f}" for ds, enc, src in L2H_FIGURE_RUNS for f in ("tree.nwk", "leaves.tsv")]
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
     output:
-        caec=_reported(_table_files(CAEC_TABLES), "caec_tables", "CAEC clusters", _tables_by_dataset),
-        trees=_reported(_table_files(TREE_TABLES), "tree_tables", "Relation trees", _tables_by_dataset),
-        l2h=_reported(_table_files(["l2h"]), "l2h_table", "L2H hierarchies", _tables_by_dataset),
-        flat=_reported(_table_files(FLAT_TABLES), "flat_tables", "Flat clustering", _tables_by_dataset),
-        cross=_reported(_table_files(CROSS_TABLES), "cross_table", "Comparison", _tables_by_dataset),
-        merge_expand=_reported(_table_files(ME_TABLES), "merge_expand_table", "Merge & Expand", _tables_by_dataset),
-        caec_heatmap=_reported(_figures(["caec_heatmap"]), "caec_heatmap", "CAEC clusters", "heatmap"),
-        flat_heatmap=_reported(_figures(["flat_ami_heatmap"]), "flat_heatmap", "Flat clustering", "heatmap"),
-        l2h_figures=_reported(_figures(L2H_FIGURES), "l2h_figures", "L2H hierarchies", "dendrograms"),
+        caec=reported(table_files(CAEC_TABLES), "caec_tables", "CAEC clusters", tables_by_dataset),
+        trees=reported(table_files(TREE_TABLES), "tree_tables", "Relation trees", tables_by_dataset),
+        l2h=reported(table_files(["l2h"]), "l2h_table", "L2H hierarchies", tables_by_dataset),
+        flat=reported(table_files(FLAT_TABLES), "flat_tables", "Flat clustering", tables_by_dataset),
+        cross=reported(table_files(CROSS_TABLES), "cross_table", "Comparison", tables_by_dataset),
+        merge_expand=reported(table_files(ME_TABLES), "merge_expand_table", "Merge & Expand", tables_by_dataset),
+        caec_heatmap=reported(figure_files(["caec_heatmap"]), "caec_heatmap", "CAEC clusters", "heatmap"),
+        flat_heatmap=reported(figure_files(["flat_ami_heatmap"]), "flat_heatmap", "Flat clustering", "heatmap"),
+        l2h_figures=reported(figure_files(L2H_FIGURES), "l2h_figures", "L2H hierarchies", "dendrograms"),
     log:
         "logs/report/tables.log",
     benchmark:
-        "benchmarks/results/report/tables.tsv"
+        "logs/benchmarks/report/tables.tsv"
     params:
         specs=REPORT_SPECS,
         caec_datasets=CAEC_DATASETS,
         reference_datasets=REF_DATASETS,
-        order=_report_order(),
+        order=report_order(),
         tree_figures=[
             {"tree": f"results/{ds}/{enc}/l2h/{src}/tree.nwk",
              "leaves": f"results/{ds}/{enc}/l2h/{src}/leaves.tsv",
@@ -66,20 +71,20 @@ rule report_tables:
 rule report_caec_figures:
     """CAEC growth curves (paper fig. 3), 2-D embedding scatters with centroids, relation trees vs reference."""
     input:
-        growth=_maybe([f"results/{ds}/{enc}/caec/{m}/growth.npz" for ds, enc in RUNS for m in REPORT_CAEC_METRICS]),
-        projection=_maybe(expand_runs("results/{dataset}/{encoder}/projection.npz")),
-        trees=_maybe(
+        growth=existing_if_partial([f"results/{ds}/{enc}/caec/{m}/growth.npz" for ds, enc in RUNS for m in REPORT_CAEC_METRICS]),
+        projection=existing_if_partial(expand_runs("results/{dataset}/{encoder}/projection.npz")),
+        trees=existing_if_partial(
             [f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
     output:
-        growth=_reported(_figures(GROWTH_FIGURES), "growth", "CAEC clusters", "growth curves"),
-        projection=_reported(_figures(PROJECTION_FIGURES), "projection", "CAEC clusters", "embedding scatter"),
-        trees=_reported(_figures(TREE_FIGURES), "tree_figures", "Relation trees", "relation tree vs reference"),
+        growth=reported(figure_files(GROWTH_FIGURES), "growth", "CAEC clusters", "growth curves"),
+        projection=reported(figure_files(PROJECTION_FIGURES), "projection", "CAEC clusters", "embedding scatter"),
+        trees=reported(figure_files(TREE_FIGURES), "tree_figures", "Relation trees", "relation tree vs reference"),
     log:
         "logs/report/caec_figures.log",
     benchmark:
-        "benchmarks/results/report/caec_figures.tsv"
+        "logs/benchmarks/report/caec_figures.tsv"
     params:
         growth=[
             {"growth": {m: f"results/{ds}/{enc}/caec/{m}/growth.npz" for m in REPORT_CAEC_METRICS},
@@ -121,7 +126,7 @@ rule report_projection:
     log:
         "logs/{dataset}/{encoder}/projection.log",
     benchmark:
-        "benchmarks/results/{dataset}/{encoder}/projection.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/projection.tsv"
     params:
         metrics=REPORT_CAEC_METRICS,
         n_max=3000,

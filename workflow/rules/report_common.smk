@@ -1,6 +1,11 @@
 # Helpers of the report stage (report.smk): which per-run outputs the report reads and
 # which tables / figures it writes, all derived from config. Kept apart from the rules
 # (snakemake --lint: no functions next to rules).
+#
+# Uses:
+#   common.smk: CONFIG_SCHEMA, DATASETS, RUNS, has_reference
+#   flat_common.smk: flat_pairs
+#   l2h_common.smk: l2h_sources
 import os
 
 REPORT_DIR = "results/report"
@@ -17,7 +22,7 @@ def report_l2h_sources(dataset, encoder):
     return list(l2h_sources(dataset, encoder))
 
 
-def _report_order():
+def report_order():
     """Display order of the row / column keys: the order of the config."""
     return {
         "dataset": list(DATASETS),
@@ -33,7 +38,7 @@ def _report_order():
     }
 
 
-def _spec(path, expect=None, may_be_empty=False, **keys):
+def table_spec(path, expect=None, may_be_empty=False, **keys):
     spec = {"path": path, "keys": keys}
     if expect:
         spec["expect"] = expect
@@ -51,37 +56,37 @@ def report_specs():
     caec = lambda ds, enc, m, f: f"results/{ds}/{enc}/caec/{m}/{f}"
     # A run without infiltrated / intrusive classes writes those tables with a header only.
     specs = {
-        fam: [_spec(caec(ds, enc, m, f"{fam}.tsv"), dataset=ds, encoder=enc, metric=m,
+        fam: [table_spec(caec(ds, enc, m, f"{fam}.tsv"), dataset=ds, encoder=enc, metric=m,
                     may_be_empty=fam in ("infiltration", "intrusion"))
               for ds, enc in RUNS for m in REPORT_CAEC_METRICS]
         for fam in ("summary", "per_class", "infiltration", "intrusion")
     }
     specs["ttest"] = (
-        [_spec(f"results/{ds}/{enc}/caec/ttest.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS]
+        [table_spec(f"results/{ds}/{enc}/caec/ttest.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS]
         if len(REPORT_CAEC_METRICS) > 1 else []
     )
     trees = []
     for ds, enc in _ref_runs():
         base = f"results/{ds}/{enc}/trees"
         for tm in REPORT_TREE_METRICS:
-            trees.append(_spec(f"{base}/before/{tm}.tsv", dataset=ds, encoder=enc,
+            trees.append(table_spec(f"{base}/before/{tm}.tsv", dataset=ds, encoder=enc,
                                cluster_metric="before", tree_metric=tm))
             for cm in REPORT_CAEC_METRICS:
                 for pt in REPORT_TREE_POINTS:
-                    trees.append(_spec(f"{base}/{cm}/{tm}/{pt}.tsv", dataset=ds, encoder=enc,
+                    trees.append(table_spec(f"{base}/{cm}/{tm}/{pt}.tsv", dataset=ds, encoder=enc,
                                        cluster_metric=cm, tree_metric=tm, point=pt))
     specs["trees"] = trees
     specs["l2h"] = [
-        _spec(f"results/{ds}/{enc}/l2h/{src}/metrics.tsv", dataset=ds, encoder=enc, source=src)
+        table_spec(f"results/{ds}/{enc}/l2h/{src}/metrics.tsv", dataset=ds, encoder=enc, source=src)
         for ds, enc in RUNS for src in report_l2h_sources(ds, enc)
     ]
     specs["flat"] = [
-        _spec(f"results/{ds}/{enc}/flat/{red}/{clu}/metrics.tsv", expect={"seed": list(REPORT_FLAT["seeds"])},
+        table_spec(f"results/{ds}/{enc}/flat/{red}/{clu}/metrics.tsv", expect={"seed": list(REPORT_FLAT["seeds"])},
               dataset=ds, encoder=enc, reducer=red, clusterer=clu)
         for ds, enc in RUNS for red, clu in flat_pairs()
     ]
     specs["merge_expand"] = [
-        _spec(f"results/{ds}/{enc}/merge_expand/metrics.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS
+        table_spec(f"results/{ds}/{enc}/merge_expand/metrics.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS
     ]
     return specs
 
@@ -97,18 +102,18 @@ def report_inputs(*families):
     return paths
 
 
-def _table_files(names):
+def table_files(names):
     return [f"{REPORT_DIR}/{n}.{ext}" for n in names for ext in ("csv", "md", "tex", "html")]
 
 
-def _tables_by_dataset(path):
+def tables_by_dataset(path):
     """Report subcategory of a table: "tables: <dataset>" for a per-data-set table, else all."""
     stem = os.path.basename(path).rsplit(".", 1)[0]
     hits = [ds for ds in DATASETS if stem.endswith(f"_{ds}")]
     return f"tables: {max(hits, key=len)}" if hits else "tables: all data sets"
 
 
-def _reported(paths, caption, category, subcategory=None):
+def reported(paths, caption, category, subcategory=None):
     """Wrap the .html tables / .png figures of ``paths`` for the HTML report; keep the rest plain.
 
     Tables go in as their .html page (rounded, best values bold, as in the Markdown), not the
@@ -137,7 +142,7 @@ CROSS_TABLES = ["cross_method"] if REF_DATASETS else []
 ME_TABLES = ["merge_expand"]
 
 
-def _figures(names):
+def figure_files(names):
     return [f"{REPORT_DIR}/figures/{n}.{ext}" for n in names for ext in ("png", "svg")]
 
 
@@ -159,14 +164,14 @@ L2H_FIGURES = [f"l2h/l2h_{ds}_{enc}_{src}" for ds, enc, src in L2H_FIGURE_RUNS]
 ME_FIGURES = [f"merge_expand/{kind}_{ds}_{enc}" for ds, enc in RUNS for kind in ("scores", "neighbours")]
 
 
-def _maybe(paths):
+def existing_if_partial(paths):
     """Figure inputs; with report.partial only those that exist (the script draws the gaps)."""
     return [p for p in paths if os.path.exists(p)] if REPORT_PARTIAL else paths
 
 
 def report_targets():
     """Every report table and figure (the `report` stage target)."""
-    return _table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES) + _figures(
+    return table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES) + figure_files(
         HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES + ME_FIGURES
     )
 

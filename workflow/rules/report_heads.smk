@@ -1,14 +1,23 @@
 # Report section of the heads stage (paper 002): heads table (table 1 layout), spread over
 # heads, accuracy vs coarse depth (fig. 2 left) and calibration (fig. 3). A job of its own,
 # reading only the per-run heads outputs.
+#
+# Uses:
+#   common.smk: DATASETS, STAGE_TARGETS
+#   heads_common.smk: HEADS_ANCESTORS, HEADS_DATASETS, HEADS_DEPTHS, HEADS_METHODS, heads_dir,
+#       heads_runs
+#   report_common.smk: CHANGED_SETTINGS, REPORT_PARTIAL, existing_if_partial, figure_files,
+#       report_order, reported, table_files, table_spec
+import os
+
 HEADS_REPORT_GRANS = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
 HEADS_REPORT_SPECS = {
     "heads": [
-        _spec(os.path.join(heads_dir(ds, enc, m, g), "metrics.tsv"), dataset=ds, encoder=enc, method=m, granularity=g)
+        table_spec(os.path.join(heads_dir(ds, enc, m, g), "metrics.tsv"), dataset=ds, encoder=enc, method=m, granularity=g)
         for ds, enc in heads_runs() for m in ["kmeans"] + HEADS_METHODS for g in HEADS_REPORT_GRANS
     ],
     "heads_spread": [
-        _spec(os.path.join(heads_dir(ds, enc, m, "classes"), "heads.tsv"), dataset=ds, encoder=enc, method=m)
+        table_spec(os.path.join(heads_dir(ds, enc, m, "classes"), "heads.tsv"), dataset=ds, encoder=enc, method=m)
         for ds, enc in heads_runs() for m in HEADS_METHODS
     ],
 }
@@ -29,19 +38,19 @@ localrules:
 rule report_heads:
     """Heads tables (paper 002 table 1 layout, spread over heads, ACC vs coarse depth) and figures."""
     input:
-        tables=_maybe([s["path"] for fam in HEADS_REPORT_SPECS.values() for s in fam]),
-        labels=_maybe([r["path"] for r in HEADS_CALIBRATION_RUNS]),
+        tables=existing_if_partial([s["path"] for fam in HEADS_REPORT_SPECS.values() for s in fam]),
+        labels=existing_if_partial([r["path"] for r in HEADS_CALIBRATION_RUNS]),
     output:
-        tables=_reported(_table_files(HEADS_TABLES), "heads_tables", "Deep clustering heads"),
-        figures=_reported(_figures(HEADS_FIGURES), "heads_figures", "Deep clustering heads", "figures"),
+        tables=reported(table_files(HEADS_TABLES), "heads_tables", "Deep clustering heads"),
+        figures=reported(figure_files(HEADS_FIGURES), "heads_figures", "Deep clustering heads", "figures"),
     log:
         "logs/report/heads.log",
     benchmark:
-        "benchmarks/results/report/heads.tsv"
+        "logs/benchmarks/report/heads.tsv"
     params:
         specs=HEADS_REPORT_SPECS,
         calibration=HEADS_CALIBRATION_RUNS,
-        order=_report_order(),
+        order=report_order(),
         partial=REPORT_PARTIAL,
         changed_settings=CHANGED_SETTINGS,  # the captions name them
         multilabel=HEADS_MULTILABEL,
@@ -55,4 +64,4 @@ rule report_heads:
         "../scripts/report_heads.py"
 
 
-STAGE_TARGETS.append(lambda: _table_files(HEADS_TABLES) + _figures(HEADS_FIGURES) if heads_runs() else [])
+STAGE_TARGETS.append(lambda: table_files(HEADS_TABLES) + figure_files(HEADS_FIGURES) if heads_runs() else [])

@@ -1,6 +1,11 @@
-# Report figures of the Merge & Expand stage (papers/003 fig. 3c and 4c), redrawn from the
+# Report figures of the Merge & Expand stage (paper 003 fig. 3c and 4c), redrawn from the
 # per-run score matrices and neighbour histograms (never from embeddings). Its table is
 # built by report_tables (embtree.report.tables.merge_expand).
+#
+# Uses:
+#   common.smk: RUNS, expand_runs
+#   report_common.smk: CHANGED_SETTINGS, ME_FIGURES, REPORT_DIR, existing_if_partial,
+#       figure_files, reported
 
 
 localrules:
@@ -10,14 +15,14 @@ localrules:
 rule report_merge_expand_figures:
     """Per run: heat maps of M1 / M2 / M3 by merged block (fig. 3c), consistent-neighbour histograms (fig. 4c)."""
     input:
-        scores=_maybe(expand_runs("results/{dataset}/{encoder}/merge_expand/scores.npz")),
-        neighbours=_maybe(expand_runs("results/{dataset}/{encoder}/merge_expand/neighbours.tsv")),
+        scores=existing_if_partial(expand_runs("results/{dataset}/{encoder}/merge_expand/scores.npz")),
+        neighbours=existing_if_partial(expand_runs("results/{dataset}/{encoder}/merge_expand/neighbours.tsv")),
     output:
-        figures=_reported(_figures(ME_FIGURES), "merge_expand_figures", "Merge & Expand"),
+        figures=reported(figure_files(ME_FIGURES), "merge_expand_figures", "Merge & Expand"),
     log:
         "logs/report/merge_expand_figures.log",
     benchmark:
-        "benchmarks/results/report/merge_expand_figures.tsv"
+        "logs/benchmarks/report/merge_expand_figures.tsv"
     params:
         runs=[{"dataset": ds, "encoder": enc,
                "scores": f"results/{ds}/{enc}/merge_expand/scores.npz",

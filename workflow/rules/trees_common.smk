@@ -1,13 +1,13 @@
 # Helpers of the trees stage (trees.smk), kept apart from the rules (snakemake --lint).
 
 
-def _tree_files(suffix):
+def tree_files(suffix):
     """Every (tree metric, point) file of one CAEC run, in the order the tree scripts write them."""
     return expand(f"results/{{{{dataset}}}}/{{{{encoder}}}}/trees/{{{{cluster_metric}}}}/{{tree_metric}}/{{point}}{suffix}",
                   tree_metric=config["trees"]["metrics"], point=config["trees"]["points"])
 
 
-def _before_files(suffix):
+def before_tree_files(suffix):
     """Every tree-metric file of the before-clustering trees of one run."""
     return expand(f"results/{{{{dataset}}}}/{{{{encoder}}}}/trees/before/{{tree_metric}}{suffix}",
                   tree_metric=config["trees"]["metrics"])

@@ -6,12 +6,13 @@ log = setup_logging(snakemake_log(snakemake))
 
 import numpy as np  # noqa: E402
 
+from embtree.data.store import load_embeddings  # noqa: E402
 from embtree import caec, io  # noqa: E402
 from embtree.distances import set_threads  # noqa: E402
 
 wc, p, out = snakemake.wildcards, snakemake.params, snakemake.output
 set_threads(snakemake.threads)
-emb = io.load_embeddings(snakemake.input.npz)
+emb = load_embeddings(snakemake.input.npz)
 log.info("%s/%s: %d embeddings x %d d, %d classes; metric=%s gamma=%s step=%s",
          wc.dataset, wc.encoder, *emb.features.shape, emb.n_classes, wc.caec_metric, p.gamma, p.step)
 res = caec.grow_clusters(emb.features, emb.labels, metric=wc.caec_metric, gamma=p.gamma, step=p.step,

@@ -16,12 +16,17 @@ import time
 import numpy as np
 import pandas as pd
 
-from embtree import io, trees
+from embtree.data.store import load_embeddings
+from embtree.centroids import class_centroids
+from embtree.hierarchy.compare import compare_trees
+from embtree.hierarchy.newick import newick_to_linkage
+from embtree.relation_trees import nearest_leaf, tree_label_metrics
+from embtree import io
 
 wc = snakemake.wildcards
 cluster_metric = wc.get("cluster_metric", "before")
 reference = open(snakemake.input.reference).read().strip()
-emb = io.load_embeddings(snakemake.input.embeddings)
+emb = load_embeddings(snakemake.input.embeddings)
 names = np.asarray(emb.class_names).astype(str)
 if "clusters" in snakemake.input.keys():
     with np.load(snakemake.input.clusters, allow_pickle=False) as data:
@@ -29,7 +34,7 @@ if "clusters" in snakemake.input.keys():
             raise ValueError(f"{snakemake.input.clusters}: class_names differ from the embeddings file")
         point_sets = {"G": data["final_centroids"], "P": data["mmp"]}
 else:  # before/: plain class centroids G
-    point_sets = {"G": trees.class_centroids(emb.features, emb.labels, emb.n_classes)}
+    point_sets = {"G": class_centroids(emb.features, emb.labels, emb.n_classes)}
 
 pairs = list(itertools.product(snakemake.params.tree_metrics, snakemake.params.points))
 for (metric, point), tree_file, out in zip(pairs, snakemake.input.trees, snakemake.output, strict=True):
@@ -37,10 +42,10 @@ for (metric, point), tree_file, out in zip(pairs, snakemake.input.trees, snakema
     row = {"dataset": wc.dataset, "encoder": wc.encoder, "cluster_metric": cluster_metric,
            "tree_metric": metric, "point": point}
     t0 = time.perf_counter()
-    row.update(trees.compare_trees(tree, reference))
+    row.update(compare_trees(tree, reference))
     log.info("tree comparison of %s in %.2f s", tree_file, time.perf_counter() - t0)
-    Z, _ = trees.newick_to_linkage(tree, names=list(names))
-    leaf = trees.nearest_leaf(emb.features, point_sets[point], metric)
-    row["dp"] = trees.tree_label_metrics(Z, leaf, emb.labels)["dp"]
+    Z, _ = newick_to_linkage(tree, names=list(names))
+    leaf = nearest_leaf(emb.features, point_sets[point], metric)
+    row["dp"] = tree_label_metrics(Z, leaf, emb.labels)["dp"]
     log.info("%s", row)
     io.write_table(out, pd.DataFrame([row]))

@@ -11,9 +11,10 @@ log = setup_logging(snakemake_log(snakemake))  # noqa: F821 - injected by Snakem
 
 import torch  # noqa: E402
 
-from embtree.datasets import load_dataset  # noqa: E402
-from embtree.encoders import ChunkStore, encode, run_provenance  # noqa: E402
-from embtree.io import save_embeddings, write_json  # noqa: E402
+from embtree.data.datasets import load_dataset  # noqa: E402
+from embtree.data.extract import ChunkStore, encode, run_provenance  # noqa: E402
+from embtree.data.store import save_embeddings  # noqa: E402
+from embtree.io import write_json  # noqa: E402
 
 wc, params, out = snakemake.wildcards, snakemake.params, snakemake.output  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821

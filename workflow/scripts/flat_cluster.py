@@ -16,7 +16,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from embtree import flat
-from embtree.io import load_embeddings, save_npz, write_table
+from embtree.data.store import load_embeddings
+from embtree.io import save_npz, write_table
 
 wc = snakemake.wildcards
 params = dict(snakemake.params.clusterer_params)

@@ -15,7 +15,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from embtree import flat
-from embtree.io import load_embeddings, save_npz
+from embtree.data.store import load_embeddings
+from embtree.io import save_npz
 
 reducer = snakemake.wildcards.reducer
 params = dict(snakemake.params.reducer_params)

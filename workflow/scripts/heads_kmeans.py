@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from embtree.data.store import load_embeddings
 from embtree import cosine_kmeans, heads, io
 from embtree.heads import granularity_targets, metrics_row
 
 wc = snakemake.wildcards
 p = heads.check_params("temi", snakemake.params.heads)
-emb = io.load_embeddings(snakemake.input.embeddings)
+emb = load_embeddings(snakemake.input.embeddings)
 targets, n_clusters, granularity, multi = granularity_targets(
     emb, snakemake.params.depth, snakemake.input.reference, snakemake.input.multi_labels, p["n_clusters"],
     ancestor_labels=snakemake.params.ancestor_labels, synsets=snakemake.input.synsets,

@@ -9,11 +9,12 @@ import time
 import numpy as np
 import torch
 
+from embtree.data.store import load_embeddings
 from embtree import heads, io
 
 p = heads.check_params("temi", snakemake.params.heads)
 torch.set_num_threads(snakemake.threads)
-emb = io.load_embeddings(snakemake.input.embeddings)
+emb = load_embeddings(snakemake.input.embeddings)
 p["knn"] = heads.knn_for(len(emb.labels), p["knn"])
 t0 = time.perf_counter()
 _next = [0.1]

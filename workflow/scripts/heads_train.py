@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from embtree.report.figures.heads import plot_msp_histogram, plot_reliability
+from embtree.data.store import load_embeddings
 from embtree import heads, io
 from embtree.heads import granularity_targets, loss_table, metrics_row, per_head_rows
 
@@ -21,7 +23,7 @@ wc = snakemake.wildcards
 p = heads.check_params(wc.head, snakemake.params.heads)
 depth = snakemake.params.depth
 torch.set_num_threads(snakemake.threads)
-emb = io.load_embeddings(snakemake.input.embeddings)
+emb = load_embeddings(snakemake.input.embeddings)
 targets, n_clusters, granularity, multi = granularity_targets(
     emb, depth, snakemake.input.reference, snakemake.input.multi_labels, p["n_clusters"],
     ancestor_labels=snakemake.params.ancestor_labels, synsets=snakemake.input.synsets,
@@ -50,8 +52,8 @@ log.info("scores: %s", row)
 
 conf, correct = heads.calibration_inputs(targets, pred["soft"])
 title = f"{wc.dataset} / {wc.encoder}: {wc.head} ({granularity})"
-for out, fig in ((snakemake.output.reliability, heads.plot_reliability(conf, correct, title=title)),
-                 (snakemake.output.msp, heads.plot_msp_histogram(conf, title=title))):
+for out, fig in ((snakemake.output.reliability, plot_reliability(conf, correct, title=title)),
+                 (snakemake.output.msp, plot_msp_histogram(conf, title=title))):
     with io.atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=110, metadata={"Software": None})
 io.save_npz(snakemake.output.labels, labels=pred["labels"], all_labels=pred["all_labels"], soft=pred["soft"],

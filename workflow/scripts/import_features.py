@@ -8,9 +8,9 @@ import hashlib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from embtree import __version__  # noqa: E402
-from embtree.datasets import load_dataset  # noqa: E402
-from embtree.encoders import library_versions  # noqa: E402
-from embtree.io import save_embeddings  # noqa: E402
+from embtree.data.datasets import load_dataset  # noqa: E402
+from embtree.data.encoders import library_versions  # noqa: E402
+from embtree.data.store import save_embeddings  # noqa: E402
 
 spec = snakemake.params.dataset  # noqa: F821
 data = load_dataset(spec)

@@ -10,11 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from embtree import io, l2h, metrics, trees
+from embtree.report.figures.l2h import plot_dendrogram
+from embtree.hierarchy.scores import hierarchy_scores
+from embtree.data.store import load_embeddings
+from embtree.hierarchy.compare import compare_trees
+from embtree.hierarchy.newick import linkage_to_newick
+from embtree import io, l2h, metrics
 
 wc = snakemake.wildcards
 p = snakemake.params.l2h
-emb = io.load_embeddings(snakemake.input.embeddings)
+emb = load_embeddings(snakemake.input.embeddings)
 log.info("%s/%s source=%s: %d samples, %d classes", wc.dataset, wc.encoder, wc.source,
          len(emb.labels), emb.n_classes)
 
@@ -33,17 +38,17 @@ log.info("hierarchy built in %.2f s", time.perf_counter() - t0)
 Z, leaf, names = h["linkage"], h["leaf_of_sample"], h["names"]
 
 row = {"dataset": wc.dataset, "encoder": wc.encoder, "source": wc.source}
-row.update(metrics.hierarchy_scores(Z, leaf, emb.labels, max_exact=p["dp_exact_max_cells"],
+row.update(hierarchy_scores(Z, leaf, emb.labels, max_exact=p["dp_exact_max_cells"],
                                     n_pairs=p["dp_n_pairs"], seed=p["seed"]))
-newick = trees.linkage_to_newick(Z, names)
+newick = linkage_to_newick(Z, names)
 if "reference" in snakemake.input.keys():
     reference = Path(snakemake.input.reference).read_text()
-    cmp = trees.compare_trees(newick, reference)
+    cmp = compare_trees(newick, reference)
     row.update({k: cmp[k] for k in ("rf", "rf_norm", "clade_recall", "clade_precision", "di", "di_norm")})
 log.info("scores: %s", row)
 
 purity = metrics.cluster_purities(emb.labels, leaf, len(names))
-fig = l2h.plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
+fig = plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
                           title=f"{wc.dataset} / {wc.encoder}: {wc.source}")
 io.savefig(fig, snakemake.output.png, dpi=120, bbox_inches="tight")
 with io.atomic_path(snakemake.output.linkage, suffix=".npy") as tmp:

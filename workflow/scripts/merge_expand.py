@@ -18,14 +18,15 @@ import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from embtree import merge_expand as me  # noqa: E402
-from embtree.io import atomic_path, load_embeddings, save_npz, write_table  # noqa: E402
+from embtree.io import atomic_path, save_npz, write_table  # noqa: E402
+from embtree.data.store import load_embeddings  # noqa: E402
 from embtree.report.figures.merge_expand import plot_consistent_neighbours, plot_me_scores  # noqa: E402
 
 wc, p = snakemake.wildcards, snakemake.params
 emb = load_embeddings(snakemake.input.embeddings)
 images = None
 if p.me["input"] == "images":
-    from embtree.datasets import load_dataset
+    from embtree.data.datasets import load_dataset
 
     data = load_dataset(p.dataset_spec, cache_dir=p.cache_dir)
     images = np.stack([np.asarray(data.image(i)) for i in range(len(data))]).transpose(0, 3, 1, 2)

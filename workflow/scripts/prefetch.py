@@ -4,8 +4,8 @@ from embtree.runtime import setup_logging, snakemake_log
 
 log = setup_logging(snakemake_log(snakemake))  # noqa: F821 - injected by Snakemake
 
-from embtree.datasets import prefetch_dataset  # noqa: E402
-from embtree.encoders import prefetch_encoder  # noqa: E402
+from embtree.data.datasets import prefetch_dataset  # noqa: E402
+from embtree.data.encoders import prefetch_encoder  # noqa: E402
 from embtree.io import write_json  # noqa: E402
 
 params = snakemake.params  # noqa: F821

@@ -6,9 +6,11 @@ log = setup_logging(snakemake_log(snakemake))  # noqa: F821 - injected by Snakem
 
 from pathlib import Path  # noqa: E402
 
-from embtree.datasets import check_tree_leaves, load_dataset  # noqa: E402
-from embtree.io import load_embeddings, write_text  # noqa: E402
-from embtree.reference import class_info_from_arrays, restrict_tree  # noqa: E402
+from embtree.hierarchy.newick import check_tree_leaves  # noqa: E402
+from embtree.data.datasets import load_dataset  # noqa: E402
+from embtree.data.store import load_embeddings  # noqa: E402
+from embtree.io import write_text  # noqa: E402
+from embtree.hierarchy.reference import class_info_from_arrays, restrict_tree  # noqa: E402
 
 spec = snakemake.params.dataset  # noqa: F821
 emb = load_embeddings(snakemake.input.embeddings)  # noqa: F821

@@ -16,8 +16,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from embtree import io, trees
-from embtree.l2h import plot_dendrogram
+from embtree.data.store import load_embeddings
+from embtree.centroids import class_centroids
+from embtree.hierarchy.newick import linkage_to_newick
+from embtree.relation_trees import upgma_linkage
+from embtree import io
+from embtree.report.figures.l2h import plot_dendrogram
 
 wc = snakemake.wildcards
 if "clusters" in snakemake.input.keys():
@@ -30,8 +34,8 @@ if "clusters" in snakemake.input.keys():
         log.warning("clusters of %s have fewer members than caec.min_cluster_size: their points stand for "
                     "the class on a handful of embeddings (marked † in the dendrograms)", names[small].tolist())
 else:
-    emb = io.load_embeddings(snakemake.input.embeddings)
-    point_sets = {"G": trees.class_centroids(emb.features, emb.labels, emb.n_classes)}
+    emb = load_embeddings(snakemake.input.embeddings)
+    point_sets = {"G": class_centroids(emb.features, emb.labels, emb.n_classes)}
     names = np.asarray(emb.class_names).astype(str)
     small = np.zeros(len(names), bool)
     what = {"G": "plain class centroids G (before clustering)"}
@@ -42,8 +46,8 @@ pairs = list(itertools.product(snakemake.params.tree_metrics, snakemake.params.p
 for (metric, point), nwk, png in zip(pairs, snakemake.output.nwk, snakemake.output.png, strict=True):
     points = point_sets[point]
     log.info("UPGMA (%s) over %d %s points of %s/%s", metric, len(points), what[point], wc.dataset, wc.encoder)
-    Z = trees.upgma_linkage(points, metric)
-    io.write_text(nwk, trees.linkage_to_newick(Z, names) + "\n")
+    Z = upgma_linkage(points, metric)
+    io.write_text(nwk, linkage_to_newick(Z, names) + "\n")
     fig = plot_dendrogram(Z, shown, title=f"{wc.dataset} / {wc.encoder}: {what[point]}, UPGMA {metric}",
                           ylabel=f"{metric} distance")
     io.savefig(fig, png, dpi=120, bbox_inches="tight")

@@ -5,14 +5,16 @@ log = setup_logging(snakemake_log(snakemake))
 
 import numpy as np  # noqa: E402
 
-from embtree import io, trees  # noqa: E402
+from embtree.data.store import load_embeddings  # noqa: E402
+from embtree.centroids import class_centroids  # noqa: E402
+from embtree import io  # noqa: E402
 from embtree import report as R  # noqa: E402
 
 p = snakemake.params
-emb = io.load_embeddings(snakemake.input.embeddings)
+emb = load_embeddings(snakemake.input.embeddings)
 index, mean, comps = R.project_pca(emb.features, n_max=p.n_max, seed=p.seed)
 project = lambda Y: ((np.asarray(Y, dtype=float) - mean) @ comps.T).astype(np.float32)  # noqa: E731
-means = trees.class_centroids(emb.features, emb.labels, emb.n_classes)
+means = class_centroids(emb.features, emb.labels, emb.n_classes)
 out = {
     "index": index,
     "xy": project(emb.features[index]),

@@ -160,6 +160,7 @@ _CIFAR100_SYNSETS = {
     "worm": ("worm.n.01", "n01922303"),
 }
 
+#: Every built-in class name (CIFAR-10 and CIFAR-100) -> ``(synset name, WNID)``.
 CLASS_SYNSETS = {**_CIFAR10_SYNSETS, **_CIFAR100_SYNSETS}
 CIFAR10_CLASSES = tuple(_CIFAR10_SYNSETS)
 CIFAR100_CLASSES = tuple(_CIFAR100_SYNSETS)  # the data set's own (alphabetical) label order
@@ -171,6 +172,7 @@ CIFAR100_COARSE_CLASSES = (
     "reptiles", "small_mammals", "trees", "vehicles_1", "vehicles_2",
 )  # fmt: skip
 
+#: A noun WNID: ``n`` + the 8-digit WordNet 3.0 offset.
 WNID_RE = re.compile(r"^n\d{8}$")
 
 #: CIFAR-10 / CIFAR-100 classes in label order -> WordNet 3.0 synset. One table serves the
@@ -202,6 +204,7 @@ CIFAR100_SUPERCLASSES = {
     "vehicles_1": ["bicycle", "bus", "motorcycle", "pickup_truck", "train"],
     "vehicles_2": ["lawn_mower", "rocket", "streetcar", "tank", "tractor"],
 }
+
 
 def read_synset_mapping(path) -> dict:
     """``class_name -> synset id`` (WNID ``n02084071`` or name ``dog.n.01``) from a TSV.
@@ -260,7 +263,7 @@ def synsets_override(path, class_names, wnids):
     """WNIDs from a ``synsets:`` TSV that must list every class; needs no WordNet.
 
     When the TSV gives synset *names* (``dog.n.01``) the data set keeps its own ``wnids``:
-    only the WordNet reference job (``embtree.reference``), which loads WordNet anyway,
+    only the WordNet reference job (:mod:`embtree.hierarchy.reference`), which loads WordNet anyway,
     resolves them, so an embedding job never needs WordNet.
     """
     mapping = read_synset_mapping(path)
@@ -275,8 +278,13 @@ def synsets_override(path, class_names, wnids):
 
 
 def synset_name_to_wnid(name, source):
+    """The WNID of synset ``name`` (``dog.n.01`` -> ``n02084071``) from nltk's own WordNet.
+
+    ``source`` (the file the name came from) is named in the ``ValueError`` raised when nltk
+    has no WordNet or no such synset.
+    """
     try:
-        from nltk.corpus import wordnet as wn
+        from nltk.corpus import wordnet as wn  # deferred: slow import, only for synset names
 
         synset = wn.synset(name)
     except Exception as exc:  # LookupError (no WordNet data) or WordNetError (bad name)

@@ -4,7 +4,7 @@ One formatter, :func:`format_cells`, turns the cells into strings for all three 
 Hand-written, not pandas ``to_markdown`` / ``Styler.to_latex``: tabulate pads every cell to
 its column width and prints the index as tuples; ``Styler.to_latex`` adds a separate row of
 index names, ``\\multirow`` labels and no ``\\cmidrule`` under grouped headers, and its
-``highlight_max`` ignores the printed rounding that :func:`~embtree.report.table.best_mask`
+``highlight_max`` ignores the printed rounding that :func:`~embtree.report.tables.base.best_mask`
 applies; its LaTeX escaping leaves the header symbols (θ, ±, χ², ≥) to unicode.
 """
 

@@ -1,5 +1,10 @@
-"""Figures of the deep clustering heads (paper 002): accuracy vs coarse depth (fig. 2 left),
-calibration of TEMI vs SCANv2 (fig. 3 / fig. 8)."""
+"""Figures of the deep clustering heads (paper 002).
+
+Report: :func:`plot_coarse_depths` (accuracy vs coarse depth, fig. 2 left),
+:func:`plot_calibration_grid` (calibration of TEMI vs SCANv2, fig. 3 / fig. 8).
+Per run (the heads rule): :func:`plot_reliability` (fig. 3), :func:`plot_msp_histogram`
+(fig. 8 left), from :func:`embtree.heads.calibration_inputs`.
+"""
 
 from __future__ import annotations
 
@@ -61,5 +66,36 @@ def plot_calibration_grid(runs, n_bins=15):
     if not runs:
         for ax in axes[:, 0]:
             ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_reliability(confidence, correct, *, n_bins=15, title=None):
+    """Reliability diagram (paper 002 fig. 3): per-bin accuracy vs confidence, gap shaded, ECE in the legend."""
+    b = M.calibration_bins(confidence, correct, n_bins)
+    ece = M.expected_calibration_error(confidence, correct, n_bins)
+    centres = 0.5 * (b["edges"][:-1] + b["edges"][1:])
+    width = 1.0 / n_bins
+    acc = np.nan_to_num(b["accuracy"])
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.bar(centres, acc, width=width, edgecolor="black", color="tab:blue", label=f"accuracy (ECE {100 * ece:.2f} %)")
+    gap = np.where(b["count"] > 0, centres - acc, 0)
+    ax.bar(centres, gap, bottom=acc, width=width, color="tab:red", alpha=0.3, label="gap to confidence")
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (max softmax probability)", ylabel="accuracy",
+           title=title)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_msp_histogram(confidence, *, bins=30, title=None):
+    """Histogram of the max softmax probabilities (paper 002 fig. 8, left), mean marked."""
+    conf = np.asarray(confidence)
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    ax.hist(conf, bins=np.linspace(0, 1, bins + 1), color="tab:blue", edgecolor="black")
+    ax.axvline(conf.mean(), color="tab:red", ls="--", label=f"mean MSP {100 * conf.mean():.1f} %")
+    ax.set(xlabel="max softmax probability", ylabel="samples", title=title)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from embtree.report.common import LABELS
-from embtree.report.table import ReportTable, wide_table
+from embtree.report.tables.base import ReportTable, wide_table
 from embtree.report.tables.caec import caec_metric_table
 
 CAEC_HEATMAP_METRICS = ["purity", "ri", "nmi"]

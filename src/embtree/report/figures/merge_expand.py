@@ -1,4 +1,4 @@
-"""Merge & Expand figures (papers/003): the three pairwise score heat maps (fig. 3c) and the
+"""Merge & Expand figures (paper 003): the three pairwise score heat maps (fig. 3c) and the
 consistent-neighbour histograms of clean / unclean / all embeddings (fig. 4c)."""
 
 from __future__ import annotations

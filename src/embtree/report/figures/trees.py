@@ -1,36 +1,54 @@
-"""Dendrograms of Newick trees, alone or next to the reference tree (tanglegram style)."""
+"""Dendrograms of trees, alone or next to the reference tree (tanglegram style).
+
+Public names
+------------
+:func:`plot_tree`, :func:`plot_tree_pair`, :func:`comparison_caption`, :func:`tree_figure`.
+Trees are Newick strings or ``dendropy.Tree`` (:mod:`embtree.hierarchy.newick`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import dendropy
 import matplotlib.collections
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
+import pandas as pd
 
-from embtree import trees
+from embtree.hierarchy.compare import compare_trees
+from embtree.hierarchy.newick import as_tree, parse_newick
 from embtree.report.common import MISSING, MissingResultsError
 from embtree.report.figures.base import placeholder_figure
 
 
-def parse_newick(text):
-    """Parse a Newick string into nested ``(name, length, children)`` tuples.
-
-    dendropy parses (:func:`embtree.trees.parse_newick`: underscores kept, leaves checked);
-    the tuples are only the light structure the layout below recurses over.
-    """
+def _read(text):
+    """Parse a figure's Newick text (:func:`embtree.hierarchy.newick.parse_newick`), which
+    must end with ``;`` (a file cut short is reported, not drawn)."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("newick text is empty")
     s = text.strip()
     if not s.endswith(";"):
         raise ValueError(f"newick text must end with ';', got ...{s[-20:]!r}")
+    return parse_newick(s)
+
+
+def _nodes(tree):
+    """A tree as nested ``(name, length, children)`` tuples, the light structure the layout
+    below recurses over (and rotates and relabels without touching the tree).
+
+    ``tree``: Newick text (:func:`_read`), a ``dendropy.Tree``, or tuples already.
+    """
+    if isinstance(tree, tuple):
+        return tree
+    tree = as_tree(tree) if isinstance(tree, dendropy.Tree) else _read(tree)
 
     def node(nd):
         name = nd.taxon.label if nd.taxon is not None else (nd.label or "")
         return (name, nd.edge.length, [node(c) for c in nd.child_node_iter()])
 
-    return node(trees.parse_newick(s).seed_node)
+    return node(tree.seed_node)
 
 
 def _height(node):
@@ -94,14 +112,14 @@ def _rotate_to(tree, target_y):
 
 
 def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show_labels=True):
-    """Draw a (possibly multifurcating) Newick tree as a rectangular dendrogram.
+    """Draw a (possibly multifurcating) tree (Newick or ``dendropy.Tree``) as a rectangular dendrogram.
 
     Branch lengths are used when every branch has one (x axis = distance from the root),
     otherwise a cladogram is drawn (x axis hidden). Leaves that end before the deepest one get
     a dotted guide to the label column. ``mirror=True`` puts the root on the right.
     Returns ``(ax, {leaf name: y})``.
     """
-    tree = parse_newick(newick) if isinstance(newick, str) else newick
+    tree = _nodes(newick)
     segs, leaves = _layout(tree, use_lengths)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, max(2.5, 0.25 * len(leaves))))
@@ -143,14 +161,16 @@ def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", r
                    caption="", leaf_labels=None):
     """A tree next to the reference tree (tanglegram style): equal leaves joined by lines.
 
+    ``newick`` and ``reference`` are Newick strings or ``dendropy.Tree``.
+
     Returns a matplotlib Figure with three panels: the tree (root on the left), the leaf
     labels of both trees joined by a line per shared leaf, and the mirrored reference;
     ``caption`` (e.g. :func:`comparison_caption`) is printed under the panels.
     ``leaf_labels`` maps a leaf name to the text shown beside the tree (e.g. ``cat (87%)``).
     """
     leaf_labels = leaf_labels or {}
-    t = parse_newick(newick) if isinstance(newick, str) else newick
-    r = parse_newick(reference) if isinstance(reference, str) else reference
+    t = _nodes(newick)
+    r = _nodes(reference)
     # Rotate the reference's children (which does not change it) to follow the tree's leaf
     # order, so that lines cross only where the topologies really differ.
     r = _rotate_to(r, {name: y for name, _, y in _layout(t)[1]})
@@ -198,11 +218,10 @@ def comparison_caption(newick, reference):
     RF (lower is better; against a multifurcating reference it also counts the binary tree's
     resolution of polytomies), clade recall / precision (higher is better; 1 / 1 = every
     reference clade recovered, extra resolution allowed), DI and DI/DI_max (lower is better).
+    ``newick`` and ``reference`` are Newick strings or ``dendropy.Tree``.
     """
-    from embtree import trees
-
     try:
-        s = trees.compare_trees(newick, reference)
+        s = compare_trees(newick, reference)
     except ValueError:  # e.g. different leaf sets: the figure still shows both trees
         return ""
     return (f"RF {s['rf']}/{s['rf_max']} (lower better) · clade recall {s['clade_recall']:.2f}, "
@@ -223,11 +242,12 @@ def tree_figure(run, partial=False):
             raise MissingResultsError(f"tree figure needs {', '.join(gone)} (file not found)")
         return placeholder_figure(f"{MISSING}: {', '.join(gone)}")
     labels = _leaf_purity_labels(run.get("leaves"))
+    tree = _read(Path(run["tree"]).read_text())  # parsed once for the caption and the drawing
     if run["reference"]:
-        tree, reference = Path(run["tree"]).read_text(), Path(run["reference"]).read_text()
+        reference = _read(Path(run["reference"]).read_text())
         return plot_tree_pair(tree, reference, title=run["title"], left_title=run["left"],
                               caption=comparison_caption(tree, reference), leaf_labels=labels)
-    tree = parse_newick(Path(run["tree"]).read_text())
+    tree = _nodes(tree)
     if labels:
         _relabel(tree, labels)
     return plot_tree(tree, title=run["title"])[0].figure
@@ -237,8 +257,6 @@ def _leaf_purity_labels(path):
     """``{leaf: "leaf (87%)"}`` from an L2H ``leaves.tsv`` (none when absent)."""
     if not path or not Path(path).exists():
         return {}
-    import pandas as pd
-
     t = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"leaf": str})
     return {
         str(r.leaf): f"{r.leaf} ({100 * float(r.purity):.0f}%)" if r.purity != "" else str(r.leaf)
@@ -247,7 +265,7 @@ def _leaf_purity_labels(path):
 
 
 def _relabel(node, labels):
-    """Rename the leaves of a :func:`parse_newick` tree in place."""
+    """Rename the leaves of a :func:`_nodes` tree in place."""
     name, length, children = node
     for i, child in enumerate(children):
         if child[2]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.common import LABELS, NOT_APPLICABLE, SMALL_CLUSTER_MARK
-from embtree.report.table import _for, _ordered, _subset, flag_cells, wide_table
+from embtree.report.common import DIRECTIONS, LABELS, NOT_APPLICABLE, SMALL_CLUSTER_MARK
+from embtree.report.tables.base import flag_cells, missing_of, ordered_values, rows_where, wide_table
 
 
 _RUN_ROWS = ["encoder", "metric"]
@@ -64,11 +64,11 @@ def per_class_table(per_class, dataset, value, *, missing=None, order=None, deci
     best per class, the radius is descriptive (no bold: radii of different metrics are in
     different units).
     """
-    df = _subset(per_class, dataset=dataset)
+    df = rows_where(per_class, dataset=dataset)
     order = dict(order or {})
     if len(df):
         order["class_name"] = df.sort_values("class")["class_name"].drop_duplicates().tolist()
-    miss = _subset(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
     label = {"r_max": "maximum radius r_max", "coverage": "coverage", "r_f": "final radius r_f"}.get(value, value)
     return wide_table(
         df,
@@ -206,23 +206,23 @@ def infiltration_table(
     ``classes`` (all class names) and ``runs`` (DataFrame with dataset, encoder, metric) make
     clusters and runs without any infiltration appear too; by default both come from the data.
     """
-    df = _subset(infiltration, dataset=dataset)
+    df = rows_where(infiltration, dataset=dataset)
     order = dict(order or {})
     if classes is not None:
         order["class_name"] = list(classes)
     ranked = _top_other(df, ["encoder", "metric", "class_name"], "other_class", top, min_count)
     # Every (cluster, rank) row is shown for every run, '-' where the cluster has fewer.
-    runs = df[["encoder", "metric"]] if runs is None else _subset(runs, dataset=dataset)[["encoder", "metric"]]
+    runs = df[["encoder", "metric"]] if runs is None else rows_where(runs, dataset=dataset)[["encoder", "metric"]]
     runs = runs.drop_duplicates()
     names = df["class_name"].tolist() if classes is None else list(classes)
     if len(runs) and names:
-        cls = pd.DataFrame({"class_name": _ordered(names, order.get("class_name"))})
+        cls = pd.DataFrame({"class_name": ordered_values(names, order.get("class_name"))})
         grid = runs.merge(cls, how="cross").merge(pd.DataFrame({"rank": range(1, top + 1)}), how="cross")
         full = grid.merge(ranked, on=["encoder", "metric", "class_name", "rank"], how="left")
         full["text"] = full["text"].fillna(NOT_APPLICABLE)
     else:  # no run of this dataset has an infiltrated class
         full = pd.DataFrame(columns=["encoder", "metric", "class_name", "rank", "text"])
-    miss = _subset(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
     return wide_table(
         full,
         ["class_name", "rank"],
@@ -243,7 +243,7 @@ def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None):
     Rows encoder x metric x cluster, one column: ``other (count)`` for the ``top`` largest
     overlaps (``-`` rows are omitted as in the paper).
     """
-    df = _subset(intrusion, dataset=dataset)
+    df = rows_where(intrusion, dataset=dataset)
     if len(df):
         df = df.rename(columns={"class_a": "class_name"})
         ranked = _top_other(df, ["encoder", "metric", "class_name"], "class_b", top, 1)
@@ -251,7 +251,7 @@ def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None):
     else:
         text = pd.DataFrame(columns=["encoder", "metric", "class_name", "text"])
     text["column"] = "overlapping embeddings"
-    miss = _subset(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
     return wide_table(
         text,
         ["encoder", "metric", "class_name"],
@@ -288,8 +288,6 @@ def _flag_runs(tables, summary):
 def flag_tree_tables(tables, trees, summary, datasets):
     """Mark the cells of relation-tree tables (``trees_<value>_<dataset>``) whose tree was built
     on a CAEC run with clusters below caec.min_cluster_size (its G^f / P rest on a few embeddings)."""
-    from embtree.report.common import DIRECTIONS
-
     if not len(trees) or not len(summary) or "n_small_clusters" not in summary.columns:
         return tables
     small = summary.assign(_small=pd.to_numeric(summary["n_small_clusters"], errors="coerce").fillna(0) > 0)
@@ -302,7 +300,7 @@ def flag_tree_tables(tables, trees, summary, datasets):
             suffix = f"_{ds}"
             if t.name.startswith("trees_") and t.name.endswith(suffix):
                 value = t.name[len("trees_"): -len(suffix)]
-                flag_cells(t, _subset(df, dataset=ds), ["encoder", "cluster_metric"], ["tree_metric", "point"],
+                flag_cells(t, rows_where(df, dataset=ds), ["encoder", "cluster_metric"], ["tree_metric", "point"],
                            "_small", note, direction=DIRECTIONS.get(value))
     return tables
 
@@ -326,7 +324,7 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
     # Paper tables 5-6 use the purity of eq. 17 (all clusters pooled): the summary's `purity`
     # column; older summaries only have the per-class mean `purity_mean`.
     purity = "purity" if "purity" in summary.columns else "purity_mean"
-    miss = _for(missing, "summary")
+    miss = missing_of(missing, "summary")
     clustered = "over the embeddings inside clusters (paper section 4.2)"
     run_tables = [
         caec_metric_table(summary, purity, missing=miss, order=order, name="caec_purity",
@@ -349,9 +347,9 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
     _flag_runs(run_tables, summary)
     tables = [
         *run_tables,
-        angle_table(per_class, missing=_for(missing, "per_class"), order=order),
-        chi2_table(per_class, missing=_for(missing, "per_class"), order=order),
-        ttest_table(ttest, missing=_for(missing, "ttest"), order=order),
+        angle_table(per_class, missing=missing_of(missing, "per_class"), order=order),
+        chi2_table(per_class, missing=missing_of(missing, "per_class"), order=order),
+        ttest_table(ttest, missing=missing_of(missing, "ttest"), order=order),
     ]
     small_note = (f"{SMALL_CLUSTER_MARK} this class's cluster has fewer members than caec.min_cluster_size: "
                   "its values rest on a handful of embeddings")
@@ -359,14 +357,14 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
         classes = None
         if len(per_class) and (per_class["dataset"] == ds).any():
             classes = per_class[per_class["dataset"] == ds].sort_values("class")["class_name"].drop_duplicates()
-        pc_ds = _subset(per_class, dataset=ds)
+        pc_ds = rows_where(per_class, dataset=ds)
         tables += [
-            flag_cells(per_class_table(per_class, ds, "r_max", missing=_for(missing, "per_class"), order=order),
+            flag_cells(per_class_table(per_class, ds, "r_max", missing=missing_of(missing, "per_class"), order=order),
                        pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note),
-            flag_cells(per_class_table(per_class, ds, "coverage", missing=_for(missing, "per_class"), order=order),
+            flag_cells(per_class_table(per_class, ds, "coverage", missing=missing_of(missing, "per_class"), order=order),
                        pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note, direction="max"),
-            infiltration_table(infiltration, ds, missing=_for(missing, "infiltration"), order=order,
+            infiltration_table(infiltration, ds, missing=missing_of(missing, "infiltration"), order=order,
                                classes=classes, runs=summary),
-            intrusion_table(intrusion, ds, missing=_for(missing, "intrusion"), order=order),
+            intrusion_table(intrusion, ds, missing=missing_of(missing, "intrusion"), order=order),
         ]
     return tables

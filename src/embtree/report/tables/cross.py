@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from embtree.report.common import DIRECTIONS
-from embtree.report.tables.l2h import _method_label, _method_table
+from embtree.report.tables.base import method_table
+from embtree.report.tables.l2h import l2h_method_label
 from embtree.report.tables.trees import BEFORE
 
 
@@ -31,7 +32,7 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
         parts += [t, b]
     if len(l2h):
         l_ = l2h.copy()
-        l_["method"] = l_["source"].map(_method_label)
+        l_["method"] = l_["source"].map(l2h_method_label)
         parts.append(l_)
     cols = list(CROSS_METRICS)
     if parts:
@@ -47,7 +48,7 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
     for m in order.get("metric", []):
         methods += [f"CAEC {m} (G)", f"CAEC {m} (P)"]
     methods += [f"UPGMA before ({m})" for m in order.get("metric", [])]
-    methods += [_method_label(s) for s in order.get("source", [])]
+    methods += [l2h_method_label(s) for s in order.get("source", [])]
     order["method"] = methods
     miss = None
     if missing is not None and len(missing):
@@ -56,14 +57,14 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
         for i, rec in miss.iterrows():
             cm, tm, src = (rec.get(k) for k in ("cluster_metric", "tree_metric", "source"))
             if isinstance(src, str):
-                method[i] = _method_label(src)
+                method[i] = l2h_method_label(src)
             elif cm == BEFORE:
                 method[i] = f"UPGMA before ({tm})"
             elif isinstance(cm, str) and cm == tm:
                 method[i] = f"CAEC {cm} ({rec.get('point')})"
         miss["method"] = method
         miss = miss.dropna(subset=["method"])[["dataset", "encoder", "method"]]
-    return _method_table(
+    return method_table(
         long,
         name="cross_method",
         title="Agreement with the reference hierarchy: CAEC relation trees, L2H and agglomerative trees",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from embtree.report.common import LABELS
-from embtree.report.table import wide_table
+from embtree.report.tables.base import wide_table
 
 
 def flat_table(flat, value="ami", *, missing=None, order=None):

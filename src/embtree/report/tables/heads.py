@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from embtree.report.table import ReportTable, best_mask, wide_table
+from embtree.report.tables.base import ReportTable, best_mask, wide_table
 
 HEADS_METRICS = ["acc", "nmi", "ari", "top5_acc", "msp_mean", "ece"]
 _LABEL = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "top5_acc": "top-5→1", "msp_mean": "mean MSP", "ece": "ECE"}

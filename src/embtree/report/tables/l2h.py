@@ -1,18 +1,19 @@
-"""L2H paper table 1 (rows encoder x method, columns dataset x metric) and the shared method-table layout."""
+"""L2H paper table 1 (rows encoder x method, columns dataset x metric): :func:`l2h_table`, :func:`l2h_method_label`."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from embtree.report.common import DIRECTIONS, LABELS
-from embtree.report.table import best_mask, wide_table
+from embtree.report.tables.base import method_table
 
 
 L2H_METRICS = ["nmi", "ari", "acc", "lp", "dp", "lhd"]
 
 
 
-def _method_label(source):
+def l2h_method_label(source):
+    """Row label of an L2H source: ``L2H (<source>)``, or ``agglomerative`` for the baseline."""
     return "agglomerative" if source == "agglomerative" else f"L2H ({source})"
 
 
@@ -25,7 +26,7 @@ def l2h_table(l2h, *, missing=None, order=None, metrics=L2H_METRICS):
     """
     if len(l2h):
         df = l2h.copy()
-        df["method"] = df["source"].map(_method_label)
+        df["method"] = df["source"].map(l2h_method_label)
         long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=list(metrics), var_name="m", value_name="v")
         long["m"] = long["m"].map(lambda m: LABELS.get(m, m))
     else:
@@ -33,11 +34,11 @@ def l2h_table(l2h, *, missing=None, order=None, metrics=L2H_METRICS):
     order = dict(order or {})
     order["m"] = [LABELS.get(m, m) for m in metrics]
     if "source" in order:
-        order["method"] = [_method_label(s) for s in order["source"]]
+        order["method"] = [l2h_method_label(s) for s in order["source"]]
     miss = missing
     if missing is not None and len(missing) and "source" in missing.columns:
-        miss = missing.assign(method=missing["source"].map(_method_label))
-    return _method_table(
+        miss = missing.assign(method=missing["source"].map(l2h_method_label))
+    return method_table(
         long,
         name="l2h",
         title="Hierarchical clustering (L2H table 1 layout): flat and hierarchy metrics per method",
@@ -45,27 +46,3 @@ def l2h_table(l2h, *, missing=None, order=None, metrics=L2H_METRICS):
         order=order,
         directions={LABELS.get(m, m): DIRECTIONS.get(m) for m in metrics},
     )
-
-
-
-def _method_table(long, *, name, title, missing, order, directions, column_formats=None):
-    """Rows encoder x method, columns dataset x metric (``long``: dataset, encoder, method, m, v).
-
-    ``directions`` maps a metric label to "max" / "min"; the best cell per column is bold.
-    """
-    t = wide_table(
-        long,
-        ["encoder", "method"],
-        ["dataset", "m"],
-        "v",
-        name=name,
-        title=title,
-        direction=None,
-        missing=missing,
-        order=order,
-    )
-    if column_formats:
-        t.column_formats = column_formats
-    numeric = t.values.apply(pd.to_numeric, errors="coerce")
-    t.bold = best_mask(numeric, {c: directions.get(c[1]) for c in t.values.columns}, t.decimals) & ~t.missing
-    return t

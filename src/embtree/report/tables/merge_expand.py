@@ -1,11 +1,11 @@
-"""Merge & Expand (papers/003, table I's last row): per run, clusters found, clean fraction and the
+"""Merge & Expand (paper 003, table I's last row): per run, clusters found, clean fraction and the
 scores over all / clean / unclean embeddings, with the consistent neighbours of fig. 4c."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.table import wide_table
+from embtree.report.tables.base import wide_table
 
 # (column of metrics.tsv, header); descriptive columns are never bold.
 ME_COLUMNS = [
@@ -43,6 +43,7 @@ def merge_expand_table(me, *, missing=None, order=None):
         ["m"],
         "v",
         name="merge_expand",
+        # "papers/003" (paper 003) is printed in the result files; kept so they stay byte-identical.
         title="Merge & Expand (papers/003 table I, last row): clusters found, clean fraction, "
               "ACC over all / clean / unclean embeddings, consistent neighbours (fig. 4c)",
         direction=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from embtree.report.common import DIRECTIONS
-from embtree.report.table import _for, _subset, wide_table
+from embtree.report.tables.base import missing_of, rows_where, wide_table
 
 
 BEFORE = "before"
@@ -35,7 +35,7 @@ def tree_distance_table(trees, dataset, value, *, missing=None, order=None):
     metric x point (G, P). The best per column is bold (RF, DI: lowest; recall, precision:
     highest, :data:`~embtree.report.common.DIRECTIONS`).
     """
-    df = _subset(trees, dataset=dataset)
+    df = rows_where(trees, dataset=dataset)
     if len(df):
         df = df.copy()
         before = df["cluster_metric"].astype(str) == BEFORE
@@ -46,7 +46,7 @@ def tree_distance_table(trees, dataset, value, *, missing=None, order=None):
     if "metric" in order:
         order.setdefault("cluster_metric", [*order["metric"], BEFORE])
         order.setdefault("tree_metric", order["metric"])
-    miss = _subset(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
     label = TREE_VALUES.get(value, value)
     better = {"min": "lower is better", "max": "higher is better"}.get(DIRECTIONS.get(value), "")
     return wide_table(
@@ -67,7 +67,7 @@ def build_tree_tables(trees, *, datasets, missing=None, order=None):
     """Relation-tree tables for every dataset with a reference: 17 (RF), 18 (DI) and the clade
     recall / precision and bounded DI (:data:`REPORTED_TREE_VALUES`)."""
     return [
-        tree_distance_table(trees, ds, value, missing=_for(missing, "trees"), order=order)
+        tree_distance_table(trees, ds, value, missing=missing_of(missing, "trees"), order=order)
         for ds in datasets
         for value in REPORTED_TREE_VALUES
     ]

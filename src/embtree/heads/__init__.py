@@ -1,0 +1,49 @@
+"""Deep clustering heads on frozen embeddings: TEMI (eq. 1) and SCANv2 (eq. 2) of paper 002.
+
+What the paper says, what it leaves open and what embtree chose: docs/methods/heads.md.
+
+``params``   :data:`HEADS`, :data:`PARAMS` (defaults = the official code's CIFAR-10 command),
+             :func:`check_params`, :func:`knn_for`
+``knn``      :func:`mine_knn` (exact cosine kNN in bounded-memory tiles), :data:`KNN_TILE_ROWS`
+``model``    :class:`BatchedHeads` (all ``H`` heads as stacked weights)
+``losses``   :func:`temi_loss`, :func:`update_prior`, :func:`scan_loss`
+``train``    :func:`train_heads`, :func:`predict`, :func:`cosine_schedule`, :func:`ema_update`
+``scores``   :func:`evaluate`, :func:`ranked_clusters`, :func:`calibration_inputs`, and the per-run
+             rows :func:`metrics_row`, :func:`per_head_rows`, :func:`loss_table`
+``targets``  :func:`granularity_targets` (classes or coarse labels at a depth of the reference tree)
+
+The calibration plots are :func:`embtree.report.figures.heads.plot_reliability` and
+:func:`~embtree.report.figures.heads.plot_msp_histogram`.
+"""
+
+from embtree.heads.knn import KNN_TILE_ROWS, mine_knn
+from embtree.heads.losses import scan_loss, temi_loss, update_prior
+from embtree.heads.model import BatchedHeads
+from embtree.heads.params import HEADS, PARAMS, check_params, knn_for
+from embtree.heads.scores import calibration_inputs, evaluate, loss_table, metrics_row, per_head_rows, ranked_clusters
+from embtree.heads.targets import granularity_targets
+from embtree.heads.train import cosine_schedule, ema_update, predict, train_heads
+
+__all__ = [
+    "HEADS",
+    "PARAMS",
+    "check_params",
+    "knn_for",
+    "KNN_TILE_ROWS",
+    "mine_knn",
+    "BatchedHeads",
+    "temi_loss",
+    "scan_loss",
+    "update_prior",
+    "ema_update",
+    "cosine_schedule",
+    "train_heads",
+    "predict",
+    "evaluate",
+    "ranked_clusters",
+    "calibration_inputs",
+    "metrics_row",
+    "per_head_rows",
+    "loss_table",
+    "granularity_targets",
+]

@@ -1,0 +1,147 @@
+"""Class granularity and multi-labels from a reference tree (paper 002, sections 4.2, 4.4).
+
+- :func:`coarsen_classes` maps every class (a leaf of the reference tree) to its ancestor
+  at maximum depth ``d``: classes deeper than ``d`` go to their depth-``d`` ancestor,
+  shallower ones stay as they are (section 4.2). Depth counts edges from the root.
+- :func:`read_multi_labels` reads per-sample label sets (ImageNet ReaL style JSON).
+- :func:`ancestor_label_sets` gives every class its label set S_L = the class and every
+  class that is one of its semantic ancestors in the reference tree (section 4.4: "for
+  hierarchically structured datasets, we set S_L to be all semantic ancestors of the GT
+  label"), for top-1 -> L and top-5 -> L.
+- :func:`leaf_depths`: depth of every leaf.
+
+Trees are Newick strings or ``dendropy.Tree`` (:func:`embtree.hierarchy.newick.as_tree`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from embtree.hierarchy.newick import as_tree
+
+__all__ = ["leaf_depths", "coarsen_classes", "read_multi_labels", "ancestor_label_sets"]
+
+
+def _node_name(node):
+    if node.label:
+        return str(node.label)
+    if node.taxon is not None and node.taxon.label:
+        return str(node.taxon.label)
+    return "+".join(sorted(leaf.taxon.label for leaf in node.leaf_iter()))
+
+
+def _class_leaves(newick, class_names):
+    """(class names as str, leaf node by name); the leaves must be exactly the classes."""
+    tree = as_tree(newick)
+    names = [str(c) for c in class_names]
+    leaves = {leaf.taxon.label: leaf for leaf in tree.leaf_node_iter()}
+    if set(leaves) != set(names) or len(names) != len(leaves):
+        missing = sorted(set(names) - set(leaves))[:5]
+        extra = sorted(set(leaves) - set(names))[:5]
+        raise ValueError(f"reference tree leaves differ from the class names (missing {missing}, extra {extra})")
+    return names, leaves
+
+
+def leaf_depths(newick) -> dict:
+    """Depth (edges from the root) of every leaf of a tree (str or ``dendropy.Tree``), by leaf name."""
+    tree = as_tree(newick)
+    return {leaf.taxon.label: leaf.level() for leaf in tree.leaf_node_iter()}
+
+
+def coarsen_classes(newick, class_names, depth):
+    """Coarse label of every class at maximum hierarchy depth ``depth``.
+
+    Parameters
+    ----------
+    newick : str or dendropy.Tree, reference tree whose leaves are exactly ``class_names``
+    class_names : sequence of str, length n_classes
+    depth : int, ``1 <= depth <= max leaf depth``
+
+    Returns
+    -------
+    coarse_of_class : ndarray of shape (n_classes,), int64, ids ``0 .. n_coarse-1``
+        numbered in the order of first appearance over ``class_names``.
+    coarse_names : list of str (internal-node label, or the leaf name for classes kept)
+    """
+    names, leaves = _class_leaves(newick, class_names)
+    max_depth = max(leaf.level() for leaf in leaves.values())
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= max_depth:
+        raise ValueError(f"coarse depth={depth!r} must be an int in 1..{max_depth} (the tree's maximum depth)")
+    coarse_names, index, out = [], {}, np.empty(len(names), dtype=np.int64)
+    for i, name in enumerate(names):
+        node = leaves[name]
+        while node.level() > depth:
+            node = node.parent_node
+        key = _node_name(node)
+        if key not in index:
+            index[key] = len(coarse_names)
+            coarse_names.append(key)
+        out[i] = index[key]
+    return out, coarse_names
+
+
+def read_multi_labels(path, class_names, n_samples):
+    """Per-sample label sets from JSON: a list (one entry per sample) of lists of class
+    indices or class names (ImageNet ReaL's ``real.json`` format; empty lists allowed).
+
+    Returns a boolean matrix of shape (n_samples, n_classes).
+    """
+    with open(path) as fh:
+        data = json.load(fh)
+    if not isinstance(data, list) or len(data) != n_samples:
+        got = len(data) if isinstance(data, list) else type(data).__name__
+        raise ValueError(f"multi_labels {path}: expected a JSON list of {n_samples} label lists, got {got}")
+    names = {str(c): i for i, c in enumerate(class_names)}
+    C = len(class_names)
+    out = np.zeros((n_samples, C), dtype=bool)
+    for i, labs in enumerate(data):  # parsing a JSON file: one entry per sample
+        if not isinstance(labs, list):
+            raise ValueError(f"multi_labels {path}: entry {i} is not a list")
+        for lab in labs:
+            j = names.get(lab) if isinstance(lab, str) else lab
+            if not isinstance(j, int) or not 0 <= j < C:
+                raise ValueError(f"multi_labels {path}: entry {i} has unknown class {lab!r}")
+            out[i, j] = True
+    return out
+
+
+def ancestor_label_sets(newick, class_names, synsets=None):
+    """Label set of every class: itself and the classes that are its ancestors in the tree.
+
+    A multi-label accuracy can only credit a prediction that is a *class* of the data set,
+    so an ancestor counts when it is one: an internal node of the reference tree whose label
+    is a class name, or the synset of a class (``synsets``, as in ``results/{dataset}/synsets.tsv``;
+    WordNet-built trees label internal nodes with synset names and hang a class whose synset
+    is an ancestor of others as a leaf below that node). On ImageNet21K every WordNet node
+    is a class; on data sets whose classes are all leaves (CIFAR-10, ImageNet-1K) every set
+    is the class alone and top-1 -> L equals top-1 accuracy.
+
+    Parameters
+    ----------
+    newick : str or dendropy.Tree, reference tree whose leaves are exactly ``class_names``
+    class_names : sequence of str, length n_classes
+    synsets : sequence of str or None, length n_classes (empty string: none)
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes), bool: ``[c, a]`` is True when class ``a`` is
+    ``c`` or one of its ancestors. Index it with the labels for the per-sample matrix.
+    """
+    names, leaves = _class_leaves(newick, class_names)
+    if synsets is not None and len(synsets) != len(names):
+        raise ValueError(f"synsets has {len(synsets)} entries for {len(names)} classes")
+    alias = {}
+    for i, name in enumerate(names):
+        alias.setdefault(name, set()).add(i)
+        if synsets is not None and synsets[i]:
+            alias.setdefault(str(synsets[i]), set()).add(i)
+    out = np.eye(len(names), dtype=bool)
+    for i, name in enumerate(names):
+        node = leaves[name].parent_node
+        while node is not None:  # walking up one tree path per class (depth <= 20 in WordNet)
+            for j in alias.get(str(node.label) if node.label else "", ()):
+                out[i, j] = True
+            node = node.parent_node
+    return out

@@ -1,0 +1,90 @@
+"""embtree.caec.scores: tables, infiltration ranks, RI / NMI over clustered embeddings, small clusters."""
+
+import numpy as np
+import pytest
+
+from embtree import caec
+from embtree.caec import grow_clusters
+
+
+def _blobs(seed, C=5, n=30, d=6, spread=2.5):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, spread, size=(C, d))
+    sizes = rng.integers(n // 2, n, size=C)
+    X = np.concatenate([c + rng.normal(size=(s, d)) for c, s in zip(centres, sizes)])
+    y = np.repeat(np.arange(C), sizes)
+    perm = rng.permutation(len(y))
+    return X[perm], y[perm]
+
+
+def test_tables_columns_and_infiltration_ties():
+    X, y = _blobs(3, C=4, n=40, spread=0.7)
+    res = grow_clusters(X, y, gamma=0.45, step=0.4)
+    names = np.array(["a", "b", "c", "d"])
+    t = caec.caec_tables(res, y, names, {"dataset": "ds", "encoder": "enc", "metric": "euclidean"})
+    assert list(t["per_class"].columns[:19]) == [
+        "dataset", "encoder", "metric", "class", "class_name", "r_b", "r_f", "coverage", "purity",
+        "n_members", "n_target", "n_other", "r_min", "r_max", "theta_min_half", "theta_max_half",
+        "annular", "chi2", "chi2_p"]
+    assert list(t["summary"].columns[:13]) == [
+        "dataset", "encoder", "metric", "step", "gamma", "purity_mean", "purity_std", "coverage_mean",
+        "ri", "nmi", "intrusion_count", "intrusion_fraction", "n_classes"]
+    assert list(t["infiltration"].columns) == ["dataset", "encoder", "metric", "class_name", "rank",
+                                               "other_class", "count"]
+    assert list(t["intrusion"].columns) == ["dataset", "encoder", "metric", "class_a", "class_b", "count"]
+    M = caec.cluster_class_counts(res, y)
+    for row in t["infiltration"].itertuples():
+        k, j = list(names).index(row.class_name), list(names).index(row.other_class)
+        assert k != j and M[k, j] == row.count >= 2 and 1 <= row.rank <= 3
+
+
+def test_infiltration_dense_ranks_ties():
+    class R:  # the few fields infiltration() reads
+        classes = np.arange(4)
+        n_classes = 4
+        members = [np.arange(12), np.array([12]), np.array([13]), np.array([14])]
+
+    y = np.array([0] * 5 + [1, 1, 2, 2, 3, 3, 3] + [1, 2, 3])
+    rows = caec.infiltration(R(), y)
+    # Cluster 0 holds class 3 x3, classes 1 and 2 x2 each: ranks 1, 2, 2.
+    assert rows == [(0, 1, 3, 3), (0, 2, 1, 2), (0, 2, 2, 2)]
+
+
+def test_ri_nmi_over_clustered_embeddings_and_all_variants():
+    # Paper section 4.2: scores over the embeddings inside clusters; the *_all columns add
+    # one "unassigned" group for the rest. Equal to sklearn on the respective subsets.
+    from sklearn.metrics import normalized_mutual_info_score, rand_score
+
+    from embtree.metrics import purity
+
+    X, y = _blobs(4, C=5, spread=1.2)
+    res = grow_clusters(X, y, step="auto")
+    s = caec.run_scores(res, y)
+    inside = res.assignment >= 0
+    assert 0 < inside.sum() < len(y), "test data should leave some embeddings outside"
+    assert s["ri"] == pytest.approx(rand_score(y[inside], res.assignment[inside]))
+    assert s["nmi"] == pytest.approx(normalized_mutual_info_score(y[inside], res.assignment[inside]))
+    assert s["ri_all"] == pytest.approx(rand_score(y, res.assignment))
+    assert s["nmi_all"] == pytest.approx(normalized_mutual_info_score(y, res.assignment))
+    assert s["purity_all"] == pytest.approx(purity(y, res.assignment))
+    # A clustered-only score is not dragged down by the unassigned group.
+    assert s["ri"] > s["ri_all"]
+    summary = caec.caec_tables(res, y, np.array(list("abcde")), {})["summary"].iloc[0]
+    for key in ("ri", "nmi", "ri_all", "nmi_all", "purity_all", "n_small_clusters", "degenerate"):
+        assert summary[key] == pytest.approx(s[key]), key
+
+
+def test_small_clusters_flagged_and_a_tiny_step_is_a_degenerate_run():
+    X, y = _blobs(2, C=4, n=40, spread=3.0)
+    good = grow_clusters(X, y, step="auto")
+    pc = caec.per_class_scores(good, y, min_cluster_size=5)
+    np.testing.assert_array_equal(pc["small_cluster"], pc["n_members"] < 5)
+    assert not caec.run_scores(good, y)["degenerate"]
+    # A step far below the distances: eq. 4's argmax lands on r_0 (ties), one-member clusters.
+    tiny = grow_clusters(X, y, step=1e-4)
+    s = caec.run_scores(tiny, y, min_cluster_size=5)
+    assert s["n_small_clusters"] == 4 and s["degenerate"] and s["purity"] == 1.0
+    t = caec.caec_tables(tiny, y, np.array(list("abcd")), {}, min_cluster_size=5)
+    assert t["per_class"]["small_cluster"].all() and t["summary"]["degenerate"].iloc[0]
+    arrays = caec.cluster_arrays(tiny, np.array(list("abcd")), min_cluster_size=5)
+    assert arrays["small_cluster"].all() and arrays["min_cluster_size"] == 5

@@ -1,0 +1,54 @@
+"""Cosine (spherical) k-means (embtree.cosine_kmeans)."""
+
+import numpy as np
+import pytest
+
+from embtree import cosine_kmeans, flat, metrics
+
+
+def test_cosine_kmeans_on_directions():
+    rng = np.random.default_rng(0)
+    dirs = np.eye(4)[:3] * 5
+    # Same directions at very different norms: euclidean k-means splits by norm, cosine does not.
+    X = np.concatenate([d * s + 0.05 * rng.normal(size=(30, 4)) for d in dirs for s in (1, 20)])
+    y = np.repeat(np.arange(3), 60)
+    labels, centres = cosine_kmeans.cosine_kmeans(X, 3, seed=0, n_init=3)
+    assert metrics.cluster_accuracy(y, labels) == 1.0
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 1)
+    top = cosine_kmeans.nearest_centres(X, centres, k=3)
+    np.testing.assert_array_equal(top[:, 0], labels)
+    assert (np.sort(top, 1) == np.arange(3)).all()
+    assert metrics.cluster_accuracy(y, flat.cluster(X, "kmeans-cosine", n_clusters=3, seed=0)) == 1.0
+    with pytest.raises(ValueError, match="n_clusters"):
+        cosine_kmeans.cosine_kmeans(X, 0)
+
+
+def _reference_lloyd(Xn, centres, max_iter):
+    """Spherical Lloyd written out: full similarity matrix, np.add.at sums, reseed empty clusters."""
+    labels = np.full(len(Xn), -1)
+    for _ in range(max_iter):
+        sim = Xn @ centres.T
+        new = sim.argmax(axis=1)
+        best = sim[np.arange(len(Xn)), new]
+        empty = np.setdiff1d(np.arange(len(centres)), new)
+        far = np.argsort(best, kind="stable")[: len(empty)]
+        new[far], best[far] = empty, 1.0
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        sums = np.zeros_like(centres)
+        np.add.at(sums, labels, Xn)
+        centres = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    return labels, centres, best.sum()
+
+
+def test_cosine_kmeans_lloyd_equals_the_reference_loop_bit_for_bit():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(900, 12)) + 3 * rng.normal(size=(30, 12))[rng.integers(30, size=900)]
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    init = Xn[rng.choice(900, 40, replace=False)]
+    got = cosine_kmeans._lloyd(Xn, init, 300, chunk=128)  # several row blocks
+    ref = _reference_lloyd(Xn, init, 300)
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+    assert got[2] == ref[2]

@@ -1,0 +1,40 @@
+"""embtree.heads.params: bad parameters name the key, the defaults are the schema's, kNN capped
+on small data."""
+
+import ast
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from embtree.heads import knn, params
+
+
+def test_bad_input_names_the_key():
+    with pytest.raises(ValueError, match="beta"):
+        params.check_params("temi", {"beta": 0})
+
+
+def test_library_defaults_are_the_schema_defaults():
+    # The workflow passes the schema's values (config.schema.yaml is the source of truth);
+    # heads.PARAMS is the library's own default for callers outside the workflow: the two
+    # must not drift apart.
+    schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]["heads"]["properties"]
+    smk = (Path(__file__).parents[1] / "workflow/rules/heads_common.smk").read_text()
+    workflow_only = ast.literal_eval(re.search(r"^HEADS_WORKFLOW_KEYS = (\{.*\})$", smk, re.M).group(1))
+    assert set(props) - workflow_only == set(params.PARAMS)
+    assert {k: props[k]["default"] for k in params.PARAMS} == params.PARAMS
+
+
+def test_knn_is_capped_on_small_data(caplog):
+    assert params.knn_for(1000, 50) == 50
+    with caplog.at_level("WARNING"):
+        assert params.knn_for(24, 50) == 23
+    assert "capped at n_samples - 1 = 23" in caplog.text
+    assert params.knn_for(24, 23) == 23  # k = n - 1: every other sample, no warning needed
+    X = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
+    nbr = knn.mine_knn(X, params.knn_for(len(X), 50))
+    assert nbr.shape == (12, 11) and not (nbr == np.arange(12)[:, None]).any()

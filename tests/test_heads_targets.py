@@ -1,0 +1,44 @@
+"""embtree.heads.targets: the classes or coarse labels at a depth of the reference tree, and
+the checks on what a run needs."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from embtree.heads import targets
+
+TREE = ("(((airplane,ship)craft,(automobile,truck)motor_vehicle)vehicle,"
+        "(bird,((cat,dog)carnivore,(deer,horse)ungulate)placental,frog)vertebrate)whole;")
+NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+@pytest.fixture
+def run(tmp_path):
+    ref = tmp_path / "reference.nwk"
+    ref.write_text(TREE)
+    emb = SimpleNamespace(labels=np.repeat(np.arange(10), 3), class_names=np.array(NAMES))
+    return emb, [str(ref)]
+
+
+def test_classes_and_coarse_depths(run):
+    emb, ref = run
+    t, K, name, multi = targets.granularity_targets(emb, None, ref, [], None)
+    assert (K, name, multi) == (10, "classes", None) and t.dtype == np.int64
+    np.testing.assert_array_equal(t, emb.labels)
+    assert targets.granularity_targets(emb, None, ref, [], 4)[1] == 4  # n_clusters set: classes only
+    t, K, name, multi = targets.granularity_targets(emb, 1, ref, [], 4)
+    assert (K, name, multi) == (2, "depth1", None)  # vehicle, vertebrate; n_clusters ignored
+    vehicle = np.isin(emb.labels, [0, 1, 8, 9])
+    assert len(set(t[vehicle])) == 1 and len(set(t[~vehicle])) == 1 and t[vehicle][0] != t[~vehicle][0]
+    assert targets.granularity_targets(emb, 2, ref, [], None)[1:3] == (5, "depth2")
+
+
+def test_what_a_run_needs_is_named(run):
+    emb, ref = run
+    with pytest.raises(ValueError, match="coarse_depths needs a reference tree"):
+        targets.granularity_targets(emb, 1, [], [], None)
+    with pytest.raises(ValueError, match="ancestor_labels needs a reference tree"):
+        targets.granularity_targets(emb, None, [], [], None, ancestor_labels=True)
+    with pytest.raises(ValueError, match=r"n_clusters=31 must lie in 2\.\.n_samples=30 \(classes\)"):
+        targets.granularity_targets(emb, None, ref, [], 31)

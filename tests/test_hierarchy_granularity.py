@@ -1,0 +1,103 @@
+"""Class granularity and multi-labels from a reference tree (embtree.hierarchy.granularity):
+coarse labels at a tree depth, multi-label files, ancestor label sets."""
+
+import json
+
+import numpy as np
+import pytest
+
+from embtree.hierarchy import granularity
+from embtree.hierarchy.newick import parse_newick
+
+
+TREE = "((a,b)ab,((c,d)cd,e)cde)root;"
+
+
+def test_coarse_labels_at_depth():
+    names = ["a", "b", "c", "d", "e"]
+    c1, n1 = granularity.coarsen_classes(TREE, names, 1)
+    np.testing.assert_array_equal(c1, [0, 0, 1, 1, 1])
+    assert n1 == ["ab", "cde"]
+    c2, n2 = granularity.coarsen_classes(TREE, names, 2)
+    # a, b, e are at depth 2 (kept); c, d (depth 3) go to cd.
+    np.testing.assert_array_equal(c2, [0, 1, 2, 2, 3])
+    assert n2 == ["a", "b", "cd", "e"]
+    c3, _ = granularity.coarsen_classes(TREE, names, 3)
+    np.testing.assert_array_equal(c3, np.arange(5))
+    with pytest.raises(ValueError, match="coarse depth=4 must be an int in 1..3"):
+        granularity.coarsen_classes(TREE, names, 4)
+    with pytest.raises(ValueError, match="differ"):
+        granularity.coarsen_classes(TREE, ["a", "b"], 1)
+
+
+def test_granularity_takes_a_parsed_tree():
+    names = ["a", "b", "c", "d", "e"]
+    tree = parse_newick(TREE)
+    for depth in (1, 2, 3):
+        c, n = granularity.coarsen_classes(tree, names, depth)
+        cs, ns = granularity.coarsen_classes(TREE, names, depth)
+        np.testing.assert_array_equal(c, cs)
+        assert n == ns
+    assert granularity.leaf_depths(tree) == granularity.leaf_depths(TREE) == {"a": 2, "b": 2, "c": 3, "d": 3, "e": 2}
+    anc = parse_newick(ANCESTOR_TREE)
+    np.testing.assert_array_equal(granularity.ancestor_label_sets(anc, ANCESTOR_NAMES),
+                                  granularity.ancestor_label_sets(ANCESTOR_TREE, ANCESTOR_NAMES))
+
+
+def test_read_multi_labels(tmp_path):
+    path = tmp_path / "real.json"
+    path.write_text(json.dumps([[0], [1, "c"], []]))
+    S = granularity.read_multi_labels(path, ["a", "b", "c"], 3)
+    np.testing.assert_array_equal(S, [[1, 0, 0], [0, 1, 1], [0, 0, 0]])
+    with pytest.raises(ValueError, match="4 label lists"):
+        granularity.read_multi_labels(path, ["a", "b", "c"], 4)
+
+
+# A WordNet-shaped tree: "dog" hangs as a leaf below its own synset node, the ancestor of
+# poodle and terrier; "feline" is named by class name; "animal.n.01" is no class.
+ANCESTOR_TREE = "((poodle,terrier,dog)dog.n.01,(cat,(lion,tiger)feline)animal.n.01,feline)root;"
+ANCESTOR_NAMES = ["poodle", "terrier", "dog", "cat", "lion", "tiger", "feline"]
+
+
+def test_ancestor_label_sets_by_synset_and_by_name():
+    syn = ["poodle.n.01", "", "dog.n.01", "cat.n.01", "lion.n.01", "tiger.n.01", "feline.n.01"]
+    S = granularity.ancestor_label_sets(ANCESTOR_TREE, ANCESTOR_NAMES, syn)
+    expected = np.eye(7, dtype=bool)
+    expected[[0, 1], 2] = True  # poodle, terrier -> dog (the dog.n.01 node)
+    expected[[4, 5], 6] = True  # lion, tiger -> feline (an internal node named like the class)
+    np.testing.assert_array_equal(S, expected)
+    # Without synsets only the node named like a class counts.
+    S = granularity.ancestor_label_sets(ANCESTOR_TREE, ANCESTOR_NAMES)
+    np.testing.assert_array_equal(S[:, 2], np.eye(7, dtype=bool)[:, 2])
+    assert S[4, 6] and S[5, 6] and not S[3, 6]
+    # All-leaf classes (CIFAR-10, ImageNet-1K): every set is the class alone.
+    np.testing.assert_array_equal(granularity.ancestor_label_sets(TREE, list("abcde")), np.eye(5, dtype=bool))
+    with pytest.raises(ValueError, match="differ"):
+        granularity.ancestor_label_sets(ANCESTOR_TREE, ANCESTOR_NAMES[:3])
+
+
+def test_ancestor_labels_give_top1_to_l_credit(tmp_path):
+    # poodle, terrier and dog images share one cluster, which the Hungarian map (from top-1
+    # and the classes) gives to dog, the largest: top-1 counts only the dog images, top-1 -> L
+    # also the poodles and terriers, whose label sets hold their ancestor dog.
+    from types import SimpleNamespace
+
+    from embtree.heads import evaluate, granularity_targets
+
+    labels = np.repeat(np.arange(7), [10, 10, 12, 10, 10, 10, 10])
+    emb = SimpleNamespace(labels=labels, class_names=np.array(ANCESTOR_NAMES))
+    ref = tmp_path / "reference.nwk"
+    ref.write_text(ANCESTOR_TREE)
+    syn = tmp_path / "synsets.tsv"
+    syn.write_text("index\tclass_name\tsynset\n" + "".join(f"{i}\t{n}\t{n}.n.01\n" for i, n in enumerate(ANCESTOR_NAMES)))
+    targets, K, name, multi = granularity_targets(emb, None, [str(ref)], [], None, ancestor_labels=True,
+                                                  synsets=[str(syn)])
+    assert (K, name) == (7, "classes") and multi.shape == (72, 7)
+    pred = labels.copy()
+    pred[labels <= 2] = 2
+    scores = evaluate(labels, pred[:, None], multi_labels=multi)
+    assert scores["acc"] == pytest.approx(52 / 72)
+    assert scores["top1_l"] == pytest.approx(1.0)
+    assert granularity_targets(emb, None, [str(ref)], [], None)[3] is None
+    with pytest.raises(ValueError, match="ancestor_labels needs a reference tree"):
+        granularity_targets(emb, None, [], [], None, ancestor_labels=True)

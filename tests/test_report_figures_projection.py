@@ -1,0 +1,26 @@
+"""embtree.report.figures.projection: the 2-D PCA of the embeddings scatter."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from embtree import report as R
+
+
+def test_project_pca_matches_sklearn():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)) @ np.diag([5, 3, 1, 1, 1, 1])
+    idx, mean, comps = R.project_pca(X, n_max=1000)
+    assert len(idx) == 300
+    ref = PCA(2).fit(X)
+    np.testing.assert_allclose(np.abs(comps @ ref.components_.T), np.eye(2), atol=1e-8)
+    # Linear: the projected mean of a class equals the mean of its projected points.
+    P = (X - mean) @ comps.T
+    np.testing.assert_allclose(((X[:50].mean(0) - mean) @ comps.T), P[:50].mean(0), atol=1e-10)
+    idx2, _, _ = R.project_pca(X, n_max=100, seed=1)
+    assert len(idx2) == 100 and np.all(np.diff(idx2) > 0)
+
+
+def test_project_pca_names_a_bad_n_max():
+    with pytest.raises(ValueError, match="n_max=1"):
+        R.project_pca(np.ones((5, 2)), n_max=1)

@@ -1,0 +1,139 @@
+"""embtree.report.tables.caec: the CAEC paper's tables from hand-made per-run tables; small clusters marked."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embtree import report as R
+from embtree.report.tables.caec import build_caec_tables, flag_tree_tables
+
+METRICS = ["euclidean", "manhattan", "canberra"]  # the metrics of the caec_summary fixture (conftest)
+ORDER = {"encoder": ["ViT", "EffNet"], "metric": METRICS, "dataset": ["c10", "c20"]}
+
+
+def test_metric_table_layout_and_bold(caec_summary):
+    t = R.caec_metric_table(caec_summary, "purity_mean", order=ORDER)
+    assert list(t.values.columns) == ["c10", "c20"]
+    assert list(t.values.index) == [(e, m) for e in ["ViT", "EffNet"] for m in METRICS]
+    assert t.values.loc[("ViT", "canberra"), "c10"] == pytest.approx(0.95)
+    # Best per column: EffNet/canberra (0.98) for c10, EffNet/manhattan (0.94) for c20.
+    assert t.bold.sum().tolist() == [1, 1]
+    assert t.bold.loc[("EffNet", "canberra"), "c10"]
+    assert t.bold.loc[("EffNet", "manhattan"), "c20"]
+    md = R.to_markdown(t)
+    assert "| EffNet | euclidean | 0.96 | 0.90 |" in md
+    assert "|  | canberra | **0.98** | 0.86 |" in md
+    tex = R.to_latex(t)
+    assert r"\textbf{0.98}" in tex and r"\textbf{0.94}" in tex
+    assert tex.count(r"\textbf") == 2
+
+
+def test_purity_mean_std_reproduces_paper_table6(caec_summary):
+    t = R.purity_mean_std_table(caec_summary, order=ORDER)
+    md = R.to_markdown(t)
+    # Paper table 6: ViT 0.87±0.06 / 0.61±0.19, EfficientNetV2 0.97±0.01 / 0.90±0.03 (the paper
+    # averaged unrounded purities: from table 5's rounded ones the ViT c20 std is 0.1986 -> 0.20).
+    assert "| ViT | 0.87 ± 0.06 | 0.61 ± 0.20 |" in md
+    assert "| EffNet | **0.97 ± 0.01** | **0.90 ± 0.03** |" in md
+    csv = R.to_csv_frame(t)
+    assert list(csv.columns) == ["encoder", "c10", "c10/std", "c20", "c20/std"]
+    assert csv.loc[0, "c10/std"] == pytest.approx(np.std([0.80, 0.86, 0.95]))
+    assert r"0.87 $\pm$ 0.06" in R.to_latex(t)
+
+
+def test_ttest_table_marks_significant_and_formats_p():
+    rows = [
+        dict(dataset="c10", encoder="ViT", metric_a="euclidean", metric_b="manhattan", t=5.0, p=0.000041, significant=True),
+        dict(dataset="c10", encoder="ViT", metric_a="euclidean", metric_b="canberra", t=1.0, p=0.017404, significant=False),
+        dict(dataset="in", encoder="ViT", metric_a="euclidean", metric_b="manhattan", t=9.0, p=7.3e-58, significant=True),
+    ]
+    t = R.ttest_table(pd.DataFrame(rows))
+    md = R.to_markdown(t)
+    assert "| ViT | euclidean, manhattan | **0.000041** | **7.30e-58** |" in md
+    assert "|  | euclidean, canberra | 0.017404 | - |" in md
+
+
+def test_infiltration_top3_with_ties_and_min_count():
+    rows = [
+        ("airplane", "ship", 67), ("airplane", "bird", 34), ("airplane", "truck", 22), ("airplane", "cat", 5),
+        ("cat", "dog", 14), ("cat", "deer", 3), ("cat", "bird", 2), ("cat", "frog", 2), ("cat", "horse", 1),
+    ]
+    df = pd.DataFrame(
+        [dict(dataset="c10", encoder="ViT", metric="euclidean", class_name=c, rank=0, other_class=o, count=n)
+         for c, o, n in rows]
+    )
+    t = R.infiltration_table(df, "c10", classes=["airplane", "cat"])
+    cells = R.format_cells(t)
+    col = ("euclidean", "ViT")
+    assert cells.loc[("airplane", 1), col] == "ship (67)"
+    assert cells.loc[("airplane", 3), col] == "truck (22)"
+    assert cells.loc[("cat", 3), col] == "bird (2), frog (2)"  # tie on one line, horse (1) < 2 dropped
+
+
+def test_intrusion_table_lists_overlaps():
+    df = pd.DataFrame(
+        [dict(dataset="c10", encoder="ViT", metric="euclidean", class_a="cat", class_b=b, count=n)
+         for b, n in [("dog", 28), ("deer", 9), ("frog", 7), ("bird", 1)]]
+    )
+    t = R.intrusion_table(df, "c10")
+    assert R.format_cells(t).iloc[0, 0] == "dog (28), deer (9), frog (7)"
+
+
+def test_infiltration_table_shows_runs_and_clusters_without_infiltration():
+    df = pd.DataFrame([dict(dataset="d", encoder="e", metric="euclidean", class_name="a", rank=1,
+                            other_class="b", count=4)])
+    runs = pd.DataFrame([dict(dataset="d", encoder="e", metric=m) for m in ("euclidean", "canberra")])
+    t = R.infiltration_table(df, "d", classes=["a", "b"], runs=runs, top=2)
+    cells = R.format_cells(t)
+    assert cells.shape == (4, 2)
+    assert cells.loc[("a", 1), ("euclidean", "e")] == "b (4)"
+    assert (cells[("canberra", "e")] == R.NOT_APPLICABLE).all()
+    assert (cells.loc[("b", 1)] == R.NOT_APPLICABLE).all()
+
+
+def test_small_clusters_and_degenerate_runs_are_marked_never_bold(caec_summary):
+    s = caec_summary.assign(purity=caec_summary["purity_mean"], ri_all=0.3, nmi_all=0.2, n_small_clusters=0, degenerate=False)
+    # EffNet/canberra on c10 is the best purity (0.98) but comes from a degenerate run.
+    bad = (s.encoder == "EffNet") & (s.metric == "canberra") & (s.dataset == "c10")
+    s.loc[bad, ["n_small_clusters", "degenerate"]] = [3, True]
+    pc = pd.DataFrame([dict(dataset="c10", encoder=e, metric=m, **{"class": k}, class_name=f"k{k}",
+                            r_max=1.0 + k, coverage=0.9, theta_min_half=0.1, theta_max_half=0.2, chi2_p=0.5,
+                            small_cluster=(e, m, k) == ("ViT", "euclidean", 1))
+                       for e in ("ViT", "EffNet") for m in METRICS for k in range(2)])  # fmt: skip
+    keys = ["dataset", "encoder", "metric"]
+    infil = pd.DataFrame(columns=[*keys, "class_name", "rank", "other_class", "count"])
+    intr = pd.DataFrame(columns=[*keys, "class_a", "class_b", "count"])
+    tt = pd.DataFrame(columns=["dataset", "encoder", "metric_a", "metric_b", "t", "p", "significant"])
+    tables = {t.name: t for t in build_caec_tables(s, pc, infil, intr, tt, datasets=["c10"], order=ORDER)}
+    pur = tables["caec_purity"]
+    assert pur.flagged.loc[("EffNet", "canberra"), "c10"] and pur.flagged.to_numpy().sum() == 1
+    assert not pur.bold.loc[("EffNet", "canberra"), "c10"] and pur.bold.loc[("EffNet", "manhattan"), "c10"]
+    md = R.to_markdown(pur)
+    assert "0.98 †" in md and "DEGENERATE runs" in md and "c10/EffNet/canberra" in md
+    assert "over the embeddings inside clusters" in pur.title
+    assert "caec_ri_all" in tables and "all embeddings" in tables["caec_nmi_all"].title
+    assert tables["caec_purity_mean_std"].flagged.loc["EffNet", "c10"]
+    cov = tables["caec_coverage_c10"]
+    assert cov.flagged.loc[("ViT", "euclidean"), "k1"] and cov.flagged.to_numpy().sum() == 1
+    assert "fewer members than caec.min_cluster_size" in R.to_markdown(cov)
+
+
+def test_tree_tables_mark_trees_built_on_small_clusters():
+    rows = [dict(dataset="c10", encoder="ViT", cluster_metric=cm, tree_metric="euclidean", point=pt,
+                 rf={"euclidean": 2, "canberra": 4}[cm], di=1.0)
+            for cm in ["euclidean", "canberra"] for pt in ["G", "P"]]  # fmt: skip
+    rows.append(dict(dataset="c10", encoder="ViT", cluster_metric="before", tree_metric="euclidean", point="-",
+                     rf=6, di=2.0))
+    trees = pd.DataFrame(rows)
+    summary = pd.DataFrame([dict(dataset="c10", encoder="ViT", metric="euclidean", n_small_clusters=2),
+                            dict(dataset="c10", encoder="ViT", metric="canberra", n_small_clusters=0)])
+    t = R.tree_distance_table(trees, "c10", "rf", order={"metric": ["euclidean", "canberra"]})
+    assert t.bold.loc[("ViT", "euclidean")].all()
+    flag_tree_tables([t], trees, summary, ["c10"])
+    assert t.flagged.loc[("ViT", "euclidean")].all() and not t.flagged.loc[("ViT", "canberra")].any()
+    assert not t.flagged.loc[("ViT", "before")].any()
+    # The lowest RF came from small clusters: marked, not bold; the best unflagged row is bold.
+    assert not t.bold.loc[("ViT", "euclidean")].any() and t.bold.loc[("ViT", "canberra")].all()
+    assert "2 †" in R.to_markdown(t)
+    csv = R.to_csv_frame(t)
+    assert csv["euclidean/G/small_clusters"].tolist() == [True, False, False]
