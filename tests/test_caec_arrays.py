@@ -2,24 +2,15 @@
 
 import numpy as np
 
+from conftest import uneven_blobs
 from embtree import caec
 from embtree.caec import grow_clusters
-
-
-def _blobs(seed, C=5, n=30, d=6, spread=2.5):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(0, spread, size=(C, d))
-    sizes = rng.integers(n // 2, n, size=C)
-    X = np.concatenate([c + rng.normal(size=(s, d)) for c, s in zip(centres, sizes)])
-    y = np.repeat(np.arange(C), sizes)
-    perm = rng.permutation(len(y))
-    return X[perm], y[perm]
 
 
 def test_saved_arrays_round_trip(tmp_path):
     from embtree import io
 
-    X, y = _blobs(1)
+    X, y = uneven_blobs(1)
     res = grow_clusters(X, y, step="auto")
     names = np.array([f"c{k}" for k in range(res.n_classes)])
     io.save_npz(tmp_path / "clusters.npz", **caec.cluster_arrays(res, names))

@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import uneven_blobs
 from embtree import caec, validation
 from embtree.caec import grow_clusters
 from embtree.caec.grow import _grow_clusters_naive, _structure
@@ -104,20 +105,10 @@ def test_degenerate_start_and_single_sample_class():
     np.testing.assert_array_equal(res.members[0], [2])
 
 
-def _blobs(seed, C=5, n=30, d=6, spread=2.5):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(0, spread, size=(C, d))
-    sizes = rng.integers(n // 2, n, size=C)
-    X = np.concatenate([c + rng.normal(size=(s, d)) for c, s in zip(centres, sizes)])
-    y = np.repeat(np.arange(C), sizes)
-    perm = rng.permutation(len(y))
-    return X[perm], y[perm]
-
-
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan", "canberra", "cosine"])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_fast_equals_naive(metric, seed):
-    X, y = _blobs(seed)
+    X, y = uneven_blobs(seed)
     res = grow_clusters(X, y, metric=metric, gamma=0.3, step="auto")
     ref = _grow_clusters_naive(X, y, metric=metric, gamma=0.3, step=res.step)
     np.testing.assert_allclose(res.r0, ref["r0"], rtol=1e-9)
@@ -141,7 +132,7 @@ def test_fast_equals_naive(metric, seed):
 @pytest.mark.parametrize("metric", ["euclidean", "canberra"])
 def test_fixed_step_equals_naive_with_overlaps(metric):
     # Heavily overlapping classes and a coarse step: clusters overlap, many steps break eq. 3.
-    X, y = _blobs(3, C=4, n=40, spread=0.7)
+    X, y = uneven_blobs(3, C=4, n=40, spread=0.7)
     step = 0.5 if metric == "euclidean" else 0.3
     res = grow_clusters(X, y, metric=metric, gamma=0.6, step=step)
     ref = _grow_clusters_naive(X, y, metric=metric, gamma=0.6, step=step)
@@ -160,7 +151,7 @@ def test_fixed_step_equals_naive_with_overlaps(metric):
 
 
 def test_invariants_and_partition():
-    X, y = _blobs(5, C=6, spread=1.0)
+    X, y = uneven_blobs(5, C=6, spread=1.0)
     res = grow_clusters(X, y, step="auto")
     pc = caec.per_class_scores(res, y)
     assert np.all((0 <= pc["coverage"]) & (pc["coverage"] <= 1))
@@ -229,7 +220,7 @@ def test_bad_input(kwargs, match):
 
 
 def test_too_small_step_is_refused():
-    X, y = _blobs(0)
+    X, y = uneven_blobs(0)
     with pytest.raises(ValueError, match="radius steps"):
         grow_clusters(X, y, step=1e-9)
 
@@ -251,7 +242,7 @@ def test_mmp_averages_own_class_members_and_gf_the_whole_cluster():
 
 
 def test_single_sample_class_is_warned_and_not_annular(caplog):
-    X, y = _blobs(1, C=3, n=20)
+    X, y = uneven_blobs(1, C=3, n=20)
     X = np.vstack([X, [[50.0] * X.shape[1]]])
     y = np.append(y, 3)
     with caplog.at_level("WARNING", logger="embtree.caec"):
@@ -263,7 +254,7 @@ def test_single_sample_class_is_warned_and_not_annular(caplog):
 
 
 def test_auto_step_is_about_25_steps_to_the_median_bounding_radius():
-    X, y = _blobs(0, C=5, n=200, spread=3.0)
+    X, y = uneven_blobs(0, C=5, n=200, spread=3.0)
     res = grow_clusters(X, y, step="auto")
     fine = grow_clusters(X, y, step=res.step / 40)
     assert np.median(fine.r_b - fine.r0) / res.step == pytest.approx(25, rel=0.1)
@@ -274,7 +265,7 @@ def test_fused_kernels_give_the_naive_clusters(metric, monkeypatch):
     """The same data through the numba kernels (not the small-input cdist): identical members."""
     import embtree.distances as Dm
 
-    X, y = _blobs(0, C=4, n=60, d=12)
+    X, y = uneven_blobs(0, C=4, n=60, d=12)
     ref_res = grow_clusters(X, y, metric=metric, gamma=0.3, step="auto")
     monkeypatch.setattr(Dm, "_SMALL", 0)
     res = grow_clusters(X, y, metric=metric, gamma=0.3, step=ref_res.step)
@@ -290,7 +281,7 @@ def test_embeddings_are_validated_once(metric, step, monkeypatch):
     """One NaN/inf scan of X per call (issue 24): the distance kernels get check_input=False.
     Before, every pairwise_blocks call re-checked X (3 scans with step="auto", 2 otherwise)
     and the rim distances of every cluster checked their inputs again."""
-    X, y = _blobs(0, C=4, n=60, d=12)
+    X, y = uneven_blobs(0, C=4, n=60, d=12)
     original = validation.check_matrix
     seen = []
 
@@ -307,7 +298,7 @@ def test_embeddings_are_validated_once(metric, step, monkeypatch):
 
 
 def test_cosine_refuses_zero_embeddings_and_zero_centroids():
-    X, y = _blobs(0, C=3, n=20)
+    X, y = uneven_blobs(0, C=3, n=20)
     Z = X.copy()
     Z[4] = 0.0
     with pytest.raises(ValueError, match=r"zero vectors: embeddings rows \[4\]"):

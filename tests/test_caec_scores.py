@@ -3,22 +3,13 @@
 import numpy as np
 import pytest
 
+from conftest import uneven_blobs
 from embtree import caec
 from embtree.caec import grow_clusters
 
 
-def _blobs(seed, C=5, n=30, d=6, spread=2.5):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(0, spread, size=(C, d))
-    sizes = rng.integers(n // 2, n, size=C)
-    X = np.concatenate([c + rng.normal(size=(s, d)) for c, s in zip(centres, sizes)])
-    y = np.repeat(np.arange(C), sizes)
-    perm = rng.permutation(len(y))
-    return X[perm], y[perm]
-
-
 def test_tables_columns_and_infiltration_ties():
-    X, y = _blobs(3, C=4, n=40, spread=0.7)
+    X, y = uneven_blobs(3, C=4, n=40, spread=0.7)
     res = grow_clusters(X, y, gamma=0.45, step=0.4)
     names = np.array(["a", "b", "c", "d"])
     t = caec.caec_tables(res, y, names, {"dataset": "ds", "encoder": "enc", "metric": "euclidean"})
@@ -57,7 +48,7 @@ def test_ri_nmi_over_clustered_embeddings_and_all_variants():
 
     from embtree.metrics import purity
 
-    X, y = _blobs(4, C=5, spread=1.2)
+    X, y = uneven_blobs(4, C=5, spread=1.2)
     res = grow_clusters(X, y, step="auto")
     s = caec.run_scores(res, y)
     inside = res.assignment >= 0
@@ -75,7 +66,7 @@ def test_ri_nmi_over_clustered_embeddings_and_all_variants():
 
 
 def test_small_clusters_flagged_and_a_tiny_step_is_a_degenerate_run():
-    X, y = _blobs(2, C=4, n=40, spread=3.0)
+    X, y = uneven_blobs(2, C=4, n=40, spread=3.0)
     good = grow_clusters(X, y, step="auto")
     pc = caec.per_class_scores(good, y, min_cluster_size=5)
     np.testing.assert_array_equal(pc["small_cluster"], pc["n_members"] < 5)

@@ -8,16 +8,10 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_mutual_info_score
 
+from conftest import kmeans_blobs
 from embtree import clustering
 from embtree import kmeans as km
 from embtree.metrics import flat_scores
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    # 8 equal, well-separated blobs: each holds 12.5 % of the samples, under HDBSCAN's 20 % cap.
-    X, y = make_blobs(n_samples=480, centers=8, n_features=12, cluster_std=0.6, center_box=(-20, 20), random_state=3)
-    return X, y
 
 
 @pytest.mark.parametrize("method", ["spectral", "affinity-propagation", "agglomerative-average"])
@@ -61,10 +55,9 @@ def test_hdbscan_single_cluster_or_all_noise_is_a_result():
 
 
 def test_hdbscan_caps_the_largest_cluster(blobs):
-    X, _ = blobs
+    X, y = blobs
     # Merge blobs pairwise into 4 groups of 25 %: above the 20 % cap, so HDBSCAN must split them.
     X = X.copy()
-    y = make_blobs(n_samples=480, centers=8, n_features=12, cluster_std=0.6, center_box=(-20, 20), random_state=3)[1]
     pairs = y // 2
     for p in range(4):
         X[y == 2 * p + 1] += X[y == 2 * p].mean(0) - X[y == 2 * p + 1].mean(0) + 2.5
@@ -119,13 +112,8 @@ def test_affinity_propagation_has_a_lower_default_cap():
     assert clustering.CLUSTERERS["spectral"]["max_quadratic_samples"] == 10000
 
 
-def _kmeans_blobs(n=1500, d=12, k=8, seed=0, dtype=np.float64, std=2.5):
-    X, y = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=std, random_state=seed)
-    return X.astype(dtype), y
-
-
 def test_flat_kmeans_switches_to_row_blocks_above_max_sklearn_samples():
-    X, y = _kmeans_blobs(n=3000, d=8, k=5, seed=2, dtype=np.float32)
+    X, y = kmeans_blobs(n=3000, d=8, k=5, seed=2, dtype=np.float32)
     small = clustering.cluster(X, "kmeans", n_clusters=5, seed=0)
     np.testing.assert_array_equal(small, KMeans(5, random_state=0, n_init=1, max_iter=1000).fit(X).labels_)
     big = clustering.cluster(X, "kmeans", n_clusters=5, seed=0, max_sklearn_samples=1000)
@@ -134,7 +122,7 @@ def test_flat_kmeans_switches_to_row_blocks_above_max_sklearn_samples():
 
 
 def test_flat_kmeans_rejects_other_inits_in_row_blocks():
-    X, _ = _kmeans_blobs(n=300)
+    X, _ = kmeans_blobs(n=300)
     with pytest.raises(ValueError, match="init='random'"):
         clustering.cluster(X, "kmeans", n_clusters=3, init="random", max_sklearn_samples=100)
     with pytest.raises(ValueError, match="max_sklearn_samples=2"):

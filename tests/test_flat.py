@@ -2,17 +2,9 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_mutual_info_score
 
 from embtree import flat
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    # 8 equal, well-separated blobs: each holds 12.5 % of the samples, under HDBSCAN's 20 % cap.
-    X, y = make_blobs(n_samples=480, centers=8, n_features=12, cluster_std=0.6, center_box=(-20, 20), random_state=3)
-    return X, y
 
 
 def planted_tree(depth=3, dim=24, per_class=60, step=8.0, seed=0):

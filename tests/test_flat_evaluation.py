@@ -2,17 +2,9 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_blobs
 from sklearn.metrics import silhouette_score
 
 from embtree import flat
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    # 8 equal, well-separated blobs (as tests/test_flat.py).
-    X, y = make_blobs(n_samples=480, centers=8, n_features=12, cluster_std=0.6, center_box=(-20, 20), random_state=3)
-    return X, y
 
 
 def test_silhouette_matches_sklearn_and_counts_noise_as_a_cluster(blobs):

@@ -5,15 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
+from conftest import even_blobs
 from embtree.heads import knn
-
-
-def blobs(n_per=40, k=4, d=8, seed=0):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d)) * 10
-    X = np.concatenate([c + rng.normal(size=(n_per, d)) for c in centres]).astype(np.float32)
-    y = np.repeat(np.arange(k), n_per)
-    return X, y
 
 
 @pytest.mark.parametrize("tile_rows, cells", [
@@ -35,7 +28,7 @@ def test_mine_knn_matches_brute_force_with_tiles(monkeypatch, tile_rows, cells):
 
 
 def test_mine_knn_tiles_equal_one_tile(monkeypatch):
-    X, _ = blobs(30, 3)
+    X, _ = even_blobs(30, 3)
     whole = knn.mine_knn(X, 4, chunk_mb=64)
     monkeypatch.setattr(knn, "KNN_TILE_ROWS", 4)
     # 40 similarities per tile: 4 rows x 10 columns, self inside some tiles and not others.
@@ -45,7 +38,7 @@ def test_mine_knn_tiles_equal_one_tile(monkeypatch):
 def test_mine_knn_reads_a_read_only_memory_map_in_place(tmp_path, monkeypatch):
     # ImageNet-train features come memory-mapped: used as they are (no normalised copy, no
     # write, no warning), with the same neighbours as the array in memory.
-    X, _ = blobs(40, 4)
+    X, _ = even_blobs(40, 4)
     X = X.astype(np.float32)
     np.save(tmp_path / "x.npy", X)
     mm = np.load(tmp_path / "x.npy", mmap_mode="r")

@@ -3,12 +3,12 @@ on small data."""
 
 import ast
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
+from conftest import ROOT
 from embtree.heads import knn, params
 
 
@@ -21,9 +21,9 @@ def test_library_defaults_are_the_schema_defaults():
     # The workflow passes the schema's values (config.schema.yaml is the source of truth);
     # heads.PARAMS is the library's own default for callers outside the workflow: the two
     # must not drift apart.
-    schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     props = schema["properties"]["heads"]["properties"]
-    smk = (Path(__file__).parents[1] / "workflow/rules/heads_common.smk").read_text()
+    smk = (ROOT / "workflow/rules/heads_common.smk").read_text()
     workflow_only = ast.literal_eval(re.search(r"^HEADS_WORKFLOW_KEYS = (\{.*\})$", smk, re.M).group(1))
     assert set(props) - workflow_only == set(params.PARAMS)
     assert {k: props[k]["default"] for k in params.PARAMS} == params.PARAMS

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from embtree.heads import targets
+from conftest import ANCESTOR_NAMES, ANCESTOR_TREE
+from embtree.heads import evaluate, granularity_targets, targets
 
 TREE = ("(((airplane,ship)craft,(automobile,truck)motor_vehicle)vehicle,"
         "(bird,((cat,dog)carnivore,(deer,horse)ungulate)placental,frog)vertebrate)whole;")
@@ -42,3 +43,26 @@ def test_what_a_run_needs_is_named(run):
         targets.granularity_targets(emb, None, [], [], None, ancestor_labels=True)
     with pytest.raises(ValueError, match=r"n_clusters=31 must lie in 2\.\.n_samples=30 \(classes\)"):
         targets.granularity_targets(emb, None, ref, [], 31)
+
+
+def test_ancestor_labels_give_top1_to_l_credit(tmp_path):
+    # poodle, terrier and dog images share one cluster, which the Hungarian map (from top-1
+    # and the classes) gives to dog, the largest: top-1 counts only the dog images, top-1 -> L
+    # also the poodles and terriers, whose label sets hold their ancestor dog.
+    labels = np.repeat(np.arange(7), [10, 10, 12, 10, 10, 10, 10])
+    emb = SimpleNamespace(labels=labels, class_names=np.array(ANCESTOR_NAMES))
+    ref = tmp_path / "reference.nwk"
+    ref.write_text(ANCESTOR_TREE)
+    syn = tmp_path / "synsets.tsv"
+    syn.write_text("index\tclass_name\tsynset\n" + "".join(f"{i}\t{n}\t{n}.n.01\n" for i, n in enumerate(ANCESTOR_NAMES)))
+    targets, K, name, multi = granularity_targets(emb, None, [str(ref)], [], None, ancestor_labels=True,
+                                                  synsets=[str(syn)])
+    assert (K, name) == (7, "classes") and multi.shape == (72, 7)
+    pred = labels.copy()
+    pred[labels <= 2] = 2
+    scores = evaluate(labels, pred[:, None], multi_labels=multi)
+    assert scores["acc"] == pytest.approx(52 / 72)
+    assert scores["top1_l"] == pytest.approx(1.0)
+    assert granularity_targets(emb, None, [str(ref)], [], None)[3] is None
+    with pytest.raises(ValueError, match="ancestor_labels needs a reference tree"):
+        granularity_targets(emb, None, [], [], None, ancestor_labels=True)

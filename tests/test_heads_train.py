@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import even_blobs
 from embtree import metrics
 from embtree.heads import train
 from embtree.heads.params import HEADS
@@ -12,14 +13,6 @@ from embtree.heads.params import HEADS
 SMALL = dict(num_heads=3, hidden_dim=32, bottleneck_dim=16, epochs=30, warmup_epochs=2, knn=5, batch_size=32,
              momentum_teacher=0.9, max_momentum_teacher=0.9,
              lr=1e-3, min_lr=1e-3)
-
-
-def blobs(n_per=40, k=4, d=8, seed=0):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d)) * 10
-    X = np.concatenate([c + rng.normal(size=(n_per, d)) for c in centres]).astype(np.float32)
-    y = np.repeat(np.arange(k), n_per)
-    return X, y
 
 
 def test_ema_update():
@@ -42,7 +35,7 @@ def test_cosine_schedule_warmup_and_constant():
 @pytest.mark.parametrize("head", HEADS)
 def test_separated_blobs_are_recovered(head):
     torch.set_num_threads(1)
-    X, y = blobs()
+    X, y = even_blobs()
     r = train.train_heads(X, head, n_clusters=4, **SMALL)
     pred = train.predict(r["model"], X, selected=r["selected"], params=r["params"])
     assert metrics.cluster_accuracy(y, pred["labels"]) >= 0.99
@@ -55,7 +48,7 @@ def test_separated_blobs_are_recovered(head):
 
 def test_training_is_deterministic():
     torch.set_num_threads(1)
-    X, _ = blobs(20, 3)
+    X, _ = even_blobs(20, 3)
     params = {**SMALL, "epochs": 3}
     a = train.train_heads(X, "temi", n_clusters=3, **params)
     b = train.train_heads(X, "temi", n_clusters=3, **params)
@@ -66,7 +59,7 @@ def test_training_is_deterministic():
 
 
 def test_bad_input_names_the_key():
-    X, _ = blobs(5, 2)  # 10 samples
+    X, _ = even_blobs(5, 2)  # 10 samples
     with pytest.raises(ValueError, match="knn"):
         train.train_heads(X, "temi", n_clusters=2, knn=10)
     with pytest.raises(ValueError, match="n_clusters"):
@@ -84,7 +77,7 @@ def test_bad_input_names_the_key():
 
 
 def test_divergence_names_epoch_and_setting(monkeypatch):
-    X, _ = blobs(10, 2)
+    X, _ = even_blobs(10, 2)
     monkeypatch.setattr(train, "scan_loss", lambda s, t, **kw: s.sum((1, 2, 3)) * float("nan"))
     with pytest.raises(FloatingPointError, match=r"epoch 0 .*heads\.lr"):
         train.train_heads(X, "scanv2", n_clusters=2, **{**SMALL, "epochs": 1})

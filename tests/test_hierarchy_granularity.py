@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from conftest import ANCESTOR_NAMES, ANCESTOR_TREE
 from embtree.hierarchy import granularity
 from embtree.hierarchy.newick import parse_newick
 
@@ -53,12 +54,6 @@ def test_read_multi_labels(tmp_path):
         granularity.read_multi_labels(path, ["a", "b", "c"], 4)
 
 
-# A WordNet-shaped tree: "dog" hangs as a leaf below its own synset node, the ancestor of
-# poodle and terrier; "feline" is named by class name; "animal.n.01" is no class.
-ANCESTOR_TREE = "((poodle,terrier,dog)dog.n.01,(cat,(lion,tiger)feline)animal.n.01,feline)root;"
-ANCESTOR_NAMES = ["poodle", "terrier", "dog", "cat", "lion", "tiger", "feline"]
-
-
 def test_ancestor_label_sets_by_synset_and_by_name():
     syn = ["poodle.n.01", "", "dog.n.01", "cat.n.01", "lion.n.01", "tiger.n.01", "feline.n.01"]
     S = granularity.ancestor_label_sets(ANCESTOR_TREE, ANCESTOR_NAMES, syn)
@@ -74,30 +69,3 @@ def test_ancestor_label_sets_by_synset_and_by_name():
     np.testing.assert_array_equal(granularity.ancestor_label_sets(TREE, list("abcde")), np.eye(5, dtype=bool))
     with pytest.raises(ValueError, match="differ"):
         granularity.ancestor_label_sets(ANCESTOR_TREE, ANCESTOR_NAMES[:3])
-
-
-def test_ancestor_labels_give_top1_to_l_credit(tmp_path):
-    # poodle, terrier and dog images share one cluster, which the Hungarian map (from top-1
-    # and the classes) gives to dog, the largest: top-1 counts only the dog images, top-1 -> L
-    # also the poodles and terriers, whose label sets hold their ancestor dog.
-    from types import SimpleNamespace
-
-    from embtree.heads import evaluate, granularity_targets
-
-    labels = np.repeat(np.arange(7), [10, 10, 12, 10, 10, 10, 10])
-    emb = SimpleNamespace(labels=labels, class_names=np.array(ANCESTOR_NAMES))
-    ref = tmp_path / "reference.nwk"
-    ref.write_text(ANCESTOR_TREE)
-    syn = tmp_path / "synsets.tsv"
-    syn.write_text("index\tclass_name\tsynset\n" + "".join(f"{i}\t{n}\t{n}.n.01\n" for i, n in enumerate(ANCESTOR_NAMES)))
-    targets, K, name, multi = granularity_targets(emb, None, [str(ref)], [], None, ancestor_labels=True,
-                                                  synsets=[str(syn)])
-    assert (K, name) == (7, "classes") and multi.shape == (72, 7)
-    pred = labels.copy()
-    pred[labels <= 2] = 2
-    scores = evaluate(labels, pred[:, None], multi_labels=multi)
-    assert scores["acc"] == pytest.approx(52 / 72)
-    assert scores["top1_l"] == pytest.approx(1.0)
-    assert granularity_targets(emb, None, [str(ref)], [], None)[3] is None
-    with pytest.raises(ValueError, match="ancestor_labels needs a reference tree"):
-        granularity_targets(emb, None, [], [], None, ancestor_labels=True)

@@ -7,6 +7,7 @@ from scipy.cluster import hierarchy
 from embtree.hierarchy.newick import (
     as_tree,
     check_names,
+    check_tree_leaves,
     leaf_names,
     linkage_to_newick,
     newick_to_linkage,
@@ -79,3 +80,9 @@ def test_functions_take_a_parsed_tree_and_leave_it_unchanged():
     suppressed.suppress_unifurcations()
     assert newick_to_linkage(suppressed, list("edcba"))[0].tobytes() == Z.tobytes()
     assert Z[:, 2].tolist() == [1.0, 1.25, 2.0, 3.5]  # (a,b) reaches the root over 0.5 + 1
+
+
+def test_check_tree_leaves_reports_mismatch():
+    assert check_tree_leaves("((aquarium_fish,b),c);", ["aquarium_fish", "b", "c"])  # underscores kept
+    with pytest.raises(ValueError, match=r"classes missing from the tree: \['d'\]"):
+        check_tree_leaves("((a,b),c);", ["a", "b", "c", "d"])

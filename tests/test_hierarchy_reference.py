@@ -6,23 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import HIERARCHIES, ROOT, wordnet_or_skip
 from embtree.hierarchy.reference import class_synsets, restrict_tree, tree_to_newick, wordnet_reference
-from embtree.hierarchy.wordnet import WordNetNotFoundError, load_wordnet
 from embtree.data.datasets import imagenet_class_names
 from embtree.hierarchy import reference
 from embtree.hierarchy.catalogue import CIFAR10_CLASSES, CIFAR10_SYNSETS, CLASS_SYNSETS
 from embtree.hierarchy.compare import robinson_foulds
 from embtree.hierarchy.newick import leaf_names, parse_newick
-
-HIERARCHIES = ROOT / "resources" / "hierarchies"
-
-
-def _wordnet_or_skip():
-    try:
-        return load_wordnet()
-    except WordNetNotFoundError as exc:
-        pytest.skip(f"no WordNet 3.0 data found: {str(exc).splitlines()[0]}")
 
 
 def _clades(newick):
@@ -43,7 +33,7 @@ def _labelled_clades(newick):
 
 @pytest.mark.wordnet
 def test_cifar10_reference_splits_animals_from_vehicles():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     names = list(CIFAR10_SYNSETS)
     nwk = reference.reference_tree(list(CIFAR10_SYNSETS.values()), names=names, wn=wn)
     t = parse_newick(nwk)
@@ -58,7 +48,7 @@ def test_cifar10_reference_splits_animals_from_vehicles():
 
 @pytest.mark.wordnet
 def test_reference_tree_ids_names_and_collapsing():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     # WNIDs and synset names give the same tree; leaves are named as given
     by_name = reference.reference_tree(["dog.n.01", "cat.n.01", "car.n.01"], wn=wn, internal_labels=False)
     assert sorted(leaf_names(by_name)) == ["car.n.01", "cat.n.01", "dog.n.01"]
@@ -72,7 +62,7 @@ def test_reference_tree_ids_names_and_collapsing():
 
 @pytest.mark.wordnet
 def test_reference_tree_errors():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     with pytest.raises(ValueError, match="not WordNet 3.0 synsets.*mapping file"):
         reference.reference_tree(["dog.n.01", "cat.n.01", "no_such_thing", "n99999999"], wn=wn)
     with pytest.raises(ValueError, match="duplicate"):
@@ -95,7 +85,7 @@ def test_shipped_hierarchies_are_consistent():
 @pytest.mark.wordnet
 def test_shipped_hierarchies_are_reproducible_from_wordnet():
     # resources/hierarchies/ is generated, never hand-edited: rebuilding gives the same files.
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     import pandas as pd
 
     root = HIERARCHIES
@@ -133,7 +123,7 @@ def test_restrict_tree_drops_a_unary_root():
 @pytest.mark.wordnet
 @pytest.mark.parametrize("subset", [("airplane", "cat", "dog", "ship", "truck"), ("bird", "frog", "deer")])
 def test_pruned_shipped_tree_equals_the_tree_wordnet_induces_on_the_subset(subset):
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     shipped = (ROOT / "resources/hierarchies/cifar10.nwk").read_text().strip()
     pruned, _ = restrict_tree(shipped, list(subset))
     direct = reference.reference_tree([CLASS_SYNSETS[c][0] for c in subset], names=list(subset), wn=wn)
@@ -142,7 +132,7 @@ def test_pruned_shipped_tree_equals_the_tree_wordnet_induces_on_the_subset(subse
 
 @pytest.mark.wordnet
 def test_pruned_imagenet_tree_equals_wordnet_on_readable_names():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     wnids = ["n01440764", "n02012849", "n03126707", "n02084071", "n01530575"]
     wnids = [w for w in wnids if w in set(leaf_names((ROOT / "resources/hierarchies/imagenet.nwk").read_text()))]
     names = list(imagenet_class_names(wnids))
@@ -153,7 +143,7 @@ def test_pruned_imagenet_tree_equals_wordnet_on_readable_names():
 
 @pytest.mark.wordnet
 def test_class_synsets_prefers_tsv_then_wnids_then_guess():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     names = ["cat", "boat", "plane", "xyzzy_class"]
     table = class_synsets(
         names, wn=wn, wnids=["n02121620", None, None, None], mapping={"boat": "ship.n.01"}
@@ -171,7 +161,7 @@ def test_class_synsets_prefers_tsv_then_wnids_then_guess():
 
 @pytest.mark.wordnet
 def test_cifar_names_without_wnids_use_the_builtin_table_and_give_the_shipped_tree():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     table = class_synsets(list(CIFAR10_CLASSES), wn=wn)
     assert set(table["source"]) == {"builtin"}
     newick, warnings = wordnet_reference(table, wn=wn)
@@ -182,7 +172,7 @@ def test_cifar_names_without_wnids_use_the_builtin_table_and_give_the_shipped_tr
 @pytest.mark.wordnet
 def test_automatic_lookup_on_cifar_names_reproduces_the_shipped_tree():
     # CIFAR-10's names whose first noun sense is the synset of the shipped table give its tree.
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     subset = [c for c in CIFAR10_CLASSES if wn.synsets(c, pos="n")[0].name() == CLASS_SYNSETS[c][0]]
     assert len(subset) >= 5
     table = class_synsets([c.upper() for c in subset], wn=wn)  # not table names: looked up
@@ -195,7 +185,7 @@ def test_automatic_lookup_on_cifar_names_reproduces_the_shipped_tree():
 
 @pytest.mark.wordnet
 def test_bad_synset_in_tsv_names_the_class():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     with pytest.raises(ValueError, match="class 'cat': synsets entry 'qqqq.n.01'"):
         class_synsets(["cat", "dog", "ship"], wn=wn, mapping={"cat": "qqqq.n.01"})
 
@@ -242,7 +232,7 @@ def test_workflow_builds_wordnet_reference_for_a_features_file(tmp_path):
     # from WordNet with no tree given (no image encoder: the import job needs no torch).
     import numpy as np
 
-    _wordnet_or_skip()
+    wordnet_or_skip()
     names = [*WORDNET_CLASSES, "trucks_and_cars"]
     y = np.arange(3 * len(names)) % len(names)
     np.savez(tmp_path / "feats.npz", features=np.random.default_rng(0).normal(size=(len(y), 4)), labels=y,
@@ -254,7 +244,7 @@ def test_workflow_builds_wordnet_reference_for_a_features_file(tmp_path):
 @pytest.mark.slow  # the embed job imports torch; the features file above takes the same jobs after it
 def test_workflow_builds_wordnet_reference_for_an_image_folder(tmp_path, make_image_folder):
     # A user's folder of 5 CIFAR-like classes: the reference comes from WordNet with no tree given.
-    _wordnet_or_skip()
+    wordnet_or_skip()
     make_image_folder({c: 2 for c in WORDNET_CLASSES})
     (tmp_path / "images" / "trucks_and_cars").mkdir()  # a guessed/missing name would warn
     make_image_folder({"trucks_and_cars": 1}, seed=1)

@@ -9,25 +9,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import ROOT, dry_run
+from conftest import HIERARCHIES, ROOT, dry_run, no_installed_wordnet, wordnet_or_skip
 from embtree.hierarchy.wordnet import WordNetNotFoundError, check_wordnet, find_wordnet, is_shipped, load_wordnet, main, unknown_synsets
-from embtree.hierarchy import reference, wordnet, wordnet_files
+from embtree.hierarchy import reference, wordnet_files
 from embtree.hierarchy.catalogue import CIFAR10_SYNSETS
-
-HIERARCHIES = ROOT / "resources" / "hierarchies"
-
-
-def _wordnet_or_skip():
-    try:
-        return load_wordnet()
-    except WordNetNotFoundError as exc:
-        pytest.skip(f"no WordNet 3.0 data found: {str(exc).splitlines()[0]}")
-
-
-def _no_installed_wordnet(mp):
-    """Hide resources/nltk_data and nltk's search path from find_wordnet: only the shipped copy is left."""
-    mp.setattr(wordnet, "_repo_nltk_data", lambda: [])
-    mp.setattr(wordnet, "_nltk_wordnet", lambda: None)
 
 
 def test_missing_wordnet_dir_error_says_how_to_install(tmp_path):
@@ -40,7 +25,7 @@ def test_missing_wordnet_dir_error_says_how_to_install(tmp_path):
 
 @pytest.mark.wordnet
 def test_shipped_wordnet_is_used_when_no_other_is_found(monkeypatch):
-    _no_installed_wordnet(monkeypatch)
+    no_installed_wordnet(monkeypatch)
     loc = check_wordnet()  # found and every file nltk loads opened
     assert is_shipped(loc) and str(find_wordnet()) == str(loc)
     wn = load_wordnet()
@@ -55,7 +40,7 @@ def test_shipped_wordnet_is_used_when_no_other_is_found(monkeypatch):
 
 
 def test_missing_or_corrupt_shipped_wordnet_is_an_error_naming_the_file(monkeypatch, tmp_path):
-    _no_installed_wordnet(monkeypatch)
+    no_installed_wordnet(monkeypatch)
     real = wordnet_files.SHIPPED_WORDNET
     gone = tmp_path / "gone.zip"
     monkeypatch.setattr(wordnet_files, "SHIPPED_WORDNET", gone)
@@ -81,14 +66,14 @@ def test_missing_or_corrupt_shipped_wordnet_is_an_error_naming_the_file(monkeypa
 
 @pytest.mark.wordnet
 def test_unknown_synsets_lists_malformed_and_missing_ids():
-    wn = _wordnet_or_skip()
+    wn = wordnet_or_skip()
     assert unknown_synsets(["dog.n.01", "n02084071", "n99999999", "no_such_thing", "dog.n.99"], wn) == [
         "n99999999", "no_such_thing", "dog.n.99"]  # fmt: skip
 
 
 @pytest.mark.wordnet
 def test_check_command_reports_where_wordnet_is(capsys):
-    _wordnet_or_skip()
+    wordnet_or_skip()
     assert main(["check"]) == 0
     assert capsys.readouterr().out.startswith("WordNet 3.0 at ")
     assert main(["check", "--dir", str(ROOT / "src")]) == 1

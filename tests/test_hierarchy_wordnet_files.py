@@ -9,25 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import HIERARCHIES, no_installed_wordnet
 from embtree.hierarchy.wordnet import find_wordnet, is_shipped, load_wordnet, resolve_synsets
-from embtree.hierarchy import reference, wordnet, wordnet_files
+from embtree.hierarchy import reference, wordnet_files
 
-HIERARCHIES = ROOT / "resources" / "hierarchies"
 SHIPPED_SETS = ["cifar10", "cifar100", "cifar100-coarse", "imagenet"]
-
-
-def _no_installed_wordnet(mp):
-    """Hide resources/nltk_data and nltk's search path from find_wordnet: only the shipped copy is left."""
-    mp.setattr(wordnet, "_repo_nltk_data", lambda: [])
-    mp.setattr(wordnet, "_nltk_wordnet", lambda: None)
 
 
 @pytest.fixture(scope="module")
 def shipped_wn():
     """A reader on the WordNet shipped with embtree."""
     with pytest.MonkeyPatch.context() as mp:
-        _no_installed_wordnet(mp)
+        no_installed_wordnet(mp)
         assert is_shipped(find_wordnet())
         return load_wordnet()
 

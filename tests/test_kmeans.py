@@ -5,21 +5,16 @@ import tracemalloc
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
-from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
+from conftest import kmeans_blobs
 from embtree import kmeans as km
-
-
-def _blobs(n=1500, d=12, k=8, seed=0, dtype=np.float64, std=2.5):
-    X, y = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=std, random_state=seed)
-    return X.astype(dtype), y
 
 
 @pytest.mark.parametrize("rows", [97, 4096])
 def test_lloyd_matches_sklearn_from_the_same_start(rows):
     # Overlapping blobs so Lloyd needs several iterations; a bad start (the first k rows).
-    X, _ = _blobs()
+    X, _ = kmeans_blobs()
     start = X[:8].copy()
     ref = KMeans(8, init=start, n_init=1, max_iter=300, tol=1e-4, algorithm="lloyd").fit(X)
     mean, var = km._mean_and_variance(X, rows)
@@ -31,7 +26,7 @@ def test_lloyd_matches_sklearn_from_the_same_start(rows):
 
 
 def test_lloyd_reseeds_an_empty_cluster_at_the_farthest_sample():
-    X, _ = _blobs(n=600, k=3)
+    X, _ = kmeans_blobs(n=600, k=3)
     start = np.vstack([X[:3], X.max(axis=0) + 100.0])  # the 4th centre attracts no sample
     mean, var = km._mean_and_variance(X, 128)
     labels, dist = km._assign(X, mean, start - mean, 128)
@@ -47,7 +42,7 @@ def test_lloyd_reseeds_an_empty_cluster_at_the_farthest_sample():
 
 
 def test_kmeans_equals_sklearn_when_the_seeding_sees_all_rows():
-    X, _ = _blobs(n=2000, d=10, k=6, seed=3)
+    X, _ = kmeans_blobs(n=2000, d=10, k=6, seed=3)
     labels, centres, inertia = km.kmeans(X, 6, seed=5, max_iter=1000, init_max_samples=len(X), block_rows=256)
     ref = KMeans(6, random_state=5, n_init=1, max_iter=1000, algorithm="lloyd").fit(X)
     np.testing.assert_array_equal(labels, ref.labels_)
@@ -56,7 +51,7 @@ def test_kmeans_equals_sklearn_when_the_seeding_sees_all_rows():
 
 
 def test_kmeans_on_a_read_only_memory_map_without_a_copy(tmp_path):
-    X, y = _blobs(n=40_000, d=128, k=10, seed=1, dtype=np.float32, std=1.0)
+    X, y = kmeans_blobs(n=40_000, d=128, k=10, seed=1, dtype=np.float32, std=1.0)
     np.save(tmp_path / "x.npy", X)
     mm = np.load(tmp_path / "x.npy", mmap_mode="r")
     tracemalloc.start()
@@ -71,7 +66,7 @@ def test_kmeans_on_a_read_only_memory_map_without_a_copy(tmp_path):
 
 
 def test_restarts_keep_the_lowest_inertia():
-    X, _ = _blobs(n=900, k=9, seed=4)
+    X, _ = kmeans_blobs(n=900, k=9, seed=4)
     runs = [km.kmeans(X, 9, seed=s, n_init=1, max_iter=50) for s in (0, 1, 2)]
     best = km.kmeans(X, 9, seed=0, n_init=3, max_iter=50)
     assert best[2] == min(r[2] for r in runs)
@@ -87,20 +82,20 @@ def test_restarts_keep_the_lowest_inertia():
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs, match):
-    X, _ = _blobs(n=50)
+    X, _ = kmeans_blobs(n=50)
     with pytest.raises(ValueError, match=match):
         km.kmeans(X, **kwargs)
 
 
 def test_nan_rows_are_named_across_blocks():
-    X, _ = _blobs(n=50)
+    X, _ = kmeans_blobs(n=50)
     X[[3, 41]] = np.nan
     with pytest.raises(ValueError, match=r"NaN or inf in 2 rows \(first: \[3, 41\]\)"):
         km.kmeans(X, 3)
 
 
 def test_check_input_false_skips_only_the_array_scan():
-    X, _ = _blobs(n=300)
+    X, _ = kmeans_blobs(n=300)
     ref = km.kmeans(X, 3, seed=1)
     got = km.kmeans(X, 3, seed=1, check_input=False)  # the caller validated X (embtree.clustering)
     np.testing.assert_array_equal(got[0], ref[0])

@@ -4,22 +4,16 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from conftest import blobs_around
 from embtree import merge_expand as me
 
 FAST = dict(n_regions=20, steps=120, n_rounds=2, max_seeds=10)
 
 
-def _blobs(centres, n_per, std, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.concatenate([c + std * rng.standard_normal((n_per, len(c))) for c in centres])
-    y = np.repeat(np.arange(len(centres)), n_per)
-    return X.astype(np.float32), y
-
-
 @pytest.fixture(scope="module")
 def mixed_blobs():
     centres = np.array([[0, 0], [12, 0], [0, 12], [12, 12]], dtype=float)
-    X, y = _blobs(centres, 80, 1.0, seed=9)
+    X, y = blobs_around(centres, 80, 1.0, seed=9)
     # A few mixed points: on the segment between blobs 0 and 1, labelled at random.
     rng = np.random.default_rng(10)
     t = rng.uniform(0.35, 0.65, 24)

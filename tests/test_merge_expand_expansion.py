@@ -3,20 +3,14 @@
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
+from conftest import blobs_around
 from embtree import merge_expand as me
-
-
-def _blobs(centres, n_per, std, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.concatenate([c + std * rng.standard_normal((n_per, len(c))) for c in centres])
-    y = np.repeat(np.arange(len(centres)), n_per)
-    return X.astype(np.float32), y
 
 
 def test_expansion_stops_and_respects_the_iteration_cap():
     import torch
 
-    X, y = _blobs(np.eye(3)[:, :2] * 8, 60, 1.0)
+    X, y = blobs_around(np.eye(3)[:, :2] * 8, 60, 1.0)
     regions = np.repeat(np.arange(9), 20)
     train = np.nonzero(np.isin(regions, [0, 3, 6]))[0]
     inputs = torch.as_tensor(X)
@@ -32,7 +26,7 @@ def test_mixed_region_ends_unclean():
     import torch
 
     # Blobs A, B, C (3 regions each) and one region mixing 10 points of A with 10 of B.
-    X, y = _blobs(np.array([[0, 0], [10, 0], [0, 10]], float), 70, 1.0, seed=11)
+    X, y = blobs_around(np.array([[0, 0], [10, 0], [0, 10]], float), 70, 1.0, seed=11)
     regions = np.concatenate([np.repeat(np.arange(3 * g, 3 * g + 3), 20) for g in range(3)]
                              + [np.full(10, 9)] * 3)
     order = np.r_[[np.r_[np.arange(70 * g, 70 * g + 60)] for g in range(3)], ]

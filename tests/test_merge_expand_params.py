@@ -1,13 +1,10 @@
 """Tests of embtree.merge_expand.params: defaults (the config schema's), checks, the region count."""
 
-from pathlib import Path
-
 import pytest
 import yaml
 
+from conftest import ROOT
 from embtree import merge_expand as me
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_defaults_are_the_schema_defaults():

@@ -4,14 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import pairwise_distances
 
+from conftest import blobs_around
 from embtree import merge_expand as me
-
-
-def _blobs(centres, n_per, std, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.concatenate([c + std * rng.standard_normal((n_per, len(c))) for c in centres])
-    y = np.repeat(np.arange(len(centres)), n_per)
-    return X.astype(np.float32), y
 
 
 def test_region_distances_match_brute_force():
@@ -31,7 +25,7 @@ def test_mixed_regions_filters_low_agreement():
 
 def test_small_data_caps_the_regions_with_a_warning(caplog):
     # Issue: 120 samples failed the default run (n_regions=200); now 120 // 5 = 24 regions.
-    X, _ = _blobs(np.eye(3) * 8, 10, 0.5)  # 30 samples, fewer than n_regions
+    X, _ = blobs_around(np.eye(3) * 8, 10, 0.5)  # 30 samples, fewer than n_regions
     with caplog.at_level("WARNING", logger="embtree.merge_expand.regions"):
         regions = me.make_regions(X, 50, min_region_size=5)
     assert regions.max() + 1 <= 6 and "merge_expand.n_regions=50 capped" in caplog.text and "= 6" in caplog.text

@@ -3,20 +3,14 @@
 import numpy as np
 import pytest
 
+from conftest import blobs_around
 from embtree import merge_expand as me
-
-
-def _blobs(centres, n_per, std, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.concatenate([c + std * rng.standard_normal((n_per, len(c))) for c in centres])
-    y = np.repeat(np.arange(len(centres)), n_per)
-    return X.astype(np.float32), y
 
 
 def test_stacked_training_equals_separate_models_and_flags_non_convergence():
     import torch
 
-    X = torch.as_tensor(_blobs(np.eye(3) * 6, 30, 1.0)[0])
+    X = torch.as_tensor(blobs_around(np.eye(3) * 6, 30, 1.0)[0])
     y = np.repeat(np.arange(3), 30)
     Y = torch.as_tensor(np.stack([y, np.where(y == 2, 0, y)]))
     mask = torch.tensor([[True, True, True], [True, True, False]])

@@ -10,6 +10,25 @@ from embtree.hierarchy.scores import dendrogram_purity, lhd
 from embtree.relation_trees import TREE_METRICS, nearest_leaf, tree_label_metrics, upgma, upgma_linkage
 
 
+# The tree of the points _tree_points places (leaves named by their path from the root).
+TREE_OF_POINTS = "(((000,001),(010,011)),((100,101),(110,111)));"
+
+
+def _tree_points(rng, root, scale, depth=3, dim=16):
+    """Points placed by a known binary tree, ``{path: point}``: from ``np.full(dim, root)`` each
+    level moves every child by its own random step, ``sgn * scale / 2**level * rng.normal(size=dim)``,
+    which shrinks with depth, so UPGMA must recover the tree (:data:`TREE_OF_POINTS`)."""
+    points = {"": np.full(dim, root)}
+    for level in range(depth):
+        step = scale / 2**level
+        points = {
+            k + b: v + sgn * step * rng.normal(size=dim)
+            for k, v in points.items()
+            for b, sgn in (("0", 1), ("1", -1))
+        }
+    return points
+
+
 # ---------------------------------------------------------------- UPGMA
 
 
@@ -31,23 +50,11 @@ def test_upgma_eq16_update_by_hand():
 
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan", "canberra"])
 def test_upgma_recovers_tree_of_placed_points(metric):
-    # Points placed by a known binary tree: each level adds a displacement that
-    # shrinks with depth, so UPGMA must recover the tree exactly.
-    rng = np.random.default_rng(2)
-    depth, dim = 3, 16
-    points = {"": np.full(dim, 20.0)}  # offset keeps Canberra away from 0/0
-    for level in range(depth):
-        scale = 8.0 / 2**level
-        points = {
-            k + b: v + sgn * scale * rng.normal(size=dim)
-            for k, v in points.items()
-            for b, sgn in (("0", 1), ("1", -1))
-        }
+    points = _tree_points(np.random.default_rng(2), 20.0, 8.0)  # offset keeps Canberra away from 0/0
     names = sorted(points)
     X = np.stack([points[k] for k in names])
-    truth = "(((000,001),(010,011)),((100,101),(110,111)));"
     nwk = upgma(X, [f"{n}" for n in names], metric)
-    assert robinson_foulds(nwk, truth, rooted=True) == 0
+    assert robinson_foulds(nwk, TREE_OF_POINTS, rooted=True) == 0
 
 
 def test_upgma_input_errors():
@@ -89,20 +96,12 @@ def test_tree_label_metrics_are_dp_and_lhd():
 def test_planted_tree_chain_recovers_tree():
     caec = pytest.importorskip("embtree.caec", reason="embtree.caec (CAEC issue) not available yet")
     rng = np.random.default_rng(6)
-    depth, dim, n_per = 3, 16, 60
-    centres = {"": np.full(dim, 10.0)}
-    for level in range(depth):
-        scale = 6.0 / 2**level
-        centres = {
-            k + b: v + sgn * scale * rng.normal(size=dim)
-            for k, v in centres.items()
-            for b, sgn in (("0", 1), ("1", -1))
-        }
+    n_per, dim = 60, 16
+    centres = _tree_points(rng, 10.0, 6.0, dim=dim)
     names = sorted(centres)
     X = np.concatenate([centres[k] + 0.3 * rng.normal(size=(n_per, dim)) for k in names])
     y = np.repeat(np.arange(len(names)), n_per)
-    truth = "(((000,001),(010,011)),((100,101),(110,111)));"
     res = caec.grow_clusters(X, y, metric="euclidean")
     for pts in (res.final_centroids, res.mmp):
         nwk = upgma(np.asarray(pts), names, "euclidean")
-        assert robinson_foulds(nwk, truth, rooted=True) == 0
+        assert robinson_foulds(nwk, TREE_OF_POINTS, rooted=True) == 0

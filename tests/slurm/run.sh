@@ -95,7 +95,7 @@ fresh_copy() {  # the files a clone has: tracked + untracked-but-not-ignored
             (cd "$REPO" && tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$1"
     else
         tar -C "$REPO" --exclude=.venv --exclude=.git --exclude=./results --exclude=./logs \
-            --exclude=.snakemake --exclude=./benchmarks/results --exclude=resources/cache -cf - . |
+            --exclude=.snakemake --exclude=resources/cache -cf - . |
             tar -xf - -C "$1"
     fi
 }

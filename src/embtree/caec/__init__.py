@@ -9,6 +9,7 @@
 The method, what the paper leaves open and what embtree chose: docs/methods/caec.md.
 """
 
+from embtree.caec import arrays, grow, result, scores
 from embtree.caec.arrays import cluster_arrays, growth_arrays
 from embtree.caec.grow import ANNULAR_THETA_MIN, AUTO_STEPS, auto_step, grow_clusters
 from embtree.caec.result import CAECResult
@@ -22,19 +23,10 @@ from embtree.caec.scores import (
     run_scores,
 )
 
-__all__ = [
-    "CAECResult",
-    "grow_clusters",
-    "auto_step",
-    "cluster_class_counts",
-    "per_class_scores",
-    "run_scores",
-    "infiltration",
-    "intrusion",
-    "caec_tables",
-    "cluster_arrays",
-    "growth_arrays",
-    "AUTO_STEPS",
-    "ANNULAR_THETA_MIN",
-    "DEFAULT_MIN_CLUSTER_SIZE",
-]
+# The package's names are its modules' (each module's __all__ is the one list of its public names);
+# ``__all__ += module.__all__`` is the form type checkers follow.
+__all__ = []
+__all__ += result.__all__
+__all__ += grow.__all__
+__all__ += scores.__all__
+__all__ += arrays.__all__

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 # chosen by sense (e.g. seal -> the pinniped, ray -> the fish, keyboard -> computer keyboard,
 # boy/girl -> male_child/female_child). CIFAR-100 "aquarium_fish" has no synset of its own:
 # fish.n.01. Checked against WordNet 3.0 (Debian wordnet-base) with nltk, and kept equal to
-# resources/hierarchies/{cifar10,cifar100}_synsets.tsv (tests/test_datasets.py checks it).
+# resources/hierarchies/{cifar10,cifar100}_synsets.tsv (tests/test_hierarchy_catalogue.py checks it).
 _CIFAR10_SYNSETS = {
     "airplane": ("airplane.n.01", "n02691156"),
     "automobile": ("car.n.01", "n02958343"),
