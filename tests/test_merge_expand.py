@@ -70,22 +70,3 @@ def test_images_input_trains_the_cnn():
     assert res.labels.shape == (40,) and res.n_clusters >= 1
     with pytest.raises(ValueError, match="images"):
         me.merge_expand(d.data[idx], images=d.images[idx][:5], input="images", n_regions=4)
-
-
-def test_report_table_and_figures():
-    import pandas as pd
-
-    from embtree import report as R
-
-    row = dict(dataset="d", encoder="e", n_classes=10, n_clusters=12, clean_fraction=0.5, acc_all=0.7,
-               acc_clean=0.8, acc_unclean=0.4, nmi_all=0.6, ami_all=0.6, consistent_clean=9.0,
-               consistent_unclean=5.0)
-    t = R.merge_expand_table(pd.DataFrame([row]))
-    assert t.values.shape == (1, len(R.tables.merge_expand.ME_COLUMNS))
-    assert float(t.values.loc[("d", "e"), "ACC clean"]) == pytest.approx(0.8)
-    assert not t.bold.to_numpy().any()
-    fig = R.plot_me_scores(np.eye(4), np.ones((4, 4)), np.eye(4), np.array([0, 0, 1, 2]))
-    assert len(fig.axes) == 6  # three heat maps and their colour bars
-    hist = pd.DataFrame({"consistent": np.arange(11), "clean": np.arange(11), "unclean": np.ones(11),
-                         "all": np.arange(11) + 1})
-    assert len(R.plot_consistent_neighbours(hist).axes[0].lines) == 3

@@ -1,0 +1,35 @@
+"""embtree.report.figures.heads: coarse depths, calibration grid, per-run reliability and MSP."""
+
+import numpy as np
+
+from conftest import heads_metrics as _metrics
+from embtree import metrics
+from embtree import report as R
+from embtree.report.figures.heads import plot_msp_histogram, plot_reliability
+
+
+def test_coarse_depths_figure():
+    fig = R.plot_coarse_depths(_metrics())
+    assert len(fig.axes) == 1
+
+
+def test_calibration_grid_draws_every_run():
+    soft = np.eye(3)[[0, 1, 2, 2]] * 0.7 + 0.1
+    fig = R.plot_calibration_grid([{"title": "a", "soft": soft, "targets": np.array([0, 1, 2, 1])}] * 2)
+    assert len(fig.axes) == 4
+    assert "ECE" in fig.axes[0].get_title()
+
+
+def test_per_run_reliability_diagram_and_msp_histogram():
+    conf = np.array([0.95, 0.9, 0.55, 0.6, 0.3, 0.35])
+    correct = np.array([True, True, False, True, False, False])
+    fig = plot_reliability(conf, correct, n_bins=10, title="t")
+    ax = fig.axes[0]
+    ece = metrics.expected_calibration_error(conf, correct, 10)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [f"accuracy (ECE {100 * ece:.2f} %)", "gap to confidence"]
+    assert len(ax.patches) == 2 * 10 and ax.get_title() == "t"  # accuracy and gap bar per bin
+    fig = plot_msp_histogram(conf, bins=20)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"mean MSP {100 * conf.mean():.1f} %"]
+    assert len(ax.patches) == 20 and sum(p.get_height() for p in ax.patches) == len(conf)
