@@ -18,89 +18,81 @@ the names re-exported here. Table layouts, missing results and how to add a kind
                       ``merge_expand``, ``heads``, ``l2h`` (dendrograms)
 """
 
-from embtree.report.common import DIRECTIONS, INCOMPLETE, LABELS, MISSING, NOT_APPLICABLE, MissingResultsError
-from embtree.report.figures.base import placeholder_figure, save_figure
-from embtree.report.figures.growth import growth_curves, plot_growth, plot_growth_grid
-from embtree.report.figures.heads import plot_calibration_grid, plot_coarse_depths
-from embtree.report.figures.heatmaps import plot_caec_heatmaps, plot_flat_heatmap, plot_heatmap
-from embtree.report.figures.merge_expand import plot_consistent_neighbours, plot_me_scores
-from embtree.report.figures.projection import plot_projection, project_pca
-from embtree.report.figures.trees import plot_tree, plot_tree_pair, tree_figure
-from embtree.report.formats import format_cells, to_csv_frame, to_html, to_latex, to_markdown, write_report_table
-from embtree.report.load import load_families, load_run_tables
-from embtree.report.tables.base import ReportTable, best_mask, wide_table
-from embtree.report.tables import build_all_tables
-from embtree.report.tables.heads import build_heads_tables, heads_depth_table, heads_spread_table, heads_table
-from embtree.report.tables.caec import (
-    angle_table,
-    build_caec_tables,
-    caec_metric_table,
-    chi2_table,
-    infiltration_table,
-    intrusion_table,
-    per_class_table,
-    purity_mean_std_table,
-    ttest_table,
-)
-from embtree.report.tables.cross import cross_method_table
-from embtree.report.tables.merge_expand import merge_expand_table
-from embtree.report.tables.flat import flat_table
-from embtree.report.tables.l2h import l2h_table
-from embtree.report.tables.trees import build_tree_tables, tree_distance_table
+import importlib
 
-__all__ = [
-    "build_heads_tables",
-    "heads_table",
-    "heads_spread_table",
-    "heads_depth_table",
-    "plot_coarse_depths",
-    "plot_calibration_grid",
-    "merge_expand_table",
-    "plot_me_scores",
-    "plot_consistent_neighbours",
-    "DIRECTIONS",
-    "LABELS",
-    "MISSING",
-    "NOT_APPLICABLE",
-    "INCOMPLETE",
-    "MissingResultsError",
-    "ReportTable",
-    "load_run_tables",
-    "wide_table",
-    "best_mask",
-    "format_cells",
-    "to_markdown",
-    "to_latex",
-    "to_html",
-    "to_csv_frame",
-    "write_report_table",
-    "caec_metric_table",
-    "purity_mean_std_table",
-    "per_class_table",
-    "angle_table",
-    "chi2_table",
-    "ttest_table",
-    "infiltration_table",
-    "intrusion_table",
-    "tree_distance_table",
-    "l2h_table",
-    "flat_table",
-    "cross_method_table",
-    "project_pca",
-    "plot_growth",
-    "plot_growth_grid",
-    "growth_curves",
-    "load_families",
-    "placeholder_figure",
-    "plot_flat_heatmap",
-    "tree_figure",
-    "build_caec_tables",
-    "build_tree_tables",
-    "build_all_tables",
-    "plot_caec_heatmaps",
-    "plot_tree_pair",
-    "plot_tree",
-    "plot_projection",
-    "plot_heatmap",
-    "save_figure",
-]
+# Names re-exported here -> the module that defines them. Loaded on first use (PEP 562, the
+# lazy-loading habit of scipy / scikit-image): a job that draws one figure imports that figure's
+# module only, not every table and figure of the report (about 2.5 s and 100 MB per process).
+_EXPORTS = {
+    "DIRECTIONS": "embtree.report.common",
+    "INCOMPLETE": "embtree.report.common",
+    "LABELS": "embtree.report.common",
+    "MISSING": "embtree.report.common",
+    "MissingResultsError": "embtree.report.common",
+    "NOT_APPLICABLE": "embtree.report.common",
+    "placeholder_figure": "embtree.report.figures.base",
+    "save_figure": "embtree.report.figures.base",
+    "growth_curves": "embtree.report.figures.growth",
+    "plot_growth": "embtree.report.figures.growth",
+    "plot_growth_grid": "embtree.report.figures.growth",
+    "plot_calibration_grid": "embtree.report.figures.heads",
+    "plot_coarse_depths": "embtree.report.figures.heads",
+    "plot_caec_heatmaps": "embtree.report.figures.heatmaps",
+    "plot_flat_heatmap": "embtree.report.figures.heatmaps",
+    "plot_heatmap": "embtree.report.figures.heatmaps",
+    "plot_consistent_neighbours": "embtree.report.figures.merge_expand",
+    "plot_me_scores": "embtree.report.figures.merge_expand",
+    "plot_projection": "embtree.report.figures.projection",
+    "project_pca": "embtree.report.figures.projection",
+    "plot_tree": "embtree.report.figures.trees",
+    "plot_tree_pair": "embtree.report.figures.trees",
+    "tree_figure": "embtree.report.figures.trees",
+    "format_cells": "embtree.report.formats",
+    "to_csv_frame": "embtree.report.formats",
+    "to_html": "embtree.report.formats",
+    "to_latex": "embtree.report.formats",
+    "to_markdown": "embtree.report.formats",
+    "write_report_table": "embtree.report.formats",
+    "load_families": "embtree.report.load",
+    "load_run_tables": "embtree.report.load",
+    "best_mask": "embtree.report.tables.base",
+    "ReportTable": "embtree.report.tables.base",
+    "wide_table": "embtree.report.tables.base",
+    "build_all_tables": "embtree.report.tables",
+    "build_heads_tables": "embtree.report.tables.heads",
+    "heads_depth_table": "embtree.report.tables.heads",
+    "heads_spread_table": "embtree.report.tables.heads",
+    "heads_table": "embtree.report.tables.heads",
+    "angle_table": "embtree.report.tables.caec",
+    "build_caec_tables": "embtree.report.tables.caec",
+    "caec_metric_table": "embtree.report.tables.caec",
+    "chi2_table": "embtree.report.tables.caec",
+    "infiltration_table": "embtree.report.tables.caec",
+    "intrusion_table": "embtree.report.tables.caec",
+    "per_class_table": "embtree.report.tables.caec",
+    "purity_mean_std_table": "embtree.report.tables.caec",
+    "ttest_table": "embtree.report.tables.caec",
+    "cross_method_table": "embtree.report.tables.cross",
+    "merge_expand_table": "embtree.report.tables.merge_expand",
+    "flat_table": "embtree.report.tables.flat",
+    "l2h_table": "embtree.report.tables.l2h",
+    "build_tree_tables": "embtree.report.tables.trees",
+    "tree_distance_table": "embtree.report.tables.trees",
+}
+
+__all__ = sorted(_EXPORTS)
+_SUBMODULES = ("common", "load", "formats", "tables", "figures")
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))
