@@ -40,3 +40,16 @@ def test_multilabel_table_only_rows_with_label_sets():
     np.testing.assert_allclose(t.values.loc[("d", "e", "SCANv2")].to_numpy(dtype=float), [82, 92, 90, 95])
     assert [x.name for x in build_heads_tables(m, m.iloc[:0], multilabel=True)][-1] == "heads_multilabel"
     assert "heads_multilabel" not in [x.name for x in build_heads_tables(m, m.iloc[:0])]
+
+
+def test_probe_is_the_ceiling_column_and_never_bold():
+    probe = pd.DataFrame([{"dataset": "d", "encoder": "e", "split": "fit", "protocol": "5-fold CV", "n_samples": 9,
+                           "n_classes": 3, "C": 0.1, "acc": 0.95, "top5_acc": 1.0}])
+    t = R.heads_table(_metrics(), probe=probe)
+    acc = [c for c in t.values.columns if c[0] == "ACC"]
+    assert [c[1] for c in acc] == ["linear probe", "k-means (cosine)", "TEMI", "SCANv2"]
+    assert float(t.values[("ACC", "linear probe")].iloc[0]) == 95.0
+    assert not t.bold[("ACC", "linear probe")].iloc[0] and t.bold[("ACC", "SCANv2")].iloc[0]
+    assert ("NMI", "linear probe") not in t.values.columns
+    assert any("5-fold CV" in n and "never bold" in n for n in t.notes)
+    assert [c[1] for c in R.heads_table(_metrics()).values.columns if c[0] == "ACC"][0] == "k-means (cosine)"

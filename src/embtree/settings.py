@@ -71,7 +71,7 @@ def _describe_schema(sub):
 
 
 #: Config sections whose keys are analysis settings.
-SECTIONS = ("caec", "trees", "l2h", "flat", "merge_expand", "heads")
+SECTIONS = ("caec", "trees", "l2h", "flat", "merge_expand", "heads", "probe")
 
 #: Keys that choose *what* runs (which metrics, sources, data sets), not how: a run with
 #: fewer of them has fewer rows, not different numbers.
@@ -81,6 +81,7 @@ NOT_SETTINGS = {
     "l2h": {"sources"},
     "flat": {"reducers", "clusterers", "skip"},
     "heads": {"methods", "datasets", "overrides", "coarse_depths", "ancestor_labels", "device"},
+    "probe": {"enabled"},
 }
 
 
@@ -128,7 +129,7 @@ REPORT_SECTIONS = {
     "flat": ("flat",),
     "cross": ("caec", "trees", "l2h", "heads"),
     "merge_expand": ("merge_expand",),
-    "heads": ("heads",),
+    "heads": ("heads", "probe"),
 }
 
 

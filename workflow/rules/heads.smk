@@ -4,7 +4,7 @@
 #
 # Uses:
 #   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime, scaled_threads
-#   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, heads_mem_mb,
+#   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, PROBE_CFG, heads_mem_mb,
 #       heads_multi_labels, heads_params, heads_reference, heads_synsets, heads_targets
 
 
@@ -137,6 +137,28 @@ use rule heads_kmeans as heads_kmeans_coarse with:
 
 
 
+
+
+rule heads_probe:
+    """Linear probe: the supervised ceiling of the heads table (paper 002, section 4.1, appendix C.3)."""
+    input:
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",
+    output:
+        metrics="results/{dataset}/{encoder}/probe/metrics.tsv",
+    log:
+        "logs/{dataset}/{encoder}/probe/probe.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/probe/probe.tsv"
+    params:
+        probe=lambda wc: {k: PROBE_CFG[k] for k in ("Cs", "folds", "max_iter", "seed")},
+    threads: scaled_threads(2)
+    resources:
+        mem_mb=scaled_mem_mb(1000, 4),
+        runtime=scaled_runtime(10, 1),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/heads_probe.py"
 
 
 rule heads_all:

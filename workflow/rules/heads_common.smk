@@ -30,6 +30,7 @@ HEADS_KEYS = set(_HEADS_TRAINING["properties"])
 HEADS_DATASETS = [ds for ds in DATASETS if HEADS_CFG.get("datasets") is None or ds in HEADS_CFG["datasets"]]
 HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
 HEADS_ANCESTORS = bool(HEADS_CFG.get("ancestor_labels", False))
+PROBE_CFG = config.get("probe", {})  # the linear-probe ceiling of every heads run (schema: probe)
 
 for _ds in HEADS_CFG.get("datasets") or []:
     if _ds not in DATASETS:
@@ -130,4 +131,17 @@ def heads_targets():
             for m in HEADS_METHODS:
                 out += [os.path.join(heads_dir(ds, enc, m, g), f) for f in
                         ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
-    return out
+    return out + probe_targets()
+
+
+def probe_runs():
+    """The runs the linear probe scores: every heads run, when probe.enabled."""
+    return heads_runs() if PROBE_CFG.get("enabled", True) else []
+
+
+def probe_path(ds, enc):
+    return os.path.join("results", ds, enc, "probe", "metrics.tsv")
+
+
+def probe_targets():
+    return [probe_path(ds, enc) for ds, enc in probe_runs()]

@@ -5,7 +5,7 @@
 # Uses:
 #   common.smk: DATASETS, STAGE_TARGETS
 #   heads_common.smk: HEADS_ANCESTORS, HEADS_DATASETS, HEADS_DEPTHS, HEADS_METHODS, heads_dir,
-#       heads_runs
+#       heads_runs, probe_path, probe_runs
 #   report_common.smk: CHANGED_SETTINGS, REPORT_PARTIAL, existing_if_partial, figure_files,
 #       report_order, reported, table_files, table_spec
 import os
@@ -20,6 +20,7 @@ HEADS_REPORT_SPECS = {
         table_spec(os.path.join(heads_dir(ds, enc, m, "classes"), "heads.tsv"), dataset=ds, encoder=enc, method=m)
         for ds, enc in heads_runs() for m in HEADS_METHODS
     ],
+    "probe": [table_spec(probe_path(ds, enc), dataset=ds, encoder=enc) for ds, enc in probe_runs()],
 }
 HEADS_CALIBRATION_RUNS = [
     {"path": os.path.join(heads_dir(ds, enc, m, "classes"), "labels.npz"), "title": f"{ds} / {enc}: {m}"}

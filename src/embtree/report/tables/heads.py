@@ -11,7 +11,10 @@ HEADS_METRICS = ["acc", "nmi", "ari", "top5_acc", "msp_mean", "ece"]
 _LABEL = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "top5_acc": "top-5→1", "msp_mean": "mean MSP", "ece": "ECE"}
 _DIRECTION = {"ACC": "max", "NMI": "max", "ARI": "max", "top-5→1": "max", "mean MSP": None, "ECE": "min"}
 METHOD_LABELS = {"kmeans": "k-means (cosine)", "temi": "TEMI", "scanv2": "SCANv2"}
-METHOD_ORDER = ["k-means (cosine)", "TEMI", "SCANv2"]
+#: The linear probe (embtree.probe): supervised, the ceiling of the clustering methods (paper 002
+#: table 1's "Probing" column), never bold.
+PROBE_LABEL = "linear probe"
+METHOD_ORDER = [PROBE_LABEL, "k-means (cosine)", "TEMI", "SCANv2"]
 
 
 def _pct(df, cols):
@@ -31,15 +34,30 @@ def _long_pct(df, labels):
     return long
 
 
-def heads_table(metrics, *, order=None):
+def _probe_long(probe):
+    """Tidy ACC / top-5 rows (in %) of the probe's ``metrics.tsv`` rows, method = :data:`PROBE_LABEL`."""
+    if probe is None or not len(probe):
+        return None
+    df = probe[probe["split"] == "fit"].assign(method="probe")
+    long = _long_pct(df, {"acc": _LABEL["acc"], "top5_acc": _LABEL["top5_acc"]})
+    long["method"] = PROBE_LABEL
+    return long
+
+
+def heads_table(metrics, *, probe=None, order=None):
     """Paper 002 table 1 layout: rows dataset x encoder, columns method x metric (in %).
 
     ``metrics``: the concatenated heads ``metrics.tsv`` rows (granularity ``classes`` used).
+    ``probe``: the concatenated probe ``metrics.tsv`` rows (:func:`embtree.probe.linear_probe`),
+    shown as the ACC / top-5 ceiling and never bold.
     Bold = best per (metric) column group row-wise is not meaningful across datasets, so the
-    best method per row and metric is marked instead.
+    best clustering method per row and metric is marked instead.
     """
     df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
     long = _long_pct(df, {m: _LABEL[m] for m in HEADS_METRICS})
+    probe_long = _probe_long(probe)
+    if probe_long is not None:
+        long = pd.concat([probe_long, long], ignore_index=True)
     o = dict(order or {})
     o["method"] = METHOD_ORDER
     o["m"] = [_LABEL[m] for m in HEADS_METRICS]
@@ -49,7 +67,7 @@ def heads_table(metrics, *, order=None):
     numeric = t.values.apply(pd.to_numeric, errors="coerce")
     bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
     for label, d in _DIRECTION.items():  # best method per row within each metric
-        cols = [c for c in numeric.columns if c[0] == label]
+        cols = [c for c in numeric.columns if c[0] == label and c[1] != PROBE_LABEL]
         if d is None or not cols:
             continue
         sub = numeric[cols].round(2)
@@ -57,6 +75,11 @@ def heads_table(metrics, *, order=None):
         bold[cols] = sub.eq(best, axis=0) & sub.notna()
     t.bold = bold
     t.notes.append("k-means has no soft assignments: MSP and ECE do not apply.")
+    if probe_long is not None:
+        protocols = sorted(set(probe.loc[probe["split"] == "fit", "protocol"].astype(str)))
+        t.notes.append(f"{PROBE_LABEL}: multinomial logistic regression on standardised embeddings "
+                       f"({', '.join(protocols)}; best C of the grid), the supervised ceiling of the "
+                       "clustering methods (paper 002, table 1 'Probing'); never bold.")
     return t
 
 
@@ -142,8 +165,8 @@ def heads_multilabel_table(metrics, *, order=None):
     return t
 
 
-def build_heads_tables(metrics, per_head, *, order=None, multilabel=False) -> list[ReportTable]:
-    tables = [heads_table(metrics, order=order), heads_spread_table(per_head, order=order)]
+def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=False) -> list[ReportTable]:
+    tables = [heads_table(metrics, probe=probe, order=order), heads_spread_table(per_head, order=order)]
     if len(metrics) and (metrics["granularity"] != "classes").any():
         tables.append(heads_depth_table(metrics, order=order))
     if multilabel:
