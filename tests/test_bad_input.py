@@ -106,6 +106,16 @@ def test_config_errors_name_the_unknown_key_only():
     assert all(len(msg) < 300 for _, msg in errors)
 
 
+def test_config_errors_name_repeated_seeds_and_the_key_that_replaced_heads_seed():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}},
+           "heads": {"seeds": [0, 1, 2, 1, 0], "seed": 3}, "flat": {"seeds": [4, 4]}}
+    errors = dict((".".join(path), msg) for path, msg in config_errors(cfg, schema))
+    assert errors["heads.seeds"] == "[0, 1, 2, 1, 0] repeats 1 and 0: give each value once"
+    assert errors["flat.seeds"] == "[4, 4] repeats 4: give each value once"
+    assert "replaced by heads.seeds" in errors["heads.seed"]
+
+
 # --- the same cases through the workflow: the error comes at DAG build, before any job -------
 
 

@@ -19,6 +19,7 @@ BENCHES = [
         ("bench_heads.py", ["--batch", "16", "--heads", "2", "--dim", "4", "--reps", "1", "--large", "300x8x5",
                             "--large-iters", "1"], "ratio vs loop"),
         ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
+        ("bench_null.py", ["--sizes", "10", "--n-trees", "20"], "identical to compare_trees: True"),
         # merge-expand trains its classifier for ~10 s even at toy size: bench_merge_expand.py runs it
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap", "merge-expand"],
          "kmeans"),

@@ -101,7 +101,8 @@ def _lookup(cfg, dotted):
 # config/config.yaml is a tour: it shortens these settings on purpose, each with a "Tour:"
 # comment, and the report captions name every one that changes numbers (embtree.settings).
 # Anything else it restates must equal the schema's default (one source of truth).
-TOUR_SETTINGS = {"heads.datasets", "heads.coarse_depths", "flat.seeds", "flat.clusterers", "merge_expand.max_seeds"}
+TOUR_SETTINGS = {"heads.datasets", "heads.coarse_depths", "heads.seeds", "flat.seeds", "flat.clusterers",
+                 "merge_expand.max_seeds"}
 
 
 def test_default_config_restates_no_schema_default_differently():

@@ -25,8 +25,11 @@ def test_library_defaults_are_the_schema_defaults():
     props = schema["properties"]["heads"]["properties"]
     smk = (ROOT / "workflow/rules/heads_common.smk").read_text()
     workflow_only = ast.literal_eval(re.search(r"^HEADS_WORKFLOW_KEYS = (\{.*\})$", smk, re.M).group(1))
-    assert set(props) - workflow_only == set(params.PARAMS)
-    assert {k: props[k]["default"] for k in params.PARAMS} == params.PARAMS
+    # `seed` is no config key: each job's seed is one of heads.seeds (a workflow key), the first the default.
+    assert set(props) - workflow_only == set(params.PARAMS) - {"seed"}
+    assert {k: props[k]["default"] for k in params.PARAMS if k != "seed"} == {
+        k: v for k, v in params.PARAMS.items() if k != "seed"}
+    assert props["seeds"]["default"][0] == params.PARAMS["seed"] and "seeds" in workflow_only
 
 
 def test_knn_is_capped_on_small_data(caplog):

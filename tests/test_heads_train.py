@@ -58,6 +58,19 @@ def test_training_is_deterministic():
     assert a["epoch_loss"].tobytes() == b["epoch_loss"].tobytes()
 
 
+def test_two_seeds_give_different_heads():
+    # heads.seeds: each seed is one repeated run (initial weights, batches, neighbour draws);
+    # the same seed twice is the same run (test above), two seeds are two different runs.
+    torch.set_num_threads(1)
+    X, _ = even_blobs(20, 3)
+    params = {**SMALL, "epochs": 3}
+    runs = [train.train_heads(X, "scanv2", n_clusters=3, **params, seed=s) for s in (0, 1)]
+    soft = [train.predict(r["model"], X, selected=r["selected"])["soft"] for r in runs]
+    assert [r["params"]["seed"] for r in runs] == [0, 1]
+    assert not np.allclose(soft[0], soft[1])
+    assert not np.array_equal(runs[0]["epoch_loss"], runs[1]["epoch_loss"])
+
+
 def test_bad_input_names_the_key():
     X, _ = even_blobs(5, 2)  # 10 samples
     with pytest.raises(ValueError, match="knn"):

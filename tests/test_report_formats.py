@@ -40,3 +40,12 @@ def test_latex_escapes_specials_and_header_symbols():
 def test_format_cells_names_a_bad_style():
     with pytest.raises(ValueError, match="style must be"):
         R.format_cells(R.ReportTable("t", "t", pd.DataFrame({"a": [1.0]})), style="rtf")
+
+
+def test_csv_gets_the_runs_of_cells_short_of_the_configured_number(tmp_path):
+    df = pd.DataFrame(dict(dataset="d", encoder=["a", "a", "b"], seed=[0, 1, 0], ami=[0.1, 0.3, 0.5]))
+    t = R.wide_table(df, ["encoder"], ["dataset"], "ami", name="t", title="t", aggregate="mean_std", ddof=1,
+                     expected_count=2)
+    back = pd.read_csv(R.write_report_table(t, tmp_path)[0])
+    assert back["d/n"].tolist() == [2, 1] and back["d"].tolist() == pytest.approx([0.2, 0.5])
+    assert "0.50 (n=1)" in (tmp_path / "t.md").read_text()

@@ -36,3 +36,15 @@ def test_bold_compares_values_as_printed():
 def test_best_mask_names_a_bad_direction():
     with pytest.raises(ValueError, match="direction for column"):
         R.best_mask(pd.DataFrame({"a": [1.0]}), "up")
+
+
+def test_mean_std_counts_the_runs_of_each_cell():
+    df = pd.DataFrame(dict(dataset="d", encoder=["a", "a", "a", "b", "b"], seed=[0, 1, 2, 0, 1],
+                           ami=[0.1, 0.2, 0.3, 0.5, 0.7]))
+    t = R.wide_table(df, ["encoder"], ["dataset"], "ami", name="t", title="t", aggregate="mean_std", ddof=1,
+                     expected_count=3)
+    assert t.values["d"].tolist() == pytest.approx([0.2, 0.6])
+    assert t.count["d"].tolist() == [3, 2] and t.expected_count == 3
+    assert R.format_cells(t)["d"].tolist() == ["0.20 ± 0.10", "0.60 ± 0.14 (n=2)"]
+    plain = R.wide_table(df, ["encoder"], ["dataset"], "ami", name="t", title="t", aggregate="mean_std", ddof=1)
+    assert R.format_cells(plain)["d"].tolist()[1] == "0.60 ± 0.14"  # no configured number: no n

@@ -25,3 +25,13 @@ def test_cross_method_table():
     assert [c for c in t.values.columns.get_level_values(1)] == ["RF", "Recall", "Precision", "DI", "DI/DI_max", "DP"]
     cells = R.format_cells(t, "markdown")
     assert cells[("c10", "RF")].tolist() == ["4", "**2**", "6", "**2**"]  # RF counts splits: no decimals
+
+
+def test_cross_method_table_marks_chance():
+    trees = pd.DataFrame([dict(dataset="c10", encoder="r20", cluster_metric="euclidean", tree_metric="euclidean",
+                               point=pt, rf=rf, rf_p=p, di=1.0, di_norm=0.1, di_norm_p=0.01, dp=0.5)
+                          for pt, rf, p in [("G", 4, 0.5), ("P", 2, 0.001)]])
+    t = R.cross_method_table(trees, pd.DataFrame(), order={"metric": ["euclidean"]})
+    assert t.chance[("c10", "RF")].tolist() == [True, False]
+    assert not t.chance[("c10", "DI")].any() and not t.chance[("c10", "DP")].any()
+    assert R.format_cells(t, "markdown")[("c10", "RF")].tolist() == ["4°", "**2**"]

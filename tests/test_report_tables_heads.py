@@ -5,6 +5,7 @@ import pandas as pd
 
 from conftest import heads_metrics as _metrics
 from embtree import report as R
+from embtree.report.formats import format_cells
 from embtree.report.tables.heads import build_heads_tables, heads_multilabel_table
 
 
@@ -53,3 +54,48 @@ def test_probe_is_the_ceiling_column_and_never_bold():
     assert ("NMI", "linear probe") not in t.values.columns
     assert any("5-fold CV" in n and "never bold" in n for n in t.notes)
     assert [c[1] for c in R.heads_table(_metrics()).values.columns if c[0] == "ACC"][0] == "k-means (cosine)"
+
+
+def _seed_runs(seeds=(0, 1, 2)):
+    """Per-run metrics.tsv rows of three seeds (as the heads rules write them: one file per seed)."""
+    m = _metrics()
+    return pd.concat([m.assign(seed=s, acc=m["acc"] + 0.01 * s * (m["method"] != "kmeans"))
+                      for s in seeds], ignore_index=True)
+
+
+def test_repeated_runs_show_mean_and_std_of_the_seed_rows():
+    runs = _seed_runs()
+    t = R.heads_table(runs, n_seeds=3)
+    for method, label in (("temi", "TEMI"), ("scanv2", "SCANv2"), ("kmeans", "k-means (cosine)")):
+        rows = 100 * runs.loc[(runs["method"] == method) & (runs["granularity"] == "classes"), "acc"]
+        assert len(rows) == 3
+        np.testing.assert_allclose(float(t.values[("ACC", label)].iloc[0]), rows.mean())
+        np.testing.assert_allclose(float(t.std[("ACC", label)].iloc[0]), rows.std(ddof=1))
+    assert t.bold[("ACC", "SCANv2")].iloc[0]  # bold by the mean: 83 > 80
+    cells = format_cells(t)
+    assert cells[("ACC", "SCANv2")].iloc[0] == "83.00 ± 1.00"
+    assert "(n=" not in "".join(cells.iloc[0])  # every cell has the configured three seeds
+    assert any("mean ± std" in n and "3 seeds" in n for n in t.notes)
+    d = R.heads_depth_table(runs, n_seeds=3)
+    np.testing.assert_allclose(float(d.values.loc[("d", "e", "TEMI"), "d = 1"]), 71.0)
+
+
+def test_a_cell_short_of_seeds_prints_its_n_and_is_not_bold():
+    runs = _seed_runs()
+    runs = runs[~((runs["method"] == "scanv2") & (runs["seed"] == 2))]  # a partial report: one run missing
+    t = R.heads_table(runs, n_seeds=3)
+    cells = format_cells(t)
+    assert cells[("ACC", "SCANv2")].iloc[0] == "82.50 ± 0.71 (n=2)"
+    assert not t.bold[("ACC", "SCANv2")].iloc[0] and t.bold[("ACC", "k-means (cosine)")].iloc[0]
+    assert "(n=" not in cells[("ACC", "TEMI")].iloc[0]
+    one = R.heads_table(_seed_runs(seeds=(0,)), n_seeds=1)  # a single seed: the value alone
+    assert format_cells(one)[("ACC", "TEMI")].iloc[0] == "60.00"
+
+
+def test_spread_table_has_one_row_per_seed():
+    per_head = pd.concat([pd.DataFrame({"dataset": "d", "encoder": "e", "method": "temi", "granularity": "classes",
+                                        "seed": s, "head": [0, 1], "acc": [0.5 + 0.1 * s, 0.7],
+                                        "selected": ["True", "False"]}) for s in (0, 1)])
+    s = R.heads_spread_table(per_head)
+    assert list(s.values.index) == [("d", "e", "TEMI", 0), ("d", "e", "TEMI", 1)]
+    assert list(s.values["ACC selected"]) == [50.0, 60.0]

@@ -37,3 +37,20 @@ def test_tree_tables_recall_precision_point_up_and_say_so():
     assert R.format_cells(di, "markdown")[("euclidean", "G")].tolist() == ["0.200", "**0.100**"]
     names = [t.name for t in R.build_tree_tables(df, datasets=["c10"])]
     assert names == [f"trees_{v}_c10" for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
+
+
+def test_scores_not_better_than_chance_are_marked_never_bold_and_noted():
+    rows = [dict(dataset="c10", encoder="ViT", cluster_metric=cm, tree_metric="euclidean", point="G",
+                 rf=rf, rf_chance=13.4, rf_p=p, di=di, di_norm=di / 10, di_norm_chance=0.4, di_norm_p=p)
+            for cm, rf, di, p in [("euclidean", 6, 2.0, 0.002), ("canberra", 3, 1.0, 0.3)]]  # fmt: skip
+    t = R.tree_distance_table(pd.DataFrame(rows), "c10", "rf")
+    assert t.chance[("euclidean", "G")].tolist() == [False, True]  # p = 0.3 >= 0.05
+    assert t.bold[("euclidean", "G")].tolist() == [False, False]  # the lowest RF is at chance: not bold
+    assert R.format_cells(t, "markdown")[("euclidean", "G")].tolist() == ["6", "3°"]
+    assert any("Chance level of Robinson-Foulds distance" in n and "13.4" in n for n in t.notes)
+    assert any(n.startswith("° not better than chance") for n in t.notes)
+    assert R.to_csv_frame(t)["euclidean/G/not_above_chance"].tolist() == [False, True]
+    di = R.tree_distance_table(pd.DataFrame(rows), "c10", "di")  # raw DI is judged by DI/DI_max's null
+    assert di.chance[("euclidean", "G")].tolist() == [False, True] and any("DI/DI_max" in n for n in di.notes)
+    plain = R.tree_distance_table(pd.DataFrame(rows).drop(columns=["rf_p", "rf_chance"]), "c10", "rf")
+    assert not plain.chance.to_numpy().any() and not any("hance" in n for n in plain.notes)

@@ -73,6 +73,7 @@ HEADS_EDITS = [
     (lambda c: c["heads"]["overrides"]["planted-tree"].update(gamma=1), "heads.overrides.planted-tree"),
     (lambda c: c["heads"]["overrides"]["planted-tree"].update(lr=-1), "heads.overrides.planted-tree.lr"),
     (lambda c: c["heads"].update(coarse_depths=[9]), "heads.coarse_depths"),
+    (lambda c: c["heads"].update(seeds=[0, 1, 0]), "['heads']['seeds']: [0, 1, 0] repeats 0"),
 ]
 
 
@@ -101,7 +102,8 @@ def runs(request, tmp_path_factory):
     wanted = selected(request, "test_default_config_dry_run", "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry",
                       "test_bad_config_stops_before_any_job", "test_bad_heads_config_stops_before_any_job",
                       "test_embedding_stage_runs_on_a_tiny_config", "test_jobs_import_the_checkouts_own_embtree",
-                      "test_rerun_in_a_new_process_keeps_finished_heads_outputs")  # fmt: skip
+                      "test_rerun_in_a_new_process_keeps_finished_heads_outputs",
+                      "test_heads_train_once_per_seed_and_share_the_knn")  # fmt: skip
     plan = {}  # name -> (workdir, Snakemake arguments, environment)
 
     def workdir(name, edit=None):
@@ -121,6 +123,8 @@ def runs(request, tmp_path_factory):
     if "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry" in wanted:
         plan["flat_skip"] = (workdir("flat_skip", lambda c: c.setdefault("flat", {}).update(skip=["none/hdbscam"])),
                              ["-n"], None)  # fmt: skip
+    if "test_heads_train_once_per_seed_and_share_the_knn" in wanted:
+        plan["heads_seeds"] = (workdir("heads_seeds", lambda c: c["heads"].update(seeds=[0, 2])), ["-n"], None)
     if "test_bad_config_stops_before_any_job" in wanted:
         plan["bad_encoder"] = (workdir("bad_encoder", _bad_encoder), ["-n"], None)
     if "test_bad_heads_config_stops_before_any_job" in wanted:
@@ -137,6 +141,31 @@ def test_default_config_dry_run(runs):
     for target in ("results/digits/resnet18-random/embeddings.npz", "results/planted-tree/planted/embeddings.npz",
                    "results/cifar10-resnet20/resnet20/embeddings.npz"):  # fmt: skip
         assert target in out
+
+
+def _job_counts(out):
+    """{rule: jobs} of a dry run's "Job stats" table."""
+    stats = out[out.index("Job stats"):]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
+
+
+def test_heads_train_once_per_seed_and_share_the_knn(runs):
+    # The tour (config/config.yaml) runs one seed; heads.seeds [0, 2] doubles every training and
+    # k-means job (2 data sets x 2 heads x {classes, depth1} x 2 seeds), not the kNN or the probe.
+    _, proc = runs["heads_seeds"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    one, two = _job_counts(runs["default"][1].stdout + runs["default"][1].stderr), _job_counts(out)
+    for rule, per_seed in (("heads_train", 4), ("heads_train_coarse", 4), ("heads_kmeans", 2),
+                           ("heads_kmeans_coarse", 2)):  # fmt: skip
+        assert (one[rule], two[rule]) == (per_seed, 2 * per_seed), rule
+    assert one["heads_knn"] == two["heads_knn"] == 2 and one["heads_probe"] == two["heads_probe"] == 2
+    for path in ("heads/temi/seed0/metrics.tsv", "heads/scanv2/seed2/depth1/heads.tsv",
+                 "heads/kmeans/seed2/metrics.tsv", "heads/knn.npy"):  # fmt: skip
+        assert f"results/cifar10-resnet20/resnet20/{path}" in out, path
+    assert "heads/temi/seed1/" not in out and "heads/temi/metrics.tsv" not in out
+    # L2H's temi source reads the first seed's soft assignments.
+    assert re.search(r"input: \S+/embeddings.npz, results/cifar10-resnet20/resnet20/heads/temi/seed0/labels.npz", out)
 
 
 def test_bad_config_stops_before_any_job(runs):
@@ -211,7 +240,7 @@ HEADS_TINY = {
     "trees": {"metrics": ["euclidean"], "points": ["G"]},
     "flat": {"reducers": ["none"], "clusterers": ["kmeans"]},
     "heads": {"methods": ["scanv2"], "coarse_depths": [1], "num_heads": 2, "epochs": 3, "warmup_epochs": 1,
-              "knn": 5, "hidden_dim": 16, "bottleneck_dim": 8, "batch_size": 32},
+              "knn": 5, "hidden_dim": 16, "bottleneck_dim": 8, "batch_size": 32, "seeds": [0, 1]},
 }  # fmt: skip
 
 
@@ -223,7 +252,10 @@ def test_heads_stage_reruns_byte_identical(tmp_path):
     proc = _snakemake(work, "heads_all", "--configfile", "tiny.yaml", timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     files = sorted(p for p in (work / out).rglob("*") if p.is_file())
-    assert {"metrics.tsv", "labels.npz", "loss.tsv", "heads.tsv", "reliability.png", "msp.png"} <= {p.name for p in files}
+    names = {p.name for p in files}
+    assert {"metrics.tsv", "labels.npz", "loss.tsv", "heads.tsv", "reliability.png", "msp.png"} <= names
+    assert {p.relative_to(work / out).parts[:2] for p in files if p.name == "metrics.tsv"} == {
+        (m, f"seed{s}") for m in ("scanv2", "kmeans") for s in (0, 1)}
     first = {p: p.read_bytes() for p in files}
     shutil.rmtree(work / out)
     proc = _snakemake(work, "heads_all", "--configfile", "tiny.yaml", timeout=900)

@@ -2,7 +2,8 @@
 
 Public names
 ------------
-:func:`config_errors` (schema violations as short ``(key path, message)`` pairs);
+:func:`config_errors` (schema violations as short ``(key path, message)`` pairs; :data:`RENAMED`
+keys say what replaced them);
 :func:`changed_settings`, :func:`settings_note`, :data:`SECTIONS`, :data:`NOT_SETTINGS`,
 :data:`REPORT_SECTIONS` (settings that differ from the schema's defaults).
 
@@ -15,13 +16,15 @@ so that a two-head, ten-epoch demo training is never read as the paper's result.
 
 from __future__ import annotations
 
-__all__ = ["config_errors", "SECTIONS", "NOT_SETTINGS", "REPORT_SECTIONS", "changed_settings", "settings_note"]
+__all__ = ["config_errors", "RENAMED", "SECTIONS", "NOT_SETTINGS", "REPORT_SECTIONS", "changed_settings",
+           "settings_note"]
 
 
 def config_errors(config, schema):
     """Schema violations of ``config`` as short ``(key path, message)`` pairs, no schema dump.
 
-    ``schema`` is the parsed JSON schema. An unexpected key is reported at its own path.
+    ``schema`` is the parsed JSON schema. An unexpected key is reported at its own path (with
+    what replaced it, for a :data:`RENAMED` key); a list with repeated items names the repeats.
     """
     # Deferred: jsonschema comes with Snakemake (the workflow extra), not with embtree.
     from jsonschema.validators import validator_for
@@ -33,7 +36,14 @@ def config_errors(config, schema):
             allowed = set(err.schema.get("properties", {}))
             extra = sorted(set(err.instance) - allowed)
             for key in extra or [None]:
-                out.append((path + ([key] if key else []), err.message))
+                hint = RENAMED.get(".".join(str(k) for k in path + [key])) if key else None
+                out.append((path + ([key] if key else []), err.message + (f"; {hint}" if hint else "")))
+            continue
+        if err.validator == "uniqueItems" and isinstance(err.instance, list):
+            repeated = [v for i, v in enumerate(err.instance) if v in err.instance[:i]]
+            repeated = list(dict.fromkeys(repr(v) for v in repeated))
+            listed = repeated[0] if len(repeated) == 1 else ", ".join(repeated[:-1]) + " and " + repeated[-1]
+            out.append((path, f"{err.instance!r} repeats {listed}: give each value once"))
             continue
         if err.validator in ("oneOf", "anyOf"):
             wanted = [_describe_schema(alt) for alt in err.validator_value]
@@ -42,6 +52,10 @@ def config_errors(config, schema):
                 continue
         out.append((path, err.message if len(err.message) < 300 else err.message[:300] + " ..."))
     return sorted(out, key=lambda e: [str(p) for p in e[0]])
+
+
+#: Keys an older config may still hold, and what replaced them (named in the schema error).
+RENAMED = {"heads.seed": "replaced by heads.seeds, a list of seeds with one run each (e.g. seeds: [0])"}
 
 
 def _or(parts):

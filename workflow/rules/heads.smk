@@ -1,11 +1,13 @@
 # Stage: deep clustering heads (paper 002): TEMI (eq. 1) and SCANv2 (eq. 2) on frozen
 # embeddings, the cosine k-means baseline, and the class-granularity benchmark
 # (coarse labels at max depth d of the reference tree). Algorithms in embtree.heads.
+# Repeated runs: one training job per seed of heads.seeds (heads/{head}/seed{seed}/), all
+# reading the one kNN file (no seed changes it).
 #
 # Uses:
 #   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime, scaled_threads
-#   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, PROBE_CFG, heads_mem_mb,
-#       heads_multi_labels, heads_params, heads_reference, heads_synsets, heads_targets
+#   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, PROBE_CFG,
+#       heads_mem_mb, heads_multi_labels, heads_params, heads_reference, heads_synsets, heads_targets
 
 
 wildcard_constraints:
@@ -38,7 +40,7 @@ rule heads_knn:
 
 
 rule heads_train:
-    """Train H batched student/teacher heads (TEMI or SCANv2), keep the lowest-loss head; metrics, loss curve, calibration plots."""
+    """Train H batched student/teacher heads (TEMI or SCANv2) for one seed, keep the lowest-loss head; metrics, loss, calibration plots."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
         knn="results/{dataset}/{encoder}/heads/knn.npy",
@@ -46,18 +48,21 @@ rule heads_train:
         multi_labels=heads_multi_labels,
         synsets=heads_synsets,
     output:
-        labels="results/{dataset}/{encoder}/heads/{head}/labels.npz",
-        metrics="results/{dataset}/{encoder}/heads/{head}/metrics.tsv",
-        loss="results/{dataset}/{encoder}/heads/{head}/loss.tsv",
-        heads="results/{dataset}/{encoder}/heads/{head}/heads.tsv",
-        reliability="results/{dataset}/{encoder}/heads/{head}/reliability.png",
-        msp="results/{dataset}/{encoder}/heads/{head}/msp.png",
+        labels="results/{dataset}/{encoder}/heads/{head}/seed{seed}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/{head}/seed{seed}/metrics.tsv",
+        loss="results/{dataset}/{encoder}/heads/{head}/seed{seed}/loss.tsv",
+        heads="results/{dataset}/{encoder}/heads/{head}/seed{seed}/heads.tsv",
+        reliability="results/{dataset}/{encoder}/heads/{head}/seed{seed}/reliability.png",
+        msp="results/{dataset}/{encoder}/heads/{head}/seed{seed}/msp.png",
+    # Rule-level (heads.seeds only): a global constraint would bind every {seed} of other stages.
+    wildcard_constraints:
+        seed=regex_alternatives([str(s) for s in HEADS_SEEDS]),
     log:
-        "logs/{dataset}/{encoder}/heads/{head}/train.log",
+        "logs/{dataset}/{encoder}/heads/{head}/seed{seed}/train.log",
     benchmark:
-        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/train.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/seed{seed}/train.tsv"
     params:
-        heads=lambda wc: heads_params(wc.dataset),
+        heads=lambda wc: heads_params(wc.dataset, wc.seed),
         device=HEADS_CFG.get("device", "auto"),
         depth=None,
         ancestor_labels=HEADS_ANCESTORS,
@@ -75,39 +80,41 @@ rule heads_train:
 
 use rule heads_train as heads_train_coarse with:
     output:
-        labels="results/{dataset}/{encoder}/heads/{head}/depth{depth}/labels.npz",
-        metrics="results/{dataset}/{encoder}/heads/{head}/depth{depth}/metrics.tsv",
-        loss="results/{dataset}/{encoder}/heads/{head}/depth{depth}/loss.tsv",
-        heads="results/{dataset}/{encoder}/heads/{head}/depth{depth}/heads.tsv",
-        reliability="results/{dataset}/{encoder}/heads/{head}/depth{depth}/reliability.png",
-        msp="results/{dataset}/{encoder}/heads/{head}/depth{depth}/msp.png",
+        labels="results/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/metrics.tsv",
+        loss="results/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/loss.tsv",
+        heads="results/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/heads.tsv",
+        reliability="results/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/reliability.png",
+        msp="results/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/msp.png",
     log:
-        "logs/{dataset}/{encoder}/heads/{head}/depth{depth}/train.log",
+        "logs/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/train.log",
     benchmark:
-        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/depth{depth}/train.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/seed{seed}/depth{depth}/train.tsv"
     params:
-        heads=lambda wc: heads_params(wc.dataset),
+        heads=lambda wc: heads_params(wc.dataset, wc.seed),
         device=HEADS_CFG.get("device", "auto"),
         depth=lambda wc: int(wc.depth),
         ancestor_labels=False,  # label sets of the classes; coarse labels are scored top-1 only
 
 
 rule heads_kmeans:
-    """Cosine k-means baseline of paper 002 (section 5), top-5 = the 5 nearest centres."""
+    """Cosine k-means baseline of paper 002 (section 5), top-5 = the 5 nearest centres; seeded like the heads."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
         reference=heads_reference,
         multi_labels=heads_multi_labels,
         synsets=heads_synsets,
     output:
-        labels="results/{dataset}/{encoder}/heads/kmeans/labels.npz",
-        metrics="results/{dataset}/{encoder}/heads/kmeans/metrics.tsv",
+        labels="results/{dataset}/{encoder}/heads/kmeans/seed{seed}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/kmeans/seed{seed}/metrics.tsv",
+    wildcard_constraints:
+        seed=regex_alternatives([str(s) for s in HEADS_SEEDS]),
     log:
-        "logs/{dataset}/{encoder}/heads/kmeans/cluster.log",
+        "logs/{dataset}/{encoder}/heads/kmeans/seed{seed}/cluster.log",
     benchmark:
-        "logs/benchmarks/{dataset}/{encoder}/heads/kmeans/cluster.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/kmeans/seed{seed}/cluster.tsv"
     params:
-        heads=lambda wc: heads_params(wc.dataset),
+        heads=lambda wc: heads_params(wc.dataset, wc.seed),
         depth=None,
         ancestor_labels=HEADS_ANCESTORS,
     # GEMM-bound (10 restarts of N x K x d similarities): one thread left the second core idle
@@ -124,14 +131,14 @@ rule heads_kmeans:
 
 use rule heads_kmeans as heads_kmeans_coarse with:
     output:
-        labels="results/{dataset}/{encoder}/heads/kmeans/depth{depth}/labels.npz",
-        metrics="results/{dataset}/{encoder}/heads/kmeans/depth{depth}/metrics.tsv",
+        labels="results/{dataset}/{encoder}/heads/kmeans/seed{seed}/depth{depth}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/kmeans/seed{seed}/depth{depth}/metrics.tsv",
     log:
-        "logs/{dataset}/{encoder}/heads/kmeans/depth{depth}/cluster.log",
+        "logs/{dataset}/{encoder}/heads/kmeans/seed{seed}/depth{depth}/cluster.log",
     benchmark:
-        "logs/benchmarks/{dataset}/{encoder}/heads/kmeans/depth{depth}/cluster.tsv"
+        "logs/benchmarks/{dataset}/{encoder}/heads/kmeans/seed{seed}/depth{depth}/cluster.tsv"
     params:
-        heads=lambda wc: heads_params(wc.dataset),
+        heads=lambda wc: heads_params(wc.dataset, wc.seed),
         depth=lambda wc: int(wc.depth),
         ancestor_labels=False,  # label sets of the classes; coarse labels are scored top-1 only
 

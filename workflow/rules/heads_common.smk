@@ -14,8 +14,11 @@ from embtree.settings import config_errors
 HEADS_CFG = config.get("heads", {})
 HEADS_METHODS = list(HEADS_CFG.get("methods", ["temi", "scanv2"]))
 # Keys of the heads section that steer the workflow; every other key is a training
-# parameter of embtree.heads.train_heads (tests/test_heads.py checks the two lists agree).
-HEADS_WORKFLOW_KEYS = {"methods", "datasets", "overrides", "coarse_depths", "device", "ancestor_labels"}
+# parameter of embtree.heads.train_heads (tests/test_heads_params.py checks the two lists agree).
+# `seeds` steers the workflow (one job per seed) and feeds train_heads' `seed` from the job's
+# {seed} wildcard (heads_params(dataset, seed)); it is still a setting (settings.NOT_SETTINGS
+# leaves it out), so a run with fewer seeds says so in the report.
+HEADS_WORKFLOW_KEYS = {"methods", "datasets", "overrides", "coarse_depths", "device", "ancestor_labels", "seeds"}
 
 
 def _heads_training_schema():
@@ -29,6 +32,9 @@ _HEADS_TRAINING = _heads_training_schema()
 HEADS_KEYS = set(_HEADS_TRAINING["properties"])
 HEADS_DATASETS = [ds for ds in DATASETS if HEADS_CFG.get("datasets") is None or ds in HEADS_CFG["datasets"]]
 HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
+# Repeated runs (schema: unique, at least one; default three as paper 002). The first seed is
+# the one single-run consumers read: L2H's temi / scanv2 sources, the calibration figure.
+HEADS_SEEDS = [int(s) for s in HEADS_CFG.get("seeds", [0, 1, 2])]
 HEADS_ANCESTORS = bool(HEADS_CFG.get("ancestor_labels", False))
 PROBE_CFG = config.get("probe", {})  # the linear-probe ceiling of every heads run (schema: probe)
 
@@ -68,10 +74,15 @@ for _ds in HEADS_DATASETS:
         config_error(f"datasets.{_ds}.multi_labels", f"file not found: {_ml}")
 
 
-def heads_params(dataset):
-    """The heads' training parameters for a dataset: heads.<key>, then heads.overrides.<dataset>."""
+def heads_params(dataset, seed=None):
+    """The heads' training parameters for a dataset: heads.<key>, then heads.overrides.<dataset>;
+    with ``seed`` (one of heads.seeds, the job's {seed} wildcard) also train_heads' ``seed``.
+    Without it (the kNN job, which no seed changes) the dict has no seed, so adding a seed
+    never reruns the shared kNN."""
     params = {k: HEADS_CFG[k] for k in HEADS_KEYS if k in HEADS_CFG}
     params.update(HEADS_CFG.get("overrides", {}).get(dataset, {}))
+    if seed is not None:
+        params["seed"] = int(seed)
     # Sorted: HEADS_KEYS is a set, whose order changes with the hash seed, and Snakemake compares
     # params by their repr, so an unsorted dict made every new process rerun finished jobs.
     return dict(sorted(params.items()))
@@ -116,9 +127,9 @@ def heads_mem_mb(wildcards, input, attempt):
     return int((1500 + 6 * input_mb(input) + act_mb + p["knn_chunk_mb"]) * 2 ** (attempt - 1))
 
 
-def heads_dir(ds, enc, method, granularity):
-    """results/{ds}/{enc}/heads/{method}[/depth{d}]"""
-    parts = ["results", ds, enc, "heads", method] + ([] if granularity == "classes" else [granularity])
+def heads_dir(ds, enc, method, granularity, seed):
+    """results/{ds}/{enc}/heads/{method}/seed{seed}[/depth{d}]: one training job's outputs."""
+    parts = ["results", ds, enc, "heads", method, f"seed{seed}"] + ([] if granularity == "classes" else [granularity])
     return os.path.join(*parts)
 
 
@@ -126,11 +137,12 @@ def heads_targets():
     out = []
     grans = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
     for ds, enc in heads_runs():
-        for g in grans:
-            out.append(os.path.join(heads_dir(ds, enc, "kmeans", g), "metrics.tsv"))
-            for m in HEADS_METHODS:
-                out += [os.path.join(heads_dir(ds, enc, m, g), f) for f in
-                        ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
+        for s in HEADS_SEEDS:
+            for g in grans:
+                out.append(os.path.join(heads_dir(ds, enc, "kmeans", g, s), "metrics.tsv"))
+                for m in HEADS_METHODS:
+                    out += [os.path.join(heads_dir(ds, enc, m, g, s), f) for f in
+                            ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
     return out + probe_targets()
 
 

@@ -4,8 +4,10 @@
 #
 # Uses:
 #   common.smk: DATASETS, ENCODERS, RUNS, embeddings_path, features_file_has_logits, has_reference
-#   heads_common.smk: HEADS_DATASETS, HEADS_METHODS
+#   heads_common.smk: HEADS_DATASETS, HEADS_METHODS, HEADS_SEEDS, heads_dir
+#   trees_common.smk: null_input
 import functools
+import os
 
 L2H = config["l2h"]  # defaults filled by validate() from the schema (the one source of truth)
 L2H_PARAMS = {
@@ -59,9 +61,13 @@ def l2h_has_head(dataset, head):
 def l2h_inputs(wildcards):
     inputs = {"embeddings": embeddings_path(wildcards)}
     if wildcards.source in ("temi", "scanv2"):
-        inputs["heads"] = f"results/{wildcards.dataset}/{wildcards.encoder}/heads/{wildcards.source}/labels.npz"
+        # The first seed of heads.seeds: L2H builds one tree per source (repeated L2H runs over
+        # the heads' seeds would need l2h.seeds and a {seed} in the L2H paths).
+        run = heads_dir(wildcards.dataset, wildcards.encoder, wildcards.source, "classes", HEADS_SEEDS[0])
+        inputs["heads"] = os.path.join(run, "labels.npz")
     if has_reference(wildcards.dataset):
         inputs["reference"] = f"results/{wildcards.dataset}/reference.nwk"
+        inputs["null"] = null_input(wildcards)  # chance levels of the tree scores (trees.null_trees)
     return inputs
 
 

@@ -7,7 +7,7 @@
 # Uses:
 #   common.smk: STAGE_TARGETS, expand_runs, has_reference, regex_alternatives, scaled_mem_mb,
 #       scaled_runtime, scaled_threads
-#   trees_common.smk: before_tree_files, tree_files
+#   trees_common.smk: before_tree_files, null_input, tree_files
 
 
 TREE_METRICS = config["trees"]["metrics"]
@@ -79,6 +79,7 @@ rule compare_trees:
         trees=tree_files(".nwk"),
         reference="results/{dataset}/reference.nwk",
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        null=null_input,
     output:
         tree_files(".tsv"),
     log:
@@ -100,11 +101,37 @@ rule compare_trees:
         "../scripts/compare_tree.py"
 
 
+rule reference_null:
+    """Chance level of every tree score against the data set's reference: random binary trees."""
+    input:
+        reference="results/{dataset}/reference.nwk",
+    output:
+        "results/{dataset}/reference_null.tsv",
+    log:
+        "logs/{dataset}/reference_null.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/reference_null.tsv"
+    params:
+        n_trees=config["trees"]["null_trees"],
+        model=config["trees"]["null_model"],
+        seed=0,  # the draw is fixed: a rerun gives the same trees and p-values
+    threads: 1
+    resources:
+        mem_mb=1000,
+        # ~0.07 s per random tree at 1,000 leaves on one core (benchmarks/bench_null.py)
+        runtime=10 + config["trees"]["null_trees"] // 500,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/reference_null.py"
+
+
 use rule compare_trees as compare_trees_before with:
     input:
         trees=before_tree_files(".nwk"),
         reference="results/{dataset}/reference.nwk",
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        null=null_input,
     output:
         before_tree_files(".tsv"),
     log:

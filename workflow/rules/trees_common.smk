@@ -11,3 +11,8 @@ def before_tree_files(suffix):
     """Every tree-metric file of the before-clustering trees of one run."""
     return expand(f"results/{{{{dataset}}}}/{{{{encoder}}}}/trees/before/{{tree_metric}}{suffix}",
                   tree_metric=config["trees"]["metrics"])
+
+
+def null_input(wildcards):
+    """The data set's null distribution of tree scores (trees.null_trees > 0), else nothing."""
+    return [f"results/{wildcards.dataset}/reference_null.tsv"] if config["trees"]["null_trees"] else []

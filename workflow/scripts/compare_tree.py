@@ -1,5 +1,8 @@
 """Compare relation trees with the dataset's reference: RF, clade recall / precision, DI, dendrogram purity.
 
+With the data set's null distribution (``reference_null.tsv``, trees.null_trees random trees),
+every score of the null gets ``<score>_chance`` and ``<score>_p`` (embtree.hierarchy.null).
+
 Dendrogram purity of a tree whose leaves are classes: every sample is placed at
 the leaf whose tree point (G^f, P or plain centroid) is nearest under the tree
 metric, and DP is computed over the tree with the true labels. One job compares
@@ -19,6 +22,7 @@ import pandas as pd
 from embtree.data.store import load_embeddings
 from embtree.centroids import class_centroids
 from embtree.hierarchy.compare import compare_trees
+from embtree.hierarchy.null import NULL_SCORES, chance_and_p
 from embtree.hierarchy.newick import newick_to_linkage
 from embtree.relation_trees import nearest_leaf, tree_label_metrics
 from embtree import io
@@ -27,6 +31,10 @@ wc = snakemake.wildcards
 cluster_metric = wc.get("cluster_metric", "before")
 reference = open(snakemake.input.reference).read().strip()
 emb = load_embeddings(snakemake.input.embeddings)
+null = None
+if snakemake.input.get("null"):
+    table = pd.read_csv(snakemake.input.null, sep="\t")
+    null = {score: table[score].to_numpy() for score in NULL_SCORES}
 names = np.asarray(emb.class_names).astype(str)
 if "clusters" in snakemake.input.keys():
     with np.load(snakemake.input.clusters, allow_pickle=False) as data:
@@ -43,6 +51,8 @@ for (metric, point), tree_file, out in zip(pairs, snakemake.input.trees, snakema
            "tree_metric": metric, "point": point}
     t0 = time.perf_counter()
     row.update(compare_trees(tree, reference))
+    if null is not None:
+        row.update(chance_and_p(row, null))
     log.info("tree comparison of %s in %.2f s", tree_file, time.perf_counter() - t0)
     Z, _ = newick_to_linkage(tree, names=list(names))
     leaf = nearest_leaf(emb.features, point_sets[point], metric)

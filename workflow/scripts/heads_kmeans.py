@@ -1,4 +1,5 @@
-"""Cosine k-means baseline (paper 002, section 5) of a run, scored like the heads.
+"""Cosine k-means baseline (paper 002, section 5) of a run, scored like the heads; one seed per job
+(params.heads["seed"], from the {seed} wildcard).
 
 labels.npz: ``labels`` [N], ``ranked`` [N, min(5, K)] (nearest centres), ``targets`` [N].
 """
@@ -28,8 +29,9 @@ t0 = time.perf_counter()
 with threadpool_limits(snakemake.threads):
     labels, centres = cosine_kmeans.cosine_kmeans(emb.features, n_clusters, seed=p["seed"])
     ranked = cosine_kmeans.nearest_centres(emb.features, centres, k=min(5, n_clusters))
-log.info("cosine k-means, K=%d (%s): %.1f s", n_clusters, granularity, time.perf_counter() - t0)
-key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": "kmeans", "granularity": granularity}
+log.info("cosine k-means, K=%d (%s), seed %d: %.1f s", n_clusters, granularity, p["seed"], time.perf_counter() - t0)
+key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": "kmeans", "granularity": granularity,
+       "seed": p["seed"]}
 row = metrics_row(key, targets, None, n_clusters, ranked=ranked, multi=multi, extra={"num_heads": 0, "epochs": 0})
 log.info("scores: %s", row)
 io.save_npz(snakemake.output.labels, labels=labels, ranked=ranked, targets=targets.astype(np.int64))

@@ -1,4 +1,5 @@
-"""Train TEMI / SCANv2 heads on a run's embeddings (embtree.heads) and score them.
+"""Train TEMI / SCANv2 heads on a run's embeddings (embtree.heads) and score them; one seed per job
+(the {seed} wildcard, one of heads.seeds, arrives as params.heads["seed"]).
 
 labels.npz: ``labels`` [N] (selected head), ``all_labels`` [H, N], ``soft`` [N, C] float32,
 ``selected`` (scalar), ``targets`` [N] (the labels scored against: classes or coarse labels).
@@ -45,13 +46,14 @@ res = heads.train_heads(emb.features, wc.head, neighbors=neighbors, device=snake
 log.info("training: %.1f s, %d iterations (%.3f s/iteration), batch %d", res["seconds"], res["iterations"],
          res["seconds"] / max(res["iterations"], 1), res["batch_size"])
 pred = heads.predict(res["model"], emb.features, selected=res["selected"], teacher_temp=p["teacher_temp"], params=p)
-key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": wc.head, "granularity": granularity}
+key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": wc.head, "granularity": granularity,
+       "seed": p["seed"]}
 row = metrics_row(key, targets, pred["soft"], n_clusters, selected=res["selected"], multi=multi,
                   extra={"num_heads": p["num_heads"], "epochs": p["epochs"]})
 log.info("scores: %s", row)
 
 conf, correct = heads.calibration_inputs(targets, pred["soft"])
-title = f"{wc.dataset} / {wc.encoder}: {wc.head} ({granularity})"
+title = f"{wc.dataset} / {wc.encoder}: {wc.head} ({granularity}, seed {p['seed']})"
 for out, fig in ((snakemake.output.reliability, plot_reliability(conf, correct, title=title)),
                  (snakemake.output.msp, plot_msp_histogram(conf, title=title))):
     with io.atomic_path(out) as tmp:

@@ -14,6 +14,7 @@ from embtree.report.figures.l2h import plot_dendrogram
 from embtree.hierarchy.scores import hierarchy_scores
 from embtree.data.store import load_embeddings
 from embtree.hierarchy.compare import compare_trees
+from embtree.hierarchy.null import NULL_SCORES, chance_and_p
 from embtree.hierarchy.newick import linkage_to_newick
 from embtree import io, l2h, metrics
 
@@ -45,6 +46,9 @@ if "reference" in snakemake.input.keys():
     reference = Path(snakemake.input.reference).read_text()
     cmp = compare_trees(newick, reference)
     row.update({k: cmp[k] for k in ("rf", "rf_norm", "clade_recall", "clade_precision", "di", "di_norm")})
+    if snakemake.input.get("null"):  # chance level and p-value of each score (embtree.hierarchy.null)
+        null = pd.read_csv(snakemake.input.null, sep="\t")
+        row.update(chance_and_p(row, {score: null[score].to_numpy() for score in NULL_SCORES}))
 log.info("scores: %s", row)
 
 purity = metrics.cluster_purities(emb.labels, leaf, len(names))

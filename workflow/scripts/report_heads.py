@@ -15,7 +15,7 @@ p = snakemake.params
 data, missing = R.load_families(p.specs, partial=p.partial)
 note = settings_note(p.changed_settings, "heads")
 for table in R.build_heads_tables(data["heads"], data["heads_spread"], probe=data.get("probe"), order=p.order,
-                                  multilabel=p.multilabel):
+                                  multilabel=p.multilabel, n_seeds=len(p.seeds)):
     if note:  # a table pasted from its .md / .tex / .csv keeps the caption's caution
         table.notes.append(note)
     R.write_report_table(table, Path(snakemake.output.tables[0]).parent)

@@ -306,8 +306,9 @@ def chance_and_p(observed, null) -> dict:
         ``1 / (n_trees + 1) <= p <= 1``. "At least as well" follows
         :data:`SCORE_DIRECTIONS` (``<=`` observed for rf / di_norm, ``>=`` for clade recall /
         precision), ties counted as at least as good, with a relative tolerance of 1e-9 for
-        floating-point rounding. NaN where the observed score is NaN or every null score is
-        (a star reference has no clade to recall).
+        floating-point rounding. NaN null values are left out of both (the only case:
+        ``clade_recall`` against a star reference, NaN for every tree as it has no clade to
+        recall); NaN where the observed score is NaN or every null score is.
     """
     if not isinstance(null, dict) or not null:
         raise ValueError("null should be a non-empty dict of score -> array, as score_null returns")

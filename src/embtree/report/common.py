@@ -8,6 +8,10 @@ MISSING = "missing"
 NOT_APPLICABLE = "-"
 
 SMALL_CLUSTER_MARK = "†"  # cell built from a CAEC cluster / run with clusters below caec.min_cluster_size
+# cell whose tree score is not better than chance: p >= CHANCE_ALPHA against random trees
+# (trees.null_trees; embtree.hierarchy.null)
+CHANCE_MARK = "°"
+CHANCE_ALPHA = 0.05
 INCOMPLETE = "incomplete"  # suffix of a cell aggregated over only part of its runs (partial report)
 
 # Higher-is-better ("max"), lower-is-better ("min"); absent / None = descriptive, never bold.

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from embtree.io import write_table, write_text
-from embtree.report.common import INCOMPLETE, MISSING, NOT_APPLICABLE, SMALL_CLUSTER_MARK
+from embtree.report.common import CHANCE_MARK, INCOMPLETE, MISSING, NOT_APPLICABLE, SMALL_CLUSTER_MARK
 
 
 def _fmt_number(x, decimals, number_format):
@@ -62,7 +62,8 @@ def _escape_latex(s):
 
 
 def format_cells(table, style="plain"):
-    """Cell strings of ``table``: numbers formatted, ``mean ± std``, bold, gaps.
+    """Cell strings of ``table``: numbers formatted, ``mean ± std`` (``(n=k)`` where a cell averages
+    another number of runs than ``table.expected_count``), bold, gaps.
 
     Parameters
     ----------
@@ -99,10 +100,16 @@ def format_cells(table, style="plain"):
                 sd = table.std.iat[i, j]
                 if sd is not None and not (isinstance(sd, float) and math.isnan(sd)):
                     s = f"{s}{pm}{_fmt_number(float(sd), decimals, 'fixed')}"
+            if table.count is not None and table.expected_count is not None:
+                n = table.count.iat[i, j]
+                if not pd.isna(n) and int(n) != table.expected_count:
+                    s = f"{s} (n={int(n)})"
             if table.incomplete.iat[i, j]:
                 s = f"{s} ({INCOMPLETE})"
             if table.flagged.iat[i, j]:
                 s = f"{s} {SMALL_CLUSTER_MARK}"
+            if table.chance.iat[i, j]:
+                s = f"{s}{CHANCE_MARK}"
             if style == "html":
                 s = html.escape(s)
             if table.bold.iat[i, j]:
@@ -258,7 +265,9 @@ def to_csv_frame(table):
 
     Column names of grouped columns are joined with ``/``; a ``±`` table adds a
     ``<column>/std`` column after each value column; a table with flagged cells (†) adds a boolean
-    ``<column>/small_clusters`` column; missing cells hold the text ``missing``, not-applicable
+    ``<column>/small_clusters`` column, a table with cells over another number of runs than configured an
+    ``<column>/n`` column (runs averaged), one with cells not better than chance (°) a boolean
+    ``<column>/not_above_chance`` column; missing cells hold the text ``missing``, not-applicable
     cells are empty.
     """
     vals = table.values.astype(object).where(~table.missing, MISSING)
@@ -270,12 +279,19 @@ def to_csv_frame(table):
     for c in idx.columns:
         out[str(c)] = idx[c].to_numpy()
     flagged = table.flagged.to_numpy().any()
+    short = (table.count is not None and table.expected_count is not None
+             and bool((table.count.notna() & table.count.ne(table.expected_count)).to_numpy().any()))
+    chance = table.chance.to_numpy().any()
     for j, name in enumerate(flat):
         out[name] = vals.iloc[:, j].to_numpy()
         if table.std is not None:
             out[f"{name}/std"] = table.std.iloc[:, j].to_numpy()
+        if short:  # the (n=k) of the text formats: runs averaged where not the configured number
+            out[f"{name}/n"] = table.count.iloc[:, j].to_numpy()
         if flagged:  # the † of the text formats: built from clusters below caec.min_cluster_size
             out[f"{name}/small_clusters"] = table.flagged.iloc[:, j].to_numpy()
+        if chance:  # the ° of the text formats: p >= CHANCE_ALPHA against random trees
+            out[f"{name}/not_above_chance"] = table.chance.iloc[:, j].to_numpy()
     return out
 
 

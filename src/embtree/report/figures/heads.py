@@ -18,18 +18,23 @@ _COLORS = {"k-means (cosine)": "tab:gray", "TEMI": "tab:blue", "SCANv2": "tab:or
 
 
 def plot_coarse_depths(metrics):
-    """ACC (%) vs maximum hierarchy depth d, one panel per dataset x encoder, one line per method."""
+    """ACC (%) vs maximum hierarchy depth d, one panel per dataset x encoder, one line per method:
+    the mean over seeds, with ± 1 sample std error bars where there are several."""
     long = coarse_depth_long(metrics)
     long = long[long["depth"] != "classes"]
+    long = (long.assign(depth=long["depth"].astype(int))
+            .groupby(["dataset", "encoder", "method", "depth"], sort=False)["acc"].agg(["mean", "std"]).reset_index())
     runs = list(dict.fromkeys(zip(long["dataset"], long["encoder"])))
     fig, axes = plt.subplots(1, max(len(runs), 1), figsize=(3.6 * max(len(runs), 1), 3.0), squeeze=False)
     for ax, (ds, enc) in zip(axes[0], runs):
         sub = long[(long["dataset"] == ds) & (long["encoder"] == enc)]
         for method in [m for m in METHOD_ORDER if m in set(sub["method"])]:
             s = sub[sub["method"] == method].sort_values("depth")
-            ax.plot(s["depth"].astype(int), s["acc"], "o-", label=method, color=_COLORS.get(method))
+            err = s["std"] if s["std"].notna().any() else None  # one seed: no std
+            ax.errorbar(s["depth"], s["mean"], yerr=err, fmt="o-", capsize=3, label=method,
+                        color=_COLORS.get(method))
         ax.set(xlabel="maximum hierarchy depth d", ylabel="ACC (%)", title=f"{ds} / {enc}")
-        ax.set_xticks(sorted(sub["depth"].astype(int).unique()))
+        ax.set_xticks(sorted(sub["depth"].unique()))
         ax.legend(fontsize=7)
     if not runs:
         axes[0][0].text(0.5, 0.5, "no coarse depths configured", ha="center", va="center")

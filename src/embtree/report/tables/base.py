@@ -1,9 +1,10 @@
 """The wide report table type and the pivot that builds every table (best per column in bold, gaps).
 
-:class:`ReportTable`   a wide table and how to display it (bold, missing, incomplete, flagged cells)
+:class:`ReportTable`   a wide table and how to display it (bold, missing, incomplete, flagged, chance cells)
 :func:`wide_table`     tidy rows -> :class:`ReportTable`, best value of each column in bold
 :func:`best_mask`      the cells holding the best value of their column
 :func:`flag_cells`     mark cells built from degenerate input (never bold)
+:func:`mark_chance`    mark tree scores not better than chance (p >= 0.05; never bold)
 :func:`ordered_values` unique values, a preferred order first
 :func:`rows_where`     the rows of a tidy table whose columns equal the given values
 :func:`missing_of`     the missing-run records of one spec family
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from embtree.report.common import DIRECTIONS
+from embtree.report.common import CHANCE_ALPHA, DIRECTIONS
 
 
 @dataclass
@@ -30,7 +31,12 @@ class ReportTable:
     cells are "not applicable"; ``incomplete`` marks cells aggregated over only part of their
     runs (partial report), printed with an ``(incomplete)`` suffix and never bold;
     ``flagged`` marks cells built from degenerate input (CAEC clusters below
-    ``caec.min_cluster_size``), printed with a ``†`` suffix and never bold (a note says why).
+    ``caec.min_cluster_size``), printed with a ``†`` suffix and never bold (a note says why);
+    ``chance`` marks tree scores not better than chance (p >= 0.05 against random trees),
+    printed with a ``°`` suffix and never bold.
+    ``count`` (same shape, optional) is the number of runs a ``mean ± std`` cell averages and
+    ``expected_count`` the configured number (e.g. of seeds): a cell whose count differs prints
+    ``(n=count)`` after its value.
     """
 
     name: str
@@ -41,6 +47,9 @@ class ReportTable:
     missing: pd.DataFrame | None = None
     incomplete: pd.DataFrame | None = None
     flagged: pd.DataFrame | None = None
+    count: pd.DataFrame | None = None
+    expected_count: int | None = None
+    chance: pd.DataFrame | None = None
     decimals: int = 2
     number_format: str = "fixed"  # "fixed" (``decimals`` places) or "pvalue" (see _fmt_number)
     notes: list = field(default_factory=list)
@@ -49,16 +58,16 @@ class ReportTable:
 
     def __post_init__(self):
         shape = self.values.shape
-        for name in ("std", "bold", "missing", "incomplete", "flagged"):
+        for name in ("std", "count", "bold", "missing", "incomplete", "flagged", "chance"):
             frame = getattr(self, name)
             if frame is not None:
                 frame = frame.reindex(index=self.values.index, columns=self.values.columns)
-                if name != "std":
+                if name not in ("std", "count"):
                     frame = frame.fillna(False).astype(bool)
                 setattr(self, name, frame)
         if self.bold is None:
             self.bold = pd.DataFrame(False, index=self.values.index, columns=self.values.columns)
-        for name in ("missing", "incomplete", "flagged"):
+        for name in ("missing", "incomplete", "flagged", "chance"):
             if getattr(self, name) is None:
                 setattr(self, name, pd.DataFrame(False, index=self.values.index, columns=self.values.columns))
         assert self.bold.shape == shape
@@ -144,6 +153,7 @@ def wide_table(
     number_format="fixed",
     aggregate=None,
     ddof=0,
+    expected_count=None,
 ):
     """Pivot a tidy table into a wide :class:`ReportTable` (rows x cols), bolding the best.
 
@@ -165,7 +175,11 @@ def wide_table(
         Column name -> preferred order of its values (e.g. the configured encoders).
     aggregate : None or "mean_std"
         With ``"mean_std"`` several rows per cell are averaged and ``std`` is their standard
-        deviation with ``ddof`` (NaN, printed as the mean alone, for a single row with ddof=1).
+        deviation with ``ddof`` (NaN, printed as the mean alone, for a single row with ddof=1);
+        the number of values averaged goes to :attr:`ReportTable.count`.
+    expected_count : int, optional
+        With ``"mean_std"``: the number of rows a cell should average (e.g. the configured
+        seeds); a cell built from another number prints ``(n=...)``.
 
     Returns
     -------
@@ -186,6 +200,7 @@ def wide_table(
             g = data.groupby(keys, sort=False, dropna=False)[value]
             data = g.mean().rename(value).to_frame()
             data["_std"] = g.std(ddof=ddof)
+            data["_n"] = g.count()  # values averaged (NaN rows left out, as by the mean)
             data = data.reset_index()
             std = "_std"
         elif aggregate is not None:
@@ -233,9 +248,12 @@ def wide_table(
         index = index.get_level_values(0)
     values = data.set_index(keys)[value].unstack(cols) if len(data) else pd.DataFrame()
     values = values.reindex(index=index, columns=columns)
-    stds = None
+    stds = counts = None
     if std:
         stds = data.set_index(keys)[std].unstack(cols).reindex(index=index, columns=columns)
+    if aggregate == "mean_std" and len(data):
+        counts = data.set_index(keys)["_n"].unstack(cols).reindex(index=index, columns=columns)
+        counts = counts.where(counts > 0)  # no value averaged: no count (the cell prints "-")
     numeric = values.apply(pd.to_numeric, errors="coerce") if len(values.columns) else values
     bold = best_mask(numeric, direction, decimals if number_format == "fixed" else None)
     gap = _missing_mask(index, columns, missing, rows, cols)
@@ -250,9 +268,21 @@ def wide_table(
         bold=bold & ~gap,
         missing=miss,
         incomplete=incomplete,
+        count=counts,
+        expected_count=expected_count,
         decimals=decimals,
         number_format=number_format,
     )
+
+
+def _cell_mask(table, df, rows, cols, truth):
+    """Boolean frame shaped like ``table.values``: cells where any row of tidy ``df`` has ``truth``."""
+    data = df[list(rows) + list(cols)].assign(_flag=np.asarray(truth, dtype=bool))
+    mask = data.groupby(list(rows) + list(cols), sort=False)["_flag"].any().unstack(list(cols))
+    if isinstance(table.values.columns, pd.MultiIndex) is False and isinstance(mask.columns, pd.MultiIndex):
+        mask.columns = mask.columns.get_level_values(0)
+    mask = mask.reindex(index=table.values.index, columns=table.values.columns).fillna(False).astype(bool)
+    return mask & table.values.notna()
 
 
 def flag_cells(table, df, rows, cols, flag, note, direction=None):
@@ -267,12 +297,7 @@ def flag_cells(table, df, rows, cols, flag, note, direction=None):
     if not len(df) or flag not in df.columns:
         return table
     truth = df[flag].astype(str).str.lower().isin(["true", "1", "yes"])
-    data = df[list(rows) + list(cols)].assign(_flag=truth.to_numpy())
-    mask = data.groupby(list(rows) + list(cols), sort=False)["_flag"].any().unstack(list(cols))
-    if isinstance(table.values.columns, pd.MultiIndex) is False and isinstance(mask.columns, pd.MultiIndex):
-        mask.columns = mask.columns.get_level_values(0)
-    mask = mask.reindex(index=table.values.index, columns=table.values.columns).fillna(False).astype(bool)
-    table.flagged = table.flagged | (mask & table.values.notna())
+    table.flagged = table.flagged | _cell_mask(table, df, rows, cols, truth.to_numpy())
     if direction is not None:
         numeric = table.values.apply(pd.to_numeric, errors="coerce")
         best = best_mask(numeric.where(~table.flagged), direction,
@@ -280,6 +305,22 @@ def flag_cells(table, df, rows, cols, flag, note, direction=None):
         table.bold = best & ~table.missing & ~table.incomplete
     table.bold = table.bold & ~table.flagged
     if table.flagged.to_numpy().any() and note not in table.notes:
+        table.notes.append(note)
+    return table
+
+
+def mark_chance(table, df, rows, cols, p_column, note, alpha=CHANCE_ALPHA):
+    """Set ``table.chance`` where a row of tidy ``df`` in that cell has ``df[p_column] >= alpha``
+    (a tree score not better than chance); such cells are never bold. ``note`` is appended when a
+    cell is marked. A ``df`` without ``p_column`` (no null distribution) marks nothing.
+    Returns ``table``.
+    """
+    if not len(df) or p_column not in df.columns:
+        return table
+    p = pd.to_numeric(df[p_column], errors="coerce").to_numpy(dtype=float)
+    table.chance = table.chance | _cell_mask(table, df, rows, cols, p >= alpha)
+    table.bold = table.bold & ~table.chance
+    if table.chance.to_numpy().any() and note not in table.notes:
         table.notes.append(note)
     return table
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.common import DIRECTIONS
-from embtree.report.tables.base import method_table
+from embtree.report.common import CHANCE_ALPHA, CHANCE_MARK, DIRECTIONS
+from embtree.report.tables.base import mark_chance, method_table
 from embtree.report.tables.l2h import l2h_method_label
-from embtree.report.tables.trees import BEFORE
+from embtree.report.tables.trees import BEFORE, NULL_OF
 
 
 CROSS_METRICS = {"rf": "RF", "clade_recall": "Recall", "clade_precision": "Precision", "di": "DI",
@@ -35,11 +35,18 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
         l_["method"] = l_["source"].map(l2h_method_label)
         parts.append(l_)
     cols = list(CROSS_METRICS)
+    p_cols = sorted({f"{n}_p" for n in NULL_OF.values()})
+    p_long = None
     if parts:
-        df = pd.concat([p.reindex(columns=["dataset", "encoder", "method", *cols]) for p in parts], ignore_index=True)
+        df = pd.concat([p.reindex(columns=["dataset", "encoder", "method", *cols, *p_cols]) for p in parts],
+                       ignore_index=True)
         df = df.dropna(subset=cols, how="all")
         long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=cols, var_name="m", value_name="v")
+        # the p-value of each cell's score (embtree.hierarchy.null), where the runs have one
+        long["p"] = [df[f"{NULL_OF[m]}_p"].iat[i % len(df)] if m in NULL_OF else float("nan")
+                     for i, m in enumerate(long["m"])]
         long["m"] = long["m"].map(CROSS_METRICS)
+        p_long = long if long["p"].notna().any() else None
     else:
         long = pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
     order = dict(order or {})
@@ -64,8 +71,8 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
                 method[i] = f"CAEC {cm} ({rec.get('point')})"
         miss["method"] = method
         miss = miss.dropna(subset=["method"])[["dataset", "encoder", "method"]]
-    return method_table(
-        long,
+    table = method_table(
+        long.drop(columns=["p"], errors="ignore"),
         name="cross_method",
         title="Agreement with the reference hierarchy: CAEC relation trees, L2H and agglomerative trees",
         missing=miss,
@@ -73,3 +80,8 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
         directions={label: DIRECTIONS[m] for m, label in CROSS_METRICS.items()},
         column_formats={"RF": ("fixed", 0), "DI/DI_max": ("fixed", 3)},  # RF counts splits
     )
+    if p_long is not None:
+        mark_chance(table, p_long, ["encoder", "method"], ["dataset", "m"], "p",
+                    f"{CHANCE_MARK} not better than chance: p >= {CHANCE_ALPHA} against random binary trees on "
+                    "the same leaves (trees.null_trees; DI is judged by DI/DI_max); never bold.")
+    return table

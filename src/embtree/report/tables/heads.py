@@ -1,4 +1,10 @@
-"""Deep clustering heads (paper 002): table 1 layout, per-head spread, accuracy vs coarse depth."""
+"""Deep clustering heads (paper 002): table 1 layout, per-head spread, accuracy vs coarse depth.
+
+Repeated runs: the per-run tables hold one row per seed (``seed`` column, ``heads.seeds``); the
+method tables show mean ± std over the seeds (:func:`~embtree.report.tables.base.wide_table`'s
+``aggregate="mean_std"``, sample std), with ``(n=k)`` where a cell averages another number of
+seeds than configured (``n_seeds``); the spread table keeps one row per seed.
+"""
 
 from __future__ import annotations
 
@@ -25,11 +31,12 @@ def _pct(df, cols):
 
 
 def _long_pct(df, labels):
-    """Tidy (dataset, encoder, method label, m = metric label, v in %) of the ``labels`` columns."""
+    """Tidy (dataset, encoder, method label, [seed,] m = metric label, v in %) of the ``labels`` columns."""
     if not len(df):
         return pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
     df = _pct(df, list(labels)).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
-    long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=list(labels), var_name="m", value_name="v")
+    ids = ["dataset", "encoder", "method"] + (["seed"] if "seed" in df.columns else [])
+    long = df.melt(id_vars=ids, value_vars=list(labels), var_name="m", value_name="v")
     long["m"] = long["m"].map(labels)
     return long
 
@@ -44,14 +51,30 @@ def _probe_long(probe):
     return long
 
 
-def heads_table(metrics, *, probe=None, order=None):
+def _short(t):
+    """Cells averaging another number of seeds than configured: never bold (as incomplete cells),
+    the best of the other cells is."""
+    if t.count is None or t.expected_count is None:
+        return pd.DataFrame(False, index=t.values.index, columns=t.values.columns)
+    return t.count.notna() & t.count.ne(t.expected_count)
+
+
+def _seeds_note(n_seeds):
+    which = f"the {n_seeds} seeds of heads.seeds" if n_seeds else "the seeds of heads.seeds"
+    return (f"Clustering methods: mean ± std (sample std) over {which}, bold by the mean; a single seed "
+            "prints its value alone; (n=k): only k seeds' results were found (never bold).")
+
+
+def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
     """Paper 002 table 1 layout: rows dataset x encoder, columns method x metric (in %).
 
-    ``metrics``: the concatenated heads ``metrics.tsv`` rows (granularity ``classes`` used).
+    ``metrics``: the concatenated heads ``metrics.tsv`` rows (granularity ``classes`` used), one
+    per seed; each cell is the mean ± std over its seeds (sample std; one seed prints the value
+    alone), ``(n=k)`` where k differs from ``n_seeds`` (the configured number).
     ``probe``: the concatenated probe ``metrics.tsv`` rows (:func:`embtree.probe.linear_probe`),
-    shown as the ACC / top-5 ceiling and never bold.
+    shown as the ACC / top-5 ceiling (its ``fit`` row: no seed, no std) and never bold.
     Bold = best per (metric) column group row-wise is not meaningful across datasets, so the
-    best clustering method per row and metric is marked instead.
+    best clustering method per row and metric (by the mean) is marked instead.
     """
     df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
     long = _long_pct(df, {m: _LABEL[m] for m in HEADS_METRICS})
@@ -62,9 +85,13 @@ def heads_table(metrics, *, probe=None, order=None):
     o["method"] = METHOD_ORDER
     o["m"] = [_LABEL[m] for m in HEADS_METRICS]
     t = wide_table(long, ["dataset", "encoder"], ["m", "method"], "v", name="heads",
-                   title="Deep clustering heads (paper 002 table 1 layout), % (ECE lower is better)",
-                   direction=None, order=o, decimals=2)
-    numeric = t.values.apply(pd.to_numeric, errors="coerce")
+                   title="Deep clustering heads (paper 002 table 1 layout), %, mean ± std over seeds "
+                         "(ECE lower is better)",
+                   direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
+    if t.count is not None:  # the probe is one fit, not a seed: no n
+        t.count = t.count.astype(float)
+        t.count.loc[:, [c for c in t.count.columns if c[1] == PROBE_LABEL]] = np.nan
+    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~_short(t))
     bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
     for label, d in _DIRECTION.items():  # best method per row within each metric
         cols = [c for c in numeric.columns if c[0] == label and c[1] != PROBE_LABEL]
@@ -74,6 +101,7 @@ def heads_table(metrics, *, probe=None, order=None):
         best = sub.max(axis=1) if d == "max" else sub.min(axis=1)
         bold[cols] = sub.eq(best, axis=0) & sub.notna()
     t.bold = bold
+    t.notes.append(_seeds_note(n_seeds))
     t.notes.append("k-means has no soft assignments: MSP and ECE do not apply.")
     if probe_long is not None:
         protocols = sorted(set(probe.loc[probe["split"] == "fit", "protocol"].astype(str)))
@@ -84,45 +112,55 @@ def heads_table(metrics, *, probe=None, order=None):
 
 
 def heads_spread_table(per_head, *, order=None):
-    """Spread over the H heads: ACC of the selected (lowest-loss) head, min / median / max over heads."""
+    """Spread over the H heads, one row per seed: ACC of the selected (lowest-loss) head, min /
+    median / max over heads (each seed trains its own H heads and selects one)."""
     rows = []
     if len(per_head):
         df = per_head[per_head["granularity"] == "classes"]
-        for key, g in df.groupby(["dataset", "encoder", "method"], sort=False):
+        if "seed" not in df.columns:  # a per-run table from before heads.seeds: one run
+            df = df.assign(seed=0)
+        for key, g in df.groupby(["dataset", "encoder", "method", "seed"], sort=False):
             acc = 100 * g["acc"].to_numpy(dtype=float)
             sel = g["selected"].astype(str).str.lower().eq("true").to_numpy()
             rows.append({"dataset": key[0], "encoder": key[1], "method": METHOD_LABELS.get(key[2], key[2]),
+                         "seed": int(key[3]),
                          "selected head": int(g["head"].to_numpy()[sel][0]) if sel.any() else np.nan,
                          "ACC selected": float(acc[sel][0]) if sel.any() else np.nan,
                          "ACC min": acc.min(), "ACC median": float(np.median(acc)), "ACC max": acc.max(),
                          "heads": len(acc),
                          "rank of selected": int((acc > acc[sel][0]).sum() + 1) if sel.any() else np.nan})
     cols = ["selected head", "ACC selected", "ACC min", "ACC median", "ACC max", "heads", "rank of selected"]
-    df = pd.DataFrame(rows, columns=["dataset", "encoder", "method"] + cols)
-    long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=cols, var_name="m", value_name="v")
+    keys = ["dataset", "encoder", "method", "seed"]
+    df = pd.DataFrame(rows, columns=keys + cols)
+    long = df.melt(id_vars=keys, value_vars=cols, var_name="m", value_name="v")
     o = dict(order or {})
     o["method"] = METHOD_ORDER
+    o["seed"] = sorted(set(df["seed"]))
     o["m"] = cols
-    t = wide_table(long, ["dataset", "encoder", "method"], ["m"], "v", name="heads_spread",
-                   title="Spread over heads: ACC (%) of the lowest-loss head against all heads", direction=None,
-                   order=o, decimals=2)
+    t = wide_table(long, keys, ["m"], "v", name="heads_spread",
+                   title="Spread over heads: ACC (%) of the lowest-loss head against all heads, per seed",
+                   direction=None, order=o, decimals=2)
     t.column_formats = {"selected head": ("fixed", 0), "heads": ("fixed", 0), "rank of selected": ("fixed", 0)}
     return t
 
 
 def coarse_depth_long(metrics):
-    """Tidy ACC (%) per dataset, encoder, method and depth (``classes`` = the full tree depth, as ``fine``)."""
+    """Tidy ACC (%) per dataset, encoder, method, depth (``classes`` = the full tree depth, as ``fine``)
+    and seed (one row per seed; ``seed`` 0 for per-run tables without the column)."""
     if not len(metrics):
-        return pd.DataFrame(columns=["dataset", "encoder", "method", "depth", "acc"])
+        return pd.DataFrame(columns=["dataset", "encoder", "method", "depth", "seed", "acc", "n_targets"])
     df = metrics.copy()
     df["depth"] = df["granularity"].map(lambda g: "classes" if g == "classes" else int(str(g)[5:]))
     df["method"] = df["method"].map(lambda m: METHOD_LABELS.get(m, m))
     df["acc"] = 100 * pd.to_numeric(df["acc"], errors="coerce")
-    return df[["dataset", "encoder", "method", "depth", "acc", "n_targets"]]
+    if "seed" not in df.columns:
+        df["seed"] = 0
+    return df[["dataset", "encoder", "method", "depth", "seed", "acc", "n_targets"]]
 
 
-def heads_depth_table(metrics, *, order=None):
-    """Class granularity (paper 002 fig. 2 left, as a table): ACC (%) per method vs max depth d."""
+def heads_depth_table(metrics, *, order=None, n_seeds=None):
+    """Class granularity (paper 002 fig. 2 left, as a table): ACC (%) per method vs max depth d,
+    mean ± std over seeds (bold: the best mean per dataset x encoder and depth)."""
     long = coarse_depth_long(metrics)
     long = long.assign(col=long["depth"].map(lambda d: "classes" if d == "classes" else f"d = {d}"))
     depths = sorted({d for d in long["depth"] if d != "classes"})
@@ -130,21 +168,23 @@ def heads_depth_table(metrics, *, order=None):
     o["method"] = METHOD_ORDER
     o["col"] = [f"d = {d}" for d in depths] + ["classes"]
     t = wide_table(long, ["dataset", "encoder", "method"], ["col"], "acc", name="heads_depth",
-                   title="Clustering ACC (%) vs maximum hierarchy depth d of the reference tree", direction=None,
-                   order=o, decimals=2)
-    numeric = t.values.apply(pd.to_numeric, errors="coerce")
+                   title="Clustering ACC (%) vs maximum hierarchy depth d of the reference tree, "
+                         "mean ± std over seeds",
+                   direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
+    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~_short(t))
     bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
     for key in {idx[:2] for idx in numeric.index}:  # best method per dataset x encoder and depth
         rows = [i for i in numeric.index if i[:2] == key]
         bold.loc[rows] = best_mask(numeric.loc[rows], "max", 2).to_numpy()
     t.bold = bold
+    t.notes.append(_seeds_note(n_seeds))
     return t
 
 
 MULTI_METRICS = {"acc": "top-1→1", "top1_l": "top-1→L", "top5_acc": "top-5→1", "top5_l": "top-5→L"}
 
 
-def heads_multilabel_table(metrics, *, order=None):
+def heads_multilabel_table(metrics, *, order=None, n_seeds=None):
     """Multi-label accuracies (paper 002 table 4 layout), %: top-1/top-5 against the label
     set S_L (a multi_labels file and/or the reference tree's ancestor classes), beside the
     single-label ones. Rows without label sets are left out."""
@@ -158,17 +198,20 @@ def heads_multilabel_table(metrics, *, order=None):
     o["method"] = METHOD_ORDER
     o["m"] = list(MULTI_METRICS.values())
     t = wide_table(long, ["dataset", "encoder", "method"], ["m"], "v", name="heads_multilabel",
-                   title="Multi-label clustering accuracy (paper 002 table 4 layout), %", direction=None,
-                   order=o, decimals=2)
+                   title="Multi-label clustering accuracy (paper 002 table 4 layout), %, mean ± std over seeds",
+                   direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
     t.notes.append("→L: correct when the Hungarian-mapped prediction is in the sample's label set S_L (the map is "
                    "estimated from top-1 and the class); equal to →1 where every S_L is the class alone.")
     return t
 
 
-def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=False) -> list[ReportTable]:
-    tables = [heads_table(metrics, probe=probe, order=order), heads_spread_table(per_head, order=order)]
+def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=False,
+                       n_seeds=None) -> list[ReportTable]:
+    """Every heads table; ``n_seeds``: the configured number of seeds (``len(heads.seeds)``)."""
+    tables = [heads_table(metrics, probe=probe, order=order, n_seeds=n_seeds),
+              heads_spread_table(per_head, order=order)]
     if len(metrics) and (metrics["granularity"] != "classes").any():
-        tables.append(heads_depth_table(metrics, order=order))
+        tables.append(heads_depth_table(metrics, order=order, n_seeds=n_seeds))
     if multilabel:
-        tables.append(heads_multilabel_table(metrics, order=order))
+        tables.append(heads_multilabel_table(metrics, order=order, n_seeds=n_seeds))
     return tables

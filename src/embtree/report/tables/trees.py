@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.common import DIRECTIONS
-from embtree.report.tables.base import missing_of, rows_where, wide_table
+from embtree.report.common import CHANCE_ALPHA, CHANCE_MARK, DIRECTIONS
+from embtree.report.tables.base import mark_chance, missing_of, rows_where, wide_table
 
 
 BEFORE = "before"
@@ -20,6 +20,11 @@ TREE_VALUES = {
     "di_norm": "bounded Deformity Index DI/DI_max (0-1, comparable across tree sizes)",
     "rf_norm": "normalised RF",
 }
+
+#: The null-distribution column (``<score>_p`` / ``_chance`` of embtree.hierarchy.null) of each
+#: value: DI and DI/DI_max rank trees alike (DI_max depends on the reference only).
+NULL_OF = {"rf": "rf", "clade_recall": "clade_recall", "clade_precision": "clade_precision",
+           "di": "di_norm", "di_norm": "di_norm"}
 
 #: The values that get a table per dataset (the report rules list the same names).
 REPORTED_TREE_VALUES = ("rf", "clade_recall", "clade_precision", "di", "di_norm")
@@ -49,7 +54,7 @@ def tree_distance_table(trees, dataset, value, *, missing=None, order=None):
     miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
     label = TREE_VALUES.get(value, value)
     better = {"min": "lower is better", "max": "higher is better"}.get(DIRECTIONS.get(value), "")
-    return wide_table(
+    table = wide_table(
         df,
         ["encoder", "cluster_metric"],
         ["tree_metric", "point"],
@@ -60,6 +65,23 @@ def tree_distance_table(trees, dataset, value, *, missing=None, order=None):
         order=order,
         decimals={"rf": 0, "di_norm": 3}.get(value, 2),  # RF counts splits; DI/DI_max is often < 0.01
     )
+    return chance_note(table, df, ["encoder", "cluster_metric"], ["tree_metric", "point"], value)
+
+
+def chance_note(table, df, rows, cols, value):
+    """Mark the cells of ``value`` not better than chance and note the chance level (the null of
+    ``trees.null_trees`` random trees on the reference's leaves), where the rows carry one."""
+    null = NULL_OF.get(value)
+    if null is None or f"{null}_p" not in df.columns:
+        return table
+    chance = pd.to_numeric(df[f"{null}_chance"], errors="coerce").dropna().unique()
+    level = ", ".join(f"{c:.3g}" for c in sorted(chance))
+    what = "DI/DI_max" if null != value else TREE_VALUES.get(value, value).split(" (")[0]
+    table.notes.append(f"Chance level of {what} (mean over random binary trees on the same leaves, "
+                       f"trees.null_trees / trees.null_model): {level}.")
+    return mark_chance(table, df, rows, cols, f"{null}_p",
+                       f"{CHANCE_MARK} not better than chance: p >= {CHANCE_ALPHA} against the random trees "
+                       f"({null}_p, the share of random trees scoring at least as well); never bold.")
 
 
 
