@@ -33,7 +33,7 @@ reference = open(snakemake.input.reference).read().strip()
 emb = load_embeddings(snakemake.input.embeddings)
 null = None
 if snakemake.input.get("null"):
-    table = pd.read_csv(snakemake.input.null, sep="\t")
+    table = pd.read_csv(snakemake.input.null[0], sep="\t")  # a list: null_input gives [] or [path]
     null = {score: table[score].to_numpy() for score in NULL_SCORES}
 names = np.asarray(emb.class_names).astype(str)
 if "clusters" in snakemake.input.keys():

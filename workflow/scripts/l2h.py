@@ -47,7 +47,7 @@ if "reference" in snakemake.input.keys():
     cmp = compare_trees(newick, reference)
     row.update({k: cmp[k] for k in ("rf", "rf_norm", "clade_recall", "clade_precision", "di", "di_norm")})
     if snakemake.input.get("null"):  # chance level and p-value of each score (embtree.hierarchy.null)
-        null = pd.read_csv(snakemake.input.null, sep="\t")
+        null = pd.read_csv(snakemake.input.null[0], sep="\t")  # a list: null_input gives [] or [path]
         row.update(chance_and_p(row, {score: null[score].to_numpy() for score in NULL_SCORES}))
 log.info("scores: %s", row)
 
