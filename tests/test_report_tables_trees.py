@@ -52,5 +52,7 @@ def test_scores_not_better_than_chance_are_marked_never_bold_and_noted():
     assert R.to_csv_frame(t)["euclidean/G/not_above_chance"].tolist() == [False, True]
     di = R.tree_distance_table(pd.DataFrame(rows), "c10", "di")  # raw DI is judged by DI/DI_max's null
     assert di.chance[("euclidean", "G")].tolist() == [False, True] and any("DI/DI_max" in n for n in di.notes)
+    good = R.tree_distance_table(pd.DataFrame(rows).assign(rf_p=0.001), "c10", "rf")
+    assert not good.chance.to_numpy().any() and any("better than chance (p < 0.05)" in n for n in good.notes)
     plain = R.tree_distance_table(pd.DataFrame(rows).drop(columns=["rf_p", "rf_chance"]), "c10", "rf")
     assert not plain.chance.to_numpy().any() and not any("hance" in n for n in plain.notes)

@@ -60,7 +60,7 @@ def _short(t):
 
 
 def _seeds_note(n_seeds):
-    which = f"the {n_seeds} seeds of heads.seeds" if n_seeds else "the seeds of heads.seeds"
+    which = (f"the {n_seeds} seed{'' if n_seeds == 1 else 's'} of heads.seeds" if n_seeds else "the seeds of heads.seeds")
     return (f"Clustering methods: mean ± std (sample std) over {which}, bold by the mean; a single seed "
             "prints its value alone; (n=k): only k seeds' results were found (never bold).")
 

@@ -79,9 +79,12 @@ def chance_note(table, df, rows, cols, value):
     what = "DI/DI_max" if null != value else TREE_VALUES.get(value, value).split(" (")[0]
     table.notes.append(f"Chance level of {what} (mean over random binary trees on the same leaves, "
                        f"trees.null_trees / trees.null_model): {level}.")
-    return mark_chance(table, df, rows, cols, f"{null}_p",
-                       f"{CHANCE_MARK} not better than chance: p >= {CHANCE_ALPHA} against the random trees "
-                       f"({null}_p, the share of random trees scoring at least as well); never bold.")
+    mark_chance(table, df, rows, cols, f"{null}_p",
+                f"{CHANCE_MARK} not better than chance: p >= {CHANCE_ALPHA} against the random trees "
+                f"({null}_p, the share of random trees scoring at least as well); never bold.")
+    if not table.chance.to_numpy().any() and table.values.notna().to_numpy().any():
+        table.notes.append(f"Every score in the table is better than chance (p < {CHANCE_ALPHA}).")
+    return table
 
 
 
