@@ -116,6 +116,27 @@ def test_config_errors_name_repeated_seeds_and_the_key_that_replaced_heads_seed(
     assert "replaced by heads.seeds" in errors["heads.seed"]
 
 
+def test_config_errors_name_repeated_merge_expand_seeds_and_the_old_seed_key():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}},
+           "merge_expand": {"seeds": [2, 0, 2], "seed": 0}}
+    errors = dict((".".join(path), msg) for path, msg in config_errors(cfg, schema))
+    assert errors["merge_expand.seeds"] == "[2, 0, 2] repeats 2: give each value once"
+    assert "replaced by merge_expand.seeds" in errors["merge_expand.seed"]
+    assert not config_errors({**cfg, "merge_expand": {"seeds": [0]}}, schema)
+
+
+def test_config_errors_name_repeated_l2h_seeds_and_the_old_seed_key():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}},
+           "l2h": {"seeds": [3, 1, 3], "seed": 0}}
+    errors = dict((".".join(path), msg) for path, msg in config_errors(cfg, schema))
+    assert errors["l2h.seeds"] == "[3, 1, 3] repeats 3: give each value once"
+    assert "replaced by l2h.seeds" in errors["l2h.seed"]
+    assert not config_errors({**cfg, "l2h": {"seeds": [0]}}, schema)
+    assert config_errors({**cfg, "l2h": {"seeds": []}}, schema)  # at least one
+
+
 # --- the same cases through the workflow: the error comes at DAG build, before any job -------
 
 
@@ -148,6 +169,36 @@ def test_workflow_accepts_config_class_names_and_warns_on_single_sample_classes(
     assert proc.returncode == 0, out[-3000:]
     assert "l2h/classifier" in out  # logits with one column per class: the classifier source runs
     assert "['c']" in out and "exactly 1 sample" in out
+
+
+def test_repeated_merge_expand_seeds_and_the_old_seed_key_stop_at_dag_build(tmp_path):
+    path = tmp_path / "f.npz"
+    np.savez(path, features=_feats(), labels=np.arange(12) % 3, class_names=np.array(list("abc")))
+    proc, out = _dry_run(tmp_path, {"path": str(path)}, {"merge_expand": {"seeds": [0, 1, 0], "seed": 1}})
+    assert proc.returncode != 0
+    assert "at ['merge_expand']['seeds']: [0, 1, 0] repeats 0: give each value once" in out, out[-2000:]
+    assert "at ['merge_expand']['seed']: " in out and "replaced by merge_expand.seeds" in out
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
+
+
+def test_repeated_l2h_seeds_stop_at_dag_build_naming_the_key(tmp_path):
+    path = tmp_path / "f.npz"
+    np.savez(path, features=_feats(), labels=np.arange(12) % 3, class_names=np.array(list("abc")))
+    proc, out = _dry_run(tmp_path, {"path": str(path)}, {"l2h": {"seeds": [0, 1, 0]}})
+    assert proc.returncode != 0
+    assert "at ['l2h']['seeds']: [0, 1, 0] repeats 0: give each value once" in out, out[-2000:]
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
+
+
+@_SLOW
+def test_l2h_seeds_without_a_heads_seed_stop_at_dag_build(tmp_path):
+    # temi / scanv2 build the tree of L2H seed s on the heads run of seed s: none in common, no tree.
+    path = tmp_path / "f.npz"
+    np.savez(path, features=_feats(), labels=np.arange(12) % 3, class_names=np.array(list("abc")))
+    proc, out = _dry_run(tmp_path, {"path": str(path)}, {"l2h": {"seeds": [5, 6]}, "heads": {"seeds": [0, 1]}})
+    assert proc.returncode != 0
+    assert "config error at 'l2h.seeds': [5, 6] has no seed in common with heads.seeds [0, 1]" in out, out[-2000:]
+    assert "temi / scanv2" in out and "Traceback" not in out and not (tmp_path / "results").exists()
 
 
 def test_unknown_top_level_key_prints_its_path_not_the_schema(tmp_path):
@@ -281,5 +332,5 @@ def test_small_features_data_runs_the_whole_default_workflow(tmp_path):
                           cwd=tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
-    metrics = (tmp_path / "results/small/given/merge_expand/metrics.tsv").read_text()
-    assert "n_regions" in metrics and "capped" in (tmp_path / "logs/small/given/merge_expand.log").read_text()
+    metrics = (tmp_path / "results/small/given/merge_expand/seed0/metrics.tsv").read_text()
+    assert "n_regions" in metrics and "capped" in (tmp_path / "logs/small/given/merge_expand/seed0.log").read_text()

@@ -102,7 +102,7 @@ def _lookup(cfg, dotted):
 # comment, and the report captions name every one that changes numbers (embtree.settings).
 # Anything else it restates must equal the schema's default (one source of truth).
 TOUR_SETTINGS = {"heads.datasets", "heads.coarse_depths", "heads.seeds", "flat.seeds", "flat.clusterers",
-                 "merge_expand.max_seeds"}
+                 "merge_expand.max_seeds", "merge_expand.seeds", "l2h.seeds"}
 
 
 def test_default_config_restates_no_schema_default_differently():

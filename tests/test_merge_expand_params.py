@@ -10,7 +10,7 @@ from embtree import merge_expand as me
 def test_defaults_are_the_schema_defaults():
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     props = schema["properties"]["merge_expand"]["properties"]
-    from_schema = {k: v["default"] for k, v in props.items() if k != "seed"}
+    from_schema = {k: v["default"] for k, v in props.items() if k != "seeds"}  # seeds: one job each
     assert from_schema == me.DEFAULTS
     assert all(v.get("description") for v in props.values())
 

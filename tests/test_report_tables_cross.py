@@ -1,6 +1,8 @@
 """embtree.report.tables.cross: CAEC trees, UPGMA before clustering and L2H side by side."""
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from embtree import report as R
 
@@ -35,3 +37,29 @@ def test_cross_method_table_marks_chance():
     assert t.chance[("c10", "RF")].tolist() == [True, False]
     assert not t.chance[("c10", "DI")].any() and not t.chance[("c10", "DP")].any()
     assert R.format_cells(t, "markdown")[("c10", "RF")].tolist() == ["4°", "**2**"]
+
+
+def test_cross_method_table_averages_l2h_seeds_and_marks_chance_per_seed():
+    trees = pd.DataFrame([dict(dataset="c10", encoder="r20", cluster_metric="euclidean", tree_metric="euclidean",
+                               point="G", rf=4, rf_p=0.001, di=1.0, di_norm=0.1, di_norm_p=0.01, dp=0.5)])
+    # kmeans: two seeds, the second no better than chance in RF; classifier: one tree (deterministic)
+    l2h = pd.DataFrame([dict(dataset="c10", encoder="r20", source=src, seed=s, rf=rf, rf_p=p, di=0.5, di_norm=0.05,
+                             di_norm_p=0.001, dp=dp)
+                        for src, s, rf, p, dp in [("kmeans", 0, 2, 0.001, 0.8), ("kmeans", 1, 5, 0.2, 0.6),
+                                                  ("classifier", 0, 3, 0.001, 0.9)]])
+    t = R.cross_method_table(trees, l2h, order={"metric": ["euclidean"], "source": ["kmeans", "classifier"]},
+                             n_seeds={"kmeans": 2})
+    k = ("r20", "L2H (kmeans)")
+    assert t.values.loc[k, ("c10", "RF")] == pytest.approx(3.5)
+    assert t.std.loc[k, ("c10", "DP")] == pytest.approx(np.std([0.8, 0.6], ddof=1))
+    assert t.chance.loc[k, ("c10", "RF")] and not t.chance.loc[k, ("c10", "DI/DI_max")]
+    cells = R.format_cells(t, "markdown")
+    # a mean RF keeps one decimal; the chance mark and no bold on the seed-averaged cell
+    assert cells.loc[k, ("c10", "RF")] == "3.5 ± 2.1°"
+    assert cells.loc[("r20", "L2H (classifier)"), ("c10", "RF")] == "**3.0**"
+    assert cells.loc[k, ("c10", "DP")] == "0.70 ± 0.14"
+    assert any("kmeans 2" in n for n in t.notes)
+    t = R.cross_method_table(trees, l2h.iloc[:1], order={"metric": ["euclidean"], "source": ["kmeans"]},
+                             n_seeds={"kmeans": 2})
+    # one of the two seeds found: its n printed, and never bold though RF 2 is the column's best
+    assert R.format_cells(t, "markdown").loc[k, ("c10", "RF")] == "2 (n=1)"

@@ -25,8 +25,9 @@ TINY = {
     },
     "caec": {"metrics": ["euclidean", "manhattan"]},
     "trees": {"metrics": ["euclidean"], "points": ["G", "P"]},
-    "l2h": {"sources": ["kmeans"]},
+    "l2h": {"sources": ["kmeans"], "seeds": [0, 1]},
     "flat": {"reducers": ["none"], "clusterers": ["kmeans"], "seeds": [0, 1]},
+    "merge_expand": {"seeds": [0, 1]},
     "report": {"partial": False},
 }
 CLASSES = ["c0", "c1", "c2", "c3"]
@@ -80,11 +81,12 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
                                                  point=pt, rf=2, rf_max=4, rf_norm=0.5, clade_recall=0.5,
                                                  clade_precision=0.8, di=1.0, di_norm=0.1, dp=0.8)])
             stem.with_suffix(".nwk").write_text(TREE + "\n")
-    for src in ("kmeans", "agglomerative"):
-        d = base / "l2h" / src
-        _tsv(d / "metrics.tsv", [dict(dataset=ds, encoder=enc, source=src, nmi=0.8, ari=0.7, acc=0.9, lp=0.9,
-                                      dp=0.85, dp_se=0.01, lhd=0.2, rf=0, rf_norm=0.0, clade_recall=1.0,
-                                      clade_precision=1.0, di=0.0, di_norm=0.0)])
+    # TINY's l2h.seeds: kmeans one folder per seed; agglomerative (deterministic) one tree
+    for src, seed in (("kmeans", 0), ("kmeans", 1), ("agglomerative", None)):
+        d = base / "l2h" / src / ("" if seed is None else f"seed{seed}")
+        _tsv(d / "metrics.tsv", [dict(dataset=ds, encoder=enc, source=src, seed=seed or 0, nmi=0.8 - 0.1 * (seed or 0),
+                                      ari=0.7, acc=0.9, lp=0.9, dp=0.85, dp_se=0.01, lhd=0.2, rf=0, rf_norm=0.0,
+                                      clade_recall=1.0, clade_precision=1.0, di=0.0, di_norm=0.0)])
         (d / "tree.nwk").write_text(TREE + "\n")
         _tsv(d / "leaves.tsv", [dict(leaf=c, purity=0.9) for c in CLASSES])
     _tsv(base / "flat" / "none" / "kmeans" / "metrics.tsv",
@@ -94,17 +96,18 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
     np.savez(base / "projection.npz", xy=rng.normal(size=(40, 2)), labels=np.repeat(np.arange(4), 10),
              class_names=np.array(CLASSES), class_means=rng.normal(size=(4, 2)),
              **{f"{p}__{m}": rng.normal(size=(4, 2)) for m in metrics for p in ("G", "P")})
-    me = base / "merge_expand"
-    _tsv(me / "metrics.tsv", [dict(dataset=ds, encoder=enc, n_samples=120, n_classes=4, n_clusters=5, n_regions=20,
-                                   n_seeds=7, n_clean=90, clean_fraction=0.75, acc_all=0.8, nmi_all=0.7, ari_all=0.6,
-                                   ami_all=0.7, acc_clean=0.9, nmi_clean=0.8, ari_clean=0.8, ami_clean=0.8,
-                                   acc_unclean=0.5, nmi_unclean=0.3, ari_unclean=0.2, ami_unclean=0.3,
-                                   consistent_all=8.0, consistent_clean=9.0, consistent_unclean=5.0,
-                                   n_iterations=3)])
-    np.savez(me / "scores.npz", m1=rng.random((7, 7)), m2=rng.random((7, 7)), m3=rng.random((7, 7)),
-             partition=np.array([0, 0, 1, 2, 3, 3, 4]))
-    _tsv(me / "neighbours.tsv", [dict(dataset=ds, encoder=enc, consistent=k, clean=k * 2, unclean=3, all=k * 2 + 3)
-                                 for k in range(11)])
+    for seed in (0, 1):  # TINY's merge_expand.seeds: one folder each
+        me = base / "merge_expand" / f"seed{seed}"
+        _tsv(me / "metrics.tsv", [dict(dataset=ds, encoder=enc, seed=seed, n_samples=120, n_classes=4, n_clusters=5,
+                                       n_regions=20, n_seeds=7, n_clean=90, clean_fraction=0.75,
+                                       acc_all=0.8 + 0.1 * seed, nmi_all=0.7, ari_all=0.6, ami_all=0.7, acc_clean=0.9,
+                                       nmi_clean=0.8, ari_clean=0.8, ami_clean=0.8, acc_unclean=0.5, nmi_unclean=0.3,
+                                       ari_unclean=0.2, ami_unclean=0.3, consistent_all=8.0, consistent_clean=9.0,
+                                       consistent_unclean=5.0, n_iterations=3)])
+        np.savez(me / "scores.npz", m1=rng.random((7, 7)), m2=rng.random((7, 7)), m3=rng.random((7, 7)),
+                 partition=np.array([0, 0, 1, 2, 3, 3, 4]))
+        _tsv(me / "neighbours.tsv", [dict(dataset=ds, encoder=enc, consistent=k, clean=k * 2, unclean=3,
+                                          all=k * 2 + 3) for k in range(11)])
     for rel in skip:
         (root / rel).unlink()
 
@@ -131,11 +134,17 @@ def test_report_from_hand_made_cache(tmp_path):
     assert "| planted | euclidean | **0.90** |" in md and "|  | manhattan | 0.80 |" in md
     assert "| planted | **0.85 ± 0.05** |" in (rep / "caec_purity_mean_std.md").read_text()
     assert pd.read_csv(rep / "caec_nmi.csv")["planted"].tolist() == pytest.approx([0.7, 0.8])
+    me = pd.read_csv(rep / "merge_expand.csv")  # mean ± std over merge_expand.seeds [0, 1]
+    assert me.loc[0, "ACC all"] == pytest.approx(0.85)
+    assert me.loc[0, "ACC all/std"] == pytest.approx(np.std([0.8, 0.9], ddof=1))
+    assert "| 0.85 ± 0.07 |" in (rep / "merge_expand.md").read_text()
     flat = pd.read_csv(rep / "flat_ami.csv")
     assert flat.loc[0, "planted"] == pytest.approx(0.55)
     assert flat.loc[0, "planted/std"] == pytest.approx(np.std([0.5, 0.6], ddof=1))
     l2h = pd.read_csv(rep / "l2h.csv")
     assert l2h["method"].tolist() == ["L2H (kmeans)", "agglomerative"]
+    assert l2h["planted/NMI"].tolist() == pytest.approx([0.75, 0.8])  # kmeans: mean over l2h.seeds [0, 1]
+    assert l2h.loc[0, "planted/NMI/std"] == pytest.approx(np.std([0.8, 0.7], ddof=1))
     cross = pd.read_csv(rep / "cross_method.csv")
     assert cross["method"].tolist() == [
         "CAEC euclidean (G)", "CAEC euclidean (P)", "UPGMA before (euclidean)", "L2H (kmeans)", "agglomerative"

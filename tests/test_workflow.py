@@ -103,7 +103,9 @@ def runs(request, tmp_path_factory):
                       "test_bad_config_stops_before_any_job", "test_bad_heads_config_stops_before_any_job",
                       "test_embedding_stage_runs_on_a_tiny_config", "test_jobs_import_the_checkouts_own_embtree",
                       "test_rerun_in_a_new_process_keeps_finished_heads_outputs",
-                      "test_heads_train_once_per_seed_and_share_the_knn")  # fmt: skip
+                      "test_heads_train_once_per_seed_and_share_the_knn",
+                      "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train",
+                      "test_merge_expand_runs_once_per_seed")  # fmt: skip
     plan = {}  # name -> (workdir, Snakemake arguments, environment)
 
     def workdir(name, edit=None):
@@ -118,13 +120,21 @@ def runs(request, tmp_path_factory):
         work = _tiny_checkout(workdir("tiny"))
         plan["tiny"] = (work, [*TINY_TARGETS, KNN_TARGET, "--configfile", "tiny.yaml"],
                         {**os.environ, "PYTHONHASHSEED": "1"})  # fmt: skip
-    if wanted & {"test_default_config_dry_run", "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry"}:
+    # The seeds tests compare their job counts with the default config's.
+    if wanted & {"test_default_config_dry_run", "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry",
+                 "test_heads_train_once_per_seed_and_share_the_knn",
+                 "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train", "test_merge_expand_runs_once_per_seed"}:
         plan["default"] = (workdir("default"), ["-n"], None)
     if "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry" in wanted:
         plan["flat_skip"] = (workdir("flat_skip", lambda c: c.setdefault("flat", {}).update(skip=["none/hdbscam"])),
                              ["-n"], None)  # fmt: skip
     if "test_heads_train_once_per_seed_and_share_the_knn" in wanted:
         plan["heads_seeds"] = (workdir("heads_seeds", lambda c: c["heads"].update(seeds=[0, 2])), ["-n"], None)
+    if "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train" in wanted:
+        plan["l2h_seeds"] = (workdir("l2h_seeds", lambda c: (c["l2h"].update(seeds=[0, 2]),
+                                                             c["heads"].update(seeds=[2]))), ["-n"], None)
+    if "test_merge_expand_runs_once_per_seed" in wanted:
+        plan["me_seeds"] = (workdir("me_seeds", lambda c: c["merge_expand"].update(seeds=[0, 2])), ["-n"], None)
     if "test_bad_config_stops_before_any_job" in wanted:
         plan["bad_encoder"] = (workdir("bad_encoder", _bad_encoder), ["-n"], None)
     if "test_bad_heads_config_stops_before_any_job" in wanted:
@@ -164,8 +174,60 @@ def test_heads_train_once_per_seed_and_share_the_knn(runs):
                  "heads/kmeans/seed2/metrics.tsv", "heads/knn.npy"):  # fmt: skip
         assert f"results/cifar10-resnet20/resnet20/{path}" in out, path
     assert "heads/temi/seed1/" not in out and "heads/temi/metrics.tsv" not in out
-    # L2H's temi source reads the first seed's soft assignments.
+    # L2H's temi tree of seed 0 (the tour's l2h.seeds) reads the heads run of seed 0.
     assert re.search(r"input: \S+/embeddings.npz, results/cifar10-resnet20/resnet20/heads/temi/seed0/labels.npz", out)
+
+
+def test_l2h_builds_one_tree_per_seed_of_the_sources_that_train(runs):
+    # The tour runs one L2H seed. l2h.seeds [0, 2] with heads.seeds [2]: kmeans builds a tree per
+    # seed (4 runs: 4 -> 8 jobs); temi / scanv2 (2 runs each) one per seed that heads.seeds also
+    # trains, here 2, on that seed's heads run (seed 0 has none: no tree); classifier and
+    # agglomerative (5 in all) are deterministic: one tree each, no seed in the path.
+    _, proc = runs["l2h_seeds"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    default = runs["default"][1].stdout + runs["default"][1].stderr
+    one, two = _job_counts(default), _job_counts(out)
+    assert (one["l2h"], one["l2h_seeded"]) == (5, 4 + 4)
+    assert (two["l2h"], two["l2h_seeded"]) == (5, 8 + 4) and two["total"] == one["total"] + 4
+    base = "results/cifar10-resnet20/resnet20/l2h"
+    for path in ("kmeans/seed0/metrics.tsv", "kmeans/seed2/tree.nwk", "temi/seed2/metrics.tsv",
+                 "scanv2/seed2/leaves.tsv", "classifier/metrics.tsv", "agglomerative/linkage.npy"):  # fmt: skip
+        assert f"{base}/{path}" in out, path
+    assert "logs/cifar10-resnet20/resnet20/l2h/kmeans/seed2.log" in out
+    for absent in ("temi/seed0/", "scanv2/seed0/", "kmeans/seed1/", "kmeans/metrics.tsv", "agglomerative/seed",
+                   "classifier/seed"):  # fmt: skip
+        assert f"{base}/{absent}" not in out, absent
+    assert f"{base}/temi/seed0/metrics.tsv" in default and f"{base}/agglomerative/metrics.tsv" in default
+    # L2H seed s of a head reads the heads run of seed s.
+    assert re.search(r"input: \S+/embeddings.npz, results/cifar10-resnet20/resnet20/heads/temi/seed2/labels.npz", out)
+    # The report's dendrograms draw the first seed's tree of each source.
+    tables = out[out.index("rule report_tables:"):].splitlines()[1]  # its input: line
+    assert tables.lstrip().startswith("input:")
+    assert f"{base}/kmeans/seed0/tree.nwk" in tables and f"{base}/kmeans/seed2/tree.nwk" not in tables
+    assert f"{base}/kmeans/seed2/metrics.tsv" in tables  # the tables read every seed
+
+
+def test_merge_expand_runs_once_per_seed(runs):
+    # The tour runs one seed; merge_expand.seeds [0, 2] gives two jobs per run (4 runs), each in
+    # merge_expand/seed{seed}/, and the report figures read the first seed's files only.
+    _, proc = runs["me_seeds"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    default = runs["default"][1].stdout + runs["default"][1].stderr
+    one, two = _job_counts(default), _job_counts(out)
+    assert (one["merge_expand"], two["merge_expand"]) == (4, 8)
+    assert one["total"] + 4 == two["total"]  # nothing else changes
+    base = "results/cifar10-resnet20/resnet20/merge_expand"
+    for seed in (0, 2):
+        for name in ("labels.npz", "scores.npz", "metrics.tsv", "neighbours.tsv", "heatmaps.png", "neighbours.png"):
+            assert f"{base}/seed{seed}/{name}" in out, (seed, name)
+        assert f"logs/cifar10-resnet20/resnet20/merge_expand/seed{seed}.log" in out
+    assert f"{base}/seed1/" not in out and f"{base}/metrics.tsv" not in out
+    assert f"{base}/seed0/metrics.tsv" in default and f"{base}/seed2/" not in default
+    figures = out[out.index("rule report_merge_expand_figures"):]
+    figures = figures[:figures.index("\n\n")]
+    assert f"{base}/seed0/scores.npz" in figures and f"{base}/seed2/" not in figures
 
 
 def test_bad_config_stops_before_any_job(runs):

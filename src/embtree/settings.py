@@ -55,7 +55,10 @@ def config_errors(config, schema):
 
 
 #: Keys an older config may still hold, and what replaced them (named in the schema error).
-RENAMED = {"heads.seed": "replaced by heads.seeds, a list of seeds with one run each (e.g. seeds: [0])"}
+RENAMED = {"heads.seed": "replaced by heads.seeds, a list of seeds with one run each (e.g. seeds: [0])",
+           "merge_expand.seed": "replaced by merge_expand.seeds, a list of seeds with one run each (e.g. seeds: [0])",
+           "l2h.seed": "replaced by l2h.seeds, a list of seeds with one run each of the trained sources "
+                       "(e.g. seeds: [0]; the deterministic ones use the first)"}
 
 
 def _or(parts):

@@ -52,8 +52,8 @@ def flat_clusterer_params(name):
     registry_cap = _flat.CLUSTERERS[name].get("max_quadratic_samples")
     if registry_cap is not None:
         params["max_quadratic_samples"] = min(FLAT["max_quadratic_samples"], registry_cap)
-    if name == "merge-expand":  # the merge_expand: section, as the stage itself uses it
-        params.update({k: v for k, v in config["merge_expand"].items() if k not in ("input", "seed")})
+    if name == "merge-expand":  # the merge_expand: section's parameters; seeds come from flat.seeds
+        params.update({k: v for k, v in config["merge_expand"].items() if k not in ("input", "seeds")})
     params.update(FLAT.get("clusterer_params", {}).get(name, {}))
     return params
 

@@ -33,7 +33,8 @@ HEADS_KEYS = set(_HEADS_TRAINING["properties"])
 HEADS_DATASETS = [ds for ds in DATASETS if HEADS_CFG.get("datasets") is None or ds in HEADS_CFG["datasets"]]
 HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
 # Repeated runs (schema: unique, at least one; default three as paper 002). The first seed is
-# the one single-run consumers read: L2H's temi / scanv2 sources, the calibration figure.
+# the one single-run consumers read (the calibration figure); L2H's temi / scanv2 trees pair
+# their seed s with the heads run of seed s (l2h_common.smk).
 HEADS_SEEDS = [int(s) for s in HEADS_CFG.get("seeds", [0, 1, 2])]
 HEADS_ANCESTORS = bool(HEADS_CFG.get("ancestor_labels", False))
 PROBE_CFG = config.get("probe", {})  # the linear-probe ceiling of every heads run (schema: probe)

@@ -1,13 +1,17 @@
 # Stage: L2H hierarchies from logits (paper 001) and the agglomerative baseline, per
 # (dataset, encoder, source). Sources: the config's `l2h.sources` that the run can provide,
 # plus the baseline `agglomerative` (always); see l2h_sources() in l2h_common.smk.
+# Repeated runs (l2h.seeds): the sources with a training run behind their logits (kmeans, temi,
+# scanv2) build one tree per seed (l2h_seeded, l2h/{source}/seed{seed}/); the deterministic ones
+# (classifier, agglomerative) one tree (l2h, l2h/{source}/); see l2h_common.smk.
 #
 # Uses:
-#   common.smk: STAGE_TARGETS, scaled_mem_mb, scaled_runtime, scaled_threads
-#   l2h_common.smk: L2H_PARAMS, l2h_inputs, l2h_targets
+#   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime, scaled_threads
+#   l2h_common.smk: L2H_SEEDS, l2h_inputs, l2h_params, l2h_targets
+
 
 rule l2h:
-    """L2H tree over K clusters (or the Ward baseline cut at K), scored against the labels."""
+    """L2H tree over K clusters from classifier logits (or the Ward baseline cut at K), scored against the labels."""
     input:
         unpack(l2h_inputs),
     output:
@@ -21,9 +25,9 @@ rule l2h:
     benchmark:
         "logs/benchmarks/{dataset}/{encoder}/l2h/{source}.tsv"
     params:
-        l2h=L2H_PARAMS,
+        l2h=l2h_params,  # seed: the first of l2h.seeds
     wildcard_constraints:
-        source="classifier|kmeans|agglomerative|temi|scanv2",
+        source="classifier|agglomerative",
     group:
         "l2h_{dataset}_{encoder}"
     threads: scaled_threads(2)
@@ -35,6 +39,25 @@ rule l2h:
         "../../envs/analysis.yaml"
     script:
         "../scripts/l2h.py"
+
+
+use rule l2h as l2h_seeded with:
+    output:
+        linkage="results/{dataset}/{encoder}/l2h/{source}/seed{seed}/linkage.npy",
+        nwk="results/{dataset}/{encoder}/l2h/{source}/seed{seed}/tree.nwk",
+        tsv="results/{dataset}/{encoder}/l2h/{source}/seed{seed}/metrics.tsv",
+        png="results/{dataset}/{encoder}/l2h/{source}/seed{seed}/dendrogram.png",
+        leaves="results/{dataset}/{encoder}/l2h/{source}/seed{seed}/leaves.tsv",
+    log:
+        "logs/{dataset}/{encoder}/l2h/{source}/seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/l2h/{source}/seed{seed}.tsv"
+    params:
+        l2h=l2h_params,  # seed: the {seed} wildcard (temi / scanv2: also the heads run read)
+    # Rule-level (l2h.seeds only): a global constraint would bind every {seed} of other stages.
+    wildcard_constraints:
+        source="kmeans|temi|scanv2",
+        seed=regex_alternatives([str(s) for s in L2H_SEEDS]),
 
 
 STAGE_TARGETS.append(l2h_targets)

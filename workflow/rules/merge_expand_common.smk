@@ -1,16 +1,32 @@
 # Helpers of the Merge & Expand stage (merge_expand.smk): config checks the schema cannot
 # express, params and targets. Kept apart from the rules (snakemake --lint).
+# Repeated runs as in the heads stage (heads_common.smk): one job per seed of merge_expand.seeds,
+# its files in merge_expand/seed{seed}/ (merge_expand_dir); the report's table averages the
+# seeds, its figures read the first one.
 #
 # Uses:
-#   common.smk: DATASETS, IMAGE_TYPES, config_error, dataset_files, embeddings_path, expand_runs,
+#   common.smk: DATASETS, IMAGE_TYPES, RUNS, config_error, dataset_files, embeddings_path,
 #       features_file_info
+import os
+
 from snakemake.logging import logger
 
 from embtree import merge_expand as _me
 
 MERGE_EXPAND = dict(config["merge_expand"])
+# Schema: unique, at least one, default [0, 1, 2]. `seeds` steers the workflow (one job per seed)
+# and feeds merge_expand's `seed` from the job's {seed} wildcard; it is still a setting
+# (settings.NOT_SETTINGS leaves it out), so a run with fewer seeds says so in the report.
+MERGE_EXPAND_SEEDS = [int(s) for s in MERGE_EXPAND.get("seeds", [0, 1, 2])]
+
+
+def merge_expand_params():
+    """The algorithm's parameters (embtree.merge_expand.DEFAULTS' keys): the section without `seeds`."""
+    return {k: v for k, v in MERGE_EXPAND.items() if k != "seeds"}
+
+
 try:
-    _me.check_params({k: v for k, v in MERGE_EXPAND.items() if k != "seed"})
+    _me.check_params(merge_expand_params())
 except ValueError as _err:
     config_error("merge_expand", str(_err))
 if MERGE_EXPAND["input"] == "images":
@@ -51,8 +67,9 @@ for _ds in DATASETS:
             )
 
 
-def merge_expand_params():
-    return {k: v for k, v in MERGE_EXPAND.items() if k != "seed"}
+def merge_expand_dir(ds, enc, seed):
+    """results/{ds}/{enc}/merge_expand/seed{seed}: one Merge & Expand job's outputs."""
+    return os.path.join("results", ds, enc, "merge_expand", f"seed{seed}")
 
 
 def merge_expand_inputs(wildcards):
@@ -63,7 +80,7 @@ def merge_expand_inputs(wildcards):
 
 
 def merge_expand_targets():
-    return expand_runs(
-        "results/{dataset}/{encoder}/merge_expand/{name}",
-        name=["labels.npz", "scores.npz", "metrics.tsv", "neighbours.tsv", "heatmaps.png", "neighbours.png"],
-    )
+    return [os.path.join(merge_expand_dir(ds, enc, s), name)
+            for ds, enc in RUNS for s in MERGE_EXPAND_SEEDS
+            for name in ("labels.npz", "scores.npz", "metrics.tsv", "neighbours.tsv", "heatmaps.png",
+                         "neighbours.png")]

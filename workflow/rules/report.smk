@@ -7,11 +7,14 @@
 #
 # Uses:
 #   common.smk: RUNS, STAGE_TARGETS, expand_runs, has_reference, scaled_mem_mb, scaled_runtime
+#   l2h_common.smk: l2h_dir
+#   merge_expand_common.smk: MERGE_EXPAND_SEEDS
 #   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FLAT_TABLES,
-#       GROWTH_FIGURES, L2H_FIGURES, L2H_FIGURE_RUNS, ME_TABLES, PROJECTION_FIGURES, REF_DATASETS,
-#       REPORT_CAEC_METRICS, REPORT_DIR, REPORT_PARTIAL, REPORT_SPECS, TREE_FIGURES,
+#       GROWTH_FIGURES, L2H_FIGURES, L2H_FIGURE_RUNS, L2H_REPORT_SEEDS, ME_TABLES, PROJECTION_FIGURES,
+#       REF_DATASETS, REPORT_CAEC_METRICS, REPORT_DIR, REPORT_PARTIAL, REPORT_SPECS, TREE_FIGURES,
 #       TREE_FIGURE_RUNS, TREE_TABLES, existing_if_partial, figure_files, report_inputs,
 #       report_order, report_targets, reported, table_files, tables_by_dataset
+import os
 
 
 # Two report jobs (one per core), not one per table: each job pays ~2-3 s of Python,
@@ -27,7 +30,8 @@ rule report_tables:
     input:
         tables=report_inputs(*REPORT_SPECS),
         trees=existing_if_partial(
-            [f"results/{ds}/{enc}/l2h/{src}/{f}" for ds, enc, src in L2H_FIGURE_RUNS for f in ("tree.nwk", "leaves.tsv")]
+            [os.path.join(l2h_dir(ds, enc, src, s), f) for ds, enc, src, s in L2H_FIGURE_RUNS
+             for f in ("tree.nwk", "leaves.tsv")]
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
     output:
@@ -50,14 +54,17 @@ rule report_tables:
         reference_datasets=REF_DATASETS,
         order=report_order(),
         tree_figures=[
-            {"tree": f"results/{ds}/{enc}/l2h/{src}/tree.nwk",
-             "leaves": f"results/{ds}/{enc}/l2h/{src}/leaves.tsv",
+            {"tree": os.path.join(l2h_dir(ds, enc, src, s), "tree.nwk"),
+             "leaves": os.path.join(l2h_dir(ds, enc, src, s), "leaves.tsv"),
              "reference": f"results/{ds}/reference.nwk" if has_reference(ds) else None,
-             "out": f"{REPORT_DIR}/figures/{name}.png", "left": "hierarchy", "title": f"{ds} / {enc}: {src}"}
-            for (ds, enc, src), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)
+             "out": f"{REPORT_DIR}/figures/{name}.png", "left": "hierarchy",
+             "title": f"{ds} / {enc}: {src}" + ("" if s is None else f" (seed {s})")}
+            for (ds, enc, src, s), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)
         ],
         partial=REPORT_PARTIAL,
         changed_settings=CHANGED_SETTINGS,  # the captions name them
+        merge_expand_seeds=MERGE_EXPAND_SEEDS,  # merge_expand cells over fewer seeds print their n
+        l2h_n_seeds=L2H_REPORT_SEEDS,  # trees per seeded L2H source: cells over fewer print their n
     threads: 1
     resources:
         mem_mb=2000,

@@ -5,7 +5,8 @@
 # Uses:
 #   common.smk: CONFIG_SCHEMA, DATASETS, RUNS, has_reference
 #   flat_common.smk: flat_pairs
-#   l2h_common.smk: l2h_sources
+#   l2h_common.smk: L2H_SEEDED, l2h_dir, l2h_first_runs, l2h_runs, l2h_seeds, l2h_sources
+#   merge_expand_common.smk: MERGE_EXPAND_SEEDS, merge_expand_dir
 import os
 
 REPORT_DIR = "results/report"
@@ -76,17 +77,21 @@ def report_specs():
                     trees.append(table_spec(f"{base}/{cm}/{tm}/{pt}.tsv", dataset=ds, encoder=enc,
                                        cluster_metric=cm, tree_metric=tm, point=pt))
     specs["trees"] = trees
+    # One metrics.tsv per seed of a seeded source (the tables show mean ± std over them).
     specs["l2h"] = [
-        table_spec(f"results/{ds}/{enc}/l2h/{src}/metrics.tsv", dataset=ds, encoder=enc, source=src)
-        for ds, enc in RUNS for src in report_l2h_sources(ds, enc)
+        table_spec(os.path.join(l2h_dir(ds, enc, src, s), "metrics.tsv"), dataset=ds, encoder=enc, source=src,
+                   **({} if s is None else {"seed": s}))
+        for ds, enc in RUNS for src, s in l2h_runs(ds, enc)
     ]
     specs["flat"] = [
         table_spec(f"results/{ds}/{enc}/flat/{red}/{clu}/metrics.tsv", expect={"seed": list(REPORT_FLAT["seeds"])},
               dataset=ds, encoder=enc, reducer=red, clusterer=clu)
         for ds, enc in RUNS for red, clu in flat_pairs()
     ]
+    # One metrics.tsv per seed of merge_expand.seeds (the table shows mean ± std over them).
     specs["merge_expand"] = [
-        table_spec(f"results/{ds}/{enc}/merge_expand/metrics.tsv", dataset=ds, encoder=enc) for ds, enc in RUNS
+        table_spec(os.path.join(merge_expand_dir(ds, enc, s), "metrics.tsv"), dataset=ds, encoder=enc, seed=s)
+        for ds, enc in RUNS for s in MERGE_EXPAND_SEEDS
     ]
     return specs
 
@@ -159,8 +164,11 @@ TREE_FIGURE_RUNS = [
     for ds, enc in _ref_runs() for cm in REPORT_CAEC_METRICS
 ]
 TREE_FIGURES = [f"trees/tree_{ds}_{enc}_{cm}_{tm}_{pt}" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
-L2H_FIGURE_RUNS = [(ds, enc, src) for ds, enc in RUNS for src in report_l2h_sources(ds, enc)]
-L2H_FIGURES = [f"l2h/l2h_{ds}_{enc}_{src}" for ds, enc, src in L2H_FIGURE_RUNS]
+# One dendrogram per source: a seeded source's first seed (the caption says so).
+L2H_FIGURE_RUNS = [(ds, enc, src, s) for ds, enc in RUNS for src, s in l2h_first_runs(ds, enc)]
+L2H_FIGURES = [f"l2h/l2h_{ds}_{enc}_{src}" for ds, enc, src, _ in L2H_FIGURE_RUNS]
+# The configured number of trees per L2H source (l2h_seeds): a cell averaging fewer prints (n=k).
+L2H_REPORT_SEEDS = {src: len(l2h_seeds(src)) for src in L2H_SEEDED}
 ME_FIGURES = [f"merge_expand/{kind}_{ds}_{enc}" for ds, enc in RUNS for kind in ("scores", "neighbours")]
 
 

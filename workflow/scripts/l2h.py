@@ -1,4 +1,8 @@
-"""One L2H hierarchy (or the agglomerative baseline) of a run: linkage, Newick, metrics, dendrogram."""
+"""One L2H hierarchy (or the agglomerative baseline) of a run: linkage, Newick, metrics, dendrogram.
+
+params.l2h["seed"]: the {seed} wildcard of a seeded source (kmeans, temi, scanv2; one of
+l2h.seeds), the first of l2h.seeds for a deterministic one (classifier, agglomerative).
+"""
 
 from embtree.runtime import setup_logging, snakemake_log
 
@@ -21,7 +25,8 @@ from embtree import io, l2h, metrics
 wc = snakemake.wildcards
 p = snakemake.params.l2h
 emb = load_embeddings(snakemake.input.embeddings)
-log.info("%s/%s source=%s: %d samples, %d classes", wc.dataset, wc.encoder, wc.source,
+seeded = "seed" in wc.keys()
+log.info("%s/%s source=%s seed=%d: %d samples, %d classes", wc.dataset, wc.encoder, wc.source, p["seed"],
          len(emb.labels), emb.n_classes)
 
 logits = emb.logits
@@ -38,7 +43,7 @@ h = l2h.build_hierarchy(
 log.info("hierarchy built in %.2f s", time.perf_counter() - t0)
 Z, leaf, names = h["linkage"], h["leaf_of_sample"], h["names"]
 
-row = {"dataset": wc.dataset, "encoder": wc.encoder, "source": wc.source}
+row = {"dataset": wc.dataset, "encoder": wc.encoder, "source": wc.source, "seed": p["seed"]}
 row.update(hierarchy_scores(Z, leaf, emb.labels, max_exact=p["dp_exact_max_cells"],
                                     n_pairs=p["dp_n_pairs"], seed=p["seed"]))
 newick = linkage_to_newick(Z, names)
@@ -52,8 +57,8 @@ if "reference" in snakemake.input.keys():
 log.info("scores: %s", row)
 
 purity = metrics.cluster_purities(emb.labels, leaf, len(names))
-fig = plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"],
-                          title=f"{wc.dataset} / {wc.encoder}: {wc.source}")
+title = f"{wc.dataset} / {wc.encoder}: {wc.source}" + (f" (seed {p['seed']})" if seeded else "")
+fig = plot_dendrogram(Z, names, leaf_purity=purity, ylabel=h["height"], title=title)
 io.savefig(fig, snakemake.output.png, dpi=120, bbox_inches="tight")
 with io.atomic_path(snakemake.output.linkage, suffix=".npy") as tmp:
     np.save(tmp, Z)

@@ -1,8 +1,9 @@
-"""Merge & Expand on a run's embeddings (embtree.merge_expand); seconds per phase go to the log.
+"""Merge & Expand on a run's embeddings for one seed of merge_expand.seeds (embtree.merge_expand);
+seconds per phase go to the log.
 
 labels.npz: labels, clean, regions, seeds, partition, included, filtered, skipped.
 scores.npz: m1, m2, m3, g_s, g_r, seeds, partition.
-metrics.tsv (one row), neighbours.tsv (fig. 4c histogram), heatmaps.png (fig. 3c), neighbours.png.
+metrics.tsv (one row, with its seed), neighbours.tsv (fig. 4c histogram), heatmaps.png (fig. 3c), neighbours.png.
 """
 
 from embtree.runtime import setup_logging, snakemake_log
@@ -50,7 +51,7 @@ save_npz(snakemake.output.scores, m1=res.m1, m2=res.m2, m3=res.m3, g_s=res.g_s, 
 
 scores = me.clean_scores(emb.labels, res.labels, res.clean)
 row = {
-    "dataset": wc.dataset, "encoder": wc.encoder, "n_samples": len(res.labels),
+    "dataset": wc.dataset, "encoder": wc.encoder, "seed": p.seed, "n_samples": len(res.labels),
     "n_classes": int(len(np.unique(emb.labels))), "n_clusters": res.n_clusters,
     "n_regions": int(res.regions.max()) + 1, "n_seeds": len(res.seeds),
     "n_clean": int(res.clean.sum()), "clean_fraction": float(res.clean.mean()),
@@ -72,7 +73,7 @@ hist = pd.DataFrame({
 })
 write_table(snakemake.output.neighbours, hist)
 
-title = f"{wc.dataset} / {wc.encoder}"
+title = f"{wc.dataset} / {wc.encoder} (seed {p.seed})"
 for fig, out in ((plot_me_scores(res.m1, res.m2, res.m3, res.partition, title=f"{title}: pairwise seed scores"),
                   snakemake.output.heatmaps),
                  (plot_consistent_neighbours(hist, k=10, title=f"{title}: consistent neighbours"),

@@ -1,5 +1,6 @@
 """Merge & Expand report figures: per run the seed score heat maps (fig. 3c) and the
-consistent-neighbour histograms (fig. 4c); a placeholder where a run's output is missing."""
+consistent-neighbour histograms (fig. 4c) of one seed of merge_expand.seeds (the first); a
+placeholder where a run's output is missing."""
 from embtree.runtime import setup_logging, snakemake_log
 
 log = setup_logging(snakemake_log(snakemake))
@@ -12,7 +13,7 @@ import pandas as pd  # noqa: E402
 from embtree import report as R  # noqa: E402
 
 for run in snakemake.params.runs:
-    name = f"{run['dataset']} / {run['encoder']}"
+    name = f"{run['dataset']} / {run['encoder']} (seed {run['seed']})"
     if os.path.exists(run["scores"]):
         with np.load(run["scores"]) as s:
             fig = R.plot_me_scores(s["m1"], s["m2"], s["m3"], s["partition"], title=f"{name}: pairwise seed scores")

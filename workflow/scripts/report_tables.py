@@ -12,7 +12,8 @@ p = snakemake.params
 outdir = Path(snakemake.output.l2h[0]).parent  # results/report (every table sits there)
 data, missing = R.load_families(p.specs, partial=p.partial)
 sections = R.build_all_tables(
-    data, missing, caec_datasets=p.caec_datasets, reference_datasets=p.reference_datasets, order=p.order
+    data, missing, caec_datasets=p.caec_datasets, reference_datasets=p.reference_datasets, order=p.order,
+    merge_expand_n_seeds=len(p.merge_expand_seeds), l2h_n_seeds=dict(p.l2h_n_seeds),
 )
 for section, tables in sections.items():
     note = settings_note(p.changed_settings, section)

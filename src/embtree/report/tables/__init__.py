@@ -12,9 +12,13 @@ from embtree.report.tables.merge_expand import merge_expand_table
 from embtree.report.tables.trees import build_tree_tables
 
 
-def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=None):
+def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=None, merge_expand_n_seeds=None,
+                     l2h_n_seeds=None):
     """Every report table from the loaded families (``data`` / ``missing`` of :func:`load_families`).
 
+    ``merge_expand_n_seeds``: the configured number of Merge & Expand seeds (``len(merge_expand.seeds)``);
+    its cells averaging another number print ``(n=k)``. ``l2h_n_seeds``: {seeded L2H source: its configured
+    number of trees} (the L2H and cross-method tables: mean ± std over the seeds, ``(n=k)`` where fewer).
     Returns a dict section -> list of ReportTable (sections: caec, trees, l2h, flat, cross, merge_expand).
     """
     m = missing
@@ -30,10 +34,12 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
                                   data["ttest"], datasets=caec_datasets, missing=m, order=order),
         "trees": flag_tree_tables(build_tree_tables(data["trees"], datasets=reference_datasets, missing=m,
                                                     order=order), data["trees"], data["summary"], reference_datasets),
-        "l2h": [l2h_table(data["l2h"], missing=m.get("l2h"), order=order)],
+        "l2h": [l2h_table(data["l2h"], missing=m.get("l2h"), order=order, n_seeds=l2h_n_seeds)],
         "flat": [flat_table(data["flat"], v, missing=m.get("flat"), order=order) for v in ("ami", "silhouette")],
-        "cross": [cross_method_table(data["trees"], l2h_ref, missing=cross_missing, order=order)]
+        "cross": [cross_method_table(data["trees"], l2h_ref, missing=cross_missing, order=order,
+                                     n_seeds=l2h_n_seeds)]
         if reference_datasets else [],
-        "merge_expand": [merge_expand_table(data["merge_expand"], missing=m.get("merge_expand"), order=order)]
+        "merge_expand": [merge_expand_table(data["merge_expand"], missing=m.get("merge_expand"), order=order,
+                                            n_seeds=merge_expand_n_seeds)]
         if "merge_expand" in data else [],
     }

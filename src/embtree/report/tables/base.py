@@ -2,6 +2,8 @@
 
 :class:`ReportTable`   a wide table and how to display it (bold, missing, incomplete, flagged, chance cells)
 :func:`wide_table`     tidy rows -> :class:`ReportTable`, best value of each column in bold
+:func:`seeds_note`     the note of a table whose cells are mean ± std over repeated runs (seeds)
+:func:`short_cells`    the cells averaging another number of runs than configured (``(n=k)``)
 :func:`best_mask`      the cells holding the best value of their column
 :func:`flag_cells`     mark cells built from degenerate input (never bold)
 :func:`mark_chance`    mark tree scores not better than chance (p >= 0.05; never bold)
@@ -275,6 +277,28 @@ def wide_table(
     )
 
 
+def seeds_note(key, n_seeds=None, *, subject=None, bold=True):
+    """The note of a table whose cells are ``wide_table(aggregate="mean_std", ddof=1,
+    expected_count=n_seeds)`` over repeated runs: what was averaged and what ``(n=k)`` means.
+
+    ``key``: the config key listing the seeds (``"heads.seeds"``); ``n_seeds``: their configured
+    number (None: unknown); ``subject``: the cells the note is about (``"Clustering methods"``),
+    else all; ``bold``: whether the table bolds the best mean (cells short of seeds never are).
+    """
+    which = f"the {n_seeds} seed{'' if n_seeds == 1 else 's'} of {key}" if n_seeds else f"the seeds of {key}"
+    lead = f"{subject}: mean ± std" if subject else "Mean ± std"
+    return (f"{lead} (sample std) over {which}{', bold by the mean' if bold else ''}; a single seed prints "
+            f"its value alone; (n=k): only k seeds' results were found{' (never bold)' if bold else ''}.")
+
+
+def short_cells(table):
+    """Cells averaging another number of runs than configured (``count`` != ``expected_count``, printed
+    ``(n=k)``): tables leave them out of the bold, as incomplete cells, and bold the best of the others."""
+    if table.count is None or table.expected_count is None:
+        return pd.DataFrame(False, index=table.values.index, columns=table.values.columns)
+    return table.count.notna() & table.count.ne(table.expected_count)
+
+
 def _cell_mask(table, df, rows, cols, truth):
     """Boolean frame shaped like ``table.values``: cells where any row of tidy ``df`` has ``truth``."""
     data = df[list(rows) + list(cols)].assign(_flag=np.asarray(truth, dtype=bool))
@@ -337,11 +361,16 @@ def missing_of(missing, family):
     return (missing or {}).get(family)
 
 
-def method_table(long, *, name, title, missing, order, directions, column_formats=None):
+def method_table(long, *, name, title, missing, order, directions, column_formats=None, expected=None):
     """Rows encoder x method, columns dataset x metric (``long``: dataset, encoder, method, m, v).
 
-    ``directions`` maps a metric label to "max" / "min"; the best cell per column is bold.
+    Several rows of one cell (one per seed) are averaged: mean ± std (sample std; one row prints
+    its value alone). ``expected``: {method: its configured number of runs} (e.g. the seeds of an
+    L2H source); a cell of such a method averaging another number prints ``(n=k)`` and is never
+    bold, and methods not named print no n. ``directions`` maps a metric label to "max" / "min";
+    the best cell (mean) per column is bold.
     """
+    expected = dict(expected or {})
     t = wide_table(
         long,
         ["encoder", "method"],
@@ -352,9 +381,16 @@ def method_table(long, *, name, title, missing, order, directions, column_format
         direction=None,
         missing=missing,
         order=order,
+        aggregate="mean_std",
+        ddof=1,
+        expected_count=max(expected.values()) if expected else None,
     )
+    if t.count is not None:
+        # Each method against its own configured number: only the cells short of it keep a count.
+        want = pd.Series([expected.get(key[-1]) for key in t.count.index], index=t.count.index, dtype=float)
+        t.count = t.count.where(t.count.ne(want, axis=0) & want.notna().to_numpy()[:, None])
     if column_formats:
         t.column_formats = column_formats
-    numeric = t.values.apply(pd.to_numeric, errors="coerce")
+    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~short_cells(t))
     t.bold = best_mask(numeric, {c: directions.get(c[1]) for c in t.values.columns}, t.decimals) & ~t.missing
     return t

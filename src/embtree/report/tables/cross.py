@@ -6,7 +6,7 @@ import pandas as pd
 
 from embtree.report.common import CHANCE_ALPHA, CHANCE_MARK, DIRECTIONS
 from embtree.report.tables.base import mark_chance, method_table
-from embtree.report.tables.l2h import l2h_method_label
+from embtree.report.tables.l2h import l2h_expected, l2h_method_label, l2h_seeds_notes
 from embtree.report.tables.trees import BEFORE, NULL_OF
 
 
@@ -15,13 +15,16 @@ CROSS_METRICS = {"rf": "RF", "clade_recall": "Recall", "clade_precision": "Preci
 
 
 
-def cross_method_table(trees, l2h, *, missing=None, order=None):
+def cross_method_table(trees, l2h, *, missing=None, order=None, n_seeds=None):
     """Reference-tree agreement of every hierarchy the pipeline builds (no paper has this).
 
     Rows encoder x method: CAEC relation trees built with the cluster metric as tree metric
     (``CAEC <metric> (G)`` / ``(P)``), UPGMA on class means before clustering, L2H per logit
     source and the agglomerative baseline; columns dataset x (RF, clade recall, clade precision,
     DI, DI/DI_max, DP). RF and DI lower is better, recall, precision and DP higher is better.
+    ``l2h`` holds one row per seed of a seeded L2H source: its cells are the mean ± std over them
+    (``n_seeds``: {source: configured number of trees}; fewer print ``(n=k)``, as in :func:`l2h_table`),
+    and a cell is marked not better than chance when any of its seeds' trees is.
     """
     parts = []
     if len(trees):
@@ -71,6 +74,8 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
                 method[i] = f"CAEC {cm} ({rec.get('point')})"
         miss["method"] = method
         miss = miss.dropna(subset=["method"])[["dataset", "encoder", "method"]]
+    # RF counts splits (no decimals), unless a cell is a mean over seeds
+    rf_decimals = 1 if len(long) and long.groupby(["dataset", "encoder", "method", "m"]).size().gt(1).any() else 0
     table = method_table(
         long.drop(columns=["p"], errors="ignore"),
         name="cross_method",
@@ -78,10 +83,14 @@ def cross_method_table(trees, l2h, *, missing=None, order=None):
         missing=miss,
         order=order,
         directions={label: DIRECTIONS[m] for m, label in CROSS_METRICS.items()},
-        column_formats={"RF": ("fixed", 0), "DI/DI_max": ("fixed", 3)},  # RF counts splits
+        column_formats={"RF": ("fixed", rf_decimals), "DI/DI_max": ("fixed", 3)},
+        expected=l2h_expected(n_seeds),
     )
+    if len(l2h):
+        table.notes += l2h_seeds_notes(l2h, n_seeds)
     if p_long is not None:
         mark_chance(table, p_long, ["encoder", "method"], ["dataset", "m"], "p",
                     f"{CHANCE_MARK} not better than chance: p >= {CHANCE_ALPHA} against random binary trees on "
-                    "the same leaves (trees.null_trees; DI is judged by DI/DI_max); never bold.")
+                    "the same leaves (trees.null_trees; DI is judged by DI/DI_max; a mean over seeds when any "
+                    "seed's tree is); never bold.")
     return table

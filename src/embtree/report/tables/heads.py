@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from embtree.report.tables.base import ReportTable, best_mask, wide_table
+from embtree.report.tables.base import ReportTable, best_mask, seeds_note, short_cells, wide_table
 
 HEADS_METRICS = ["acc", "nmi", "ari", "top5_acc", "msp_mean", "ece"]
 _LABEL = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "top5_acc": "top-5→1", "msp_mean": "mean MSP", "ece": "ECE"}
@@ -51,18 +51,8 @@ def _probe_long(probe):
     return long
 
 
-def _short(t):
-    """Cells averaging another number of seeds than configured: never bold (as incomplete cells),
-    the best of the other cells is."""
-    if t.count is None or t.expected_count is None:
-        return pd.DataFrame(False, index=t.values.index, columns=t.values.columns)
-    return t.count.notna() & t.count.ne(t.expected_count)
-
-
 def _seeds_note(n_seeds):
-    which = (f"the {n_seeds} seed{'' if n_seeds == 1 else 's'} of heads.seeds" if n_seeds else "the seeds of heads.seeds")
-    return (f"Clustering methods: mean ± std (sample std) over {which}, bold by the mean; a single seed "
-            "prints its value alone; (n=k): only k seeds' results were found (never bold).")
+    return seeds_note("heads.seeds", n_seeds, subject="Clustering methods")
 
 
 def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
@@ -91,7 +81,7 @@ def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
     if t.count is not None:  # the probe is one fit, not a seed: no n
         t.count = t.count.astype(float)
         t.count.loc[:, [c for c in t.count.columns if c[1] == PROBE_LABEL]] = np.nan
-    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~_short(t))
+    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~short_cells(t))
     bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
     for label, d in _DIRECTION.items():  # best method per row within each metric
         cols = [c for c in numeric.columns if c[0] == label and c[1] != PROBE_LABEL]
@@ -171,7 +161,7 @@ def heads_depth_table(metrics, *, order=None, n_seeds=None):
                    title="Clustering ACC (%) vs maximum hierarchy depth d of the reference tree, "
                          "mean ± std over seeds",
                    direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
-    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~_short(t))
+    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~short_cells(t))
     bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
     for key in {idx[:2] for idx in numeric.index}:  # best method per dataset x encoder and depth
         rows = [i for i in numeric.index if i[:2] == key]

@@ -1,11 +1,18 @@
 """Merge & Expand (paper 003, table I's last row): per run, clusters found, clean fraction and the
-scores over all / clean / unclean embeddings, with the consistent neighbours of fig. 4c."""
+scores over all / clean / unclean embeddings, with the consistent neighbours of fig. 4c.
+
+Repeated runs: one ``metrics.tsv`` row per seed (``seed`` column, ``merge_expand.seeds``); each
+cell is the mean ± std over the seeds (:func:`~embtree.report.tables.base.wide_table`'s
+``aggregate="mean_std"``, sample std), with ``(n=k)`` where it averages another number of seeds
+than configured (``n_seeds``), as the heads tables.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from embtree.report.tables.base import wide_table
+from embtree.report.tables.base import seeds_note, wide_table
 
 # (column of metrics.tsv, header); descriptive columns are never bold.
 ME_COLUMNS = [
@@ -20,11 +27,18 @@ ME_COLUMNS = [
     ("consistent_clean", "consistent nbrs clean"),
     ("consistent_unclean", "consistent nbrs unclean"),
 ]
+# The data set's, not the method's: the same in every seed, printed without a std.
+_NO_STD = ["classes"]
 
 
-def merge_expand_table(me, *, missing=None, order=None):
-    """Rows dataset x encoder, columns :data:`ME_COLUMNS` (one row of metrics.tsv per run).
+def merge_expand_table(me, *, missing=None, order=None, n_seeds=None):
+    """Rows dataset x encoder, columns :data:`ME_COLUMNS`, mean ± std over the seeds.
 
+    ``me``: the concatenated ``metrics.tsv`` rows, one per run and seed. Each cell is the mean
+    over its seeds with the sample std (one seed prints the value alone; ``classes`` never has a
+    std), ``(n=k)`` where k differs from ``n_seeds`` (the configured number, ``len(merge_expand.seeds)``).
+    ``missing``: the missing-run records; with ``n_seeds`` only a run without any seed's rows shows
+    ``missing`` (a run short of some seeds says so by its ``(n=k)``).
     ACC is Hungarian-matched on each subset separately (the paper's clean / unclean
     accuracies); consistent nbrs = mean number of the 10 nearest neighbours sharing the
     true label. Nothing is bold: the columns describe one method, they do not compete.
@@ -33,20 +47,32 @@ def merge_expand_table(me, *, missing=None, order=None):
     if len(me):
         long = me.melt(id_vars=["dataset", "encoder"], value_vars=keys, var_name="m", value_name="v")
         long["m"] = long["m"].map(dict(ME_COLUMNS))
+        long["v"] = pd.to_numeric(long["v"], errors="coerce")
     else:
         long = pd.DataFrame(columns=["dataset", "encoder", "m", "v"])
+    if n_seeds is not None and missing is not None and len(missing) and len(me):
+        # A run with some seeds found: its cells print (n=k); "missing" is for runs with none.
+        found = set(zip(me["dataset"].astype(str), me["encoder"].astype(str)))
+        missing = missing[[(str(d), str(e)) not in found for d, e in zip(missing["dataset"], missing["encoder"])]]
     order = dict(order or {})
     order["m"] = [h for _, h in ME_COLUMNS]
-    return wide_table(
+    t = wide_table(
         long,
         ["dataset", "encoder"],
         ["m"],
         "v",
         name="merge_expand",
-        # "papers/003" (paper 003) is printed in the result files; kept so they stay byte-identical.
+        # "papers/003" (paper 003) is printed in the result files, as before repeated runs.
         title="Merge & Expand (papers/003 table I, last row): clusters found, clean fraction, "
-              "ACC over all / clean / unclean embeddings, consistent neighbours (fig. 4c)",
+              "ACC over all / clean / unclean embeddings, consistent neighbours (fig. 4c); mean ± std over seeds",
         direction=None,
         missing=missing,
         order=order,
+        aggregate="mean_std",
+        ddof=1,
+        expected_count=n_seeds,
     )
+    if t.std is not None:
+        t.std.loc[:, [c for c in t.std.columns if c in _NO_STD]] = np.nan
+    t.notes.append(seeds_note("merge_expand.seeds", n_seeds, bold=False))
+    return t
