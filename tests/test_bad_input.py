@@ -334,3 +334,50 @@ def test_small_features_data_runs_the_whole_default_workflow(tmp_path):
     assert proc.returncode == 0, out[-5000:]
     metrics = (tmp_path / "results/small/given/merge_expand/seed0/metrics.tsv").read_text()
     assert "n_regions" in metrics and "capped" in (tmp_path / "logs/small/given/merge_expand/seed0.log").read_text()
+
+
+# --- a held-out evaluation set (issue 25): checked against the fit set at DAG build --------------
+
+
+def _write_pair(tmp_path, eval_names=list("abc"), eval_dim=3):
+    fit, held = tmp_path / "fit.npz", tmp_path / "eval.npz"
+    np.savez(fit, features=_feats(), labels=np.arange(12) % 3, class_names=np.array(list("abc")))
+    np.savez(held, features=_feats(9, eval_dim), labels=np.arange(9) % len(eval_names),
+             class_names=np.array(eval_names))
+    return fit, held
+
+
+EVAL_CASES = {
+    # name: (eval class names, eval dim, dataset extra beyond path / eval_path, key, message fragment)
+    "other-classes": (list("abd"), 3, {}, "eval_path", "has other classes than"),
+    "other-dimension": (list("abc"), 4, {}, "eval_path", "has feature dimension 4"),
+    "empty-fraction": (list("abc"), 3, {"eval_fraction": 0.01, "eval_path": None}, "eval_fraction",
+                       "the evaluation set would be empty"),
+    "split-on-features": (list("abc"), 3, {"eval_split": "train", "eval_path": None}, "eval_split",
+                          "has no splits"),
+    "fraction-and-path": (list("abc"), 3, {"eval_fraction": 0.5}, "eval_fraction", "not both"),
+}
+
+
+@pytest.mark.parametrize("case", ["other-classes", pytest.param("other-dimension", marks=_SLOW),
+                                  pytest.param("empty-fraction", marks=_SLOW),
+                                  pytest.param("split-on-features", marks=_SLOW),
+                                  pytest.param("fraction-and-path", marks=_SLOW)])  # fmt: skip
+def test_bad_evaluation_set_stops_at_dag_build_naming_the_key(tmp_path, case):
+    names, dim, extra, key, fragment = EVAL_CASES[case]
+    fit, held = _write_pair(tmp_path, names, dim)
+    entry = {"path": str(fit), "eval_path": str(held), **extra}
+    proc, out = _dry_run(tmp_path, {k: v for k, v in entry.items() if v is not None})
+    assert proc.returncode != 0
+    assert f"config error at 'datasets.f.{key}'" in out and fragment in out, out[-2000:]
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
+
+
+def test_evaluation_set_adds_its_own_import_job_read_by_the_fitted_methods(tmp_path):
+    fit, held = _write_pair(tmp_path)
+    proc, out = _dry_run(tmp_path, {"path": str(fit), "eval_path": str(held)},
+                         {"heads": {"seeds": [0], "num_heads": 1, "epochs": 1, "warmup_epochs": 0, "knn": 2}})
+    assert proc.returncode == 0, out[-3000:]
+    assert "results/f/given/eval/embeddings.npz" in out
+    for rule in ("import_features_eval", "heads_train", "heads_kmeans", "heads_probe", "merge_expand"):
+        assert f"rule {rule}:" in out or f"localrule {rule}:" in out, rule

@@ -20,6 +20,8 @@ BENCHES = [
                             "--large-iters", "1"], "ratio vs loop"),
         ("bench_trees.py", ["--depth", "2", "--branching", "3", "--ref-branching", "3"], "identical rf/di: True"),
         ("bench_null.py", ["--sizes", "10", "--n-trees", "20"], "identical to compare_trees: True"),
+        ("bench_support.py", ["--depth", "2", "--branching", "3", "--per-class", "8", "--dim", "6", "--n-boot",
+                              "4", "--timed-boot", "2"], "agglomerative"),
         # merge-expand trains its classifier for ~10 s even at toy size: bench_merge_expand.py runs it
         ("bench_flat.py", ["-n", "200", "-d", "32", "-k", "3", "--skip", "hdbscan", "umap", "merge-expand"],
          "kmeans"),

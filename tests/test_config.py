@@ -59,6 +59,7 @@ def _mutate(path, value):
         (("datasets", "cifar10-resnet20", "path"), KeyError, "'path' is a required property"),
         (("encoders", "resnet18-random", "model"), KeyError, "'model' is a required property"),
         (("datasets",), KeyError, "'datasets' is a required property"),
+        (("trees",), {"bootstrap": 0}, "['trees']['bootstrap']"),
     ],
 )
 def test_schema_rejects_bad_config_naming_the_key(path, value, named):
@@ -138,3 +139,12 @@ def test_schema_defaults_are_the_good_ones():
     validate(cfg, SCHEMA)
     assert cfg["caec"]["step"] == "auto" and cfg["caec"]["min_cluster_size"] == 5
     assert cfg["flat"]["seeds"] == [0, 1] and cfg["flat"]["max_quadratic_samples"] == 4000
+
+
+@pytest.mark.parametrize("name", ["heads.yaml", "heldout.yaml"])
+def test_other_shipped_configs_validate(name):
+    cfg = _load(name)
+    validate(cfg, SCHEMA)
+    assert cfg["heads"]["seeds"] == [0, 1, 2] and cfg["heads"]["num_heads"] == 16  # the reference settings
+    if name == "heldout.yaml":
+        assert cfg["datasets"]["cifar10-resnet20"]["eval_fraction"] == 0.5

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from embtree.data.datasets import dataset_class_names, imagenet_class_names, load_dataset
+from embtree.data.datasets import dataset_class_names, imagenet_class_names, load_dataset, eval_spec
 from embtree.hierarchy.catalogue import CIFAR10_CLASSES, CLASS_SYNSETS
 
 
@@ -157,3 +157,34 @@ def test_synsets_tsv_overrides_wnids(tmp_path):
 def test_unknown_type_is_rejected():
     with pytest.raises(ValueError, match="spec\\['type'\\]='mnist'"):
         load_dataset({"type": "mnist"})
+
+
+def test_eval_fraction_splits_one_set_and_keeps_the_evaluation_part_whole():
+    spec = {"type": "planted-tree", "depth": 2, "branching": 2, "samples_per_class": 20, "eval_fraction": 0.25}
+    whole = load_dataset({k: v for k, v in spec.items() if k != "eval_fraction"})
+    fit, held = load_dataset(spec), load_dataset(spec, part="eval")
+    assert len(fit) + len(held) == len(whole) and np.bincount(held.labels).tolist() == [5, 5, 5, 5]
+    assert not set(map(tuple, fit.features)) & set(map(tuple, held.features))  # disjoint samples
+    assert set(map(tuple, fit.features)) | set(map(tuple, held.features)) == set(map(tuple, whole.features))
+    # max_per_class and imbalance shape the fit set only (paper 002: validation whole).
+    shaped = {**spec, "max_per_class": 8, "imbalance": "odd-half"}
+    assert np.bincount(load_dataset(shaped).labels).tolist() == [8, 4, 8, 4]
+    assert np.array_equal(load_dataset(shaped, part="eval").features, held.features)
+    with pytest.raises(ValueError, match="no evaluation set"):
+        load_dataset({k: v for k, v in spec.items() if k != "eval_fraction"}, part="eval")
+
+
+def test_eval_path_reads_the_second_file_with_its_own_labels(tmp_path):
+    rng = np.random.default_rng(0)
+    fit, held = tmp_path / "fit.npy", tmp_path / "eval.npy"
+    np.save(fit, rng.normal(size=(12, 3)))
+    np.save(tmp_path / "fit_y.npy", np.arange(12) % 3)
+    np.save(held, rng.normal(size=(6, 3)))
+    np.save(tmp_path / "eval_y.npy", np.arange(6) % 3)
+    spec = {"type": "features", "path": str(fit), "labels_path": str(tmp_path / "fit_y.npy"),
+            "class_names": ["a", "b", "c"], "eval_path": str(held), "eval_labels_path": str(tmp_path / "eval_y.npy"),
+            "max_per_class": 2}
+    assert eval_spec(spec)["path"] == str(held) and eval_spec(spec)["max_per_class"] is None
+    data = load_dataset(spec, part="eval")
+    assert len(data) == 6 and np.allclose(data.features, np.load(held))
+    assert len(load_dataset(spec)) == 6  # the fit set: max_per_class = 2 of each of 3 classes

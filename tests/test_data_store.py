@@ -58,3 +58,22 @@ def test_npz_shapes_reads_headers_only(tmp_path):
     path = tmp_path / "a.npz"
     save_npz(path, features=np.zeros((7, 3), np.float32), class_names=np.array(["a", "b"]))
     assert npz_shapes(path) == {"features": (7, 3), "class_names": (2,)}
+
+
+def test_load_eval_embeddings_checks_classes_and_dimension(tmp_path):
+    from embtree.data.store import load_eval_embeddings
+
+    rng = np.random.default_rng(0)
+
+    def emb(n, d, names):
+        return Embeddings(features=rng.normal(size=(n, d)).astype(np.float32), labels=np.arange(n) % len(names),
+                          class_names=np.array(names))
+
+    fit = emb(6, 3, ["a", "b"])
+    for name, e in {"ok": emb(4, 3, ["a", "b"]), "names": emb(4, 3, ["a", "c"]), "dim": emb(4, 5, ["a", "b"])}.items():
+        save_embeddings(tmp_path / f"{name}.npz", e)
+    assert len(load_eval_embeddings(tmp_path / "ok.npz", fit).labels) == 4
+    with pytest.raises(ValueError, match="classes differ"):
+        load_eval_embeddings(tmp_path / "names.npz", fit)
+    with pytest.raises(ValueError, match="feature dimension 5"):
+        load_eval_embeddings(tmp_path / "dim.npz", fit)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from embtree.data.subsample import imbalance_subsample, stratified_subsample
+from embtree.data.subsample import holdout_split, imbalance_subsample, stratified_subsample
 
 
 def test_stratified_subsample_keeps_small_classes_whole():
@@ -24,3 +24,17 @@ def test_odd_half_imbalance():
     assert not np.array_equal(keep, imbalance_subsample(y, "odd-half", seed=1))
     with pytest.raises(ValueError, match="imbalance"):
         imbalance_subsample(y, "even-half")
+
+
+def test_holdout_split_is_a_stratified_seeded_partition():
+    labels = np.repeat([0, 1, 2, 3], [10, 20, 1, 3])
+    fit, held = holdout_split(labels, 0.5, seed=3)
+    assert np.array_equal(np.sort(np.r_[fit, held]), np.arange(len(labels)))  # disjoint, complete
+    assert np.all(np.diff(fit) > 0) and np.all(np.diff(held) > 0)  # original order kept
+    # round(0.5 n_c) per class, at least one kept for the fit part (a 1-sample class is fit-only).
+    assert np.bincount(labels[held], minlength=4).tolist() == [5, 10, 0, 2]
+    again = holdout_split(labels, 0.5, seed=3)
+    assert np.array_equal(again[1], held)
+    assert not np.array_equal(holdout_split(labels, 0.5, seed=4)[1], held)
+    with pytest.raises(ValueError, match="in \\(0, 1\\)"):
+        holdout_split(labels, 1.0)

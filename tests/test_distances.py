@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from scipy.spatial.distance import cdist
+from scipy.spatial.distance import cdist, pdist
 
 from embtree.distances import METRICS, check_metric, check_metric_rows, pairwise, pairwise_blocks
 from embtree.validation import check_matrix
@@ -205,3 +205,17 @@ def test_public_functions_check_each_input_once(metric, monkeypatch):
     seen.clear()
     list(Dm.pairwise_blocks(A, B, metric, max_bytes=100))
     assert seen == ["A", "B"]
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "canberra", "cosine"])
+@pytest.mark.parametrize("n", [3, 37, 301])  # 301: the fused upper-triangle kernel, odd tiles
+def test_condensed_equals_pdist(metric, n):
+    from embtree.distances import condensed
+
+    X = np.random.default_rng(n).normal(size=(n, 700))
+    scipy_metric = {"manhattan": "cityblock"}.get(metric, metric)
+    ref = pdist(X, scipy_metric)
+    np.testing.assert_allclose(condensed(X, metric), ref, rtol=1e-9)
+    # float32 input: the kernels' float32 accuracy against float64 distances of the same values
+    X32 = X.astype(np.float32)
+    np.testing.assert_allclose(condensed(X32, metric), pdist(X32.astype(np.float64), scipy_metric), rtol=2e-6)

@@ -8,6 +8,7 @@ from sklearn.metrics import adjusted_rand_score
 from embtree import l2h as l2h_module
 from embtree import validation
 from embtree.l2h import (
+    assign_leaves,
     _l2h_naive,
     agglomerative_baseline,
     build_hierarchy,
@@ -221,3 +222,108 @@ def test_given_logits_are_validated_once(monkeypatch):
     h = build_hierarchy("classifier", X, y, [f"c{i}" for i in range(8)], logits)
     assert seen == ["logits"]
     np.testing.assert_array_equal(h["linkage"], l2h(logits))
+
+
+# ---------------------------------------------------------------- bootstrap support
+
+
+def _planted_clades(Z, names):
+    """The planted tree's clades (pairs, quadruples of _hierarchical_blobs) found in Z, with their row."""
+    from embtree.hierarchy.support import linkage_clades
+
+    index = {int(n): i for i, n in enumerate(names)}
+    want = [frozenset(range(a, a + w)) for w in (2, 4) for a in range(0, 8, w)]
+    rows = {}
+    for k, b in enumerate(linkage_clades(Z)):
+        leaves = frozenset(c for c, i in index.items() if b >> i & 1)
+        if leaves in want:
+            rows[leaves] = k
+    return want, rows
+
+
+@pytest.mark.parametrize("source", ["classifier", "kmeans", "agglomerative"])
+def test_planted_hierarchy_has_full_support(source):
+    from embtree.l2h import build_hierarchy, hierarchy_support
+
+    X, y = _hierarchical_blobs()
+    names = [str(c) for c in range(8)]
+    # Classifier logits: the negative squared distance to the class means.
+    means = np.stack([X[y == c].mean(axis=0) for c in range(8)])
+    logits = -((X[:, None, :] - means[None]) ** 2).sum(-1) / 4.0
+    h = build_hierarchy(source, X, y, names, logits, seed=0)
+    support = hierarchy_support(h, y, 40, seed=0)
+    want, rows = _planted_clades(h["linkage"], h["names"])
+    if source != "classifier":  # L2H on logits merges the pairs, not always the quadruples
+        assert set(rows) == set(want)
+    assert rows and all(support[k] == 1.0 for k in rows.values())
+    assert support[-1] == 1.0
+
+
+def test_random_labels_l2h_support_near_chance():
+    from embtree.l2h import build_hierarchy, hierarchy_support
+
+    rng = np.random.default_rng(1)
+    y = rng.permutation(np.repeat(np.arange(12), 40))
+    logits = rng.normal(size=(len(y), 12))
+    h = build_hierarchy("classifier", np.zeros((len(y), 2)), y, [str(c) for c in range(12)], logits)
+    assert hierarchy_support(h, y, 40)[:-1].mean() < 0.5
+    X = rng.normal(size=(len(y), 6))
+    h = build_hierarchy("agglomerative", X, y, [str(c) for c in range(12)], pca_components=6)
+    assert hierarchy_support(h, y, 40)[:-1].mean() < 0.5
+
+
+def test_weighted_ward_is_the_top_of_ward():
+    """Ward over the K cut clusters (centroids, sizes) gives the baseline's tree: the replicate
+    of the agglomerative source without resampling is the tree built on the data."""
+    from embtree.hierarchy.support import linkage_clades
+    from embtree.l2h import _weighted_ward
+
+    X, y = _hierarchical_blobs(seed=3, per_class=25)
+    X = X + np.random.default_rng(0).normal(scale=2.0, size=X.shape)  # overlapping clusters
+    for max_samples in (None, 120):
+        h = build_hierarchy("agglomerative", X, y, [str(c) for c in range(8)], pca_components=4,
+                            max_samples=max_samples, seed=0)
+        lab, Y = h["ward_labels"], h["ward_points"]
+        cent = np.stack([Y[lab == k].mean(axis=0) for k in range(8)])
+        Zw = _weighted_ward(cent, np.bincount(lab))
+        assert hierarchy.is_valid_linkage(Zw)
+        assert linkage_clades(Zw) == linkage_clades(h["linkage"])
+        np.testing.assert_allclose(Zw[:, 2], h["linkage"][:, 2], rtol=1e-9)
+    rng = np.random.default_rng(1)
+    P = rng.normal(size=(40, 3))
+    np.testing.assert_allclose(_weighted_ward(P, np.ones(40)), hierarchy.linkage(P, "ward"), rtol=1e-9)
+
+
+def test_hierarchy_support_is_byte_identical_with_a_seed():
+    from embtree.l2h import hierarchy_support
+
+    X, y = _hierarchical_blobs(per_class=15)
+    X = X + np.random.default_rng(0).normal(scale=3.0, size=X.shape)
+    for source in ("kmeans", "agglomerative"):
+        h = build_hierarchy(source, X, y, [str(c) for c in range(8)], seed=0)
+        a, b = hierarchy_support(h, y, 15, seed=2), hierarchy_support(h, y, 15, seed=2)
+        assert a.tobytes() == b.tobytes() and a.shape == (7,)
+    with pytest.raises(ValueError, match="n_boot=0"):
+        hierarchy_support(h, y, 0)
+
+
+@pytest.mark.parametrize("source", ["kmeans", "agglomerative", "classifier"])
+def test_held_out_samples_land_in_their_class_leaf(source):
+    # Well-separated classes: a fresh draw of each class falls in the leaf of its class.
+    rng = np.random.default_rng(0)
+    centres = 20 * rng.standard_normal((5, 8))
+    y, ye = np.repeat(np.arange(5), 40), np.repeat(np.arange(5), 15)
+    X = centres[y] + rng.standard_normal((len(y), 8))
+    Xe = centres[ye] + rng.standard_normal((len(ye), 8))
+    names = list("abcde")
+    logits = -((X[:, None, :] - centres[None]) ** 2).sum(-1)  # a perfect classifier's logits
+    h = build_hierarchy(source, X, y, names, logits, seed=0)
+    held_logits = -((Xe[:, None, :] - centres[None]) ** 2).sum(-1)
+    leaf = assign_leaves(h, features=Xe, logits=held_logits)
+    assert leaf.shape == ye.shape
+    named = np.array(h["names"])[leaf]
+    assert (named == np.array(names)[ye]).all()
+    # The fit samples themselves land where the build put them.
+    np.testing.assert_array_equal(assign_leaves(h, features=X, logits=logits), h["leaf_of_sample"])
+    with pytest.raises(ValueError, match="none given"):
+        assign_leaves(h)

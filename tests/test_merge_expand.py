@@ -70,3 +70,18 @@ def test_images_input_trains_the_cnn():
     assert res.labels.shape == (40,) and res.n_clusters >= 1
     with pytest.raises(ValueError, match="images"):
         me.merge_expand(d.data[idx], images=d.images[idx][:5], input="images", n_regions=4)
+
+
+def test_held_out_samples_are_assigned_by_the_final_classifier():
+    centres = np.array([[0, 0], [12, 0], [0, 12], [12, 12]], dtype=float)
+    X, y = blobs_around(centres, 80, 1.0, seed=9)
+    Xe, ye = blobs_around(centres, 30, 1.0, seed=11)  # fresh draws: a known answer, every blob found
+    res = me.merge_expand(X, seed=0, eval_features=Xe, **FAST)
+    assert res.eval_labels.shape == (len(Xe),)
+    assert adjusted_rand_score(ye, res.eval_labels) > 0.95
+    # Its own fit samples through the same path: the labels the fit itself gave.
+    own = me.merge_expand(X, seed=0, eval_features=X, **FAST)
+    np.testing.assert_array_equal(own.labels, res.labels)  # the eval set never changes the fit
+    assert (own.eval_labels == own.labels).mean() > 0.99
+    with pytest.raises(ValueError, match="eval_features has 3 columns"):
+        me.merge_expand(X, seed=0, eval_features=np.zeros((4, 3)), **FAST)

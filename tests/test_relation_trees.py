@@ -105,3 +105,116 @@ def test_planted_tree_chain_recovers_tree():
     for pts in (res.final_centroids, res.mmp):
         nwk = upgma(np.asarray(pts), names, "euclidean")
         assert robinson_foulds(nwk, TREE_OF_POINTS, rooted=True) == 0
+
+
+# ---------------------------------------------------------------- bootstrap support
+
+
+def _true_clades(newick, names):
+    """Non-root clades of a (multifurcating) reference as sets of leaf indices (bitsets)."""
+    from embtree.hierarchy.newick import parse_newick
+
+    index = {n: i for i, n in enumerate(names)}
+    tree = parse_newick(newick)
+    out = set()
+    for nd in tree.postorder_internal_node_iter():
+        if nd is not tree.seed_node:
+            out.add(sum(1 << index[x.taxon.label] for x in nd.leaf_nodes()))
+    return out
+
+
+def _before_support(X, y, n_boot=50, seed=0, metric="euclidean"):
+    from embtree.relation_trees import class_point_replicates, upgma_support
+
+    Z = upgma_linkage(class_centroids(X, y), metric)
+    reps = ({"G": G} for G in class_point_replicates(X, y, n_boot, seed=seed))
+    return Z, upgma_support({(metric, "G"): Z}, reps)[metric, "G"]
+
+
+def test_planted_classes_get_full_support_on_every_true_clade():
+    from embtree.data.planted import planted_tree
+    from embtree.hierarchy.support import linkage_clades
+
+    X, y, names, ref = planted_tree(depth=2, branching=3, dim=16, samples_per_class=40, step_scale=6.0,
+                                    noise=0.5, seed=1)
+    for metric in TREE_METRICS:
+        Z, support = _before_support(X, y, metric=metric)
+        clades = dict(zip(linkage_clades(Z), support))
+        true = _true_clades(ref, list(names))
+        assert true <= set(clades)  # UPGMA recovers the planted tree ...
+        assert all(clades[c] == 1.0 for c in true)  # ... in every replicate
+
+
+def test_random_labels_get_support_near_chance():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 8))
+    y = rng.permutation(np.repeat(np.arange(12), 50))
+    _, support = _before_support(X, y)
+    assert support[-1] == 1.0  # the root
+    assert support[:-1].mean() < 0.5
+
+
+def test_before_support_is_byte_identical_with_a_seed():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    y = np.repeat(np.arange(8), 25)
+    a, b, c = (_before_support(X, y, n_boot=20, seed=s)[1] for s in (3, 3, 4))
+    assert a.tobytes() == b.tobytes()
+    assert not np.array_equal(a, c)
+
+
+def test_cluster_point_replicates_resample_each_final_cluster():
+    from embtree.caec import grow_clusters
+    from embtree.relation_trees import cluster_point_replicates
+
+    X, y = _planted_blobs()
+    res = grow_clusters(X, y, metric="euclidean", step="auto")
+    indptr, members = res.member_csr()
+    reps = list(cluster_point_replicates(X, y, indptr, members, res.classes, res.centroids, 300, seed=0))
+    Gf = np.mean([r["G"] for r in reps], axis=0)
+    P = np.mean([r["P"] for r in reps], axis=0)
+    # The resampled means scatter around the cluster's G^f and P (eq. 14, eq. 7) ...
+    np.testing.assert_allclose(Gf, res.final_centroids, atol=0.15)
+    np.testing.assert_allclose(P, res.mmp, atol=0.15)
+    # ... and every replicate point is a mean of the cluster's own members.
+    for k, m in enumerate(res.members):
+        lo, hi = X[m].min(axis=0), X[m].max(axis=0)
+        assert all(((r["G"][k] >= lo - 1e-9) & (r["G"][k] <= hi + 1e-9)).all() for r in reps[:20])
+    # A cluster whose draw holds no own member keeps P = G (as CAEC sets it).
+    foreign = np.array([1, 2, 3])
+    one = next(cluster_point_replicates(X, y, np.array([0, 3]), foreign, np.array([y[0]]) * 0 + 99,
+                                        res.centroids[:1], 1))
+    np.testing.assert_array_equal(one["P"][0], res.centroids[0])
+
+
+def _planted_blobs():
+    rng = np.random.default_rng(4)
+    centres = rng.normal(scale=8.0, size=(5, 6))
+    y = np.repeat(np.arange(5), 40)
+    return centres[y] + rng.normal(size=(200, 6)), y
+
+
+def test_caec_tree_support_planted():
+    from embtree.caec import grow_clusters
+    from embtree.relation_trees import cluster_point_replicates, upgma_support
+
+    X, y = _planted_blobs()
+    res = grow_clusters(X, y, metric="euclidean", step="auto")
+    indptr, members = res.member_csr()
+    trees = {(m, p): upgma_linkage(pts, m) for m in ("euclidean", "canberra")
+             for p, pts in (("G", res.final_centroids), ("P", res.mmp))}
+    reps = cluster_point_replicates(X, y, indptr, members, res.classes, res.centroids, 30, seed=1)
+    support = upgma_support(trees, reps)
+    assert set(support) == set(trees)
+    for s in support.values():
+        assert s.shape == (4,) and s[-1] == 1.0 and ((s >= 0) & (s <= 1)).all()
+
+
+def test_bad_bootstrap_input():
+    from embtree.relation_trees import class_point_replicates
+
+    X = np.zeros((6, 2))
+    with pytest.raises(ValueError, match="n_boot=0"):
+        next(class_point_replicates(X, np.repeat([0, 1, 2], 2), 0))
+    with pytest.raises(ValueError, match="every class"):
+        next(class_point_replicates(X, np.repeat([0, 2, 3], 2), 2))

@@ -99,3 +99,21 @@ def test_spread_table_has_one_row_per_seed():
     s = R.heads_spread_table(per_head)
     assert list(s.values.index) == [("d", "e", "TEMI", 0), ("d", "e", "TEMI", 1)]
     assert list(s.values["ACC selected"]) == [50.0, 60.0]
+
+
+def test_held_out_rows_get_their_own_split_row_with_the_probe_of_that_split():
+    fit = _metrics().assign(split="fit")
+    held = fit.assign(split="eval", acc=fit["acc"] - 0.05)
+    probe = pd.DataFrame([{"dataset": "d", "encoder": "e", "split": s, "protocol": p, "n_samples": 9,
+                           "n_classes": 3, "C": 0.1, "acc": a, "top5_acc": 1.0}
+                          for s, p, a in (("fit", "training accuracy", 0.99), ("eval", "held-out", 0.9))])
+    t = R.heads_table(pd.concat([held, fit]), probe=probe)
+    assert list(t.values.index) == [("d", "e", "fit"), ("d", "e", "eval")]
+    np.testing.assert_allclose(t.values.loc[("d", "e", "eval"), ("ACC", "SCANv2")], 77)
+    np.testing.assert_allclose(t.values.loc[("d", "e", "fit"), ("ACC", "SCANv2")], 82)
+    np.testing.assert_allclose(t.values.loc[("d", "e", "eval"), ("ACC", "linear probe")], 90)
+    assert any(n.startswith("split: fit") for n in t.notes)
+    # Fit rows alone (no held-out set): the table as before, no split level, the fit rows only.
+    assert list(R.heads_table(fit).values.index) == [("d", "e")]
+    d = R.heads_depth_table(pd.concat([fit, held]))
+    assert ("d", "e", "eval", "SCANv2") in d.values.index

@@ -43,3 +43,17 @@ def test_l2h_table_mean_std_over_seeds_with_n_where_fewer():
     csv = R.to_csv_frame(t)  # the (n=k) of the text formats: only where short of the configured number
     assert csv["c10/NMI/n"].isna().tolist() == [True, False, True] and csv["c10/NMI/n"].iloc[1] == 1
     assert csv["c10/NMI/std"].iloc[0] == pytest.approx(0.1)
+
+
+def test_held_out_rows_get_their_own_column_group_and_the_cross_table_keeps_the_fit_tree():
+    base = dict(dataset="c10", encoder="r20", source="classifier", ari=0.5, acc=0.5, lp=0.5, dp=0.5, lhd=0.5,
+                rf=2.0, clade_recall=0.8, clade_precision=0.8, di=1.0, di_norm=0.1)
+    df = pd.DataFrame([{**base, "split": "fit", "nmi": 0.9}, {**base, "split": "eval", "nmi": 0.7}])
+    t = R.l2h_table(df, order={"dataset": ["c10"], "source": ["classifier"]})
+    assert t.values.loc[("r20", "L2H (classifier)"), ("c10 · fit", "NMI")] == pytest.approx(0.9)
+    assert t.values.loc[("r20", "L2H (classifier)"), ("c10 · eval", "NMI")] == pytest.approx(0.7)
+    assert any(n.startswith("split: fit") for n in t.notes)
+    cross = R.cross_method_table(pd.DataFrame(), df)
+    assert cross.values.shape[0] == 1  # one row for the tree, not one per split
+    # Fit rows alone: the table as before.
+    assert ("c10", "NMI") in R.l2h_table(df[df["split"] == "fit"]).values.columns

@@ -54,3 +54,16 @@ def test_partial_report_marks_missing_runs_and_counts_the_seeds_of_the_others():
     assert cells.loc[("d", "e"), "ACC all"] == "0.65 ± 0.07 (n=2)"
     assert cells.loc[("d", "f"), "ACC all"] == "0.60 (n=1)"
     assert set(cells.loc[("d", "g")]) == {"missing"}  # no seed found
+
+
+def test_held_out_rows_have_the_all_sample_scores_only():
+    fit = pd.DataFrame([{"dataset": "d", "encoder": "e", "seed": 0, "split": "fit", "n_classes": 3, "n_clusters": 3,
+                         "clean_fraction": 0.8, "acc_all": 0.9, "acc_clean": 0.95, "acc_unclean": 0.7,
+                         "nmi_all": 0.8, "ami_all": 0.8, "consistent_clean": 9.0, "consistent_unclean": 6.0}])
+    held = pd.DataFrame([{"dataset": "d", "encoder": "e", "seed": 0, "split": "eval", "n_classes": 3,
+                          "n_clusters": 3, "acc_all": 0.85, "nmi_all": 0.7, "ami_all": 0.7}])
+    t = R.merge_expand_table(pd.concat([fit, held], ignore_index=True), n_seeds=1)
+    assert list(t.values.index) == [("d", "e", "fit"), ("d", "e", "eval")]
+    assert float(t.values.loc[("d", "e", "eval"), "ACC all"]) == 0.85
+    assert pd.isna(t.values.loc[("d", "e", "eval"), "ACC clean"])
+    assert any("regions" in n for n in t.notes)

@@ -126,3 +126,26 @@ def argmin(A, B, tiny, canberra, idx, best, second):  # pragma: no cover - compi
                     elif v < b2:
                         b2 = v
                 best[i], second[i], idx[i] = b1, b2, k
+
+@njit(fastmath=True, inline="always", cache=True)
+def upper_row_tile(A, t, tiny, canberra, out):  # pragma: no cover - compiled
+    # Row tile t of the upper triangle: rows [i0, i1) against columns j >= i0.
+    n = A.shape[0]
+    i0 = t * TILE_ROWS
+    i1 = min(i0 + TILE_ROWS, n)
+    for j0 in range(i0, n, TILE_COLS):
+        j1 = min(j0 + TILE_COLS, n)
+        tile(A, A, i0, i1, j0, j1, tiny, canberra, out[i0:i1, j0:j1])
+
+@njit(parallel=True, fastmath=True, cache=True)
+def symmetric(A, tiny, canberra, out):  # pragma: no cover - compiled
+    # out[i, j] = dist(A[i], A[j]) for every j >= the first row of i's tile: the upper triangle
+    # by row tiles, half the work of `matrix` on (A, A); the rest of `out` is left unwritten.
+    # One iteration takes row tiles p and n_t - 1 - p (the longest and the shortest), so the
+    # threads get equal work.
+    n_t = (A.shape[0] + TILE_ROWS - 1) // TILE_ROWS
+    for p in prange((n_t + 1) // 2):
+        upper_row_tile(A, p, tiny, canberra, out)
+        q = n_t - 1 - p
+        if q != p:
+            upper_row_tile(A, q, tiny, canberra, out)

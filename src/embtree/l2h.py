@@ -5,6 +5,7 @@
 :func:`agglomerative_baseline`     the paper's PCA + Ward baseline, cut at K (appendix B.2)
 :func:`build_hierarchy`            one hierarchy from a named source (:data:`SOURCES`)
 :func:`match_clusters_to_classes`  leaf names by Hungarian matching
+:func:`hierarchy_support`          bootstrap support of every clade of a built hierarchy
 
 ``_l2h_naive`` is the direct transcription of Algorithm 1 that the tests and
 ``benchmarks/bench_l2h.py`` compare :func:`l2h` with. The semantics the paper leaves implicit
@@ -24,6 +25,8 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import pairwise_distances_argmin
 
+from embtree.centroids import class_centroids
+from embtree.hierarchy.support import CladeCounter, group_means, resample_groups
 from embtree.validation import check_matrix
 
 __all__ = [
@@ -33,6 +36,8 @@ __all__ = [
     "match_clusters_to_classes",
     "SOURCES",
     "build_hierarchy",
+    "assign_leaves",
+    "hierarchy_support",
 ]
 
 SOURCES = ("classifier", "kmeans", "agglomerative", "temi", "scanv2")
@@ -234,7 +239,7 @@ def _check_features(features, n_clusters, arg="features"):
     return np.asarray(X, dtype=np.float64)
 
 
-def kmeans_logits(features, n_clusters, *, temperature=1.0, relative=True, seed=0, n_init=3):
+def kmeans_logits(features, n_clusters, *, temperature=1.0, relative=True, seed=0, n_init=3, return_centres=False):
     """Soft k-means assignments as logits: ``-||x - c_k||^2 / (T * scale)``.
 
     The issue's second logit source: any flat clusterer's soft assignments can
@@ -263,6 +268,7 @@ def kmeans_logits(features, n_clusters, *, temperature=1.0, relative=True, seed=
     logits : ndarray of shape (n_samples, n_clusters), float64
     labels : ndarray of shape (n_samples,), int64
         Hard k-means labels (``argmax`` of ``logits`` up to exact ties).
+    centres : ndarray of shape (n_clusters, n_features), with ``return_centres=True`` only
     """
     X = _check_features(features, n_clusters)
     if not temperature > 0:
@@ -275,6 +281,8 @@ def kmeans_logits(features, n_clusters, *, temperature=1.0, relative=True, seed=
         if scale <= 0:  # every sample sits on its centroid: nothing to rescale
             scale = 1.0
     logits = -d2 / (temperature * scale)
+    if return_centres:
+        return logits, km.labels_.astype(np.int64), km.cluster_centers_
     return logits, km.labels_.astype(np.int64)
 
 
@@ -351,15 +359,28 @@ def agglomerative_baseline(features, n_clusters, *, pca_components=50, max_sampl
     Z : ndarray of shape (K - 1, 4)
         Linkage over the K clusters (heights: Ward merge distances).
     """
+    X = _check_agglomerative(features, n_clusters, pca_components, max_samples)
+    labels, Z, _, _, _ = _agglomerative(X, n_clusters, pca_components, max_samples, seed)
+    return labels, Z
+
+
+def _check_agglomerative(features, n_clusters, pca_components, max_samples):
     X = _check_features(features, n_clusters)
     if pca_components < 1:
         raise ValueError(f"pca_components={pca_components} should be >= 1")
+    if max_samples is not None and len(X) > max_samples and max_samples < n_clusters:
+        raise ValueError(f"max_samples={max_samples} should be >= n_clusters={n_clusters}")
+    return X
+
+
+def _agglomerative(X, n_clusters, pca_components, max_samples, seed):
+    """:func:`agglomerative_baseline` on checked input, plus the PCA rows Ward ran on, their clusters
+    and the fitted PCA."""
     n = len(X)
     ncomp = int(min(pca_components, n, X.shape[1]))
-    Y = PCA(n_components=ncomp, random_state=seed).fit_transform(X)
+    pca = PCA(n_components=ncomp, random_state=seed)
+    Y = pca.fit_transform(X)
     if max_samples is not None and n > max_samples:
-        if max_samples < n_clusters:
-            raise ValueError(f"max_samples={max_samples} should be >= n_clusters={n_clusters}")
         rng = np.random.default_rng(seed)
         sub = np.sort(rng.choice(n, size=int(max_samples), replace=False))
         log.info("Ward on a subsample of %d of %d samples", max_samples, n)
@@ -367,9 +388,9 @@ def agglomerative_baseline(features, n_clusters, *, pca_components=50, max_sampl
         centroids = np.stack([Y[sub][sub_labels == k].mean(axis=0) for k in range(n_clusters)])
         labels = pairwise_distances_argmin(Y, centroids)
         labels[sub] = sub_labels
-        return labels.astype(np.int64), Z
+        return labels.astype(np.int64), Z, Y[sub], sub_labels, pca
     labels, Z = _cut_linkage(hierarchy.linkage(Y, method="ward"), n_clusters)
-    return labels, Z
+    return labels, Z, Y, labels, pca
 
 
 def build_hierarchy(
@@ -405,7 +426,12 @@ def build_hierarchy(
     Returns
     -------
     dict with ``linkage`` (K - 1, 4), ``leaf_of_sample`` (n_samples,),
-    ``names`` (list of K str), ``height`` (what column 2 of the linkage means).
+    ``names`` (list of K str), ``height`` (what column 2 of the linkage means), and what
+    :func:`hierarchy_support` rebuilds the tree from: ``logits`` (n_samples, K) for the L2H
+    sources, ``ward_points`` (n_ward, n_components) and ``ward_labels`` (n_ward,) for
+    ``agglomerative`` (the PCA rows Ward ran on and their cluster); ``source``; and what
+    :func:`assign_leaves` places new samples with: ``centres`` (K, n_features) for ``kmeans``,
+    ``pca`` (the fitted PCA) and ``centroids`` (K, n_components) for ``agglomerative``.
     """
     if source not in SOURCES:
         raise ValueError(f"source={source!r} should be one of {SOURCES}")
@@ -426,7 +452,7 @@ def build_hierarchy(
         Z = _l2h(L)
         leaf, _ = _assign_and_confidence(L)
         return {"linkage": Z, "leaf_of_sample": leaf, "names": [str(c) for c in class_names],
-                "height": "L2H merge step"}
+                "height": "L2H merge step", "logits": L, "source": source}
     if source in CLUSTER_LOGIT_SOURCES:
         if logits is None or np.asarray(logits).shape != (len(labels), K):
             raise ValueError(f"source={source!r} needs logits of shape ({len(labels)}, {K}) (the head's "
@@ -436,17 +462,65 @@ def build_hierarchy(
         leaf, _ = _assign_and_confidence(L)
         height = "L2H merge step"
     elif source == "kmeans":
-        logits, _ = kmeans_logits(features, K, temperature=kmeans_temperature, seed=seed)
-        Z = l2h(logits)  # checked: -d^2 / (T scale) overflows to -inf for a tiny temperature
-        leaf, _ = _assign_and_confidence(logits)
+        logits, _, centres = kmeans_logits(features, K, temperature=kmeans_temperature, seed=seed,
+                                           return_centres=True)
+        L = _check_logits(logits)  # -d^2 / (T scale) overflows to -inf for a tiny temperature
+        Z = _l2h(L)
+        leaf, _ = _assign_and_confidence(L)
         height = "L2H merge step"
     else:
-        leaf, Z = agglomerative_baseline(
-            features, K, pca_components=pca_components, max_samples=max_samples, seed=seed
-        )
-        height = "Ward distance"
+        X = _check_agglomerative(features, K, pca_components, max_samples)
+        leaf, Z, ward_points, ward_labels, pca = _agglomerative(X, K, pca_components, max_samples, seed)
+        names = match_clusters_to_classes(leaf, labels, K, class_names)
+        # Every sample's PCA row: the clusters' centroids place new samples (the cut at K
+        # leaves no cluster empty).
+        centroids = class_centroids(pca.transform(X), leaf, K)
+        return {"linkage": Z, "leaf_of_sample": leaf, "names": names, "height": "Ward distance",
+                "ward_points": ward_points, "ward_labels": ward_labels, "source": source, "pca": pca,
+                "centroids": centroids}
     names = match_clusters_to_classes(leaf, labels, K, class_names)
-    return {"linkage": Z, "leaf_of_sample": leaf, "names": names, "height": height}
+    out = {"linkage": Z, "leaf_of_sample": leaf, "names": names, "height": height, "logits": L, "source": source}
+    if source == "kmeans":
+        out["centres"] = centres
+    return out
+
+
+def assign_leaves(h, features=None, logits=None):
+    """The leaf of each new sample (a held-out evaluation set) in a hierarchy of :func:`build_hierarchy`.
+
+    The tree stays the one built on the fit set; new samples are placed as the source places
+    its own: ``classifier`` / ``temi`` / ``scanv2`` by the argmax of their logits (the model's
+    outputs on the new samples, ``logits``), ``kmeans`` by the nearest fitted centre, and
+    ``agglomerative`` by the nearest cluster centroid in the fitted PCA space (``features``).
+
+    Parameters
+    ----------
+    h : dict returned by :func:`build_hierarchy`
+    features : ndarray of shape (n_new, n_features), for ``kmeans`` and ``agglomerative``
+    logits : ndarray of shape (n_new, K), for the other sources
+
+    Returns
+    -------
+    leaf : int64 ndarray of shape (n_new,), values in 0..K-1
+    """
+    K = h["linkage"].shape[0] + 1
+    source = h["source"]
+    if source in ("kmeans", "agglomerative"):
+        if features is None:
+            raise ValueError(f"source={source!r} places new samples by their features; none given")
+        X = check_matrix(features, "features", min_rows=1)
+        ref = h["centres"] if source == "kmeans" else h["centroids"]
+        if source == "agglomerative":
+            X = h["pca"].transform(X)
+        elif X.shape[1] != ref.shape[1]:
+            raise ValueError(f"features has {X.shape[1]} columns, the fitted centres {ref.shape[1]}")
+        return pairwise_distances_argmin(X, ref).astype(np.int64)
+    if logits is None:
+        raise ValueError(f"source={source!r} places new samples by their logits; none given")
+    L = _check_logits(logits)
+    if L.shape[1] != K:
+        raise ValueError(f"logits has {L.shape[1]} columns; the hierarchy has {K} leaves")
+    return _assign_and_confidence(L)[0]
 
 
 # ---------------------------------------------------------------------------
@@ -491,3 +565,115 @@ def match_clusters_to_classes(leaf_of_sample, labels, n_clusters, class_names):
     for r, c in zip(rows, cols):
         names[r] = str(class_names[c])
     return names
+
+
+# ---------------------------------------------------------------------------
+# Bootstrap support (docs/methods/support.md)
+# ---------------------------------------------------------------------------
+
+
+def _weighted_ward(points, weights):
+    """Ward linkage over weighted points (cluster centroids with their sizes).
+
+    Ward's merge cost of two clusters depends only on their centroids and sizes
+    (d^2 = 2 n_a n_b / (n_a + n_b) |c_a - c_b|^2, Lance-Williams update on d^2), so the top
+    K - 1 merges of Ward over samples are Ward over the K clusters below them; heights are
+    scipy's (``sqrt`` of d^2). Generic algorithm with a nearest-neighbour cache: O(K^2) memory,
+    each merge O(K) vectorised plus the rows whose neighbour was merged.
+    Row ``i`` is ``[a, b, height, leaves below]`` with ``a < b`` node ids.
+    """
+    C = np.asarray(points, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    K = len(C)
+    sq = np.einsum("ij,ij->i", C, C)
+    D = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (C @ C.T), 0.0)
+    D *= 2.0 * np.outer(w, w) / (w[:, None] + w[None, :])
+    np.fill_diagonal(D, np.inf)
+    nn = D.argmin(axis=1)
+    nd = D[np.arange(K), nn]
+    node = np.arange(K)
+    leaves = np.ones(K, dtype=np.int64)
+    active = np.ones(K, dtype=bool)
+    Z = np.empty((K - 1, 4))
+    for step in range(K - 1):
+        i = int(np.argmin(nd))
+        j = int(nn[i])
+        i, j = min(i, j), max(i, j)
+        dij = D[i, j]
+        Z[step] = (min(node[i], node[j]), max(node[i], node[j]), np.sqrt(dij), leaves[i] + leaves[j])
+        ni, nj = w[i], w[j]
+        new = ((ni + w) * D[i] + (nj + w) * D[j] - w * dij) / (ni + nj + w)
+        active[j] = False
+        new[~active] = np.inf
+        new[i] = np.inf
+        D[i], D[:, i] = new, new
+        D[j], D[:, j] = np.inf, np.inf
+        nd[j] = np.inf
+        w[i], node[i], leaves[i] = ni + nj, K + step, leaves[i] + leaves[j]
+        redo = active & ((nn == i) | (nn == j))
+        redo[i] = active[i] and step < K - 2
+        closer = active & ~redo & (new < nd)
+        nn[closer], nd[closer] = i, new[closer]
+        for k in np.flatnonzero(redo):
+            nn[k] = int(np.argmin(D[k]))
+            nd[k] = D[k, nn[k]]
+    return Z
+
+
+def hierarchy_support(h, labels, n_boot, *, seed=0):
+    """Bootstrap support of every clade of a hierarchy from :func:`build_hierarchy`.
+
+    Each replicate rebuilds the tree, as the source builds it, on resampled data; leaf ``k``
+    stays cluster (logit column) ``k`` in every replicate, so its name is the one
+    :func:`build_hierarchy` gave it:
+
+    * L2H sources (``classifier``, ``kmeans``, ``temi``, ``scanv2``): within each class, as
+      many samples as it has are drawn with replacement, and L2H (Algorithm 1) runs on their
+      logit rows. The logits are *not* recomputed: the classifier, the soft k-means fit and
+      the TEMI / SCANv2 heads are not retrained on the resample (that would cost a training
+      run per replicate), so the support says how much the tree depends on which samples
+      were drawn, given the model. A cluster that no drawn sample is assigned to stays a
+      leaf; L2H scores it 0 and merges it first (docs/methods/l2h.md).
+    * ``agglomerative``: within each of the K Ward clusters (over the rows Ward ran on), as
+      many rows as it has are drawn with replacement, and Ward's K - 1 merges are rerun over
+      the resampled cluster centroids (Ward's merge cost depends only on centroids and
+      sizes, so without resampling this gives the tree built on the data). The flat Ward
+      clustering below the cut is not redone: that is one O(n^2) Ward per replicate
+      (4 s at 10,000 samples, 100 replicates 7 minutes); this costs milliseconds.
+
+    Parameters
+    ----------
+    h : dict returned by :func:`build_hierarchy`
+    labels : int array of shape (n_samples,), the class of each sample (as given to it)
+    n_boot : int >= 1, the number of replicates
+    seed : int, seeds one ``numpy.random.default_rng`` for all replicates
+
+    Returns
+    -------
+    support : ndarray of shape (K - 1,), the share of replicates containing each clade
+        (row of ``h["linkage"]``; :func:`embtree.hierarchy.support.clade_support`)
+    """
+    if int(n_boot) != n_boot or n_boot < 1:
+        raise ValueError(f"n_boot={n_boot} should be an integer >= 1")
+    counter = CladeCounter(h["linkage"])
+    rng = np.random.default_rng(seed)
+    if "logits" in h:
+        L = h["logits"]
+        y = np.asarray(labels)
+        if y.shape != (len(L),):
+            raise ValueError(f"labels has shape {y.shape}; the hierarchy has {len(L)} samples")
+        rows = np.argsort(y, kind="stable")
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(y))])
+        for b in range(int(n_boot)):
+            drawn = np.sort(rows[resample_groups(indptr, rng)])  # sample order, as L2H reads rows
+            counter.add(_l2h(L[drawn]), f"replicate {b}")
+        return counter.support()
+    Y, lab = h["ward_points"], np.asarray(h["ward_labels"])
+    K = h["linkage"].shape[0] + 1
+    rows = np.argsort(lab, kind="stable")
+    sizes = np.bincount(lab, minlength=K)
+    indptr = np.concatenate([[0], np.cumsum(sizes)])
+    for b in range(int(n_boot)):
+        centroids = group_means(Y, indptr, rows[resample_groups(indptr, rng)])
+        counter.add(_weighted_ward(centroids, sizes), f"replicate {b}")
+    return counter.support()

@@ -33,6 +33,7 @@ def _check_schema():
 # which differs when the workflow is used as a module or from another top-level Snakefile.
 _SRC = str(Path(str(workflow.current_basedir)).resolve().parents[1] / "src")
 sys.path.insert(0, _SRC)
+from embtree.data.datasets import has_eval_set as _has_eval_set  # noqa: E402
 from embtree.data.store import FeaturesFileError, check_features_file  # noqa: E402
 from embtree.io import write_text  # noqa: E402
 from embtree.settings import config_errors  # noqa: E402
@@ -64,16 +65,19 @@ def config_error(key, message):
 
 
 @functools.lru_cache(maxsize=None)
-def features_file_info(dataset):
-    """:func:`embtree.data.store.check_features_file` of a features dataset; a bad file stops the
-    run at DAG build with one error naming the file and the dataset's config key."""
+def features_file_info(dataset, part="fit"):
+    """:func:`embtree.data.store.check_features_file` of a features dataset (``part="eval"``: of its
+    ``eval_path`` file); a bad file stops the run at DAG build with one error naming the file and
+    the dataset's config key."""
     spec = DATASETS[dataset]
+    prefix = "eval_" if part == "eval" else ""
     try:
-        info = check_features_file(spec["path"], class_names=spec.get("class_names"),
-                                   labels_path=spec.get("labels_path"))
+        info = check_features_file(spec[prefix + "path"], class_names=spec.get("class_names"),
+                                   labels_path=spec.get(prefix + "labels_path"))
     except FeaturesFileError as err:
-        config_error(f"datasets.{dataset}.{err.key}", str(err))
-    if info["single_sample_classes"]:
+        key = err.key if err.key == "class_names" else prefix + err.key
+        config_error(f"datasets.{dataset}.{key}", str(err))
+    if part == "fit" and info["single_sample_classes"]:
         logger.warning(
             f"datasets.{dataset}: classes {info['single_sample_classes'][:10]} of {spec['path']} have "
             "exactly 1 sample: each CAEC cluster is that one sample (r_f = 0; chi-square and angles NaN)"
@@ -107,6 +111,64 @@ for _ds, _spec in DATASETS.items():
         )
     if _spec.get("synsets") and not Path(_spec["synsets"]).is_file():
         config_error(f"datasets.{_ds}.synsets", f"file not found: {_spec['synsets']}")
+
+
+def has_eval_set(dataset):
+    """True when the dataset names a held-out evaluation set (eval_path, eval_split or eval_fraction)."""
+    return _has_eval_set(DATASETS[dataset])
+
+
+def _check_eval_set(ds, spec):
+    """The evaluation set's keys fit the data set type, and its data the fit set's (cheap checks)."""
+    kind = spec["type"]
+    given = [k for k in ("eval_path", "eval_labels_path", "eval_split", "eval_fraction") if spec.get(k) is not None]
+    if spec.get("eval_fraction") is not None and len(given) > 1:
+        config_error(f"datasets.{ds}.eval_fraction", f"give either eval_fraction or {given[0] if given[0] != 'eval_fraction' else given[1]}, not both")
+    if spec.get("eval_split") is not None:
+        if kind not in ("cifar10", "cifar100", "cifar100-coarse"):
+            config_error(f"datasets.{ds}.eval_split", f"a '{kind}' data set has no splits to choose from; "
+                         "use eval_path (features, imagefolder, imagenet) or eval_fraction")
+        if spec["eval_split"] == spec.get("split", "test"):
+            config_error(f"datasets.{ds}.eval_split", f"'{spec['eval_split']}' is also the fit split "
+                         "(`split`): the evaluation set would be the fit set")
+        if spec["eval_split"] not in ("train", "test"):
+            config_error(f"datasets.{ds}.eval_split", f"{kind} has splits 'train' and 'test'")
+    if spec.get("eval_path") is not None:
+        if kind not in ("features", "imagefolder", "imagenet"):
+            config_error(f"datasets.{ds}.eval_path", f"a '{kind}' data set takes "
+                         + ("eval_split" if kind.startswith("cifar") else "eval_fraction") + " instead")
+        if os.path.realpath(spec["eval_path"]) == os.path.realpath(spec["path"]) and not spec.get("eval_labels_path"):
+            config_error(f"datasets.{ds}.eval_path", "is the fit set's own `path`: the evaluation set would be "
+                         "the fit set (use eval_fraction to hold out part of it)")
+    if spec.get("eval_labels_path") is not None and spec.get("eval_path") is None:
+        config_error(f"datasets.{ds}.eval_labels_path", "goes with eval_path, which is not set")
+    if kind == "features" and spec.get("eval_path") is not None:
+        fit, held = features_file_info(ds), features_file_info(ds, "eval")
+        if held["class_names"] != fit["class_names"]:
+            differ = [f"{a!r} vs {b!r}" for a, b in zip(fit["class_names"], held["class_names"]) if a != b][:3]
+            config_error(f"datasets.{ds}.eval_path", f"{spec['eval_path']} has other classes than {spec['path']} "
+                         f"({len(held['class_names'])} vs {len(fit['class_names'])}; first differences: "
+                         f"{differ}): the evaluation set needs the same class_names in the same order")
+        dims = fit["shapes"]["features"][1], held["shapes"]["features"][1]
+        if dims[0] != dims[1]:
+            config_error(f"datasets.{ds}.eval_path", f"{spec['eval_path']} has feature dimension {dims[1]}, "
+                         f"{spec['path']} {dims[0]}: both must come from the same encoder")
+    if spec.get("eval_fraction") is not None:
+        f = spec["eval_fraction"]
+        if kind == "features":
+            counts = features_file_info(ds)["class_counts"]
+        elif kind == "planted-tree":
+            counts = [spec.get("samples_per_class", 100)]
+        else:
+            counts = None  # image folders and CIFAR: counted by the job, which says so if empty
+        if counts is not None and max(min(round(f * n), n - 1) for n in counts) < 1:
+            config_error(f"datasets.{ds}.eval_fraction", f"{f} of at most {max(counts)} samples per class "
+                         "holds out nothing: the evaluation set would be empty")
+
+
+for _ds, _spec in DATASETS.items():
+    if _has_eval_set(_spec):
+        _check_eval_set(_ds, _spec)
 
 
 def _warn_duplicate_features_files():
@@ -246,6 +308,28 @@ def scaled_threads(max_threads, min_input_mb=20):
 def dataset_ids_regex(types):
     """Wildcard constraint matching the configured data sets of the given types."""
     return regex_alternatives([ds for ds, spec in DATASETS.items() if spec["type"] in types])
+
+
+def eval_runs_regex(types):
+    """Wildcard constraint matching the configured data sets of the given types with an evaluation set."""
+    return regex_alternatives([ds for ds, spec in DATASETS.items() if spec["type"] in types and _has_eval_set(spec)])
+
+
+def eval_embeddings(wildcards):
+    """The run's evaluation-set embeddings as a one-path list (a dataset with an evaluation set), else []."""
+    if has_eval_set(wildcards.dataset):
+        return [f"results/{wildcards.dataset}/{wildcards.encoder}/eval/embeddings.npz"]
+    return []
+
+
+def eval_dataset_files(wildcards):
+    """Local files the evaluation set reads (eval_path, eval_labels_path; a features file, or
+    the fit set's own file with eval_fraction), so a changed file reruns its job."""
+    spec = DATASETS[wildcards.dataset]
+    if spec.get("eval_fraction") is not None:
+        return dataset_files(wildcards)
+    keys = ["eval_labels_path", "synsets"] + (["eval_path"] if spec["type"] == "features" else [])
+    return [spec[k] for k in keys if spec.get(k)]
 
 
 def dataset_files(wildcards):

@@ -1,10 +1,15 @@
 # Stage 1: embeddings (and logits) for every (dataset, encoder) run (reference trees: reference.smk).
+# A dataset with a held-out evaluation set (eval_path / eval_split / eval_fraction) gets a second
+# job per encoder, the same rule on that set: results/{dataset}/{encoder}/eval/embeddings.npz.
+# Only the eval rules set params.part (the scripts default to "fit"): a new param on the fit
+# rules would make Snakemake re-embed every finished run.
 #
 # Uses:
-#   common.smk: DATASETS, ENCODERS, FEATURE_TYPES, IMAGE_TYPES, dataset_files, dataset_ids_regex,
-#       scaled_mem_mb, scaled_runtime
+#   common.smk: DATASETS, ENCODERS, FEATURE_TYPES, IMAGE_TYPES, STAGE_TARGETS, dataset_files,
+#       dataset_ids_regex, eval_dataset_files, eval_runs_regex, expand_runs, has_eval_set, scaled_mem_mb,
+#       scaled_runtime
 #   embed_common.smk: embed_mem_mb, embed_runtime
-#   preflight.smk: embed_preflight, image_folder_manifest
+#   preflight.smk: embed_preflight, eval_image_folder_manifest, image_folder_manifest
 
 
 rule embed:
@@ -68,3 +73,43 @@ rule import_features:
         "../../envs/analysis.yaml"
     script:
         "../scripts/import_features.py"
+
+
+use rule embed as embed_eval with:
+    input:
+        eval_dataset_files,
+        embed_preflight,
+    output:
+        npz=protected("results/{dataset}/{encoder}/eval/embeddings.npz"),
+        meta="results/{dataset}/{encoder}/eval/embeddings.json",
+    log:
+        log="logs/{dataset}/{encoder}/eval/embed.log",
+        provenance="logs/{dataset}/{encoder}/eval/embed.provenance.json",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/eval/embed.tsv"
+    params:
+        resume_dir=lambda wc: f"{config['cache_dir']}/embed-partial/{wc.dataset}/{wc.encoder}/eval",
+        images=eval_image_folder_manifest,
+        part="eval",
+    wildcard_constraints:
+        dataset=eval_runs_regex(IMAGE_TYPES),
+
+
+use rule import_features as import_features_eval with:
+    input:
+        eval_dataset_files,
+    output:
+        npz="results/{dataset}/{encoder}/eval/embeddings.npz",
+        meta="results/{dataset}/{encoder}/eval/embeddings.json",
+    log:
+        "logs/{dataset}/{encoder}/eval/import_features.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/eval/import_features.tsv"
+    params:
+        part="eval",
+    wildcard_constraints:
+        dataset=eval_runs_regex(FEATURE_TYPES),
+
+
+STAGE_TARGETS.append(lambda: [path for path in expand_runs("results/{dataset}/{encoder}/eval/embeddings.npz")
+                              if has_eval_set(path.split("/")[1])])

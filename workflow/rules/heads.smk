@@ -2,10 +2,12 @@
 # embeddings, the cosine k-means baseline, and the class-granularity benchmark
 # (coarse labels at max depth d of the reference tree). Algorithms in embtree.heads.
 # Repeated runs: one training job per seed of heads.seeds (heads/{head}/seed{seed}/), all
-# reading the one kNN file (no seed changes it).
+# reading the one kNN file (no seed changes it). A held-out evaluation set (eval/embeddings.npz)
+# is read by the training, k-means and probe jobs: fitted on the fit set, scored on both.
 #
 # Uses:
-#   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime, scaled_threads
+#   common.smk: STAGE_TARGETS, eval_embeddings, regex_alternatives, scaled_mem_mb, scaled_runtime,
+#       scaled_threads
 #   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, PROBE_CFG,
 #       heads_mem_mb, heads_multi_labels, heads_params, heads_reference, heads_synsets, heads_targets
 
@@ -44,6 +46,7 @@ rule heads_train:
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
         knn="results/{dataset}/{encoder}/heads/knn.npy",
+        eval_embeddings=eval_embeddings,
         reference=heads_reference,
         multi_labels=heads_multi_labels,
         synsets=heads_synsets,
@@ -101,6 +104,7 @@ rule heads_kmeans:
     """Cosine k-means baseline of paper 002 (section 5), top-5 = the 5 nearest centres; seeded like the heads."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        eval_embeddings=eval_embeddings,
         reference=heads_reference,
         multi_labels=heads_multi_labels,
         synsets=heads_synsets,
@@ -150,6 +154,7 @@ rule heads_probe:
     """Linear probe: the supervised ceiling of the heads table (paper 002, section 4.1, appendix C.3)."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        eval_embeddings=eval_embeddings,
     output:
         metrics="results/{dataset}/{encoder}/probe/metrics.tsv",
     log:

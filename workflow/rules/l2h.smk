@@ -4,6 +4,9 @@
 # Repeated runs (l2h.seeds): the sources with a training run behind their logits (kmeans, temi,
 # scanv2) build one tree per seed (l2h_seeded, l2h/{source}/seed{seed}/); the deterministic ones
 # (classifier, agglomerative) one tree (l2h, l2h/{source}/); see l2h_common.smk.
+# Every tree carries the bootstrap support of its clades (trees.bootstrap replicates, Newick
+# internal labels in percent; docs/methods/support.md): L2H reruns on the logits of a
+# within-class resample (no retraining), the baseline its Ward merges over resampled clusters.
 #
 # Uses:
 #   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime, scaled_threads
@@ -32,9 +35,11 @@ rule l2h:
         "l2h_{dataset}_{encoder}"
     threads: scaled_threads(2)
     resources:
-        # Logits/features in float64 row blocks, Ward's condensed matrix (<= 400 MB at 10^4 samples).
-        mem_mb=scaled_mem_mb(3000, 6),
-        runtime=scaled_runtime(15, 0.1),
+        # Logits/features in float64 row blocks, Ward's condensed matrix (<= 400 MB at 10^4 samples);
+        # one resampled copy of the logits per bootstrap replicate.
+        mem_mb=scaled_mem_mb(3000, 8),
+        # Bootstrap: one L2H run per replicate (~1.5 s at 50,000 x 1,000 logits, ~350 MB of input).
+        runtime=scaled_runtime(15, 0.1 + 1e-4 * config["trees"]["bootstrap"]),
     conda:
         "../../envs/analysis.yaml"
     script:

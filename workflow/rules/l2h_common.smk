@@ -9,8 +9,8 @@
 # in l2h/{source}/, with the first seed (PCA solver, Ward subsample, sampled DP).
 #
 # Uses:
-#   common.smk: DATASETS, ENCODERS, RUNS, config_error, embeddings_path, features_file_has_logits,
-#       has_reference
+#   common.smk: DATASETS, ENCODERS, RUNS, config_error, embeddings_path, eval_embeddings,
+#       features_file_has_logits, has_eval_set, has_reference
 #   heads_common.smk: HEADS_DATASETS, HEADS_METHODS, HEADS_SEEDS, heads_dir
 #   trees_common.smk: null_input
 import functools
@@ -84,7 +84,8 @@ def l2h_seed(wildcards):
 
 
 def l2h_params(wildcards):
-    return {**L2H_PARAMS, "seed": l2h_seed(wildcards)}
+    # bootstrap: replicates of the clade support (trees.bootstrap, seeded by the job's seed).
+    return {**L2H_PARAMS, "seed": l2h_seed(wildcards), "bootstrap": config["trees"]["bootstrap"]}
 
 
 def l2h_dir(dataset, encoder, source, seed=None):
@@ -112,6 +113,8 @@ def l2h_inputs(wildcards):
     if has_reference(wildcards.dataset):
         inputs["reference"] = f"results/{wildcards.dataset}/reference.nwk"
         inputs["null"] = null_input(wildcards)  # chance levels of the tree scores (trees.null_trees)
+    if has_eval_set(wildcards.dataset):  # leaf purity / DP / LHD / ACC also on the held-out set
+        inputs["eval_embeddings"] = eval_embeddings(wildcards)
     return inputs
 
 

@@ -6,7 +6,7 @@
 #
 # Uses:
 #   common.smk: DATASETS, IMAGE_TYPES, RUNS, config_error, dataset_files, embeddings_path,
-#       features_file_info
+#       eval_dataset_files, eval_embeddings, features_file_info, has_eval_set
 import os
 
 from snakemake.logging import logger
@@ -74,8 +74,12 @@ def merge_expand_dir(ds, enc, seed):
 
 def merge_expand_inputs(wildcards):
     inputs = {"embeddings": embeddings_path(wildcards)}
+    if has_eval_set(wildcards.dataset):  # the held-out set the final classifier assigns
+        inputs["eval_embeddings"] = eval_embeddings(wildcards)
     if MERGE_EXPAND["input"] == "images":
         inputs.update({"dataset_files": dataset_files(wildcards)})
+        if has_eval_set(wildcards.dataset):
+            inputs["eval_dataset_files"] = eval_dataset_files(wildcards)
     return inputs
 
 

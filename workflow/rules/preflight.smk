@@ -26,6 +26,19 @@ for _ds, _spec in DATASETS.items():
                                                   entries=_entries):
             config_error(f"datasets.{_ds}.path", _msg)
         _IMAGE_LISTINGS[_ds] = _entries
+        if _spec.get("eval_path"):
+            _held = _spec["eval_path"]
+            _held_entries = _preflight.scan_images(_held) if os.path.isdir(_held) else None
+            for _msg in _preflight.check_image_folder(_held, _spec["type"], _spec.get("eval_labels_path"),
+                                                      entries=_held_entries):
+                config_error(f"datasets.{_ds}.eval_path", _msg)
+            _IMAGE_LISTINGS[(_ds, "eval")] = _held_entries
+            _fit_classes = sorted(e.name for e in os.scandir(_spec["path"]) if e.is_dir() and not e.name.startswith("."))
+            _held_classes = sorted(e.name for e in os.scandir(_held) if e.is_dir() and not e.name.startswith("."))
+            if _fit_classes and _held_classes and _fit_classes != _held_classes:
+                _only = sorted(set(_fit_classes) ^ set(_held_classes))[:5]
+                config_error(f"datasets.{_ds}.eval_path", f"{_held} has other class folders than {_spec['path']} "
+                             f"(e.g. {_only}): the evaluation set needs the same classes")
 
 
 def embed_preflight(wildcards):
@@ -55,4 +68,12 @@ def image_folder_manifest(wildcards):
     spec = DATASETS[wildcards.dataset]
     if spec["type"] in ("imagefolder", "imagenet"):
         return _preflight.image_manifest(spec["path"], entries=_IMAGE_LISTINGS.get(wildcards.dataset))
+    return None
+
+
+def eval_image_folder_manifest(wildcards):
+    """`embed_eval` params: the digest of the evaluation set's image files (eval_path)."""
+    spec = DATASETS[wildcards.dataset]
+    if spec["type"] in ("imagefolder", "imagenet") and spec.get("eval_path"):
+        return _preflight.image_manifest(spec["eval_path"], entries=_IMAGE_LISTINGS.get((wildcards.dataset, "eval")))
     return None

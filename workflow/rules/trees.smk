@@ -3,6 +3,9 @@
 #
 # Point sets (config trees.points): G = final-cluster centroids G^f (eq. 14),
 # P = manifold mean points; before/ = plain class centroids (no clustering).
+# Every tree carries the bootstrap support of its clades (trees.bootstrap replicates: the
+# members of each final cluster resampled, before/: the samples of each class; Newick
+# internal labels in percent, docs/methods/support.md).
 #
 # Uses:
 #   common.smk: STAGE_TARGETS, expand_runs, has_reference, regex_alternatives, scaled_mem_mb,
@@ -32,6 +35,7 @@ rule relation_trees:
     """UPGMA relation trees for every tree metric over G^f and P of a CAEC run (before/: plain class centroids G)."""
     input:
         clusters="results/{dataset}/{encoder}/caec/{cluster_metric}/clusters.npz",
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",  # member features (bootstrap)
     output:
         nwk=tree_files(".nwk"),
         png=tree_files(".png"),
@@ -42,12 +46,16 @@ rule relation_trees:
     params:
         tree_metrics=TREE_METRICS,
         points=TREE_POINTS,
+        bootstrap=config["trees"]["bootstrap"],
+        seed=0,  # the resamples are fixed: a rerun gives the same support
     group:
         "trees_{dataset}_{encoder}"
-    threads: 1
+    threads: scaled_threads(2)  # the bootstrap's distances (embtree.distances kernels)
     resources:
-        mem_mb=2000,
-        runtime=10,
+        # The embeddings in float64 for the resampled means; one UPGMA per replicate and tree
+        # (~0.1 s at 1,000 classes x 768 d on 2 threads, 150 MB of embeddings: 100 replicates x 6 trees ~ 1 min).
+        mem_mb=scaled_mem_mb(2000, 3),
+        runtime=scaled_runtime(10, 5e-5 * config["trees"]["bootstrap"] * len(TREE_METRICS) * len(TREE_POINTS)),
     conda:
         "../../envs/analysis.yaml"
     script:
@@ -69,7 +77,7 @@ use rule relation_trees as relation_trees_before with:
     resources:
         # Reads the embeddings (the class centroids are computed in the job).
         mem_mb=scaled_mem_mb(1000, 3),
-        runtime=scaled_runtime(10, 0.01),
+        runtime=scaled_runtime(10, 0.01 + 5e-5 * config["trees"]["bootstrap"] * len(TREE_METRICS)),
 
 
 rule compare_trees:

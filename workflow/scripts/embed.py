@@ -17,9 +17,10 @@ from embtree.data.store import save_embeddings  # noqa: E402
 from embtree.io import write_json  # noqa: E402
 
 wc, params, out = snakemake.wildcards, snakemake.params, snakemake.output  # noqa: F821
+part = params.get("part", "fit")  # "eval": the held-out evaluation set (rule embed_eval)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
-data = load_dataset(params.dataset, cache_dir=params.cache_dir)
-log.info("dataset %s: %d images, %d classes", wc.dataset, len(data), data.n_classes)
+data = load_dataset(params.dataset, part=part, cache_dir=params.cache_dir)
+log.info("dataset %s (%s set): %d images, %d classes", wc.dataset, part, len(data), data.n_classes)
 emb, meta, stats = encode(data, params.encoder, cache_dir=params.cache_dir, resume_dir=params.resume_dir,
                           progress_label=f"embed {wc.dataset}/{wc.encoder}: ")  # fmt: skip
 meta.update(dataset_id=wc.dataset, encoder_id=wc.encoder)

@@ -1,7 +1,9 @@
 """Cosine k-means baseline (paper 002, section 5) of a run, scored like the heads; one seed per job
 (params.heads["seed"], from the {seed} wildcard).
 
-labels.npz: ``labels`` [N], ``ranked`` [N, min(5, K)] (nearest centres), ``targets`` [N].
+labels.npz: ``labels`` [N], ``ranked`` [N, min(5, K)] (nearest centres), ``targets`` [N]; with a
+held-out evaluation set also ``eval_ranked`` and ``eval_targets`` (its samples' nearest centres
+among those fitted on the fit set). metrics.tsv: one row per split (``fit``, ``eval``).
 """
 
 from embtree.runtime import setup_logging, snakemake_log
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from embtree.data.store import load_embeddings
+from embtree.data.store import load_embeddings, load_eval_embeddings
 from embtree import cosine_kmeans, heads, io
 from embtree.heads import granularity_targets, metrics_row
 
@@ -32,7 +34,21 @@ with threadpool_limits(snakemake.threads):
 log.info("cosine k-means, K=%d (%s), seed %d: %.1f s", n_clusters, granularity, p["seed"], time.perf_counter() - t0)
 key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": "kmeans", "granularity": granularity,
        "seed": p["seed"]}
-row = metrics_row(key, targets, None, n_clusters, ranked=ranked, multi=multi, extra={"num_heads": 0, "epochs": 0})
-log.info("scores: %s", row)
-io.save_npz(snakemake.output.labels, labels=labels, ranked=ranked, targets=targets.astype(np.int64))
-io.write_table(snakemake.output.metrics, pd.DataFrame([row]))
+extra = {"num_heads": 0, "epochs": 0}
+rows = [metrics_row({**key, "split": "fit"}, targets, None, n_clusters, ranked=ranked, multi=multi, extra=extra)]
+arrays = dict(labels=labels, ranked=ranked, targets=targets.astype(np.int64))
+if snakemake.input.eval_embeddings:
+    held = load_eval_embeddings(snakemake.input.eval_embeddings[0], emb)
+    held_targets, _, _, _ = granularity_targets(
+        held, snakemake.params.depth, snakemake.input.reference, [], p["n_clusters"],
+        ancestor_labels=snakemake.params.ancestor_labels, synsets=snakemake.input.synsets,
+    )
+    with threadpool_limits(snakemake.threads):
+        held_ranked = cosine_kmeans.nearest_centres(held.features, centres, k=min(5, n_clusters))
+    rows.append(metrics_row({**key, "split": "eval"}, held_targets, None, n_clusters, ranked=held_ranked,
+                            extra=extra))
+    arrays.update(eval_ranked=held_ranked, eval_targets=held_targets.astype(np.int64))
+for row in rows:
+    log.info("scores (%s): %s", row["split"], row)
+io.save_npz(snakemake.output.labels, **arrays)
+io.write_table(snakemake.output.metrics, pd.DataFrame(rows))

@@ -2,8 +2,11 @@
 (the {seed} wildcard, one of heads.seeds, arrives as params.heads["seed"]).
 
 labels.npz: ``labels`` [N] (selected head), ``all_labels`` [H, N], ``soft`` [N, C] float32,
-``selected`` (scalar), ``targets`` [N] (the labels scored against: classes or coarse labels).
-metrics.tsv / heads.tsv / loss.tsv: columns in docs/design.md. Training time goes to the log.
+``selected`` (scalar), ``targets`` [N] (the labels scored against: classes or coarse labels);
+with a held-out evaluation set also ``eval_labels``, ``eval_all_labels``, ``eval_soft`` and
+``eval_targets`` (the heads trained on the fit set, applied to the evaluation set).
+metrics.tsv / heads.tsv: one row (per head) per split, ``fit`` and ``eval``; loss.tsv: columns
+in docs/design.md. Training time goes to the log.
 """
 
 from embtree.runtime import reuse_freed_memory, setup_logging, snakemake_log
@@ -16,7 +19,7 @@ import pandas as pd
 import torch
 
 from embtree.report.figures.heads import plot_msp_histogram, plot_reliability
-from embtree.data.store import load_embeddings
+from embtree.data.store import load_embeddings, load_eval_embeddings
 from embtree import heads, io
 from embtree.heads import granularity_targets, loss_table, metrics_row, per_head_rows
 
@@ -45,12 +48,34 @@ res = heads.train_heads(emb.features, wc.head, neighbors=neighbors, device=snake
                         progress=progress, **{**p, "n_clusters": n_clusters})
 log.info("training: %.1f s, %d iterations (%.3f s/iteration), batch %d", res["seconds"], res["iterations"],
          res["seconds"] / max(res["iterations"], 1), res["batch_size"])
-pred = heads.predict(res["model"], emb.features, selected=res["selected"], teacher_temp=p["teacher_temp"], params=p)
 key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": wc.head, "granularity": granularity,
        "seed": p["seed"]}
-row = metrics_row(key, targets, pred["soft"], n_clusters, selected=res["selected"], multi=multi,
-                  extra={"num_heads": p["num_heads"], "epochs": p["epochs"]})
-log.info("scores: %s", row)
+extra = {"num_heads": p["num_heads"], "epochs": p["epochs"]}
+pred = heads.predict(res["model"], emb.features, selected=res["selected"], teacher_temp=p["teacher_temp"], params=p)
+rows = [metrics_row({**key, "split": "fit"}, targets, pred["soft"], n_clusters, selected=res["selected"],
+                    multi=multi, extra=extra)]
+per_head = [per_head_rows({**key, "split": "fit"}, targets, pred["all_labels"], res["epoch_loss"][-1],
+                          res["selected"])]
+arrays = dict(labels=pred["labels"], all_labels=pred["all_labels"], soft=pred["soft"],
+              selected=np.int64(res["selected"]), targets=targets.astype(np.int64))
+if snakemake.input.eval_embeddings:
+    # Paper 002: the heads train on the training split and are scored on the validation split,
+    # with the head selected on the training loss (no look at the evaluation labels).
+    held = load_eval_embeddings(snakemake.input.eval_embeddings[0], emb)
+    held_targets, _, _, _ = granularity_targets(
+        held, depth, snakemake.input.reference, [], p["n_clusters"],
+        ancestor_labels=snakemake.params.ancestor_labels, synsets=snakemake.input.synsets,
+    )
+    held_pred = heads.predict(res["model"], held.features, selected=res["selected"],
+                              teacher_temp=p["teacher_temp"], params=p)
+    rows.append(metrics_row({**key, "split": "eval"}, held_targets, held_pred["soft"], n_clusters,
+                            selected=res["selected"], extra=extra))
+    per_head.append(per_head_rows({**key, "split": "eval"}, held_targets, held_pred["all_labels"],
+                                  res["epoch_loss"][-1], res["selected"]))
+    arrays.update(eval_labels=held_pred["labels"], eval_all_labels=held_pred["all_labels"],
+                  eval_soft=held_pred["soft"], eval_targets=held_targets.astype(np.int64))
+for row in rows:
+    log.info("scores (%s): %s", row["split"], row)
 
 conf, correct = heads.calibration_inputs(targets, pred["soft"])
 title = f"{wc.dataset} / {wc.encoder}: {wc.head} ({granularity}, seed {p['seed']})"
@@ -58,9 +83,7 @@ for out, fig in ((snakemake.output.reliability, plot_reliability(conf, correct, 
                  (snakemake.output.msp, plot_msp_histogram(conf, title=title))):
     with io.atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=110, metadata={"Software": None})
-io.save_npz(snakemake.output.labels, labels=pred["labels"], all_labels=pred["all_labels"], soft=pred["soft"],
-            selected=np.int64(res["selected"]), targets=targets.astype(np.int64))
-io.write_table(snakemake.output.metrics, pd.DataFrame([row]))
-io.write_table(snakemake.output.heads, per_head_rows(key, targets, pred["all_labels"], res["epoch_loss"][-1],
-                                                     res["selected"]))
+io.save_npz(snakemake.output.labels, **arrays)
+io.write_table(snakemake.output.metrics, pd.DataFrame(rows))
+io.write_table(snakemake.output.heads, pd.concat(per_head, ignore_index=True))
 io.write_table(snakemake.output.loss, loss_table(key, res["epoch_loss"], res["epoch_lr"]))

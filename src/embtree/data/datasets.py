@@ -48,7 +48,7 @@ import numpy as np
 from embtree.data.images import ArrayImages, FileImages, folder_wnids, image_files, scan_class_folders
 from embtree.data.planted import PLANTED_DEFAULTS, planted_params, planted_tree
 from embtree.data.store import Embeddings, validate_embeddings
-from embtree.data.subsample import imbalance_subsample, stratified_subsample
+from embtree.data.subsample import holdout_split, imbalance_subsample, stratified_subsample
 from embtree.hierarchy.catalogue import (
     CIFAR10_CLASSES,
     CIFAR100_CLASSES,
@@ -61,6 +61,8 @@ from embtree.hierarchy.catalogue import (
 __all__ = [
     "LabelledSet",
     "load_dataset",
+    "has_eval_set",
+    "eval_spec",
     "prefetch_dataset",
     "dataset_class_names",
     "imagenet_class_names",
@@ -162,10 +164,17 @@ def _spec_get(spec, key):
 
 
 def _finish(data: LabelledSet, spec, source):
-    """Apply ``synsets`` override and ``max_per_class``; validate."""
+    """Apply ``synsets`` override, the held-out part of ``eval_fraction`` and ``max_per_class``; validate."""
     if spec.get("synsets"):
         data.wnids = synsets_override(spec["synsets"], data.class_names, data.wnids)
     seed = _spec_get(spec, "subsample_seed")
+    holdout = spec.get("_holdout")  # (part, fraction), set by eval_spec / load_dataset(part=...)
+    if holdout is not None:
+        fit_idx, eval_idx = holdout_split(data.labels, holdout[1], seed)
+        data = data.subset(fit_idx if holdout[0] == "fit" else eval_idx)
+        data.info["holdout"] = {"part": holdout[0], "fraction": holdout[1]}
+        if not len(data):
+            raise ValueError(f"{source}: eval_fraction={holdout[1]} leaves the {holdout[0]} part empty")
     m = _spec_get(spec, "max_per_class")
     if m is not None:
         data = data.subset(stratified_subsample(data.labels, m, seed))
@@ -427,13 +436,46 @@ _LOADERS = {
 }
 
 
-def load_dataset(spec, *, cache_dir="resources/cache", download=False) -> LabelledSet:
+_EVAL_KEYS = ("eval_path", "eval_labels_path", "eval_split", "eval_fraction")
+
+
+def has_eval_set(spec) -> bool:
+    """Whether a dataset entry names a held-out evaluation set (``eval_*`` keys)."""
+    return any(spec.get(k) is not None for k in _EVAL_KEYS)
+
+
+def eval_spec(spec):
+    """The dataset entry of ``spec``'s evaluation set, loadable by :func:`load_dataset`.
+
+    ``eval_path`` / ``eval_labels_path`` / ``eval_split`` take the places of ``path`` /
+    ``labels_path`` / ``split``; with ``eval_fraction`` the entry loads the held-out part of the
+    fit set's own data. The evaluation set is kept whole: ``max_per_class`` and ``imbalance``
+    shape the fit set only (paper 002 subsamples ImageNet ODD for training, validation whole).
+    """
+    if not has_eval_set(spec):
+        raise ValueError(f"the dataset entry has no evaluation set (one of {list(_EVAL_KEYS)})")
+    out = {k: v for k, v in spec.items() if k not in _EVAL_KEYS}
+    out.update(max_per_class=None, imbalance=None)
+    if spec.get("eval_fraction") is not None:
+        return {**out, "_holdout": ("eval", float(spec["eval_fraction"]))}
+    for key in ("path", "labels_path", "split"):
+        if spec.get(f"eval_{key}") is not None:
+            out[key] = spec[f"eval_{key}"]
+    if spec.get("eval_path") is not None and spec.get("eval_labels_path") is None:
+        out.pop("labels_path", None)  # the fit set's labels never describe another file
+    return out
+
+
+def load_dataset(spec, *, part="fit", cache_dir="resources/cache", download=False) -> LabelledSet:
     """Load the data set described by a config entry (``config['datasets'][name]``).
 
     Parameters
     ----------
     spec : dict
         the dataset entry; ``type`` selects the loader (see the module docstring).
+    part : {"fit", "eval"}
+        the set the methods are fitted on, or the held-out evaluation set the entry names
+        (``eval_path``, ``eval_split`` or ``eval_fraction``; see :func:`eval_spec`).
     cache_dir : str or Path
         the config's ``cache_dir``; CIFAR lives in ``<cache_dir>/datasets`` unless ``path`` is set.
     download : bool
@@ -448,6 +490,12 @@ def load_dataset(spec, *, cache_dir="resources/cache", download=False) -> Labell
         raise ValueError(f"spec={spec!r} should be a dict with a 'type' key")
     if spec["type"] not in _LOADERS:
         raise ValueError(f"spec['type']={spec['type']!r} is not one of {sorted(_LOADERS)}")
+    if part not in ("fit", "eval"):
+        raise ValueError(f"part={part!r} must be 'fit' or 'eval'")
+    if part == "eval":
+        spec = eval_spec(spec)
+    elif spec.get("eval_fraction") is not None:
+        spec = {**spec, "_holdout": ("fit", float(spec["eval_fraction"]))}
     return _LOADERS[spec["type"]](spec, cache_dir, download)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "validate_embeddings",
     "save_embeddings",
     "load_embeddings",
+    "load_eval_embeddings",
     "npz_shapes",
     "check_features_file",
     "FeaturesFileError",
@@ -189,6 +190,25 @@ def _read_npz_member(zf, name):
         return np.lib.format.read_array(f, allow_pickle=False)
 
 
+def load_eval_embeddings(path, fit: Embeddings) -> Embeddings:
+    """Read a held-out evaluation set's embeddings and check them against the fit set's.
+
+    The workflow checks the configured files before any job; this check covers what only the
+    embedding job knows (image folders, encoders): the same classes in the same order (labels
+    index them) and the same feature dimension, and at least one sample.
+    """
+    held = load_embeddings(path)
+    if list(map(str, held.class_names)) != list(map(str, fit.class_names)):
+        raise ValueError(f"{path}: the evaluation set's classes differ from the fit set's "
+                         f"({len(held.class_names)} vs {len(fit.class_names)} classes); check eval_path")
+    if held.features.shape[1] != fit.features.shape[1]:
+        raise ValueError(f"{path}: feature dimension {held.features.shape[1]}, the fit set's "
+                         f"{fit.features.shape[1]}: both must come from the same encoder")
+    if not len(held.labels):
+        raise ValueError(f"{path}: the evaluation set is empty")
+    return held
+
+
 def check_features_file(path, *, class_names=None, labels_path=None, crc_max_bytes=64 * 2**20):
     """Cheap checks of a ``features`` dataset file, for the workflow to run before any job.
 
@@ -211,8 +231,8 @@ def check_features_file(path, *, class_names=None, labels_path=None, crc_max_byt
     -------
     dict with ``shapes`` (name -> shape, from the headers), ``n_classes``, ``class_names``
     (list of str: the config's or the file's), ``wnids`` (the file's ``wnids`` array, or
-    None) and ``single_sample_classes`` (names of classes with exactly one sample: valid,
-    but their cluster is that sample; the caller warns).
+    None), ``single_sample_classes`` (names of classes with exactly one sample: valid,
+    but their cluster is that sample; the caller warns) and ``class_counts`` (samples per class).
 
     Raises
     ------
@@ -305,4 +325,4 @@ def check_features_file(path, *, class_names=None, labels_path=None, crc_max_byt
     if "logits" in shapes and (len(shapes["logits"]) != 2 or shapes["logits"][0] != fshape[0]):
         raise FeaturesFileError(f"{path}: 'logits' has shape {shapes['logits']}, expected ({fshape[0]}, n_logits)")
     return {"shapes": shapes, "n_classes": C, "class_names": names.tolist(), "wnids": wnids,
-            "single_sample_classes": names[counts == 1].tolist()}
+            "single_sample_classes": names[counts == 1].tolist(), "class_counts": counts.tolist()}

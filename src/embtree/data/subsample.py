@@ -3,14 +3,15 @@
 Public names
 ------------
 :func:`stratified_subsample` (at most ``max_per_class`` per class), :func:`imbalance_subsample`
-(paper 002's imbalanced variants), :data:`IMBALANCES`.
+(paper 002's imbalanced variants), :data:`IMBALANCES`, :func:`holdout_split` (a stratified
+fit / evaluation split of one set).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["stratified_subsample", "imbalance_subsample", "IMBALANCES"]
+__all__ = ["stratified_subsample", "imbalance_subsample", "holdout_split", "IMBALANCES"]
 
 
 def stratified_subsample(labels, max_per_class, seed=0):
@@ -70,3 +71,37 @@ def imbalance_subsample(labels, imbalance, seed=0):
     if drop:
         keep[np.concatenate(drop)] = False
     return np.flatnonzero(keep)
+
+
+def holdout_split(labels, fraction, seed=0):
+    """A seeded, stratified split of one set into a fit part and a held-out evaluation part.
+
+    Each class sends ``round(fraction * n_c)`` of its ``n_c`` samples to the evaluation part,
+    but always keeps at least one in the fit part (a class with one sample is fit-only).
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples,)
+    fraction : float in (0, 1)
+        The share of every class held out.
+    seed : int
+
+    Returns
+    -------
+    fit_idx, eval_idx : int64 ndarrays, sorted, disjoint, together ``0 .. n_samples-1``.
+    """
+    labels = np.asarray(labels)
+    fraction = float(fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction={fraction} must be in (0, 1)")
+    rng = np.random.default_rng(seed)
+    held = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        k = min(int(round(fraction * len(idx))), len(idx) - 1)
+        if k > 0:
+            held.append(rng.choice(idx, size=k, replace=False))
+    in_eval = np.zeros(len(labels), dtype=bool)
+    if held:
+        in_eval[np.concatenate(held)] = True
+    return np.flatnonzero(~in_eval), np.flatnonzero(in_eval)

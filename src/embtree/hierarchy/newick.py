@@ -4,8 +4,9 @@ Public names
 ------------
 :func:`parse_newick` (Newick string -> ``dendropy.Tree``), :func:`as_tree` (a string or an
 already parsed tree -> ``dendropy.Tree``), :func:`leaf_names`, :func:`check_tree_leaves`,
-:func:`linkage_to_newick` (scipy linkage -> Newick), :func:`newick_to_linkage` (tree ->
-scipy linkage), :func:`quote_label`, :func:`check_names`.
+:func:`linkage_to_newick` (scipy linkage -> Newick, optionally with clade support as internal
+labels), :func:`newick_to_linkage` (tree -> scipy linkage), :func:`quote_label`,
+:func:`check_names`, :func:`support_percent`.
 
 Conventions
 -----------
@@ -15,6 +16,9 @@ Conventions
   default would turn them into spaces).
 * Branch lengths written by :func:`linkage_to_newick` are differences of merge heights,
   so a leaf's root distance is the root's merge height (ultrametric for UPGMA).
+* Internal-node labels (bootstrap support in percent, :mod:`embtree.hierarchy.support`) are
+  read as node labels, never as taxa (``suppress_internal_node_taxa``), so a labelled tree has
+  the same leaves, clades and scores as the unlabelled one.
 * Reading a tree never changes it: functions given a ``dendropy.Tree`` skip its unary
   nodes instead of suppressing them.
 """
@@ -38,6 +42,7 @@ __all__ = [
     "newick_to_linkage",
     "parse_newick",
     "quote_label",
+    "support_percent",
 ]
 
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_.+\-]+$")
@@ -73,7 +78,19 @@ def check_names(names, n_leaves=None, arg="names") -> list[str]:
     return names
 
 
-def linkage_to_newick(Z, names, *, branch_lengths: bool = True) -> str:
+def support_percent(support):
+    """Clade support (shares in [0, 1]) as integer percents, rounded down.
+
+    Rounded down so that 100 means every replicate (99.6 % is written 99, never 100).
+    """
+    s = np.asarray(support, dtype=float)
+    if s.size and not ((s >= 0) & (s <= 1)).all():
+        raise ValueError(f"support must lie in [0, 1], got {s.min()}..{s.max()}")
+    # The rounding guard keeps exact shares such as 29/100 (28.999... in float) at 29.
+    return np.floor(np.round(100 * s, 9)).astype(np.int64)
+
+
+def linkage_to_newick(Z, names, *, branch_lengths: bool = True, support=None) -> str:
     """Write a scipy linkage matrix as a rooted Newick string.
 
     Parameters
@@ -86,6 +103,11 @@ def linkage_to_newick(Z, names, *, branch_lengths: bool = True) -> str:
         Write ``:length`` after every non-root node, where the length is the
         parent's merge height minus the node's (leaves have height 0). Negative
         differences (non-monotone linkages, e.g. centroid/median) are clipped to 0.
+    support : array-like of shape (n_leaves - 1,), optional
+        Bootstrap support of the clade of every linkage row (share in [0, 1],
+        :func:`embtree.hierarchy.support.clade_support`), written as the internal node's
+        label in integer percent (:func:`support_percent`), e.g. ``(a,b)87:0.5``. The root
+        is left unlabelled (its clade is in every replicate).
 
     Returns
     -------
@@ -97,6 +119,12 @@ def linkage_to_newick(Z, names, *, branch_lengths: bool = True) -> str:
     n = Z.shape[0] + 1
     names = check_names(names, n)
     heights = np.concatenate([np.zeros(n), Z[:, 2]])
+    if support is not None:
+        support = np.asarray(support, dtype=float).ravel()
+        if support.shape != (n - 1,):
+            raise ValueError(f"support has {support.size} values; Z has {n - 1} internal nodes")
+        pct = [str(p) for p in support_percent(support)]
+        pct[-1] = ""  # the root
     # Iterative post-order so 10^4+ leaves do not hit the recursion limit.
     text: dict[int, str] = {}
     for i in range(n):
@@ -109,7 +137,7 @@ def linkage_to_newick(Z, names, *, branch_lengths: bool = True) -> str:
             if branch_lengths:
                 s += ":" + _fmt_length(heights[node] - heights[child])
             parts.append(s)
-        text[node] = "(" + ",".join(parts) + ")"
+        text[node] = "(" + ",".join(parts) + ")" + (pct[k] if support is not None else "")
     return text[2 * n - 2] + ";"
 
 

@@ -109,6 +109,7 @@ class MergeExpandResult:
     included: np.ndarray  # (n_R,) int64 expansion iteration (-1 never)
     n_iterations: int
     seconds: dict = field(default_factory=dict)  # per phase; for logs only, never result files
+    eval_labels: np.ndarray | None = None  # (n_eval,) int64, a held-out set's clusters (eval_features)
 
     @property
     def n_clusters(self) -> int:
@@ -116,30 +117,51 @@ class MergeExpandResult:
 
 
 def _zscore_pca(X, dims, seed):
+    """Classifier inputs of phases 3-4: z-scored features, PCA to ``dims`` (float32), and the same
+    map for new samples (a held-out evaluation set), fitted on ``X`` alone."""
     X = np.asarray(X, dtype=np.float64)
-    std = X.std(axis=0)
+    mean, std = X.mean(axis=0), X.std(axis=0)
     std[std == 0] = 1.0
-    Z = (X - X.mean(axis=0)) / std
+    Z = (X - mean) / std
+    pca, scale = None, 1.0
     if Z.shape[1] > dims:
-        Z = PCA(n_components=dims, random_state=seed).fit_transform(Z)
-        Z = Z / Z[:, :1].std()  # keep the scale of a z-scored input
-    return Z.astype(np.float32)
+        pca = PCA(n_components=dims, random_state=seed)
+        Z = pca.fit_transform(Z)
+        scale = Z[:, :1].std()
+        Z = Z / scale  # keep the scale of a z-scored input
+
+    def transform(Xn):
+        Zn = (np.asarray(Xn, dtype=np.float64) - mean) / std
+        return ((pca.transform(Zn) if pca is not None else Zn) / scale).astype(np.float32)
+
+    return Z.astype(np.float32), transform
 
 
-def _check_images(images, n):
+def _as_images(images, n, arg="images"):
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[:, None]
     if images.ndim != 4 or images.shape[0] != n:
-        raise ValueError(f"images must have shape (n_samples, C, H, W) with n_samples={n}, got {images.shape}")
+        raise ValueError(f"{arg} must have shape (n_samples, C, H, W) with n_samples={n}, got {images.shape}")
     if not np.issubdtype(images.dtype, np.number) or not np.isfinite(images).all():
-        raise ValueError("images must be finite real numbers")
-    x = images.astype(np.float32)
-    return (x - x.mean()) / max(float(x.std()), 1e-12)
+        raise ValueError(f"{arg} must be finite real numbers")
+    return images.astype(np.float32)
+
+
+def _check_images(images, n):
+    """Globally standardised images, and the same map for new images (fitted on ``images``)."""
+    x = _as_images(images, n)
+    mean, std = x.mean(), max(float(x.std()), 1e-12)
+
+    def transform(new):
+        new = np.asarray(new)
+        return (_as_images(new, len(new), "eval_images") - mean) / std
+
+    return (x - mean) / std, transform
 
 
 def merge_expand(features, *, images=None, seed=0, max_quadratic_samples=10_000, check_input=True,
-                 **params) -> MergeExpandResult:
+                 eval_features=None, eval_images=None, **params) -> MergeExpandResult:
     """Run Merge & Expand (section II.B) on embeddings.
 
     Parameters
@@ -155,6 +177,12 @@ def merge_expand(features, *, images=None, seed=0, max_quadratic_samples=10_000,
     check_input : bool
         Check that ``features`` is a finite real 2-D array (a pass over every value). False
         where the caller has checked it already (:func:`embtree.flat.cluster`).
+    eval_features : ndarray of shape (n_eval, n_features), optional
+        A held-out evaluation set: the final classifier of phase 4 (trained on ``features``
+        only) assigns its samples to the clusters (``result.eval_labels``). Its inputs go
+        through the maps fitted on ``features`` (z-score and PCA, or the image standardisation).
+    eval_images : ndarray of shape (n_eval, C, H, W), optional
+        The evaluation set's images, required with ``input="images"`` and ``eval_features``.
     **params
         Overrides of :data:`DEFAULTS` (``docs/methods/merge-expand.md``).
 
@@ -169,6 +197,12 @@ def merge_expand(features, *, images=None, seed=0, max_quadratic_samples=10_000,
     n = X.shape[0]
     if p["input"] == "images" and images is None:
         raise ValueError("merge_expand.input='images' needs images; this data set has none (use 'embeddings')")
+    if eval_features is not None:
+        eval_features = check_matrix(eval_features, "eval_features", min_rows=1)
+        if eval_features.shape[1] != X.shape[1]:
+            raise ValueError(f"eval_features has {eval_features.shape[1]} columns, features {X.shape[1]}")
+        if p["input"] == "images" and eval_images is None:
+            raise ValueError("merge_expand.input='images' with eval_features needs eval_images")
     secs = {}
 
     t = time.perf_counter()
@@ -195,10 +229,12 @@ def merge_expand(features, *, images=None, seed=0, max_quadratic_samples=10_000,
     t = time.perf_counter()
     torch_threads = torch.get_num_threads()
     if p["input"] == "images":
-        inputs = torch.as_tensor(_check_images(images, n))
+        inputs, to_inputs = _check_images(images, n)
+        inputs = torch.as_tensor(inputs)
         arch = ("cnn", tuple(inputs.shape[1:]))
     else:
-        inputs = torch.as_tensor(_zscore_pca(X, p["input_dims"], seed))
+        inputs, to_inputs = _zscore_pca(X, p["input_dims"], seed)
+        inputs = torch.as_tensor(inputs)
         arch = ("mlp", p["hidden"])
     train_kw = {k: p[k] for k in ("steps", "lr", "weight_decay", "batch_size", "min_train_accuracy")}
     seed_of_region = np.full(n_r, -1, dtype=np.int64)
@@ -217,10 +253,22 @@ def merge_expand(features, *, images=None, seed=0, max_quadratic_samples=10_000,
     in_seed = seed_of_region[regions] >= 0
     train_idx = np.nonzero(in_seed)[0]
     train_labels = partition[seed_of_region[regions[train_idx]]]
-    labels, included, n_it = expand(inputs, regions, train_idx, train_labels, n_merged, arch=arch,
-                                    seed=seed + 1000, homogeneity_threshold=p["homogeneity_threshold"],
-                                    max_expand_iterations=p["max_expand_iterations"], train_kw=train_kw)
-    _, labels = np.unique(labels, return_inverse=True)
+    labels, included, n_it, model = expand(
+        inputs, regions, train_idx, train_labels, n_merged, arch=arch, seed=seed + 1000,
+        homogeneity_threshold=p["homogeneity_threshold"], max_expand_iterations=p["max_expand_iterations"],
+        train_kw=train_kw, return_model=True,
+    )
+    used, labels = np.unique(labels, return_inverse=True)
+    eval_labels = None
+    if eval_features is not None:
+        held = torch.as_tensor(to_inputs(eval_images if p["input"] == "images" else eval_features))
+        held_pred = predict_stacked(model, held, torch.ones(1, n_merged, dtype=torch.bool))[1][0].numpy()
+        # The fit set's cluster ids; a class no fit sample was given gets an id after them.
+        ids = np.full(n_merged, -1, dtype=np.int64)
+        ids[used] = np.arange(len(used))
+        unused = ids < 0
+        ids[unused] = len(used) + np.arange(int(unused.sum()))
+        eval_labels = ids[held_pred.astype(np.int64)]
     clean = included[regions] >= 0
     secs["expand"] = time.perf_counter() - t
     log.info("phase 4: %d iterations, clean fraction %.3f, %d clusters in %.1f s", n_it, clean.mean(),
@@ -228,5 +276,5 @@ def merge_expand(features, *, images=None, seed=0, max_quadratic_samples=10_000,
     return MergeExpandResult(
         labels=labels.astype(np.int64), clean=clean, regions=regions, seeds=seeds, filtered=filtered,
         skipped=skipped, partition=partition, m1=m1, m2=m2, m3=m3, g_s=g_s, g_r=g_r, included=included,
-        n_iterations=int(n_it), seconds=secs,
+        n_iterations=int(n_it), seconds=secs, eval_labels=eval_labels,
     )

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def expand(inputs, regions, train_idx, train_labels, n_classes, *, arch=("mlp", 32), seed=0, homogeneity_threshold=0.9,
-           max_expand_iterations=20, train_kw=None):
+           max_expand_iterations=20, train_kw=None, return_model=False):
     """Phase 4 (II.B.5): grow the training data by homogeneous regions until none is added.
 
     Parameters
@@ -36,6 +36,8 @@ def expand(inputs, regions, train_idx, train_labels, n_classes, *, arch=("mlp", 
     included : ndarray of shape (n_R,), int64: -1 never added, 0 in the initial training
         data, t >= 1 added in iteration t
     n_iterations : int
+    model : the final classifier (:func:`predict_stacked` applies it to new inputs), with
+        ``return_model=True`` only
     """
     import torch  # deferred: torch takes ~2 s to import; only the classifiers of phases 3-4 need it
 
@@ -68,4 +70,4 @@ def expand(inputs, regions, train_idx, train_labels, n_classes, *, arch=("mlp", 
                                   **train_kw)
             pred = predict_stacked(model, inputs, mask)[1][0].numpy().astype(np.int64)
             break
-    return pred, included, it
+    return (pred, included, it, model) if return_model else (pred, included, it)

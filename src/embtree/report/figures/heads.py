@@ -19,9 +19,11 @@ _COLORS = {"k-means (cosine)": "tab:gray", "TEMI": "tab:blue", "SCANv2": "tab:or
 
 def plot_coarse_depths(metrics):
     """ACC (%) vs maximum hierarchy depth d, one panel per dataset x encoder, one line per method:
-    the mean over seeds, with ± 1 sample std error bars where there are several."""
+    the mean over seeds, with ± 1 sample std error bars where there are several. With a held-out
+    evaluation set the held-out scores are drawn (the papers' validation numbers), else the fit set's."""
     long = coarse_depth_long(metrics)
-    long = long[long["depth"] != "classes"]
+    split = "eval" if long["split"].astype(str).eq("eval").any() else "fit"
+    long = long[(long["depth"] != "classes") & long["split"].astype(str).eq(split)]
     long = (long.assign(depth=long["depth"].astype(int))
             .groupby(["dataset", "encoder", "method", "depth"], sort=False)["acc"].agg(["mean", "std"]).reset_index())
     runs = list(dict.fromkeys(zip(long["dataset"], long["encoder"])))
@@ -33,7 +35,8 @@ def plot_coarse_depths(metrics):
             err = s["std"] if s["std"].notna().any() else None  # one seed: no std
             ax.errorbar(s["depth"], s["mean"], yerr=err, fmt="o-", capsize=3, label=method,
                         color=_COLORS.get(method))
-        ax.set(xlabel="maximum hierarchy depth d", ylabel="ACC (%)", title=f"{ds} / {enc}")
+        ax.set(xlabel="maximum hierarchy depth d", ylabel="ACC (%)" + (" on the held-out set" if split == "eval" else ""),
+               title=f"{ds} / {enc}")
         ax.set_xticks(sorted(sub["depth"].unique()))
         ax.legend(fontsize=7)
     if not runs:

@@ -277,6 +277,38 @@ def wide_table(
     )
 
 
+#: The ``split`` values of the per-run tables: the samples a method was fitted on, and a held-out
+#: evaluation set scored with the fitted model (datasets.<name>.eval_path / eval_split / eval_fraction).
+SPLIT_ORDER = ["fit", "eval"]
+SPLIT_NOTE = ("split: fit = the samples each method was fitted on; eval = the held-out evaluation set "
+              "(datasets.<name>.eval_path / eval_split / eval_fraction), assigned by the fitted model, never "
+              "trained on. Read eval rows as the papers' validation-set numbers.")
+
+
+def split_rows(df, rows):
+    """The row keys and rows of a per-run table by ``split`` (issue 25's held-out evaluation).
+
+    Without any ``eval`` row (no data set has a held-out set) only the ``fit`` rows are kept and
+    the row keys are ``rows`` unchanged, so such tables look as before; with one, ``split`` joins
+    the keys right after ``encoder`` (or last). Rows of a table without a ``split`` column (written
+    before held-out sets existed) are fit rows.
+
+    Returns
+    -------
+    (list of str, DataFrame)
+    """
+    rows = list(rows)
+    if not len(df):
+        return rows, df
+    if "split" not in df.columns:
+        df = df.assign(split="fit")
+    split = df["split"].astype(str)
+    if not split.eq("eval").any():
+        return rows, df[split.eq("fit")]
+    at = rows.index("encoder") + 1 if "encoder" in rows else len(rows)
+    return rows[:at] + ["split"] + rows[at:], df.assign(split=split)
+
+
 def seeds_note(key, n_seeds=None, *, subject=None, bold=True):
     """The note of a table whose cells are ``wide_table(aggregate="mean_std", ddof=1,
     expected_count=n_seeds)`` over repeated runs: what was averaged and what ``(n=k)`` means.

@@ -33,6 +33,8 @@ def cross_method_table(trees, l2h, *, missing=None, order=None, n_seeds=None):
         b = trees[trees["cluster_metric"].astype(str) == BEFORE].copy()
         b["method"] = "UPGMA before (" + b["tree_metric"].astype(str) + ")"
         parts += [t, b]
+    if len(l2h) and "split" in l2h.columns:  # tree scores are the fit set's tree's; DP on the fit set
+        l2h = l2h[l2h["split"].astype(str).eq("fit")]
     if len(l2h):
         l_ = l2h.copy()
         l_["method"] = l_["source"].map(l2h_method_label)

@@ -11,7 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from embtree.report.tables.base import ReportTable, best_mask, seeds_note, short_cells, wide_table
+from embtree.report.tables.base import (
+    SPLIT_NOTE,
+    SPLIT_ORDER,
+    ReportTable,
+    best_mask,
+    seeds_note,
+    short_cells,
+    split_rows,
+    wide_table,
+)
 
 HEADS_METRICS = ["acc", "nmi", "ari", "top5_acc", "msp_mean", "ece"]
 _LABEL = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "top5_acc": "top-5→1", "msp_mean": "mean MSP", "ece": "ECE"}
@@ -35,17 +44,18 @@ def _long_pct(df, labels):
     if not len(df):
         return pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
     df = _pct(df, list(labels)).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
-    ids = ["dataset", "encoder", "method"] + (["seed"] if "seed" in df.columns else [])
+    ids = ["dataset", "encoder", "method"] + [c for c in ("seed", "split") if c in df.columns]
     long = df.melt(id_vars=ids, value_vars=list(labels), var_name="m", value_name="v")
     long["m"] = long["m"].map(labels)
     return long
 
 
-def _probe_long(probe):
-    """Tidy ACC / top-5 rows (in %) of the probe's ``metrics.tsv`` rows, method = :data:`PROBE_LABEL`."""
+def _probe_long(probe, with_split=False):
+    """Tidy ACC / top-5 rows (in %) of the probe's ``metrics.tsv`` rows, method = :data:`PROBE_LABEL`
+    (``with_split``: one row per split, else the fit rows alone)."""
     if probe is None or not len(probe):
         return None
-    df = probe[probe["split"] == "fit"].assign(method="probe")
+    df = (probe if with_split else probe[probe["split"] == "fit"]).assign(method="probe")
     long = _long_pct(df, {"acc": _LABEL["acc"], "top5_acc": _LABEL["top5_acc"]})
     long["method"] = PROBE_LABEL
     return long
@@ -67,14 +77,16 @@ def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
     best clustering method per row and metric (by the mean) is marked instead.
     """
     df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
+    rows, df = split_rows(df, ["dataset", "encoder"])
     long = _long_pct(df, {m: _LABEL[m] for m in HEADS_METRICS})
-    probe_long = _probe_long(probe)
+    probe_long = _probe_long(probe, with_split="split" in rows)
     if probe_long is not None:
         long = pd.concat([probe_long, long], ignore_index=True)
     o = dict(order or {})
     o["method"] = METHOD_ORDER
     o["m"] = [_LABEL[m] for m in HEADS_METRICS]
-    t = wide_table(long, ["dataset", "encoder"], ["m", "method"], "v", name="heads",
+    o["split"] = SPLIT_ORDER
+    t = wide_table(long, rows, ["m", "method"], "v", name="heads",
                    title="Deep clustering heads (paper 002 table 1 layout), %, mean ± std over seeds "
                          "(ECE lower is better)",
                    direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
@@ -93,11 +105,15 @@ def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
     t.bold = bold
     t.notes.append(_seeds_note(n_seeds))
     t.notes.append("k-means has no soft assignments: MSP and ECE do not apply.")
+    if "split" in rows:
+        t.notes.append(SPLIT_NOTE)
     if probe_long is not None:
-        protocols = sorted(set(probe.loc[probe["split"] == "fit", "protocol"].astype(str)))
+        protocols = sorted(set(probe["protocol"].astype(str)))
         t.notes.append(f"{PROBE_LABEL}: multinomial logistic regression on standardised embeddings "
                        f"({', '.join(protocols)}; best C of the grid), the supervised ceiling of the "
-                       "clustering methods (paper 002, table 1 'Probing'); never bold.")
+                       "clustering methods (paper 002, table 1 'Probing'); never bold."
+                       + (" Its fit row is the training accuracy, its eval row the held-out accuracy."
+                          if "split" in rows else ""))
     return t
 
 
@@ -109,11 +125,13 @@ def heads_spread_table(per_head, *, order=None):
         df = per_head[per_head["granularity"] == "classes"]
         if "seed" not in df.columns:  # a per-run table from before heads.seeds: one run
             df = df.assign(seed=0)
-        for key, g in df.groupby(["dataset", "encoder", "method", "seed"], sort=False):
+        by, df = split_rows(df, ["dataset", "encoder", "method", "seed"])
+        df = df.assign(split=df["split"] if "split" in by else "fit")
+        for key, g in df.groupby(["dataset", "encoder", "method", "seed", "split"], sort=False):
             acc = 100 * g["acc"].to_numpy(dtype=float)
             sel = g["selected"].astype(str).str.lower().eq("true").to_numpy()
             rows.append({"dataset": key[0], "encoder": key[1], "method": METHOD_LABELS.get(key[2], key[2]),
-                         "seed": int(key[3]),
+                         "seed": int(key[3]), "split": key[4],
                          "selected head": int(g["head"].to_numpy()[sel][0]) if sel.any() else np.nan,
                          "ACC selected": float(acc[sel][0]) if sel.any() else np.nan,
                          "ACC min": acc.min(), "ACC median": float(np.median(acc)), "ACC max": acc.max(),
@@ -121,16 +139,22 @@ def heads_spread_table(per_head, *, order=None):
                          "rank of selected": int((acc > acc[sel][0]).sum() + 1) if sel.any() else np.nan})
     cols = ["selected head", "ACC selected", "ACC min", "ACC median", "ACC max", "heads", "rank of selected"]
     keys = ["dataset", "encoder", "method", "seed"]
-    df = pd.DataFrame(rows, columns=keys + cols)
+    df = pd.DataFrame(rows, columns=keys + ["split"] + cols)
+    if df["split"].eq("eval").any():
+        keys = ["dataset", "encoder", "split", "method", "seed"]
     long = df.melt(id_vars=keys, value_vars=cols, var_name="m", value_name="v")
     o = dict(order or {})
     o["method"] = METHOD_ORDER
     o["seed"] = sorted(set(df["seed"]))
+    o["split"] = SPLIT_ORDER
     o["m"] = cols
     t = wide_table(long, keys, ["m"], "v", name="heads_spread",
                    title="Spread over heads: ACC (%) of the lowest-loss head against all heads, per seed",
                    direction=None, order=o, decimals=2)
     t.column_formats = {"selected head": ("fixed", 0), "heads": ("fixed", 0), "rank of selected": ("fixed", 0)}
+    if "split" in keys:
+        t.notes.append("The head is selected by its training loss on the fit set; eval rows score that "
+                       "head, and every other, on the held-out set.")
     return t
 
 
@@ -138,36 +162,42 @@ def coarse_depth_long(metrics):
     """Tidy ACC (%) per dataset, encoder, method, depth (``classes`` = the full tree depth, as ``fine``)
     and seed (one row per seed; ``seed`` 0 for per-run tables without the column)."""
     if not len(metrics):
-        return pd.DataFrame(columns=["dataset", "encoder", "method", "depth", "seed", "acc", "n_targets"])
+        return pd.DataFrame(columns=["dataset", "encoder", "method", "depth", "seed", "split", "acc", "n_targets"])
     df = metrics.copy()
     df["depth"] = df["granularity"].map(lambda g: "classes" if g == "classes" else int(str(g)[5:]))
     df["method"] = df["method"].map(lambda m: METHOD_LABELS.get(m, m))
     df["acc"] = 100 * pd.to_numeric(df["acc"], errors="coerce")
     if "seed" not in df.columns:
         df["seed"] = 0
-    return df[["dataset", "encoder", "method", "depth", "seed", "acc", "n_targets"]]
+    if "split" not in df.columns:
+        df["split"] = "fit"
+    return df[["dataset", "encoder", "method", "depth", "seed", "split", "acc", "n_targets"]]
 
 
 def heads_depth_table(metrics, *, order=None, n_seeds=None):
     """Class granularity (paper 002 fig. 2 left, as a table): ACC (%) per method vs max depth d,
     mean ± std over seeds (bold: the best mean per dataset x encoder and depth)."""
-    long = coarse_depth_long(metrics)
+    rows, long = split_rows(coarse_depth_long(metrics), ["dataset", "encoder", "method"])
     long = long.assign(col=long["depth"].map(lambda d: "classes" if d == "classes" else f"d = {d}"))
     depths = sorted({d for d in long["depth"] if d != "classes"})
     o = dict(order or {})
     o["method"] = METHOD_ORDER
     o["col"] = [f"d = {d}" for d in depths] + ["classes"]
-    t = wide_table(long, ["dataset", "encoder", "method"], ["col"], "acc", name="heads_depth",
+    o["split"] = SPLIT_ORDER
+    t = wide_table(long, rows, ["col"], "acc", name="heads_depth",
                    title="Clustering ACC (%) vs maximum hierarchy depth d of the reference tree, "
                          "mean ± std over seeds",
                    direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
     numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~short_cells(t))
     bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
-    for key in {idx[:2] for idx in numeric.index}:  # best method per dataset x encoder and depth
-        rows = [i for i in numeric.index if i[:2] == key]
-        bold.loc[rows] = best_mask(numeric.loc[rows], "max", 2).to_numpy()
+    n_key = 3 if "split" in rows else 2  # (dataset, encoder[, split])
+    for key in {idx[:n_key] for idx in numeric.index}:  # best method per dataset x encoder and depth
+        same = [i for i in numeric.index if i[:n_key] == key]
+        bold.loc[same] = best_mask(numeric.loc[same], "max", 2).to_numpy()
     t.bold = bold
     t.notes.append(_seeds_note(n_seeds))
+    if "split" in rows:
+        t.notes.append(SPLIT_NOTE)
     return t
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from embtree.report.common import DIRECTIONS, LABELS
-from embtree.report.tables.base import method_table, seeds_note
+from embtree.report.tables.base import SPLIT_NOTE, SPLIT_ORDER, method_table, seeds_note, split_rows
 
 
 L2H_METRICS = ["nmi", "ari", "acc", "lp", "dp", "lhd"]
@@ -59,14 +59,20 @@ def l2h_table(l2h, *, missing=None, order=None, metrics=L2H_METRICS, n_seeds=Non
     value alone), bold by the mean. ``n_seeds``: {source: configured number of trees} of the
     seeded sources; a cell averaging another number prints ``(n=k)`` and is never bold.
     """
+    keys, l2h = split_rows(l2h, ["dataset", "encoder"])
+    by_split = "split" in keys
     if len(l2h):
         df = l2h.copy()
         df["method"] = df["source"].map(l2h_method_label)
+        if by_split:  # a held-out set: one column group per data set and split
+            df["dataset"] = df["dataset"].astype(str) + " · " + df["split"].astype(str)
         long = df.melt(id_vars=["dataset", "encoder", "method"], value_vars=list(metrics), var_name="m", value_name="v")
         long["m"] = long["m"].map(lambda m: LABELS.get(m, m))
     else:
         long = pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
     order = dict(order or {})
+    if by_split and "dataset" in order:
+        order["dataset"] = [f"{d} · {s}" for d in order["dataset"] for s in SPLIT_ORDER]
     order["m"] = [LABELS.get(m, m) for m in metrics]
     if "source" in order:
         order["method"] = [l2h_method_label(s) for s in order["source"]]
@@ -84,4 +90,8 @@ def l2h_table(l2h, *, missing=None, order=None, metrics=L2H_METRICS, n_seeds=Non
         expected=l2h_expected(n_seeds),
     )
     t.notes += l2h_seeds_notes(l2h, n_seeds)
+    if by_split:
+        t.notes.append(SPLIT_NOTE + " L2H: the tree is built from the fit set; held-out samples are placed as "
+                       "the source places its own (argmax of their logits, nearest k-means centre or Ward "
+                       "centroid).")
     return t

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from embtree.report.tables.base import seeds_note, wide_table
+from embtree.report.tables.base import SPLIT_NOTE, SPLIT_ORDER, seeds_note, split_rows, wide_table
 
 # (column of metrics.tsv, header); descriptive columns are never bold.
 ME_COLUMNS = [
@@ -44,21 +44,24 @@ def merge_expand_table(me, *, missing=None, order=None, n_seeds=None):
     true label. Nothing is bold: the columns describe one method, they do not compete.
     """
     keys = [c for c, _ in ME_COLUMNS]
+    rows, me = split_rows(me, ["dataset", "encoder"])
     if len(me):
-        long = me.melt(id_vars=["dataset", "encoder"], value_vars=keys, var_name="m", value_name="v")
+        me = me.reindex(columns=list(dict.fromkeys(rows + list(me.columns) + keys)))  # eval rows lack the clean columns
+        long = me.melt(id_vars=rows, value_vars=keys, var_name="m", value_name="v")
         long["m"] = long["m"].map(dict(ME_COLUMNS))
         long["v"] = pd.to_numeric(long["v"], errors="coerce")
     else:
-        long = pd.DataFrame(columns=["dataset", "encoder", "m", "v"])
+        long = pd.DataFrame(columns=rows + ["m", "v"])
     if n_seeds is not None and missing is not None and len(missing) and len(me):
         # A run with some seeds found: its cells print (n=k); "missing" is for runs with none.
         found = set(zip(me["dataset"].astype(str), me["encoder"].astype(str)))
         missing = missing[[(str(d), str(e)) not in found for d, e in zip(missing["dataset"], missing["encoder"])]]
     order = dict(order or {})
     order["m"] = [h for _, h in ME_COLUMNS]
+    order["split"] = SPLIT_ORDER
     t = wide_table(
         long,
-        ["dataset", "encoder"],
+        rows,
         ["m"],
         "v",
         name="merge_expand",
@@ -75,4 +78,7 @@ def merge_expand_table(me, *, missing=None, order=None, n_seeds=None):
     if t.std is not None:
         t.std.loc[:, [c for c in t.std.columns if c in _NO_STD]] = np.nan
     t.notes.append(seeds_note("merge_expand.seeds", n_seeds, bold=False))
+    if "split" in rows:
+        t.notes.append(SPLIT_NOTE + " Merge & Expand's clean / unclean demarcation is made of the fit set's "
+                       "regions, so eval rows have the scores over all samples only.")
     return t
