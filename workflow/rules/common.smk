@@ -72,10 +72,10 @@ def features_file_info(dataset, part="fit"):
     spec = DATASETS[dataset]
     prefix = "eval_" if part == "eval" else ""
     try:
-        info = check_features_file(spec[prefix + "path"], class_names=spec.get("class_names"),
-                                   labels_path=spec.get(prefix + "labels_path"))
+        info = check_features_file(spec[f"{prefix}path"], class_names=spec.get("class_names"),
+                                   labels_path=spec.get(f"{prefix}labels_path"))
     except FeaturesFileError as err:
-        key = err.key if err.key == "class_names" else prefix + err.key
+        key = err.key if err.key == "class_names" else f"{prefix}{err.key}"
         config_error(f"datasets.{dataset}.{key}", str(err))
     if part == "fit" and info["single_sample_classes"]:
         logger.warning(
