@@ -381,3 +381,14 @@ def test_evaluation_set_adds_its_own_import_job_read_by_the_fitted_methods(tmp_p
     assert "results/f/given/eval/embeddings.npz" in out
     for rule in ("import_features_eval", "heads_train", "heads_kmeans", "heads_probe", "merge_expand"):
         assert f"rule {rule}:" in out or f"localrule {rule}:" in out, rule
+
+
+def test_class_frequency_subsets_need_their_bounds():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    ds = {"type": "digits", "encoders": ["p"], "imbalance": "percentile"}
+    cfg = {"datasets": {"d": ds}, "encoders": {"p": {"type": "pixels"}}}
+    assert config_errors(cfg, schema) == [(["datasets", "d"], "'imbalance_percentiles' is a required property")]
+    ds["imbalance_percentiles"] = [40, 60]
+    assert not config_errors(cfg, schema)
+    ds["imbalance"] = "imbalanced"
+    assert config_errors(cfg, schema) == [(["datasets", "d"], "'imbalance_top' is a required property")]

@@ -79,3 +79,26 @@ def test_small_clusters_flagged_and_a_tiny_step_is_a_degenerate_run():
     assert t["per_class"]["small_cluster"].all() and t["summary"]["degenerate"].iloc[0]
     arrays = caec.cluster_arrays(tiny, np.array(list("abcd")), min_cluster_size=5)
     assert arrays["small_cluster"].all() and arrays["min_cluster_size"] == 5
+
+
+def test_arrival_rates_and_assumption_2_ttest():
+    X, y = uneven_blobs(3, spread=6.0)
+    res = grow_clusters(X, y, metric="euclidean", step="auto")
+    lam1, lam2 = caec.arrival_rates(res)
+    # Reference: the mean increment over steps 1..t_f is the growth between r_0 and r_f over t_f.
+    for k in range(res.n_classes):
+        t = int(res.t_f[k])
+        if t >= 1:
+            assert lam1[k] == pytest.approx((res.growth_Y[k, t] - res.growth_Y[k, 0]) / t)
+            assert lam2[k] == pytest.approx((res.growth_Z[k, t] - res.growth_Z[k, 0]) / t)
+        else:
+            assert np.isnan(lam1[k]) and np.isnan(lam2[k])
+    s = caec.run_scores(res, y)
+    ok = np.isfinite(lam1)
+    from scipy import stats
+
+    ref = stats.ttest_rel(lam1[ok], lam2[ok])
+    assert s["lambda_t"] == pytest.approx(ref.statistic) and s["lambda_p"] == pytest.approx(ref.pvalue)
+    assert s["lambda_n"] == ok.sum() and s["lambda_target_mean"] == pytest.approx(lam1[ok].mean())
+    # Separated blobs: a cluster grows by its own class far faster than by the others.
+    assert s["lambda_target_mean"] > s["lambda_other_mean"]

@@ -188,3 +188,17 @@ def test_eval_path_reads_the_second_file_with_its_own_labels(tmp_path):
     data = load_dataset(spec, part="eval")
     assert len(data) == 6 and np.allclose(data.features, np.load(held))
     assert len(load_dataset(spec)) == 6  # the fit set: max_per_class = 2 of each of 3 classes
+
+
+def test_class_frequency_subset_keeps_whole_classes_and_the_eval_set_the_same_classes(tmp_path):
+    rng = np.random.default_rng(0)
+    counts = np.array([3, 5, 8, 12, 20])
+    labels = np.repeat(np.arange(5), counts)
+    path = tmp_path / "f.npz"
+    np.savez(path, features=rng.normal(size=(len(labels), 4)), labels=labels, class_names=np.array(list("abcde")))
+    spec = {"type": "features", "path": str(path), "imbalance": "percentile", "imbalance_percentiles": [25, 75],
+            "eval_fraction": 0.5}
+    fit, held = load_dataset(spec), load_dataset(spec, part="eval")
+    # [25, 75] of (3, 5, 8, 12, 20) is [5, 12]: classes b, c, d, relabelled 0..2, all their samples.
+    assert fit.class_names.tolist() == ["b", "c", "d"] and held.class_names.tolist() == ["b", "c", "d"]
+    assert (np.bincount(fit.labels) + np.bincount(held.labels)).tolist() == [5, 8, 12]

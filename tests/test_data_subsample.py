@@ -38,3 +38,21 @@ def test_holdout_split_is_a_stratified_seeded_partition():
     assert not np.array_equal(holdout_split(labels, 0.5, seed=4)[1], held)
     with pytest.raises(ValueError, match="in \\(0, 1\\)"):
         holdout_split(labels, 1.0)
+
+
+def test_frequency_classes_pick_whole_classes_by_their_sample_counts():
+    from embtree.data.subsample import frequency_classes
+
+    # 10 classes with 1..10 samples (class c has c + 1): percentiles of the counts 1..10.
+    labels = np.repeat(np.arange(10), np.arange(1, 11))
+    # [40, 60] of 1..10 is [4.6, 6.4]: the classes with 5 and 6 samples.
+    assert frequency_classes(labels, "percentile", (40, 60)).tolist() == [4, 5]
+    # imbalanced: those plus the top 20 % most frequent (10 and 9 samples: classes 9 and 8).
+    assert frequency_classes(labels, "imbalanced", (40, 60), top=20).tolist() == [4, 5, 8, 9]
+    # centered: as many classes (4), nearest the median frequency (ranks 3..6: classes 3..6).
+    assert frequency_classes(labels, "centered", (40, 60), top=20).tolist() == [3, 4, 5, 6]
+    assert frequency_classes(labels, "percentile", (0, 100)).tolist() == list(range(10))
+    with pytest.raises(ValueError, match="lo < hi"):
+        frequency_classes(labels, "percentile", (60, 40))
+    with pytest.raises(ValueError, match="kind="):
+        frequency_classes(labels, "odd-half")

@@ -37,3 +37,14 @@ def test_growth_curves_from_caec_arrays():
 def test_plot_growth_names_a_bad_shape():
     with pytest.raises(ValueError, match="target shape"):
         R.plot_growth(np.ones((2, 3)), np.ones((2, 4)), ["a", "b"])
+
+
+def test_growth_grid_names_axes_and_notes_empty_panels():
+    target = np.array([[1, 3, 2], [np.nan, np.nan, np.nan]])
+    c = dict(target=target, other=np.zeros_like(target), class_names=["a", "b"], radii=np.arange(3.0))
+    fig = R.plot_growth_grid([("euclidean", c)])
+    top, bottom = fig.axes
+    assert top.get_ylabel() == "class a\nnew embeddings per step" and bottom.get_xlabel().startswith("radius r")
+    assert not bottom.lines and any(t.get_text().startswith("no data:") for t in bottom.texts)
+    fig = R.plot_growth_grid([])
+    assert any(t.get_text().startswith("no data:") for ax in fig.axes for t in ax.texts)

@@ -33,3 +33,26 @@ def test_per_run_reliability_diagram_and_msp_histogram():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"mean MSP {100 * conf.mean():.1f} %"]
     assert len(ax.patches) == 20 and sum(p.get_height() for p in ax.patches) == len(conf)
+
+
+def test_coarse_depths_show_the_full_class_point_on_a_fixed_range():
+    m = _metrics()
+    m["n_targets"] = m["granularity"].map({"depth1": 2, "depth2": 4, "classes": 8})
+    m.loc[m["granularity"] == "depth1", "acc"] = 0.998  # tiny differences must not fill the axis
+    fig = R.plot_coarse_depths(m)
+    ax = fig.axes[0]
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["d = 1\nk = 2", "d = 2\nk = 4", "all classes\nk = 8"]
+    xs = {x for line in ax.lines for x in line.get_xdata()}
+    assert 2 in xs  # the full-class point is drawn
+    lo, hi = ax.get_ylim()
+    assert (lo, hi) == (0, 100) and hi - lo >= 10
+    assert ax.get_xlabel() and ax.get_ylabel() == "ACC (%)"
+
+
+def test_empty_heads_figures_say_no_data():
+    empty = _metrics().iloc[:0]
+    for fig in (R.plot_coarse_depths(empty), R.plot_calibration_grid([]),
+                plot_reliability(np.array([]), np.array([], dtype=bool)), plot_msp_histogram(np.array([]))):
+        texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert any(t.startswith("no data:") for t in texts), texts

@@ -41,3 +41,11 @@ def test_dendrogram_draws_support_at_each_internal_node():
     plt.close(fig)
     with pytest.raises(ValueError, match="support has 2 values"):
         plot_dendrogram(Z, list("abcde"), support=[1.0, 1.0])
+
+
+def test_dendrogram_axis_always_named_and_a_single_leaf_says_no_data():
+    Z = np.array([[0, 1, 1, 2]], dtype=float)
+    assert plot_dendrogram(Z, ["a", "b"], ylabel="").axes[0].get_xlabel() == "merge height"
+    fig = plot_dendrogram(np.zeros((0, 4)), ["a"])
+    assert any(t.get_text().startswith("no data:") for ax in fig.axes for t in ax.texts)
+    plt.close("all")

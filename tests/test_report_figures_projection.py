@@ -24,3 +24,10 @@ def test_project_pca_matches_sklearn():
 def test_project_pca_names_a_bad_n_max():
     with pytest.raises(ValueError, match="n_max=1"):
         R.project_pca(np.ones((5, 2)), n_max=1)
+
+
+def test_projection_axes_named_and_empty_input_says_no_data():
+    fig = R.plot_projection(np.random.default_rng(0).normal(size=(6, 2)), np.repeat([0, 1], 3), ["a", "b"])
+    assert fig.axes[0].get_xlabel().startswith("PC 1") and fig.axes[0].get_ylabel().startswith("PC 2")
+    fig = R.plot_projection(np.zeros((0, 2)), np.zeros(0, dtype=int), ["a"])
+    assert any(t.get_text().startswith("no data:") for ax in fig.axes for t in ax.texts)

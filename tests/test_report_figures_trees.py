@@ -48,3 +48,26 @@ def test_tree_figure_prints_rf_di_and_leaf_purity(tmp_path):
     run["reference"] = None
     texts = {t.get_text().strip() for ax in R.tree_figure(run).axes for t in ax.texts}
     assert "a (50%)" in texts
+
+
+def test_tree_figures_name_the_distance_axis(tmp_path):
+    (tmp_path / "t.nwk").write_text("((a:1,b:1):1,(c:1,d:1):1);")
+    (tmp_path / "r.nwk").write_text("((a,c),(b,d));")
+    run = {"tree": str(tmp_path / "t.nwk"), "reference": str(tmp_path / "r.nwk"), "title": "x", "left": "tree"}
+    fig = R.tree_figure(run)
+    assert fig.axes[0].get_xlabel() == "distance from the root (sum of branch lengths)"
+    assert "cladogram" in fig.axes[2].get_xlabel()  # the reference has no branch lengths
+    fig = R.tree_figure({**run, "xlabel": "euclidean distance"})
+    assert fig.axes[0].get_xlabel() == "euclidean distance"
+    assert R.tree_figure({**run, "reference": None, "xlabel": "Ward distance"}).axes[0].get_xlabel() == "Ward distance"
+
+
+def test_pair_writes_the_trees_support_and_never_the_references_internal_names():
+    from embtree.report.figures.trees import plot_tree_pair
+
+    tree = "((a:1,b:1)97:1,(c:1,d:1)40:1);"
+    reference = "((a,b)mammal.n.01,(c,d)bird.n.01)entity.n.01;"
+    fig = plot_tree_pair(tree, reference)
+    assert sorted(t.get_text().strip() for t in fig.axes[0].texts) == ["40", "97"]
+    assert not fig.axes[2].texts  # the reference's synset labels are not support
+    fig.clf()

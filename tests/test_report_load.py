@@ -25,7 +25,7 @@ def test_missing_file_raises_naming_it(tmp_path):
     t = R.caec_metric_table(data, "nmi", missing=missing)
     cells = R.format_cells(t)
     assert cells.loc[("b", "euclidean"), "d"] == R.MISSING
-    assert cells.loc[("a", "euclidean"), "d"] == "0.50"
+    assert cells.loc[("a", "euclidean"), "d"] == "50.0"
     assert "| b | euclidean | missing |" in R.to_markdown(t)
 
 
@@ -40,7 +40,7 @@ def test_missing_seed_is_incomplete_not_silently_shorter(tmp_path):
         R.load_run_tables([spec])
     data, missing = R.load_run_tables([spec], partial=True)
     t = R.flat_table(data, missing=missing)
-    assert R.format_cells(t).iloc[0, 0] == "0.40 (incomplete)"
+    assert R.format_cells(t).iloc[0, 0] == "40.0 (incomplete)"
     assert not t.bold.to_numpy().any()
 
 
@@ -59,4 +59,6 @@ def test_empty_infiltration_table_is_valid_result(tmp_path):
     data, missing = R.load_run_tables([{**spec, "may_be_empty": True}])
     assert len(missing) == 0 and len(data) == 0
     t = R.infiltration_table(data, "d")
-    assert t.values.shape[0] == 0 and "top-3 infiltrated" in R.to_markdown(t)
+    md = R.to_markdown(t)
+    assert t.values.shape[0] == 0 and "top-3 infiltrated" in md
+    assert "None: no cluster holds" in md and "|" not in md  # a note, not a bare header

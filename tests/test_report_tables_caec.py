@@ -21,10 +21,10 @@ def test_metric_table_layout_and_bold(caec_summary):
     assert t.bold.loc[("EffNet", "canberra"), "c10"]
     assert t.bold.loc[("EffNet", "manhattan"), "c20"]
     md = R.to_markdown(t)
-    assert "| EffNet | euclidean | 0.96 | 0.90 |" in md
-    assert "|  | canberra | **0.98** | 0.86 |" in md
+    assert "| EffNet | euclidean | 96.0 | 90.0 |" in md
+    assert "|  | canberra | **98.0** | 86.0 |" in md
     tex = R.to_latex(t)
-    assert r"\textbf{0.98}" in tex and r"\textbf{0.94}" in tex
+    assert r"\textbf{98.0}" in tex and r"\textbf{94.0}" in tex
     assert tex.count(r"\textbf") == 2
 
 
@@ -33,12 +33,12 @@ def test_purity_mean_std_reproduces_paper_table6(caec_summary):
     md = R.to_markdown(t)
     # Paper table 6: ViT 0.87±0.06 / 0.61±0.19, EfficientNetV2 0.97±0.01 / 0.90±0.03 (the paper
     # averaged unrounded purities: from table 5's rounded ones the ViT c20 std is 0.1986 -> 0.20).
-    assert "| ViT | 0.87 ± 0.06 | 0.61 ± 0.20 |" in md
-    assert "| EffNet | **0.97 ± 0.01** | **0.90 ± 0.03** |" in md
+    assert "| ViT | 87.0 ± 6.2 | 61.3 ± 19.9 |" in md  # in % (the paper: 0.87 ± 0.06, 0.61 ± 0.19)
+    assert "| EffNet | **97.0 ± 0.8** | **90.0 ± 3.3** |" in md
     csv = R.to_csv_frame(t)
     assert list(csv.columns) == ["encoder", "c10", "c10/std", "c20", "c20/std"]
     assert csv.loc[0, "c10/std"] == pytest.approx(np.std([0.80, 0.86, 0.95]))
-    assert r"0.87 $\pm$ 0.06" in R.to_latex(t)
+    assert r"87.0 $\pm$ 6.2" in R.to_latex(t)
 
 
 def test_ttest_table_marks_significant_and_formats_p():
@@ -49,8 +49,10 @@ def test_ttest_table_marks_significant_and_formats_p():
     ]
     t = R.ttest_table(pd.DataFrame(rows))
     md = R.to_markdown(t)
-    assert "| ViT | euclidean, manhattan | **0.000041** | **7.30e-58** |" in md
-    assert "|  | euclidean, canberra | 0.017404 | - |" in md
+    assert "| ViT | euclidean, manhattan | < 0.001\\* | < 0.001\\* |" in md  # significant: *, not bold
+    assert "|  | euclidean, canberra | 0.0174 | - |" in md
+    assert "**" not in md.split("Table:")[0] and "p <= 0.01" in md
+    assert R.to_csv_frame(t)["c10/significant"].tolist() == [True, False]
 
 
 def test_infiltration_top3_with_ties_and_min_count():
@@ -109,7 +111,7 @@ def test_small_clusters_and_degenerate_runs_are_marked_never_bold(caec_summary):
     assert pur.flagged.loc[("EffNet", "canberra"), "c10"] and pur.flagged.to_numpy().sum() == 1
     assert not pur.bold.loc[("EffNet", "canberra"), "c10"] and pur.bold.loc[("EffNet", "manhattan"), "c10"]
     md = R.to_markdown(pur)
-    assert "0.98 †" in md and "DEGENERATE runs" in md and "c10/EffNet/canberra" in md
+    assert "98.0 †" in md and "DEGENERATE runs" in md and "c10/EffNet/canberra" in md
     assert "over the embeddings inside clusters" in pur.title
     assert "caec_ri_all" in tables and "all embeddings" in tables["caec_nmi_all"].title
     assert tables["caec_purity_mean_std"].flagged.loc["EffNet", "c10"]
@@ -137,3 +139,22 @@ def test_tree_tables_mark_trees_built_on_small_clusters():
     assert "2 †" in R.to_markdown(t)
     csv = R.to_csv_frame(t)
     assert csv["euclidean/G/small_clusters"].tolist() == [True, False, False]
+
+
+def test_assumptions_table_prints_the_lambda_test_and_annular_share():
+    from embtree.report.formats import format_cells
+    from embtree.report.tables.caec import assumptions_table
+
+    summary = pd.DataFrame([
+        {"dataset": "d", "encoder": "e", "metric": "euclidean", "lambda_target_mean": 3.5, "lambda_other_mean": 0.25,
+         "lambda_t": 6.1, "lambda_p": 0.00008, "lambda_n": 10, "annular_fraction": 0.2},
+        {"dataset": "d", "encoder": "e", "metric": "manhattan", "lambda_target_mean": 1.0, "lambda_other_mean": 0.9,
+         "lambda_t": 0.4, "lambda_p": 0.7, "lambda_n": 10, "annular_fraction": 0.0},
+    ])
+    t = assumptions_table(summary)
+    cells = format_cells(t)
+    assert cells.loc[("d", "e", "euclidean"), "p"].startswith("< 0.001")
+    assert cells.loc[("d", "e", "euclidean"), "annular clusters"].startswith("20.0")
+    assert cells.loc[("d", "e", "euclidean"), "clusters"] == "10"
+    assert t.significant.loc[("d", "e", "euclidean"), "p"] and not t.significant.loc[("d", "e", "manhattan"), "p"]
+    assert not t.bold.to_numpy().any()

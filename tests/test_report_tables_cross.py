@@ -36,7 +36,8 @@ def test_cross_method_table_marks_chance():
     t = R.cross_method_table(trees, pd.DataFrame(), order={"metric": ["euclidean"]})
     assert t.chance[("c10", "RF")].tolist() == [True, False]
     assert not t.chance[("c10", "DI")].any() and not t.chance[("c10", "DP")].any()
-    assert R.format_cells(t, "markdown")[("c10", "RF")].tolist() == ["4°", "**2**"]
+    # the chance cell does not compete; the other is then alone in its column: no bold either
+    assert R.format_cells(t, "markdown")[("c10", "RF")].tolist() == ["4°", "2"]
 
 
 def test_cross_method_table_averages_l2h_seeds_and_marks_chance_per_seed():
@@ -54,10 +55,11 @@ def test_cross_method_table_averages_l2h_seeds_and_marks_chance_per_seed():
     assert t.std.loc[k, ("c10", "DP")] == pytest.approx(np.std([0.8, 0.6], ddof=1))
     assert t.chance.loc[k, ("c10", "RF")] and not t.chance.loc[k, ("c10", "DI/DI_max")]
     cells = R.format_cells(t, "markdown")
-    # a mean RF keeps one decimal; the chance mark and no bold on the seed-averaged cell
+    # RF is a count: a whole number prints as one, a mean over seeds with one decimal; the chance mark and no
+    # bold on the seed-averaged cell
     assert cells.loc[k, ("c10", "RF")] == "3.5 ± 2.1°"
-    assert cells.loc[("r20", "L2H (classifier)"), ("c10", "RF")] == "**3.0**"
-    assert cells.loc[k, ("c10", "DP")] == "0.70 ± 0.14"
+    assert cells.loc[("r20", "L2H (classifier)"), ("c10", "RF")] == "**3**"
+    assert cells.loc[k, ("c10", "DP")] == "70.0 ± 14.1"
     assert any("kmeans 2" in n for n in t.notes)
     t = R.cross_method_table(trees, l2h.iloc[:1], order={"metric": ["euclidean"], "source": ["kmeans"]},
                              n_seeds={"kmeans": 2})

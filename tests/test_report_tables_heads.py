@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import heads_metrics as _metrics
 from embtree import report as R
@@ -11,12 +12,23 @@ from embtree.report.tables.heads import build_heads_tables, heads_multilabel_tab
 
 def test_heads_table_layout_and_bold():
     t = R.heads_table(_metrics())
-    assert list(t.values.index) == [("d", "e")]
-    acc = t.values[[c for c in t.values.columns if c[0] == "ACC"]]
-    assert [c[1] for c in acc.columns] == ["k-means (cosine)", "TEMI", "SCANv2"]
-    np.testing.assert_allclose(acc.to_numpy(dtype=float), [[80, 60, 82]])
-    assert t.bold[("ACC", "SCANv2")].iloc[0] and not t.bold[("ACC", "TEMI")].iloc[0]
-    assert t.bold[("ECE", "SCANv2")].iloc[0]  # lower is better
+    # methods as rows, six metric columns: it fits a page (the method x metric layout had 18-20 columns)
+    assert list(t.values.index) == [("d", "e", m) for m in ["k-means (cosine)", "TEMI", "SCANv2"]]
+    assert list(t.values.columns) == ["ACC", "NMI", "ARI", "top-5→1", "mean MSP", "ECE"]
+    np.testing.assert_allclose(t.values["ACC"].to_numpy(dtype=float), [0.80, 0.60, 0.82])  # fractions (CSV)
+    assert t.bold["ACC"].tolist() == [False, False, True]  # best in its column within the data set
+    assert t.bold["ECE"].tolist() == [False, False, True]  # lower is better
+    assert not t.bold["NMI"].any() and not t.bold["mean MSP"].any()  # all tie / descriptive
+    assert format_cells(t)["ACC"].tolist() == ["80.0", "60.0", "82.0"]  # printed in %
+
+
+def test_heads_bold_compares_rows_of_one_data_set_only():
+    m = _metrics()
+    two = pd.concat([m, m.assign(dataset="d2", acc=m["acc"] - 0.3)], ignore_index=True)
+    t = R.heads_table(two)
+    assert t.bold.loc["d", "ACC"].tolist() == [False, False, True]
+    assert t.bold.loc["d2", "ACC"].tolist() == [False, False, True]  # not outshone by d's higher scores
+    assert "same dataset" in R.to_markdown(t)
 
 
 def test_spread_and_depth_tables():
@@ -24,11 +36,13 @@ def test_spread_and_depth_tables():
                              "head": [0, 1, 2], "acc": [0.5, 0.7, 0.6], "selected": ["False", "False", "True"]})
     s = R.heads_spread_table(per_head)
     row = s.values.iloc[0]
-    assert row["selected head"] == 2 and row["ACC selected"] == 60 and row["ACC max"] == 70
+    assert row["selected head"] == 2 and row["ACC selected"] == 0.6 and row["ACC max"] == 0.7
     assert row["rank of selected"] == 2
+    assert format_cells(s).iloc[0].tolist() == ["2", "60.0", "50.0", "60.0", "70.0", "3", "2"]
     d = R.heads_depth_table(_metrics())
     assert list(d.values.columns) == ["d = 1", "d = 2", "classes"]
-    assert d.values.loc[("d", "e", "SCANv2"), "d = 1"] == 92
+    assert d.values.loc[("d", "e", "SCANv2"), "d = 1"] == pytest.approx(0.92)
+    assert d.bold.loc[("d", "e", "SCANv2")].all()
 
 
 def test_multilabel_table_only_rows_with_label_sets():
@@ -38,22 +52,33 @@ def test_multilabel_table_only_rows_with_label_sets():
     t = heads_multilabel_table(m)
     assert list(t.values.columns) == ["top-1→1", "top-1→L", "top-5→1", "top-5→L"]
     assert [i[2] for i in t.values.index] == ["TEMI", "SCANv2"]  # k-means row had no label sets
-    np.testing.assert_allclose(t.values.loc[("d", "e", "SCANv2")].to_numpy(dtype=float), [82, 92, 90, 95])
+    np.testing.assert_allclose(t.values.loc[("d", "e", "SCANv2")].to_numpy(dtype=float), [0.82, 0.92, 0.90, 0.95])
     assert [x.name for x in build_heads_tables(m, m.iloc[:0], multilabel=True)][-1] == "heads_multilabel"
     assert "heads_multilabel" not in [x.name for x in build_heads_tables(m, m.iloc[:0])]
 
 
-def test_probe_is_the_ceiling_column_and_never_bold():
+def test_probe_is_the_ceiling_row_and_never_bold():
     probe = pd.DataFrame([{"dataset": "d", "encoder": "e", "split": "fit", "protocol": "5-fold CV", "n_samples": 9,
                            "n_classes": 3, "C": 0.1, "acc": 0.95, "top5_acc": 1.0}])
     t = R.heads_table(_metrics(), probe=probe)
-    acc = [c for c in t.values.columns if c[0] == "ACC"]
-    assert [c[1] for c in acc] == ["linear probe", "k-means (cosine)", "TEMI", "SCANv2"]
-    assert float(t.values[("ACC", "linear probe")].iloc[0]) == 95.0
-    assert not t.bold[("ACC", "linear probe")].iloc[0] and t.bold[("ACC", "SCANv2")].iloc[0]
-    assert ("NMI", "linear probe") not in t.values.columns
+    assert [i[2] for i in t.values.index] == ["linear probe", "k-means (cosine)", "TEMI", "SCANv2"]
+    probe_row = ("d", "e", "linear probe")
+    assert float(t.values.loc[probe_row, "ACC"]) == 0.95 and pd.isna(t.values.loc[probe_row, "NMI"])
+    assert not t.bold.loc[probe_row].any() and t.bold.loc[("d", "e", "SCANv2"), "ACC"]
+    assert t.unranked.loc[probe_row] and "baseline rows" in R.to_markdown(t)
     assert any("5-fold CV" in n and "never bold" in n for n in t.notes)
-    assert [c[1] for c in R.heads_table(_metrics()).values.columns if c[0] == "ACC"][0] == "k-means (cosine)"
+    assert [i[2] for i in R.heads_table(_metrics()).values.index][0] == "k-means (cosine)"
+
+
+def test_random_weights_encoder_rows_are_never_bold():
+    m = _metrics()
+    rnd = m.assign(encoder="rnd", acc=m["acc"] + 0.1)  # the best scores, from random weights
+    tables = build_heads_tables(pd.concat([m, rnd], ignore_index=True), m.iloc[:0], baselines=["rnd"])
+    t = tables[0]
+    assert not t.bold.loc[("d", "rnd")].to_numpy().any()
+    assert t.bold.loc[("d", "e", "SCANv2"), "ACC"]  # the best of the comparable rows instead
+    assert any(n.startswith("rnd: random weights") for n in t.notes)
+    assert R.to_csv_frame(t)["baseline"].tolist() == [False] * 3 + [True] * 3
 
 
 def _seed_runs(seeds=(0, 1, 2)):
@@ -67,17 +92,17 @@ def test_repeated_runs_show_mean_and_std_of_the_seed_rows():
     runs = _seed_runs()
     t = R.heads_table(runs, n_seeds=3)
     for method, label in (("temi", "TEMI"), ("scanv2", "SCANv2"), ("kmeans", "k-means (cosine)")):
-        rows = 100 * runs.loc[(runs["method"] == method) & (runs["granularity"] == "classes"), "acc"]
+        rows = runs.loc[(runs["method"] == method) & (runs["granularity"] == "classes"), "acc"]
         assert len(rows) == 3
-        np.testing.assert_allclose(float(t.values[("ACC", label)].iloc[0]), rows.mean())
-        np.testing.assert_allclose(float(t.std[("ACC", label)].iloc[0]), rows.std(ddof=1))
-    assert t.bold[("ACC", "SCANv2")].iloc[0]  # bold by the mean: 83 > 80
+        np.testing.assert_allclose(float(t.values.loc[("d", "e", label), "ACC"]), rows.mean())
+        np.testing.assert_allclose(float(t.std.loc[("d", "e", label), "ACC"]), rows.std(ddof=1), atol=1e-12)
+    assert t.bold.loc[("d", "e", "SCANv2"), "ACC"]  # bold by the mean: 83 > 80
     cells = format_cells(t)
-    assert cells[("ACC", "SCANv2")].iloc[0] == "83.00 ± 1.00"
-    assert "(n=" not in "".join(cells.iloc[0])  # every cell has the configured three seeds
+    assert cells.loc[("d", "e", "SCANv2"), "ACC"] == "83.0 ± 1.0"
+    assert "(n=" not in "".join(cells.to_numpy().ravel())  # every cell has the configured three seeds
     assert any("mean ± std" in n and "3 seeds" in n for n in t.notes)
     d = R.heads_depth_table(runs, n_seeds=3)
-    np.testing.assert_allclose(float(d.values.loc[("d", "e", "TEMI"), "d = 1"]), 71.0)
+    np.testing.assert_allclose(float(d.values.loc[("d", "e", "TEMI"), "d = 1"]), 0.71)
 
 
 def test_a_cell_short_of_seeds_prints_its_n_and_is_not_bold():
@@ -85,11 +110,11 @@ def test_a_cell_short_of_seeds_prints_its_n_and_is_not_bold():
     runs = runs[~((runs["method"] == "scanv2") & (runs["seed"] == 2))]  # a partial report: one run missing
     t = R.heads_table(runs, n_seeds=3)
     cells = format_cells(t)
-    assert cells[("ACC", "SCANv2")].iloc[0] == "82.50 ± 0.71 (n=2)"
-    assert not t.bold[("ACC", "SCANv2")].iloc[0] and t.bold[("ACC", "k-means (cosine)")].iloc[0]
-    assert "(n=" not in cells[("ACC", "TEMI")].iloc[0]
+    assert cells.loc[("d", "e", "SCANv2"), "ACC"] == "82.5 ± 0.7 (n=2)"
+    assert not t.bold.loc[("d", "e", "SCANv2"), "ACC"] and t.bold.loc[("d", "e", "k-means (cosine)"), "ACC"]
+    assert "(n=" not in cells.loc[("d", "e", "TEMI"), "ACC"]
     one = R.heads_table(_seed_runs(seeds=(0,)), n_seeds=1)  # a single seed: the value alone
-    assert format_cells(one)[("ACC", "TEMI")].iloc[0] == "60.00"
+    assert format_cells(one).loc[("d", "e", "TEMI"), "ACC"] == "60.0"
 
 
 def test_spread_table_has_one_row_per_seed():
@@ -98,7 +123,7 @@ def test_spread_table_has_one_row_per_seed():
                                         "selected": ["True", "False"]}) for s in (0, 1)])
     s = R.heads_spread_table(per_head)
     assert list(s.values.index) == [("d", "e", "TEMI", 0), ("d", "e", "TEMI", 1)]
-    assert list(s.values["ACC selected"]) == [50.0, 60.0]
+    np.testing.assert_allclose(list(s.values["ACC selected"]), [0.5, 0.6])
 
 
 def test_held_out_rows_get_their_own_split_row_with_the_probe_of_that_split():
@@ -108,12 +133,13 @@ def test_held_out_rows_get_their_own_split_row_with_the_probe_of_that_split():
                            "n_classes": 3, "C": 0.1, "acc": a, "top5_acc": 1.0}
                           for s, p, a in (("fit", "training accuracy", 0.99), ("eval", "held-out", 0.9))])
     t = R.heads_table(pd.concat([held, fit]), probe=probe)
-    assert list(t.values.index) == [("d", "e", "fit"), ("d", "e", "eval")]
-    np.testing.assert_allclose(t.values.loc[("d", "e", "eval"), ("ACC", "SCANv2")], 77)
-    np.testing.assert_allclose(t.values.loc[("d", "e", "fit"), ("ACC", "SCANv2")], 82)
-    np.testing.assert_allclose(t.values.loc[("d", "e", "eval"), ("ACC", "linear probe")], 90)
+    assert [i[:3] for i in t.values.index][::4] == [("d", "e", "fit"), ("d", "e", "eval")]
+    np.testing.assert_allclose(t.values.loc[("d", "e", "eval", "SCANv2"), "ACC"], 0.77)
+    np.testing.assert_allclose(t.values.loc[("d", "e", "fit", "SCANv2"), "ACC"], 0.82)
+    np.testing.assert_allclose(t.values.loc[("d", "e", "eval", "linear probe"), "ACC"], 0.90)
+    assert t.bold.loc[("d", "e", "eval", "SCANv2"), "ACC"] and t.bold.loc[("d", "e", "fit", "SCANv2"), "ACC"]
     assert any(n.startswith("split: fit") for n in t.notes)
     # Fit rows alone (no held-out set): the table as before, no split level, the fit rows only.
-    assert list(R.heads_table(fit).values.index) == [("d", "e")]
+    assert [i[:2] for i in R.heads_table(fit).values.index] == [("d", "e")] * 3
     d = R.heads_depth_table(pd.concat([fit, held]))
     assert ("d", "e", "eval", "SCANv2") in d.values.index

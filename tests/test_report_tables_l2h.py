@@ -35,7 +35,7 @@ def test_l2h_table_mean_std_over_seeds_with_n_where_fewer():
     assert t.std.loc[cell] == pytest.approx(kmeans.std(ddof=1))  # sample std, as the heads tables
     assert pd.isna(t.std.loc[("r20", "agglomerative"), ("c10", "NMI")])  # one tree: no std
     cells = R.format_cells(t, "markdown")[("c10", "NMI")]
-    assert cells.tolist() == ["**0.70 ± 0.10**", "0.95 (n=1)", "0.50"]
+    assert cells.tolist() == ["**70.0 ± 10.0**", "95.0 (n=1)", "50.0"]
     # temi's mean is the highest, but over fewer seeds than configured: never bold; kmeans is
     assert not t.bold.loc[("r20", "L2H (temi)"), ("c10", "NMI")] and t.bold.loc[cell]
     assert any("l2h.seeds" in n for n in t.notes) and any("kmeans 3, temi 2" in n for n in t.notes)

@@ -1,9 +1,12 @@
 """The report rules end to end: tables / figures from cached per-run outputs, partial reports,
-report-from-cache (only report jobs after deleting results/report), and the default config."""
+report-from-cache (only report jobs after deleting results/report), the HTML report in a headless
+browser (findings first, every section, no empty figure), and the default config."""
 
+import json
 import shutil
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +19,12 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-REPORT_RULES = ["report_tables", "report_caec_figures", "report_merge_expand_figures", "report_all"]
+REPORT_RULES = ["report_tables", "report_caec_figures", "report_merge_expand_figures", "report_heads",
+                "report_findings", "report_all"]
+# The sections of the HTML report (its sidebar folders; report_common.smk REPORT_CATEGORIES). TINY has a
+# reference (planted tree), so all of them.
+SECTIONS = ["1. Findings", "2. CAEC clusters", "3. Relation trees", "4. L2H hierarchies", "5. Flat clustering",
+            "6. Deep clustering heads", "7. Merge & Expand", "8. Comparison", "9. Run"]
 
 TINY = {
     "datasets": {
@@ -108,6 +116,22 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
                  partition=np.array([0, 0, 1, 2, 3, 3, 4]))
         _tsv(me / "neighbours.tsv", [dict(dataset=ds, encoder=enc, consistent=k, clean=k * 2, unclean=3,
                                           all=k * 2 + 3) for k in range(11)])
+    heads_seeds = (TINY.get("heads") or {}).get("seeds", [0, 1, 2])  # the schema's default
+    for method in ("kmeans", "temi", "scanv2"):  # the heads stage (heads.methods: the schema's temi, scanv2)
+        for seed in heads_seeds:
+            d = base / "heads" / method / f"seed{seed}"
+            _tsv(d / "metrics.tsv", [dict(dataset=ds, encoder=enc, method=method, granularity="classes", seed=seed,
+                                          split="fit", n_samples=120, n_targets=4, n_clusters=4, acc=0.7 + 0.05 * seed,
+                                          nmi=0.6, ari=0.5, ami=0.6, top5_acc=1.0, msp_mean=0.8, ece=0.1,
+                                          n_nonempty=4, degenerate=False)])
+            if method != "kmeans":
+                _tsv(d / "heads.tsv", [dict(dataset=ds, encoder=enc, method=method, granularity="classes", split="fit",
+                                            head=h, loss=-0.2 - 0.01 * h, acc=0.6 + 0.05 * h, nmi=0.5, ari=0.4,
+                                            n_nonempty=4, selected=h == 1) for h in (0, 1)])
+                soft = rng.dirichlet(np.ones(4), size=40)
+                np.savez(d / "labels.npz", soft=soft, targets=np.repeat(np.arange(4), 10))
+    _tsv(base / "probe" / "metrics.tsv", [dict(dataset=ds, encoder=enc, split="fit", protocol="5-fold CV",
+                                               n_samples=120, n_classes=4, C=0.01, acc=0.95, top5_acc=1.0)])
     for rel in skip:
         (root / rel).unlink()
 
@@ -131,13 +155,14 @@ def test_report_from_hand_made_cache(tmp_path):
     _report_only(wd)
     rep = wd / "results" / "report"
     md = (rep / "caec_purity.md").read_text()
-    assert "| planted | euclidean | **0.90** |" in md and "|  | manhattan | 0.80 |" in md
-    assert "| planted | **0.85 ± 0.05** |" in (rep / "caec_purity_mean_std.md").read_text()
+    # scores in [0, 1] print in % (embtree.report.formats); the CSV keeps fractions
+    assert "| planted | euclidean | **90.0** |" in md and "|  | manhattan | 80.0 |" in md
+    assert "| planted | 85.0 ± 5.0 |" in (rep / "caec_purity_mean_std.md").read_text()  # one row: not bold
     assert pd.read_csv(rep / "caec_nmi.csv")["planted"].tolist() == pytest.approx([0.7, 0.8])
     me = pd.read_csv(rep / "merge_expand.csv")  # mean ± std over merge_expand.seeds [0, 1]
     assert me.loc[0, "ACC all"] == pytest.approx(0.85)
     assert me.loc[0, "ACC all/std"] == pytest.approx(np.std([0.8, 0.9], ddof=1))
-    assert "| 0.85 ± 0.07 |" in (rep / "merge_expand.md").read_text()
+    assert "| 85.0 ± 7.1 |" in (rep / "merge_expand.md").read_text()
     flat = pd.read_csv(rep / "flat_ami.csv")
     assert flat.loc[0, "planted"] == pytest.approx(0.55)
     assert flat.loc[0, "planted/std"] == pytest.approx(np.std([0.5, 0.6], ddof=1))
@@ -157,8 +182,9 @@ def test_report_from_hand_made_cache(tmp_path):
             assert (rep / f"{name}.{ext}").stat().st_size > 0
     figs = sorted((rep / "figures").rglob("*.png"))
     # 2 heatmaps, 1 growth, 1 scatter, 2 relation trees on P (cluster metric euclidean; manhattan is not
-    # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms, 2 Merge & Expand figures.
-    assert len(figs) == 2 + 1 + 1 + 2 + 2 + 2, figs
+    # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms, 2 Merge & Expand figures,
+    # 1 heads calibration grid (no heads.coarse_depths: no coarse-depth figure).
+    assert len(figs) == 2 + 1 + 1 + 2 + 2 + 2 + 1, figs
     assert (rep / "figures" / "trees" / "tree_planted_planted_manhattan_euclidean_P.png").exists()
     assert all(f.stat().st_size > 2000 and f.with_suffix(".svg").stat().st_size > 2000 for f in figs)
     # Nothing left to do for the report target once it is built.
@@ -192,7 +218,8 @@ def test_missing_table_fails_or_shows_gap(tmp_path):
     _report_only(wd, "--until", "report_tables")
     md = (wd / "results" / "report" / "caec_purity.md").read_text()
     assert "|  | manhattan | missing |" in md
-    assert "| planted | 0.90 ± 0.00 (incomplete) |" in (wd / "results" / "report" / "caec_purity_mean_std.md").read_text()
+    mean_std = (wd / "results" / "report" / "caec_purity_mean_std.md").read_text()
+    assert "| planted | 90.0 ± 0.0 (incomplete) |" in mean_std
 
 
 def test_tiny_full_run_then_report_from_cache(tmp_path):
@@ -210,11 +237,12 @@ def test_tiny_full_run_then_report_from_cache(tmp_path):
     before = {p: p.stat().st_mtime for p in (wd / "results").rglob("*") if p.is_file() and rep not in p.parents}
     shutil.rmtree(rep)
     dry = _snakemake(wd, "-n", "report_all")
-    # Only the report jobs (the Merge & Expand figures live in results/report/ too).
-    assert _planned_rules(dry.stdout) == {"report_tables", "report_caec_figures", "report_merge_expand_figures",
-                                          "report_all"}, dry.stdout
+    # Only the report jobs, every section's (heads and Merge & Expand included), nothing else.
+    assert _planned_rules(dry.stdout) == set(REPORT_RULES), dry.stdout
     _snakemake(wd, "report_all")
-    assert (rep / "caec_purity.md").exists()
+    for name in ("caec_purity.md", "heads.md", "merge_expand.md", "findings.md", "findings.html", "run_config.yaml",
+                 "run_config.html"):
+        assert (rep / name).stat().st_size > 0, name
     after = {p: p.stat().st_mtime for p in before}
     assert after == before  # no per-run output was rewritten
     # The HTML report: every report(...) output with its caption, no RST errors.
@@ -222,6 +250,70 @@ def test_tiny_full_run_then_report_from_cache(tmp_path):
     html = (wd / "report.html").read_text(errors="replace")
     assert len(html) > 100_000 and "caec_purity.csv" in html
     assert "ERROR/" not in res.stderr, res.stderr[-2000:]
+    _check_in_browser(wd / "report.html", rep, tmp_path)
+
+
+def _chromium():
+    return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+
+def _blank_png(path):
+    """True for a PNG of one colour (a figure that drew nothing)."""
+    import matplotlib.image
+
+    img = matplotlib.image.imread(str(path))
+    return float(np.ptp(img[..., :3])) == 0.0
+
+
+def _check_in_browser(report_html, rep, tmp_path):
+    """Open the report in headless chromium: the page renders (a screenshot that is not blank), the landing
+    page and sidebar name every section, and no figure of the report is empty or blank."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed: the report cannot be checked in a browser")
+    url = report_html.resolve().as_uri()
+    args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+            "--window-size=1600,1200"]
+    shot = tmp_path / "report.png"
+    subprocess.run([*args, f"--screenshot={shot}", url], capture_output=True, timeout=120, check=False)
+    assert shot.exists() and shot.stat().st_size > 0, "chromium wrote no screenshot"
+    assert not _blank_png(shot), "the report renders blank"
+    dom = subprocess.run([*args, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=False).stdout
+    for name in SECTIONS:  # in the landing page's list and the sidebar (rendered by the report's JavaScript)
+        assert dom.count(html_escape(name)) >= 2, f"{name!r} missing from the rendered report"
+    # The report's own index of its items: every section, each item in a named folder (never "Other").
+    source = report_html.read_text(errors="replace")
+    at = source.index("categories = ") + len("categories = ")
+    categories = json.JSONDecoder().raw_decode(source[at:])[0]
+    assert sorted(categories) == SECTIONS, sorted(categories)
+    assert not [(c, s) for c, subs in categories.items() for s in subs if s == "Other" or not s], categories
+    figures = sorted(rep.rglob("*.png"))
+    assert figures
+    for f in figures:
+        assert f.stat().st_size > 0 and not _blank_png(f), f"empty or blank figure: {f}"
+
+
+def test_html_report_of_a_tiny_run_in_a_browser(tmp_path):
+    """The HTML report of the hand-made tiny cache: findings first, every section reachable, captions on the
+    table pages, the run's configuration stored, checked in headless chromium."""
+    if _chromium() is None:
+        pytest.skip("chromium is not installed: the report cannot be checked in a browser")
+    wd = _workdir(tmp_path, TINY)
+    fabricate(wd)
+    _report_only(wd)
+    rep = wd / "results" / "report"
+    findings = (rep / "findings.md").read_text()
+    # generated from the hand-made numbers: clade recall 0.5 of the 2 clades of TREE
+    assert "planted's tree on the class means before clustering recovers 1 of 2 clades" in findings
+    assert "## planted / planted" in findings and "## Cautions" in findings
+    run_config = yaml.safe_load((rep / "run_config.yaml").read_text())
+    assert run_config["config"]["l2h"]["seeds"] == [0, 1] and run_config["versions"]["embtree"]
+    assert (rep / "run_config.html").stat().st_size > 0
+    page = (rep / "caec_purity.html").read_text()
+    assert page.index("</table>") < page.index('class="caption"')  # the caption beside the table
+    res = _snakemake(wd, "--report", "report.html")
+    assert "ERROR/" not in res.stderr, res.stderr[-2000:]
+    _check_in_browser(wd / "report.html", rep, tmp_path)
 
 
 def test_default_config_produces_every_table(tmp_path):

@@ -9,11 +9,12 @@
 #   common.smk: RUNS, STAGE_TARGETS, expand_runs, has_reference, scaled_mem_mb, scaled_runtime
 #   l2h_common.smk: l2h_dir
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS
-#   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FLAT_TABLES,
-#       GROWTH_FIGURES, L2H_FIGURES, L2H_FIGURE_RUNS, L2H_REPORT_SEEDS, ME_TABLES, PROJECTION_FIGURES,
-#       REF_DATASETS, REPORT_CAEC_METRICS, REPORT_DIR, REPORT_PARTIAL, REPORT_SPECS, TREE_FIGURES,
-#       TREE_FIGURE_RUNS, TREE_TABLES, existing_if_partial, figure_files, report_inputs,
-#       report_order, report_targets, reported, table_files, tables_by_dataset
+#   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FINDINGS_FILES,
+#       FLAT_TABLES, GROWTH_FIGURES, HEADS_REPORT_SPECS, L2H_FIGURES, L2H_FIGURE_RUNS, L2H_REPORT_SEEDS,
+#       ME_TABLES, PROJECTION_FIGURES, REF_DATASETS, REPORT_BASELINES, REPORT_CAEC_METRICS, REPORT_DIR,
+#       REPORT_PARTIAL, REPORT_SPECS, RUN_CONFIG_FILES, TREE_FIGURES, TREE_FIGURE_RUNS, TREE_TABLES, caption_file,
+#       existing_if_partial, figure_files, findings_inputs, report_inputs, report_order, report_targets,
+#       reported, table_files, tables_by_dataset
 import os
 
 
@@ -23,6 +24,7 @@ import os
 localrules:
     report_tables,
     report_caec_figures,
+    report_findings,
 
 
 rule report_tables:
@@ -34,16 +36,19 @@ rule report_tables:
              for f in ("tree.nwk", "leaves.tsv")]
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
+        # The table pages carry their caption above the table (the report shows it beside the table).
+        captions=[caption_file(c) for c in ("caec_tables", "tree_tables", "l2h_table", "flat_tables", "cross_table",
+                                            "merge_expand_table")],
     output:
-        caec=reported(table_files(CAEC_TABLES), "caec_tables", "CAEC clusters", tables_by_dataset),
-        trees=reported(table_files(TREE_TABLES), "tree_tables", "Relation trees", tables_by_dataset),
-        l2h=reported(table_files(["l2h"]), "l2h_table", "L2H hierarchies", tables_by_dataset),
-        flat=reported(table_files(FLAT_TABLES), "flat_tables", "Flat clustering", tables_by_dataset),
-        cross=reported(table_files(CROSS_TABLES), "cross_table", "Comparison", tables_by_dataset),
-        merge_expand=reported(table_files(ME_TABLES), "merge_expand_table", "Merge & Expand", tables_by_dataset),
-        caec_heatmap=reported(figure_files(["caec_heatmap"]), "caec_heatmap", "CAEC clusters", "heatmap"),
-        flat_heatmap=reported(figure_files(["flat_ami_heatmap"]), "flat_heatmap", "Flat clustering", "heatmap"),
-        l2h_figures=reported(figure_files(L2H_FIGURES), "l2h_figures", "L2H hierarchies", "dendrograms"),
+        caec=reported(table_files(CAEC_TABLES), "caec_tables", "caec", tables_by_dataset),
+        trees=reported(table_files(TREE_TABLES), "tree_tables", "trees", tables_by_dataset),
+        l2h=reported(table_files(["l2h"]), "l2h_table", "l2h", tables_by_dataset),
+        flat=reported(table_files(FLAT_TABLES), "flat_tables", "flat", tables_by_dataset),
+        cross=reported(table_files(CROSS_TABLES), "cross_table", "cross", tables_by_dataset),
+        merge_expand=reported(table_files(ME_TABLES), "merge_expand_table", "merge_expand", tables_by_dataset),
+        caec_heatmap=reported(figure_files(["caec_heatmap"]), "caec_heatmap", "caec", "heatmap"),
+        flat_heatmap=reported(figure_files(["flat_ami_heatmap"]), "flat_heatmap", "flat", "heatmap"),
+        l2h_figures=reported(figure_files(L2H_FIGURES), "l2h_figures", "l2h", "dendrograms"),
     log:
         "logs/report/tables.log",
     benchmark:
@@ -58,6 +63,7 @@ rule report_tables:
              "leaves": os.path.join(l2h_dir(ds, enc, src, s), "leaves.tsv"),
              "reference": f"results/{ds}/reference.nwk" if has_reference(ds) else None,
              "out": f"{REPORT_DIR}/figures/{name}.png", "left": "hierarchy",
+             "xlabel": "Ward distance from the root" if src == "agglomerative" else "L2H merge steps from the root",
              "title": f"{ds} / {enc}: {src}" + ("" if s is None else f" (seed {s})")}
             for (ds, enc, src, s), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)
         ],
@@ -65,6 +71,7 @@ rule report_tables:
         changed_settings=CHANGED_SETTINGS,  # the captions name them
         merge_expand_seeds=MERGE_EXPAND_SEEDS,  # merge_expand cells over fewer seeds print their n
         l2h_n_seeds=L2H_REPORT_SEEDS,  # trees per seeded L2H source: cells over fewer print their n
+        baselines=REPORT_BASELINES,  # random-weight encoders: rows never ranked
     threads: 1
     resources:
         mem_mb=2000,
@@ -85,9 +92,9 @@ rule report_caec_figures:
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
     output:
-        growth=reported(figure_files(GROWTH_FIGURES), "growth", "CAEC clusters", "growth curves"),
-        projection=reported(figure_files(PROJECTION_FIGURES), "projection", "CAEC clusters", "embedding scatter"),
-        trees=reported(figure_files(TREE_FIGURES), "tree_figures", "Relation trees", "relation tree vs reference"),
+        growth=reported(figure_files(GROWTH_FIGURES), "growth", "caec", "growth curves"),
+        projection=reported(figure_files(PROJECTION_FIGURES), "projection", "caec", "embedding scatter"),
+        trees=reported(figure_files(TREE_FIGURES), "tree_figures", "trees", "relation tree vs reference"),
     log:
         "logs/report/caec_figures.log",
     benchmark:
@@ -106,6 +113,7 @@ rule report_caec_figures:
         tree_figures=[
             {"tree": f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk", "reference": f"results/{ds}/reference.nwk",
              "out": f"{REPORT_DIR}/figures/{name}.png", "left": "relation tree",
+             "xlabel": f"{tm} distance from the root (UPGMA)",
              "title": f"{ds} / {enc}: clusters {cm}, UPGMA {tm} on {pt}"}
             for (ds, enc, cm, tm, pt), name in zip(TREE_FIGURE_RUNS, TREE_FIGURES)
         ],
@@ -148,8 +156,41 @@ rule report_projection:
         "../scripts/report_projection.py"
 
 
+rule report_findings:
+    """The findings page (headline numbers of every method per run, chance levels, the planted
+    control, every caution) and the configuration the report was built from (+ package versions)."""
+    input:
+        tables=findings_inputs(),
+        references=existing_if_partial([f"results/{ds}/reference.nwk" for ds in REF_DATASETS]),
+    output:
+        findings=reported(FINDINGS_FILES, "findings", "findings", "all runs"),
+        # Written from this job's own config, not from results/config.effective.yaml (which a later
+        # failed run of another config can replace).
+        run_config=reported(RUN_CONFIG_FILES, "run_config", "run", "configuration"),
+    log:
+        "logs/report/findings.log",
+    benchmark:
+        "logs/benchmarks/report/findings.tsv"
+    params:
+        specs={**REPORT_SPECS, **HEADS_REPORT_SPECS},
+        references={ds: f"results/{ds}/reference.nwk" for ds in REF_DATASETS},
+        partial=REPORT_PARTIAL,
+        changed_settings=CHANGED_SETTINGS,
+        runs=RUNS,
+        config=config,  # a changed config rebuilds run_config.yaml (params are a rerun trigger)
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/report_findings.py"
+
+
 rule report_all:
-    """Build only the report (tables + figures); `snakemake report_all` after a run regenerates it."""
+    """Build only the report (findings, tables, figures of every section, heads and Merge & Expand
+    included, and the run's configuration); `snakemake report_all` after a run regenerates it."""
     input:
         report_targets(),
     localrule: True

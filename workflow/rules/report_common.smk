@@ -5,6 +5,8 @@
 # Uses:
 #   common.smk: CONFIG_SCHEMA, DATASETS, RUNS, has_reference
 #   flat_common.smk: flat_pairs
+#   heads_common.smk: HEADS_ANCESTORS, HEADS_DATASETS, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, heads_dir,
+#       heads_runs, probe_path, probe_runs
 #   l2h_common.smk: L2H_SEEDED, l2h_dir, l2h_first_runs, l2h_runs, l2h_seeds, l2h_sources
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS, merge_expand_dir
 import os
@@ -118,31 +120,65 @@ def tables_by_dataset(path):
     return f"tables: {max(hits, key=len)}" if hits else "tables: all data sets"
 
 
-def reported(paths, caption, category, subcategory=None):
+# The report's sections (its sidebar folders), by method. Snakemake's HTML report lists its
+# categories in alphabetical order, so each name starts with its place: Findings first, the run's
+# configuration last. workflow/report/workflow.rst links every one of them.
+REPORT_CATEGORIES = {
+    "findings": "1. Findings",
+    "caec": "2. CAEC clusters",
+    "trees": "3. Relation trees",
+    "l2h": "4. L2H hierarchies",
+    "flat": "5. Flat clustering",
+    "heads": "6. Deep clustering heads",
+    "merge_expand": "7. Merge & Expand",
+    "cross": "8. Comparison",
+    "run": "9. Run",
+}
+
+
+def reported(paths, caption, section, subcategory, suffixes=(".html", ".png")):
     """Wrap the .html tables / .png figures of ``paths`` for the HTML report; keep the rest plain.
 
-    Tables go in as their .html page (rounded, best values bold, as in the Markdown), not the
-    .csv, which the report would show raw. ``subcategory``: a string, or a function of the
-    path (e.g. the data set a table or figure is about), so items are grouped, not listed flat.
+    Tables go in as their .html page (rounded, best values bold, as in the Markdown, the caption
+    above the table), not the .csv, which the report would show raw. ``section``: a key of
+    REPORT_CATEGORIES. ``subcategory``: a string, or a function of the path (e.g. the data set a
+    table or figure is about), so items are grouped in named folders (never "Other").
     """
+    if section not in REPORT_CATEGORIES:
+        raise ValueError(f"section={section!r} should be one of {sorted(REPORT_CATEGORIES)}")
+    if not subcategory:
+        raise ValueError(f"{caption}: every reported output needs a subcategory (else the report names it Other)")
+
     # (`report` may not start a line in a Snakefile: the parser reads it as the directive.)
     def flag(p):
         sub = subcategory(p) if callable(subcategory) else subcategory
-        extra = {"subcategory": sub} if sub else {}
-        return report(p, caption=f"../report/{caption}.rst", category=category, **extra)
+        return report(p, caption=f"../report/{caption}.rst", category=REPORT_CATEGORIES[section], subcategory=sub)
 
-    return [flag(p) if p.endswith((".html", ".png")) else p for p in paths]
+    return [flag(p) if p.endswith(tuple(suffixes)) else p for p in paths]
+
+
+# workflow/report/ (this file is workflow/rules/report_common.smk; read while it is parsed).
+CAPTION_DIR = os.path.normpath(os.path.join(str(workflow.current_basedir), "..", "report"))
+
+
+def caption_file(caption):
+    """The caption file of a report item (workflow/report/<caption>.rst): the table pages carry it."""
+    return os.path.join(CAPTION_DIR, f"{caption}.rst")
 
 
 CAEC_DATASETS = [ds for ds in DATASETS if any(d == ds for d, _ in RUNS)]
 REF_DATASETS = list(dict.fromkeys(ds for ds, _ in _ref_runs()))
 CAEC_TABLES = (
-    ["caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2", "caec_ttest"]
+    ["caec_purity", "caec_purity_mean_std", "caec_ri", "caec_nmi", "caec_angles", "caec_chi2", "caec_ttest",
+     "caec_assumptions"]
     + [f"caec_{t}_{ds}" for ds in CAEC_DATASETS for t in ("r_max", "coverage", "infiltration", "intrusion")]
 )
 # embtree.report.tables.trees.REPORTED_TREE_VALUES
 TREE_TABLES = [f"trees_{v}_{ds}" for ds in REF_DATASETS for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
-FLAT_TABLES = ["flat_ami", "flat_silhouette"]
+# embtree.report.tables.build_all_tables' flat section (paper 004: AMI, ARI, silhouette; tables 16-19;
+# fig. 6; section 4.6)
+FLAT_TABLES = ["flat_ami", "flat_ari", "flat_silhouette", "flat_n_clusters", "flat_noise_fraction", "flat_ranking",
+               "flat_silhouette_ami"]
 CROSS_TABLES = ["cross_method"] if REF_DATASETS else []
 ME_TABLES = ["merge_expand"]
 
@@ -177,10 +213,55 @@ def existing_if_partial(paths):
     return [p for p in paths if os.path.exists(p)] if REPORT_PARTIAL else paths
 
 
+# Heads report section (paper 002): every seed's metrics / heads tables (the tables show mean ± std
+# over heads.seeds), the first seed's labels.npz (calibration).
+HEADS_REPORT_GRANS = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
+HEADS_REPORT_SPECS = {
+    "heads": [
+        table_spec(os.path.join(heads_dir(ds, enc, m, g, s), "metrics.tsv"), dataset=ds, encoder=enc, method=m,
+                   granularity=g, seed=s)
+        for ds, enc in heads_runs() for m in ["kmeans"] + HEADS_METHODS for g in HEADS_REPORT_GRANS for s in HEADS_SEEDS
+    ],
+    "heads_spread": [
+        table_spec(os.path.join(heads_dir(ds, enc, m, "classes", s), "heads.tsv"), dataset=ds, encoder=enc, method=m,
+                   seed=s)
+        for ds, enc in heads_runs() for m in HEADS_METHODS for s in HEADS_SEEDS
+    ],
+    "probe": [table_spec(probe_path(ds, enc), dataset=ds, encoder=enc) for ds, enc in probe_runs()],
+}
+# The calibration grid draws one run per head: the first seed's (the caption says so).
+HEADS_CALIBRATION_RUNS = [
+    {"path": os.path.join(heads_dir(ds, enc, m, "classes", HEADS_SEEDS[0]), "labels.npz"),
+     "title": f"{ds} / {enc}: {m} (seed {HEADS_SEEDS[0]})"}
+    for ds, enc in heads_runs() for m in HEADS_METHODS
+]
+HEADS_MULTILABEL = HEADS_ANCESTORS or any(DATASETS[ds].get("multi_labels") for ds in HEADS_DATASETS)
+HEADS_TABLES = (["heads", "heads_spread"] + (["heads_depth"] if HEADS_DEPTHS else [])
+                + (["heads_multilabel"] if HEADS_MULTILABEL else []))
+HEADS_FIGURES = ["heads_calibration"] + (["heads_coarse_depths"] if HEADS_DEPTHS else [])
+
+# The findings page (embtree.report.findings) and the configuration the report was built from.
+FINDINGS_FILES = [f"{REPORT_DIR}/findings.md", f"{REPORT_DIR}/findings.html"]
+# run_config.yaml, and the same as an HTML page (the HTML report shows .html inline, a .yaml only as a download).
+RUN_CONFIG_FILES = [f"{REPORT_DIR}/run_config.yaml", f"{REPORT_DIR}/run_config.html"]
+
+
+def findings_inputs():
+    """Every per-run table the findings page reads (with report.partial only those that exist)."""
+    paths = [s["path"] for specs in (REPORT_SPECS, HEADS_REPORT_SPECS) for fam in specs.values() for s in fam]
+    return [p for p in paths if os.path.exists(p)] if REPORT_PARTIAL else paths
+
+
 def report_targets():
-    """Every report table and figure (the `report` stage target)."""
-    return table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES) + figure_files(
-        HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES + ME_FIGURES
+    """Every report table and figure, the findings page and the run's configuration (`snakemake
+    report_all`; the `report` stage target): the heads and Merge & Expand sections included."""
+    heads = heads_runs()  # no heads run (heads.datasets: []): no heads section
+    return (
+        FINDINGS_FILES + RUN_CONFIG_FILES
+        + table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES
+                      + (HEADS_TABLES if heads else []))
+        + figure_files(HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES
+                       + ME_FIGURES + (HEADS_FIGURES if heads else []))
     )
 
 
@@ -190,3 +271,9 @@ def report_targets():
 from embtree.settings import changed_settings as _changed_settings
 
 CHANGED_SETTINGS = _changed_settings(config, CONFIG_SCHEMA)
+
+# Encoders with random weights (pretrained: false, no checkpoint): structural baselines, whose rows
+# the tables and heatmaps never rank (embtree.report.common.baseline_encoders).
+from embtree.report.common import baseline_encoders as _baseline_encoders
+
+REPORT_BASELINES = _baseline_encoders(config.get("encoders") or {})

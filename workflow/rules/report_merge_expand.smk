@@ -1,7 +1,7 @@
 # Report figures of the Merge & Expand stage (paper 003 fig. 3c and 4c), redrawn from the
 # per-run score matrices and neighbour histograms (never from embeddings) of the first seed of
 # merge_expand.seeds. Its table (mean ± std over every seed) is built by report_tables
-# (embtree.report.tables.merge_expand).
+# (embtree.report.tables.merge_expand). Part of report_targets (`snakemake report_all`).
 #
 # Uses:
 #   common.smk: RUNS
@@ -25,7 +25,7 @@ rule report_merge_expand_figures:
             [os.path.join(merge_expand_dir(ds, enc, MERGE_EXPAND_SEEDS[0]), "neighbours.tsv") for ds, enc in RUNS]
         ),
     output:
-        figures=reported(figure_files(ME_FIGURES), "merge_expand_figures", "Merge & Expand"),
+        figures=reported(figure_files(ME_FIGURES), "merge_expand_figures", "merge_expand", "figures"),
     log:
         "logs/report/merge_expand_figures.log",
     benchmark:

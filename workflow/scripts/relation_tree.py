@@ -73,7 +73,7 @@ for (metric, point), nwk, png in zip(pairs, snakemake.output.nwk, snakemake.outp
     io.write_text(nwk, linkage_to_newick(Z, names, support=support[metric, point]) + "\n")
     fig = plot_dendrogram(Z, shown, title=f"{wc.dataset} / {wc.encoder}: {what[point]}, UPGMA {metric}\n"
                           f"internal labels: bootstrap support in %, {resampled}",
-                          ylabel=f"{metric} distance", support=support[metric, point])
+                          ylabel=f"{metric} distance (UPGMA merge height)", support=support[metric, point])
     io.savefig(fig, png, dpi=120, bbox_inches="tight")
     plt.close(fig)
     log.info("wrote %s", nwk)

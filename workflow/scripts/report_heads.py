@@ -9,16 +9,21 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from embtree import report as R  # noqa: E402
+from embtree.report.findings import caption_html, with_caption  # noqa: E402
 from embtree.settings import settings_note  # noqa: E402
 
 p = snakemake.params
 data, missing = R.load_families(p.specs, partial=p.partial)
 note = settings_note(p.changed_settings, "heads")
+# The caption, shown on each table's HTML page itself (the report shows the page; the caption only behind its ⓘ).
+caption = caption_html(Path(snakemake.input.captions[0]).read_text(), {"snakemake": snakemake})
 for table in R.build_heads_tables(data["heads"], data["heads_spread"], probe=data.get("probe"), order=p.order,
-                                  multilabel=p.multilabel, n_seeds=len(p.seeds)):
+                                  multilabel=p.multilabel, n_seeds=len(p.seeds), baselines=list(p.baselines)):
     if note:  # a table pasted from its .md / .tex / .csv keeps the caption's caution
         table.notes.append(note)
-    R.write_report_table(table, Path(snakemake.output.tables[0]).parent)
+    paths = R.write_report_table(table, Path(snakemake.output.tables[0]).parent)
+    html_path = [path for path in paths if path.suffix == ".html"][0]
+    html_path.write_text(with_caption(html_path.read_text(), caption))
     log.info("wrote %s (%d x %d)", table.name, *table.values.shape)
 runs = []
 for run in p.calibration:

@@ -2,7 +2,7 @@
 
 ``grow``    :func:`grow_clusters` (eq. 1-4, 7-10, 14), :func:`auto_step`
 ``result``  :class:`CAECResult`, one row per class
-``scores``  :func:`per_class_scores`, :func:`run_scores`, :func:`infiltration`,
+``scores``  :func:`per_class_scores`, :func:`run_scores`, :func:`arrival_rates`, :func:`infiltration`,
             :func:`intrusion`, :func:`cluster_class_counts`, :func:`caec_tables`
 ``arrays``  :func:`cluster_arrays`, :func:`growth_arrays` (``clusters.npz``, ``growth.npz``)
 
@@ -15,6 +15,7 @@ from embtree.caec.grow import ANNULAR_THETA_MIN, AUTO_STEPS, auto_step, grow_clu
 from embtree.caec.result import CAECResult
 from embtree.caec.scores import (
     DEFAULT_MIN_CLUSTER_SIZE,
+    arrival_rates,
     caec_tables,
     cluster_class_counts,
     infiltration,

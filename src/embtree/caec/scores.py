@@ -19,12 +19,13 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from embtree.metrics import purity as flat_purity
 from embtree.metrics import rand_index
-from embtree.stats import arrival_dispersion, poisson_chi2
+from embtree.stats import arrival_dispersion, paired_ttests, poisson_chi2
 
 __all__ = [
     "DEFAULT_MIN_CLUSTER_SIZE",
     "cluster_class_counts",
     "per_class_scores",
+    "arrival_rates",
     "run_scores",
     "infiltration",
     "intrusion",
@@ -60,6 +61,7 @@ def per_class_scores(result, labels, *, chi2_min_expected=5.0, min_cluster_size=
     """
     M = cluster_class_counts(result, labels)
     n_members = M.sum(axis=1)
+    lam_target, lam_other = arrival_rates(result)
     chi = np.full(result.n_classes, np.nan)
     p = np.full(result.n_classes, np.nan)
     disp = np.full(result.n_classes, np.nan)
@@ -80,7 +82,31 @@ def per_class_scores(result, labels, *, chi2_min_expected=5.0, min_cluster_size=
         "chi2": chi,
         "chi2_p": p,
         "chi2_dispersion": disp,
+        "lambda_target": lam_target,
+        "lambda_other": lam_other,
     }
+
+
+def arrival_rates(result):
+    """λ1 and λ2 of assumption 2 (paper 000, section 3.2): per cluster, the mean number of
+    target-class (λ1) and non-target (λ2) embeddings added per radius step while it grows,
+    over the steps r_0 -> r_0 + step, ..., up to its final radius r_f (the step's increments
+    of fig. 3; the count already inside r_0 is not an increment). NaN for a cluster whose
+    final radius is r_0.
+
+    Returns
+    -------
+    lambda_target, lambda_other : float64 arrays of shape (n_classes,)
+    """
+    lam1 = np.full(result.n_classes, np.nan)
+    lam2 = np.full(result.n_classes, np.nan)
+    for k in range(result.n_classes):
+        inc_y, inc_z = result.increments(k)
+        last = min(int(result.t_f[k]), len(inc_y) - 1)
+        if last >= 1:
+            lam1[k] = inc_y[1 : last + 1].mean()
+            lam2[k] = inc_z[1 : last + 1].mean()
+    return lam1, lam2
 
 
 def run_scores(result, labels, *, min_cluster_size=DEFAULT_MIN_CLUSTER_SIZE):
@@ -121,6 +147,11 @@ def run_scores(result, labels, *, min_cluster_size=DEFAULT_MIN_CLUSTER_SIZE):
     else:
         ri = nmi = float("nan")
     n_small = int(np.sum(n_members < min_cluster_size))
+    # Assumption 2 (section 3.2, eq. 5): paired t-test of λ1 against λ2 over the clusters
+    # (the paper draws 10 at random; every cluster here), threshold p <= 0.01.
+    lam1, lam2 = arrival_rates(result)
+    ok = np.isfinite(lam1) & np.isfinite(lam2)
+    lam_test = paired_ttests({"target": lam1[ok], "other": lam2[ok]})[0]
     return {
         "purity": float(M.max(axis=1).sum() / max(n_members.sum(), 1)),
         "purity_mean": float(per_purity.mean()),
@@ -139,6 +170,11 @@ def run_scores(result, labels, *, min_cluster_size=DEFAULT_MIN_CLUSTER_SIZE):
         "n_classes": int(result.n_classes),
         "n_small_clusters": n_small,
         "degenerate": bool(n_small > result.n_classes / 2),
+        "lambda_target_mean": float(lam1[ok].mean()) if ok.any() else float("nan"),
+        "lambda_other_mean": float(lam2[ok].mean()) if ok.any() else float("nan"),
+        "lambda_t": lam_test["t"],
+        "lambda_p": lam_test["p"],
+        "lambda_n": int(ok.sum()),
     }
 
 
@@ -223,6 +259,8 @@ def caec_tables(result, labels, class_names, keys, *, min_cluster_size=DEFAULT_M
         "recall_rb": result.growth_Y[np.arange(result.n_classes), result.t_b] / result.class_sizes,
         "small_cluster": pc["small_cluster"],
         "chi2_dispersion": pc["chi2_dispersion"],
+        "lambda_target": pc["lambda_target"],
+        "lambda_other": pc["lambda_other"],
     })
     scores = run_scores(result, labels, min_cluster_size=min_cluster_size)
     summary = pd.DataFrame([{
@@ -249,6 +287,7 @@ def caec_tables(result, labels, class_names, keys, *, min_cluster_size=DEFAULT_M
         "n_small_clusters": scores["n_small_clusters"],
         "min_cluster_size": int(min_cluster_size),
         "degenerate": scores["degenerate"],
+        **{k: scores[k] for k in ("lambda_target_mean", "lambda_other_mean", "lambda_t", "lambda_p", "lambda_n")},
     }])
     infil = infiltration(result, labels)
     infiltration_df = pd.DataFrame(

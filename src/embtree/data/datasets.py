@@ -48,7 +48,13 @@ import numpy as np
 from embtree.data.images import ArrayImages, FileImages, folder_wnids, image_files, scan_class_folders
 from embtree.data.planted import PLANTED_DEFAULTS, planted_params, planted_tree
 from embtree.data.store import Embeddings, validate_embeddings
-from embtree.data.subsample import holdout_split, imbalance_subsample, stratified_subsample
+from embtree.data.subsample import (
+    CLASS_FREQUENCY_SUBSETS,
+    frequency_classes,
+    holdout_split,
+    imbalance_subsample,
+    stratified_subsample,
+)
 from embtree.hierarchy.catalogue import (
     CIFAR10_CLASSES,
     CIFAR100_CLASSES,
@@ -141,6 +147,18 @@ class LabelledSet(Embeddings):
             info=dict(self.info),
         )
 
+    def keep_classes(self, classes):
+        """The samples of the label values ``classes`` (sorted), relabelled ``0..len(classes)-1``
+        in that order; class names and WNIDs follow."""
+        classes = np.asarray(classes, dtype=np.int64)
+        lookup = np.full(len(self.class_names), -1, dtype=np.int64)
+        lookup[classes] = np.arange(len(classes))
+        out = self.subset(np.flatnonzero(lookup[self.labels] >= 0))
+        out.labels = lookup[out.labels]
+        out.class_names = np.asarray(self.class_names)[classes]
+        out.wnids = None if self.wnids is None else np.asarray(self.wnids)[classes]
+        return out
+
     def to_embeddings(self, features=None, logits=None) -> Embeddings:
         """An :class:`embtree.data.store.Embeddings` with ``features`` (default: the set's own)."""
         features = self.features if features is None else features
@@ -168,6 +186,19 @@ def _finish(data: LabelledSet, spec, source):
     if spec.get("synsets"):
         data.wnids = synsets_override(spec["synsets"], data.class_names, data.wnids)
     seed = _spec_get(spec, "subsample_seed")
+    imbalance = _spec_get(spec, "imbalance")
+    if spec.get("_keep_class_names") is not None:  # an evaluation set: the fit set's classes
+        index = {str(c): i for i, c in enumerate(data.class_names)}
+        absent = [c for c in spec["_keep_class_names"] if c not in index]
+        if absent:
+            raise ValueError(f"{source}: the evaluation set lacks classes {absent[:10]} of the fit set")
+        data = data.keep_classes(sorted(index[c] for c in spec["_keep_class_names"]))
+    elif imbalance in CLASS_FREQUENCY_SUBSETS:
+        # Whole classes by their number of samples in the data as given (before any subsampling).
+        keep = frequency_classes(data.labels, imbalance, spec["imbalance_percentiles"], spec.get("imbalance_top", 10.0))
+        data = data.keep_classes(keep)
+        data.info["class_frequency_subset"] = {"kind": imbalance, "percentiles": list(spec["imbalance_percentiles"]),
+                                               "n_classes": len(keep)}
     holdout = spec.get("_holdout")  # (part, fraction), set by eval_spec / load_dataset(part=...)
     if holdout is not None:
         fit_idx, eval_idx = holdout_split(data.labels, holdout[1], seed)
@@ -178,8 +209,7 @@ def _finish(data: LabelledSet, spec, source):
     m = _spec_get(spec, "max_per_class")
     if m is not None:
         data = data.subset(stratified_subsample(data.labels, m, seed))
-    imbalance = _spec_get(spec, "imbalance")
-    if imbalance is not None:
+    if imbalance is not None and imbalance not in CLASS_FREQUENCY_SUBSETS:
         data = data.subset(imbalance_subsample(data.labels, imbalance, seed))
     present = np.unique(data.labels)
     if len(present) < 2:
@@ -493,7 +523,12 @@ def load_dataset(spec, *, part="fit", cache_dir="resources/cache", download=Fals
     if part not in ("fit", "eval"):
         raise ValueError(f"part={part!r} must be 'fit' or 'eval'")
     if part == "eval":
-        spec = eval_spec(spec)
+        held = eval_spec(spec)
+        if spec.get("imbalance") in CLASS_FREQUENCY_SUBSETS:
+            # The subset's classes come from the fit set's class frequencies.
+            names = load_dataset(spec, part="fit", cache_dir=cache_dir, download=download).class_names
+            held["_keep_class_names"] = [str(c) for c in names]
+        spec = held
     elif spec.get("eval_fraction") is not None:
         spec = {**spec, "_holdout": ("fit", float(spec["eval_fraction"]))}
     return _LOADERS[spec["type"]](spec, cache_dir, download)

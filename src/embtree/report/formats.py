@@ -18,24 +18,47 @@ import numpy as np
 import pandas as pd
 
 from embtree.io import write_table, write_text
-from embtree.report.common import CHANCE_MARK, INCOMPLETE, MISSING, NOT_APPLICABLE, SMALL_CLUSTER_MARK
+from embtree.report.common import (
+    BOLD_RULE,
+    CHANCE_MARK,
+    INCOMPLETE,
+    MISSING,
+    NOT_APPLICABLE,
+    PERCENT_RULE,
+    PVALUE_FLOOR,
+    SIGNIFICANT_MARK,
+    SMALL_CLUSTER_MARK,
+)
 
 
 def _fmt_number(x, decimals, number_format):
+    """One number as printed: see :data:`~embtree.report.common.FORMATS` for the formats."""
     if isinstance(x, str):
         return x
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
+    if number_format == "count" or isinstance(x, (int, np.integer)) and number_format != "percent":
+        x = float(x)
+        return str(int(round(x))) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
     x = float(x)
     if number_format == "pvalue":
-        # As the CAEC paper's table 9: six decimals, scientific notation below 1e-6.
-        return f"{x:.2e}" if 0 < abs(x) < 1e-6 else f"{x:.6f}"
+        return f"< {PVALUE_FLOOR:g}" if x < PVALUE_FLOOR else f"{x:#.3g}".rstrip(".")
+    if number_format == "percent":
+        return f"{100 * x:.{decimals}f}"
+    if number_format != "fixed":
+        raise ValueError(f"number_format must be 'fixed', 'percent', 'count' or 'pvalue', got {number_format!r}")
     return f"{x:.{decimals}f}"
 
+
+def _fmt_std(sd, decimals, number_format):
+    """The ``± std`` part of a cell, in the unit of its mean (a count's std one decimal)."""
+    if number_format == "percent":
+        return f"{100 * sd:.{decimals}f}"
+    if number_format == "count":
+        return f"{sd:.1f}"
+    return f"{sd:.{decimals}f}"
 
 
 def _escape_latex(s):
@@ -54,8 +77,22 @@ def _escape_latex(s):
         "θ": r"$\theta$",
         "±": r"$\pm$",
         "≥": r"$\geq$",
+        "≤": r"$\leq$",
         "χ": r"$\chi$",
         "²": r"$^2$",
+        "<": r"$<$",
+        ">": r"$>$",
+        "|": r"$|$",
+        # Marks and arrows of the cells and notes.
+        "†": r"\dag{}",
+        "‡": r"\ddag{}",
+        "°": r"$^{\circ}$",
+        "→": r"$\rightarrow$",
+        "·": r"$\cdot$",
+        "×": r"$\times$",
+        "−": r"$-$",
+        "…": r"\ldots{}",
+        "≈": r"$\approx$",
     }
     return "".join(repl.get(ch, ch) for ch in str(s))
 
@@ -81,10 +118,7 @@ def format_cells(table, style="plain"):
     pm = r" $\pm$ " if style == "latex" else " ± "
     out = pd.DataFrame("", index=table.values.index, columns=table.values.columns, dtype=object)
     for j in range(table.values.shape[1]):
-        col = table.values.columns[j]
-        fmt, decimals = table.column_formats.get(
-            col[-1] if isinstance(col, tuple) else col, (table.number_format, table.decimals)
-        )
+        fmt, decimals = table.column_format(table.values.columns[j])
         for i in range(table.values.shape[0]):
             v = table.values.iat[i, j]
             if table.missing.iat[i, j]:
@@ -93,13 +127,14 @@ def format_cells(table, style="plain"):
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 out.iat[i, j] = NOT_APPLICABLE
                 continue
-            s = _fmt_number(v, decimals, fmt)
+            sd = table.std.iat[i, j] if table.std is not None else None
+            has_sd = sd is not None and not pd.isna(sd)
+            # a mean count over seeds keeps one decimal, as its std
+            s = f"{float(v):.1f}" if fmt == "count" and has_sd else _fmt_number(v, decimals, fmt)
             if style == "latex":
                 s = _escape_latex(s)
-            if table.std is not None:
-                sd = table.std.iat[i, j]
-                if sd is not None and not (isinstance(sd, float) and math.isnan(sd)):
-                    s = f"{s}{pm}{_fmt_number(float(sd), decimals, 'fixed')}"
+            if has_sd:
+                s = f"{s}{pm}{_fmt_std(float(sd), decimals, fmt)}"
             if table.count is not None and table.expected_count is not None:
                 n = table.count.iat[i, j]
                 if not pd.isna(n) and int(n) != table.expected_count:
@@ -110,6 +145,8 @@ def format_cells(table, style="plain"):
                 s = f"{s} {SMALL_CLUSTER_MARK}"
             if table.chance.iat[i, j]:
                 s = f"{s}{CHANCE_MARK}"
+            if table.significant is not None and table.significant.iat[i, j]:
+                s += ("\\" if style == "markdown" else "") + SIGNIFICANT_MARK
             if style == "html":
                 s = html.escape(s)
             if table.bold.iat[i, j]:
@@ -165,33 +202,94 @@ def _index_names(index):
 
 
 
-def to_markdown(table):
-    """GitHub-flavoured Markdown (title line, pipe table, bold as ``**x**``).
+def _formats_used(table):
+    return {table.column_format(c)[0] for c in table.values.columns}
 
-    Multi-level column labels are joined with `` / `` (Markdown has a single header row).
+
+def caption(table):
+    """The caption of ``table``: its title, then what the printing rules of this table are (scores in %,
+    p-values, what bold means, ``-``), each said once; the notes follow it in every format."""
+    parts = [table.title.rstrip(".") + "."]
+    used = _formats_used(table) if len(table.values) else set()
+    if "percent" in used:
+        d = max(table.column_format(c)[1] for c in table.values.columns if table.column_format(c)[0] == "percent")
+        parts.append(PERCENT_RULE.format(d=d, s="" if d == 1 else "s"))
+    if "pvalue" in used:
+        parts.append(f"p-values below {PVALUE_FLOOR:g} print as < {PVALUE_FLOOR:g}, others with three "
+                     "significant digits.")
+    ranked = table.directions is not None and any(table.direction_of(c) for c in table.values.columns)
+    if ranked and len(table.values):
+        scope = f" (same {' and '.join(str(c).replace('_', ' ') for c in table.compare_by)})" \
+            if table.compare_by else ""
+        unranked = ", nor to baseline rows" if table.unranked.any() else ""
+        parts.append(BOLD_RULE.format(scope=scope, unranked=unranked))
+    elif len(table.values) and table.bold.to_numpy().any():
+        pass  # a builder's own bold: its title or notes say what it marks
+    elif len(table.values):
+        parts.append("No bold: the columns describe, they do not compete.")
+    if len(table.values) and (table.values.isna() & ~table.missing).to_numpy().any():
+        parts.append(f"{NOT_APPLICABLE}: not applicable.")
+    return " ".join(parts)
+
+
+def _empty_text(table):
+    note = table.empty_note or "none"
+    return note[0].upper() + note[1:] + ("" if note.endswith(".") else ".")
+
+
+def to_markdown(table):
+    """GitHub-flavoured Markdown: the pipe table, then its caption (``Table: ...``, pandoc's table
+    caption) and the notes under it; bold as ``**x**``.
+
+    Multi-level column labels are joined with `` / `` (Markdown has a single header row). A table
+    without rows prints its :attr:`~ReportTable.empty_note` (default "none") instead of a header.
     """
+    cap = f"Table: {caption(table)}"
+    if not len(table.values):
+        lines = [f"**{table.title}**", "", _empty_text(table)]
+        return "\n".join(lines + [f"\n{note}" for note in table.notes]) + "\n"
     cells = format_cells(table, "markdown")
     header = _index_names(table.values.index) + [" / ".join(h) for h in zip(*_header_rows(cells.columns))]
-    lines = [f"**{table.title}**", ""]
-    lines.append("| " + " | ".join(h.replace("|", "\\|") for h in header) + " |")
-    lines.append("|" + "|".join(["---"] * len(header)) + "|")
+    lines = ["| " + " | ".join(h.replace("|", "\\|") for h in header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
     for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
         vals = [s.replace("|", "\\|") for s in labels + list(row)]
         lines.append("| " + " | ".join(vals) + " |")
+    lines += ["", cap]
     for note in table.notes:
         lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
+def latex_label(table):
+    """The ``\\label`` of ``table``: ``tab:<name>``."""
+    return f"tab:{table.name}"
+
 
 def to_latex(table):
-    """A booktabs ``tabular`` with ``\\multicolumn`` headers for grouped columns (needs booktabs)."""
+    """A ``table`` float for ``\\input``: ``\\caption`` (:func:`caption`), ``\\label`` (:func:`latex_label`),
+    a booktabs ``tabular`` (``\\toprule`` / ``\\midrule`` / ``\\bottomrule``, ``\\multicolumn`` headers
+    with ``\\cmidrule`` under grouped columns) and the notes in small type under it. Needs
+    ``\\usepackage{booktabs}``; a table without rows prints its empty note instead of a tabular."""
+    head = [f"% {table.name}: {table.title}", r"\begin{table}[htbp]", r"\centering", r"\small",
+            rf"\caption{{{_escape_latex(caption(table))}}}", rf"\label{{{latex_label(table)}}}"]
+    notes = [_escape_latex(n) for n in table.notes]
+    if not len(table.values):
+        body = [_escape_latex(_empty_text(table))]
+    else:
+        body = _latex_tabular(table)
+    tail = []
+    if notes:
+        tail = [r"\par\smallskip", r"\begin{minipage}{\linewidth}\footnotesize",
+                "\n\n".join(notes), r"\end{minipage}"]
+    return "\n".join(head + body + tail + [r"\end{table}"]) + "\n"
+
+
+def _latex_tabular(table):
     cells = format_cells(table, "latex")
     n_idx = len(_index_names(table.values.index))
     headers = _header_rows(cells.columns)
     ncol = cells.shape[1]
     lines = [
-        f"% {table.title}",
         r"\begin{tabular}{" + "l" * n_idx + "r" * ncol + "}",
         r"\toprule",
     ]
@@ -209,12 +307,15 @@ def to_latex(table):
         if rules:
             lines.append(" ".join(rules))
     lines.append(r"\midrule")
-    for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
+    prev = None
+    for labels, (key, row) in zip(_index_rows(cells.index), cells.iterrows()):
+        first = key[0] if isinstance(key, tuple) and len(key) > 1 else None
+        if prev is not None and first is not None and first != prev and table.compare_by:
+            lines.append(r"\addlinespace")  # a new group of comparable rows (a data set of a long table)
+        prev = first
         lines.append(" & ".join([_escape_latex(s) for s in labels] + list(row)) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
-    lines += [f"% {note}" for note in table.notes]
-    return "\n".join(lines) + "\n"
-
+    return lines
 
 
 _HTML_STYLE = (
@@ -228,7 +329,8 @@ _HTML_STYLE = (
 
 
 def to_html(table):
-    """A standalone HTML page holding the table as the Markdown shows it.
+    """A standalone HTML page holding the table as the Markdown shows it (title above, caption rules and
+    notes under it).
 
     The HTML report embeds this page (Snakemake's own rendering of a CSV would show raw,
     unrounded numbers without the bold marks). Same cells as :func:`to_markdown`; grouped
@@ -251,12 +353,14 @@ def to_html(table):
     for labels, (_, row) in zip(_index_rows(cells.index), cells.iterrows()):
         body.append("<tr>" + "".join(f"<th>{esc(s)}</th>" for s in labels)
                     + "".join(f'<td class="num">{s}</td>' for s in row) + "</tr>")  # fmt: skip
-    notes = "".join(f'<p class="note">{esc(n)}</p>' for n in table.notes)
+    rules = caption(table)[len(table.title.rstrip(".")) + 1:].strip()  # the caption less the title above
+    notes = "".join(f'<p class="note">{esc(n)}</p>' for n in ([rules] if rules else []) + list(table.notes))
+    grid = ("<table>\n<thead>" + "\n".join(rows) + "</thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
+            if len(table.values) else f'<p class="note">{esc(_empty_text(table))}</p>\n')
     return (
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{esc(table.title)}</title>'
-        f'<style>{_HTML_STYLE}</style></head><body>\n<p class="title">{esc(table.title)}</p>\n<table>\n'
-        "<thead>" + "\n".join(rows) + "</thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
-        f"{notes}\n</body></html>\n"
+        f'<style>{_HTML_STYLE}</style></head><body>\n<p class="title">{esc(table.title)}</p>\n'
+        f"{grid}{notes}\n</body></html>\n"
     )
 
 
@@ -268,7 +372,8 @@ def to_csv_frame(table):
     ``<column>/small_clusters`` column, a table with cells over another number of runs than configured an
     ``<column>/n`` column (runs averaged), one with cells not better than chance (°) a boolean
     ``<column>/not_above_chance`` column; missing cells hold the text ``missing``, not-applicable
-    cells are empty.
+    cells are empty; a table with baseline rows (never bold: random weights) adds a boolean ``baseline``
+    column after the row keys. Numbers are the raw ones of the per-run tables (scores as fractions, no %).
     """
     vals = table.values.astype(object).where(~table.missing, MISSING)
     flat = [
@@ -278,6 +383,8 @@ def to_csv_frame(table):
     idx = table.values.index.to_frame(index=False)
     for c in idx.columns:
         out[str(c)] = idx[c].to_numpy()
+    if table.unranked.any():
+        out["baseline"] = table.unranked.to_numpy()
     flagged = table.flagged.to_numpy().any()
     short = (table.count is not None and table.expected_count is not None
              and bool((table.count.notna() & table.count.ne(table.expected_count)).to_numpy().any()))
@@ -292,6 +399,8 @@ def to_csv_frame(table):
             out[f"{name}/small_clusters"] = table.flagged.iloc[:, j].to_numpy()
         if chance:  # the ° of the text formats: p >= CHANCE_ALPHA against random trees
             out[f"{name}/not_above_chance"] = table.chance.iloc[:, j].to_numpy()
+        if table.significant is not None:  # the * of the text formats
+            out[f"{name}/significant"] = table.significant.iloc[:, j].to_numpy()
     return out
 
 

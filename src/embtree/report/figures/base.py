@@ -1,4 +1,5 @@
-"""Figure helpers shared by every report figure: atomic PNG + SVG saving, placeholders."""
+"""Figure helpers shared by every report figure: atomic PNG + SVG saving, placeholders and
+"no data" notes (a figure or panel without data says so instead of showing empty axes)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def save_figure(fig, path):
     return out
 
 
+NO_DATA = "no data"
+
 
 def placeholder_figure(message):
     """A figure that states what is missing (partial reports keep every figure slot visible)."""
@@ -30,3 +33,17 @@ def placeholder_figure(message):
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, wrap=True)
     ax.axis("off")
     return fig
+
+
+def no_data_figure(reason):
+    """A figure that says ``no data: <reason>`` (an input with nothing to draw)."""
+    return placeholder_figure(f"{NO_DATA}: {reason}")
+
+
+def no_data_panel(ax, reason):
+    """Turn ``ax`` into a note ``no data: <reason>`` (a panel of a larger figure with nothing to draw)."""
+    ax.cla()
+    ax.text(0.5, 0.5, f"{NO_DATA}: {reason}", ha="center", va="center", fontsize=8, wrap=True,
+            transform=ax.transAxes)
+    ax.axis("off")
+    return ax

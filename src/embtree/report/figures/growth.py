@@ -5,6 +5,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from embtree.report.figures.base import no_data_figure, no_data_panel
+
+#: y-axis name of every growth panel (CAEC eq. 3-4 increments).
+GROWTH_YLABEL = "new embeddings per step"
+
 
 def growth_curves(arrays, n_classes=4):
     """Arguments of :func:`plot_growth` / :func:`plot_growth_grid` from a CAEC ``growth.npz``.
@@ -80,6 +85,9 @@ def plot_growth(target, other, class_names, *, radii=None, r_f=None, r_b=None, t
         ax.set_visible(False)
     for k, ax in enumerate(axes.flat[: len(class_names)]):
         valid = ~np.isnan(target[k])
+        if not valid.any():
+            no_data_panel(ax, f"{class_names[k]}: the cluster never grew (no growth step recorded)")
+            continue
         x = _steps_x(radii, k, target.shape[1])[valid]
         ax.plot(x, target[k, valid], label="target |Y_{r+1}|-|Y_r|", lw=1.2)
         ax.plot(x, other[k, valid], label="other |Z_{r+1}|-|Z_r|", lw=1.2)
@@ -88,9 +96,10 @@ def plot_growth(target, other, class_names, *, radii=None, r_f=None, r_b=None, t
         if r_b is not None:
             ax.axvline(r_b[k], color="r", ls=":", lw=0.8, label="r_b")
         ax.set_title(str(class_names[k]))
-        ax.set_xlabel("radius r" if radii is not None else "step r")
-        ax.set_ylabel("new embeddings per step")
-    axes.flat[0].legend(fontsize=7)
+        ax.set_xlabel("radius r (distance in the cluster metric)" if radii is not None else "step r")
+        ax.set_ylabel(GROWTH_YLABEL)
+    if axes.flat[0].lines:
+        axes.flat[0].legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -111,7 +120,7 @@ def plot_growth_grid(rows, *, title=""):
         (``target``, ``other``, ``class_names``, optional ``radii``, ``r_b``, ``r_f``).
     """
     if not rows:
-        raise ValueError("rows is empty")
+        return no_data_figure(f"{title + ': ' if title else ''}no CAEC growth arrays")
     checked = [(label, *_check_growth(c["target"], c["other"], c["class_names"]), c) for label, c in rows]
     n = len(checked)
     n_rows = max(t.shape[0] for _, t, _, _ in checked)
@@ -124,19 +133,25 @@ def plot_growth_grid(rows, *, title=""):
             if k >= target.shape[0]:
                 ax.set_visible(False)
                 continue
+            if j == 0:
+                ax.set_ylabel(f"class {c['class_names'][k]}\n{GROWTH_YLABEL}", fontsize=7)
+            if k == 0:
+                ax.set_title(label, fontsize=9)
+            if not np.isfinite(target[k]).any():
+                no_data_panel(ax, "the cluster never grew")
+                continue
             x = _steps_x(radii, k, target.shape[1])
             ax.plot(x, target[k], color="tab:blue", lw=1, label="target |Y_{r+1}|-|Y_r|")
             ax.plot(x, other[k], color="tab:red", lw=1, label="other |Z_{r+1}|-|Z_r|")
             for key, style in (("r_b", "--"), ("r_f", ":")):
                 if c.get(key) is not None and np.isfinite(c[key][k]):
                     ax.axvline(c[key][k], color="0.3", ls=style, lw=1, label=key)
-            if j == 0:
-                ax.set_ylabel(str(c["class_names"][k]), fontsize=8)
-            if k == 0:
-                ax.set_title(label, fontsize=9)
-        axes[min(target.shape[0], n_rows) - 1, j].set_xlabel("radius" if radii is not None else "step r", fontsize=8)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(labels), frameon=False)
+        axes[min(target.shape[0], n_rows) - 1, j].set_xlabel(
+            f"radius r ({label} distance)" if radii is not None else "step r", fontsize=8)
+    drawn = [ax for ax in axes.flat if ax.lines]  # a panel may be a "no data" note
+    handles, labels = drawn[0].get_legend_handles_labels() if drawn else ([], [])
+    if labels:
+        fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(labels), frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.95 if title else 1))

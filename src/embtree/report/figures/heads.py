@@ -10,39 +10,71 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from embtree import metrics as M
+from embtree.report.figures.base import no_data_figure
 from embtree.report.tables.heads import METHOD_ORDER, coarse_depth_long
 
 _COLORS = {"k-means (cosine)": "tab:gray", "TEMI": "tab:blue", "SCANv2": "tab:orange"}
 
 
+def _n_classes(sub):
+    """{depth: number of coarse classes} of one run (the heads' ``n_targets``; absent: none)."""
+    n = pd.to_numeric(sub["n_targets"], errors="coerce") if "n_targets" in sub.columns else None
+    if n is None or n.isna().all():
+        return {}
+    return sub.assign(_n=n).dropna(subset=["_n"]).groupby("depth", sort=False)["_n"].max().astype(int).to_dict()
+
+
 def plot_coarse_depths(metrics):
     """ACC (%) vs maximum hierarchy depth d, one panel per dataset x encoder, one line per method:
     the mean over seeds, with ± 1 sample std error bars where there are several. With a held-out
-    evaluation set the held-out scores are drawn (the papers' validation numbers), else the fit set's."""
+    evaluation set the held-out scores are drawn (the papers' validation numbers), else the fit set's.
+
+    The full-class accuracy (``classes``, the leaves of the reference) is the last point of each
+    line. Each depth's tick names its number of coarse classes k (the heads' ``n_targets``) and a
+    grey tick marks 100 / k, the accuracy of one class of k (balanced classes). The ACC axis spans
+    the fixed range 0-100 % so that small differences are not magnified. No rows: a "no data" figure.
+    """
     long = coarse_depth_long(metrics)
+    if not len(long):
+        return no_data_figure("coarse-depth accuracies: no heads metrics rows (no heads run finished)")
     split = "eval" if long["split"].astype(str).eq("eval").any() else "fit"
-    long = long[(long["depth"] != "classes") & long["split"].astype(str).eq(split)]
-    long = (long.assign(depth=long["depth"].astype(int))
-            .groupby(["dataset", "encoder", "method", "depth"], sort=False)["acc"].agg(["mean", "std"]).reset_index())
+    long = long[long["split"].astype(str).eq(split)]
+    n_classes = {run: _n_classes(sub) for run, sub in long.groupby(["dataset", "encoder"], sort=False)}
+    long = (long.groupby(["dataset", "encoder", "method", "depth"], sort=False)["acc"].agg(["mean", "std"])
+            .reset_index())
     runs = list(dict.fromkeys(zip(long["dataset"], long["encoder"])))
-    fig, axes = plt.subplots(1, max(len(runs), 1), figsize=(3.6 * max(len(runs), 1), 3.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.8 * len(runs), 3.4), squeeze=False, sharey=True)
     for ax, (ds, enc) in zip(axes[0], runs):
         sub = long[(long["dataset"] == ds) & (long["encoder"] == enc)]
+        ints = sorted(d for d in set(sub["depth"]) if d != "classes")
+        depths = ints + (["classes"] if (sub["depth"] == "classes").any() else [])
+        pos = {d: i for i, d in enumerate(depths)}
+        k = n_classes.get((ds, enc), {})
         for method in [m for m in METHOD_ORDER if m in set(sub["method"])]:
-            s = sub[sub["method"] == method].sort_values("depth")
+            s = sub[sub["method"] == method].assign(x=lambda f: f["depth"].map(pos)).sort_values("x")
             err = s["std"] if s["std"].notna().any() else None  # one seed: no std
-            ax.errorbar(s["depth"], s["mean"], yerr=err, fmt="o-", capsize=3, label=method,
-                        color=_COLORS.get(method))
-        ax.set(xlabel="maximum hierarchy depth d", ylabel="ACC (%)" + (" on the held-out set" if split == "eval" else ""),
-               title=f"{ds} / {enc}")
-        ax.set_xticks(sorted(sub["depth"].unique()))
-        ax.legend(fontsize=7)
-    if not runs:
-        axes[0][0].text(0.5, 0.5, "no coarse depths configured", ha="center", va="center")
-        axes[0][0].axis("off")
-    fig.tight_layout()
+            ax.errorbar(s["x"], s["mean"], yerr=err, fmt="o-", capsize=3, label=method, color=_COLORS.get(method),
+                        clip_on=False)  # points at 100 % stay whole
+        chance = [(pos[d], 100 / k[d]) for d in depths if k.get(d)]
+        if chance:
+            ax.scatter(*zip(*chance), marker="_", s=200, color="0.5", zorder=1, label="100 / k (one class of k)")
+        ax.set_xticks(range(len(depths)), [
+            ("all classes" if d == "classes" else f"d = {d}") + (f"\nk = {k[d]}" if k.get(d) else "") for d in depths
+        ], fontsize=8)
+        ax.set_xlim(-0.5, len(depths) - 0.5)
+        ax.set(xlabel="maximum hierarchy depth d (k coarse classes)", title=f"{ds} / {enc}")
+        ax.title.set_fontsize(9)
+    axes[0][0].set_ylim(0, 100)
+    axes[0][0].set_ylabel("ACC (%)" + (" on the held-out set" if split == "eval" else ""))
+    legend = {}  # one legend for every panel, under them (inside, it hid points)
+    for ax in axes[0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, h)
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -51,7 +83,9 @@ def plot_calibration_grid(runs, n_bins=15):
 
     ``runs``: list of dicts with ``title``, ``soft`` (N, C) and ``targets`` (N,).
     """
-    n = max(len(runs), 1)
+    if not runs:
+        return no_data_figure("calibration: no heads run with soft assignments")
+    n = len(runs)
     fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 5.6), squeeze=False,
                              gridspec_kw={"height_ratios": [3, 1.3]})
     for j, run in enumerate(runs):
@@ -71,15 +105,15 @@ def plot_calibration_grid(runs, n_bins=15):
         ax.set_ylabel("accuracy", fontsize=8)
         axes[1][j].hist(conf, bins=np.linspace(0, 1, 31), color="tab:blue", edgecolor="black")
         axes[1][j].set_xlabel("max softmax probability", fontsize=8)
-    if not runs:
-        for ax in axes[:, 0]:
-            ax.axis("off")
+        axes[1][j].set_ylabel("samples", fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def plot_reliability(confidence, correct, *, n_bins=15, title=None):
     """Reliability diagram (paper 002 fig. 3): per-bin accuracy vs confidence, gap shaded, ECE in the legend."""
+    if not np.size(confidence):
+        return no_data_figure(f"{title + ': ' if title else ''}no samples scored")
     b = M.calibration_bins(confidence, correct, n_bins)
     ece = M.expected_calibration_error(confidence, correct, n_bins)
     centres = 0.5 * (b["edges"][:-1] + b["edges"][1:])
@@ -100,6 +134,8 @@ def plot_reliability(confidence, correct, *, n_bins=15, title=None):
 def plot_msp_histogram(confidence, *, bins=30, title=None):
     """Histogram of the max softmax probabilities (paper 002 fig. 8, left), mean marked."""
     conf = np.asarray(confidence)
+    if not conf.size:
+        return no_data_figure(f"{title + ': ' if title else ''}no samples scored")
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
     ax.hist(conf, bins=np.linspace(0, 1, bins + 1), color="tab:blue", edgecolor="black")
     ax.axvline(conf.mean(), color="tab:red", ls="--", label=f"mean MSP {100 * conf.mean():.1f} %")

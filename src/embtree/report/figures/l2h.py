@@ -12,6 +12,7 @@ import numpy as np
 from scipy.cluster import hierarchy
 
 from embtree.hierarchy.newick import support_percent
+from embtree.report.figures.base import no_data_figure
 
 __all__ = ["plot_dendrogram"]
 
@@ -39,16 +40,20 @@ def plot_dendrogram(Z, names, *, leaf_purity=None, title=None, ylabel="merge ste
     Z : array of shape (n_leaves - 1, 4), a scipy linkage matrix
     names : sequence of n_leaves str, the leaf names
     leaf_purity : sequence of n_leaves float, optional; NaN is shown as ``(empty)``
-    title, ylabel : str, the axes title and the label of the merge-height axis
+    title, ylabel : str, the axes title and the name of the merge-height axis (with its unit, e.g.
+        ``"euclidean distance (UPGMA merge height)"``; an empty one falls back to ``"merge height"``)
     support : sequence of n_leaves - 1 float in [0, 1], optional
         Bootstrap support of the clade of every linkage row
         (:func:`embtree.hierarchy.support.clade_support`), written in integer percent
         (rounded down) next to each internal node's junction; the root is left out.
 
-    Returns the ``matplotlib.figure.Figure`` (the caller saves it).
+    Returns the ``matplotlib.figure.Figure`` (the caller saves it); a linkage of a single leaf
+    (nothing merged) gives a "no data" figure.
     """
-    Z = np.asarray(Z, dtype=float)
+    Z = np.asarray(Z, dtype=float).reshape(-1, 4)
     k = Z.shape[0] + 1
+    if k < 2:
+        return no_data_figure(f"{title + ': ' if title else ''}a single leaf, nothing merged")
     labels = [str(s) for s in names]
     if leaf_purity is not None:
         labels = [
@@ -79,7 +84,7 @@ def plot_dendrogram(Z, names, *, leaf_purity=None, title=None, ylabel="merge ste
         for x, y, p in zip(Z[:-1, 2], _node_positions(Z, R["leaves"])[:-1], pct[:-1]):
             ax.text(x, y, str(p), transform=shifted, ha="right", va="bottom", fontsize=0.8 * font,
                     color="tab:blue")
-    ax.set_xlabel(ylabel)
+    ax.set_xlabel(ylabel or "merge height")
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import PCA
 
+from embtree.report.figures.base import no_data_figure
+
 
 def project_pca(X, *, n_max=5000, seed=0):
     """A 2-D PCA projection fitted on a random subsample (cheap, linear, so centroids map too).
@@ -59,6 +61,8 @@ def plot_projection(xy, labels, class_names, *, centroids=None, title=""):
         raise ValueError(f"xy must have shape (n, 2), got {xy.shape}")
     if len(labels) != len(xy):
         raise ValueError(f"len(labels)={len(labels)} != len(xy)={len(xy)}")
+    if not len(xy):
+        return no_data_figure(f"{title + ': ' if title else ''}no embeddings to project")
     C = len(class_names)
     cmap = plt.get_cmap("tab10" if C <= 10 else "tab20" if C <= 20 else "gist_ncar")
     colors = [cmap(k / max(C - 1, 1)) if C > 20 else cmap(k) for k in range(C)]
@@ -73,8 +77,8 @@ def plot_projection(xy, labels, class_names, *, centroids=None, title=""):
         ax.scatter(pts[:, 0], pts[:, 1], s=70, marker=markers[m % len(markers)],
                    c=[colors[k % C] for k in range(len(pts))], edgecolors="black", linewidths=0.8,
                    label=f"{name}")
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
+    ax.set_xlabel("PC 1 (embedding units)")
+    ax.set_ylabel("PC 2 (embedding units)")
     if C <= 20 or centroids:
         ax.legend(fontsize=7, markerscale=1.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:

@@ -61,12 +61,13 @@ def _all_lengths(tree):
 
 
 
-def _layout(tree, use_lengths=True):
+def _layout(tree, use_lengths=True, internals=None):
     """Node positions of a rectangular dendrogram.
 
     x is the distance from the root (branch lengths when every branch has one, otherwise a
     cladogram with the leaves aligned); y is the leaf order. Returns the line segments
-    ``((x0, y0), (x1, y1))`` and the leaves ``(name, x, y)``.
+    ``((x0, y0), (x1, y1))`` and the leaves ``(name, x, y)``; ``internals``, a list, receives
+    the internal nodes ``(name, x, y)`` below the root (y: the middle of their bar).
     """
     leaves, segs = [], []
     phylogram = use_lengths and _all_lengths(tree)
@@ -88,6 +89,8 @@ def _layout(tree, use_lengths=True):
             segs.append(((x, cy), (cx, cy)))
             ys.append(cy)
         segs.append(((x, min(ys)), (x, max(ys))))
+        if internals is not None and x_parent is not None:
+            internals.append((name, x, (min(ys) + max(ys)) / 2))
         return x, (min(ys) + max(ys)) / 2
 
     walk(tree, None)
@@ -111,16 +114,29 @@ def _rotate_to(tree, target_y):
 
 
 
-def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show_labels=True):
+#: x-axis name of a tree drawn with its branch lengths, when the caller names no unit.
+DISTANCE_LABEL = "distance from the root (sum of branch lengths)"
+#: x-axis name of a tree drawn without branch lengths (a cladogram: leaves aligned).
+CLADOGRAM_LABEL = "cladogram: topology only, no branch lengths"
+
+
+def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show_labels=True, xlabel=None,
+              support=False):
     """Draw a (possibly multifurcating) tree (Newick or ``dendropy.Tree``) as a rectangular dendrogram.
 
     Branch lengths are used when every branch has one (x axis = distance from the root),
-    otherwise a cladogram is drawn (x axis hidden). Leaves that end before the deepest one get
-    a dotted guide to the label column. ``mirror=True`` puts the root on the right.
+    otherwise a cladogram is drawn (x axis hidden, named :data:`CLADOGRAM_LABEL`). ``xlabel``
+    names the distance axis (e.g. ``"euclidean distance from the root"``; default
+    :data:`DISTANCE_LABEL`). Leaves that end before the deepest one get a dotted guide to the
+    label column. ``mirror=True`` puts the root on the right. ``support=True`` writes the
+    internal nodes' integer labels (bootstrap support in %, as the pipeline's trees carry them;
+    docs/methods/support.md) beside each node; other internal labels (a reference's synset
+    names) are never drawn.
     Returns ``(ax, {leaf name: y})``.
     """
     tree = _nodes(newick)
-    segs, leaves = _layout(tree, use_lengths)
+    internals = []
+    segs, leaves = _layout(tree, use_lengths, internals)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, max(2.5, 0.25 * len(leaves))))
     sign = -1 if mirror else 1
@@ -140,17 +156,25 @@ def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show
         if show_labels:
             ax.text(sign * xmax, y, f" {name} " if name else "", va="center", ha="right" if mirror else "left",
                     fontsize=8)
+    if support:
+        fs = 6 if len(leaves) <= 40 else 4
+        for name, x, y in internals:
+            if str(name).isdigit():
+                ax.text(sign * x, y, f"{name} ", va="bottom", ha="left" if mirror else "right", fontsize=fs,
+                        color="tab:blue")
     ax.set_yticks([])
     ax.set_ylim(-0.8, len(leaves) - 0.2)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     if use_lengths and _all_lengths(tree):
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
         if mirror:
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):g}"))
+        ax.set_xlabel(xlabel or DISTANCE_LABEL, fontsize=8)
     else:
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
+        ax.set_xlabel(CLADOGRAM_LABEL, fontsize=8, color="0.4")
     if title:
         ax.set_title(title, fontsize=9)
     return ax, {name: y for name, _, y in leaves}
@@ -158,7 +182,7 @@ def plot_tree(newick, *, ax=None, title="", mirror=False, use_lengths=True, show
 
 
 def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", right_title="reference",
-                   caption="", leaf_labels=None):
+                   caption="", leaf_labels=None, xlabel=None):
     """A tree next to the reference tree (tanglegram style): equal leaves joined by lines.
 
     ``newick`` and ``reference`` are Newick strings or ``dendropy.Tree``.
@@ -166,7 +190,9 @@ def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", r
     Returns a matplotlib Figure with three panels: the tree (root on the left), the leaf
     labels of both trees joined by a line per shared leaf, and the mirrored reference;
     ``caption`` (e.g. :func:`comparison_caption`) is printed under the panels.
-    ``leaf_labels`` maps a leaf name to the text shown beside the tree (e.g. ``cat (87%)``).
+    ``leaf_labels`` maps a leaf name to the text shown beside the tree (e.g. ``cat (87%)``);
+    ``xlabel`` names the tree's distance axis (:func:`plot_tree`); the reference is a cladogram.
+    The tree's bootstrap support (its integer internal labels) is written at its nodes.
     """
     leaf_labels = leaf_labels or {}
     t = _nodes(newick)
@@ -183,7 +209,7 @@ def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", r
         1, 3, figsize=(15 if wide else 11, height),
         gridspec_kw={"width_ratios": [3, 5 if wide else 2.6, 3]},
     )
-    _, ya = plot_tree(t, ax=axes[0], title=left_title, show_labels=False)
+    _, ya = plot_tree(t, ax=axes[0], title=left_title, show_labels=False, xlabel=xlabel, support=True)
     _, yb = plot_tree(r, ax=axes[2], title=right_title, mirror=True, use_lengths=False, show_labels=False)
     link = axes[1]
     fs = 8 if n <= 40 else 7
@@ -201,7 +227,7 @@ def plot_tree_pair(newick, reference, *, title="", left_title="relation tree", r
     link.axis("off")
     # Margins in inches, not figure fractions: matplotlib's default fractions (12 % above,
     # 11 % below) left 25 inches of white around a 1,000-leaf figure 220 inches tall.
-    top, bottom = 0.75 / height, 0.35 / height
+    top, bottom = 0.75 / height, 0.6 / height  # bottom: the distance axis, its ticks and name
     if title:
         fig.suptitle(title, fontsize=10, y=1 - 0.2 / height, va="top")
     if caption:
@@ -233,7 +259,8 @@ def tree_figure(run, partial=False):
     """The figure of one tree-figure spec of the report rules.
 
     ``run`` holds ``tree`` (Newick path), ``reference`` (Newick path or None), ``title`` and
-    ``left`` (title of the tree panel). A missing file raises :class:`MissingResultsError`,
+    ``left`` (title of the tree panel), optionally ``xlabel`` (the name of its distance axis,
+    default :data:`DISTANCE_LABEL`). A missing file raises :class:`MissingResultsError`,
     or with ``partial=True`` gives a placeholder figure naming it.
     """
     gone = [f for f in (run["tree"], run["reference"]) if f and not Path(f).exists()]
@@ -246,11 +273,12 @@ def tree_figure(run, partial=False):
     if run["reference"]:
         reference = _read(Path(run["reference"]).read_text())
         return plot_tree_pair(tree, reference, title=run["title"], left_title=run["left"],
-                              caption=comparison_caption(tree, reference), leaf_labels=labels)
+                              caption=comparison_caption(tree, reference), leaf_labels=labels,
+                              xlabel=run.get("xlabel"))
     tree = _nodes(tree)
     if labels:
         _relabel(tree, labels)
-    return plot_tree(tree, title=run["title"])[0].figure
+    return plot_tree(tree, title=run["title"], xlabel=run.get("xlabel"))[0].figure
 
 
 def _leaf_purity_labels(path):

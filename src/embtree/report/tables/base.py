@@ -11,16 +11,22 @@
 :func:`rows_where`     the rows of a tidy table whose columns equal the given values
 :func:`missing_of`     the missing-run records of one spec family
 :func:`method_table`   rows encoder x method, columns dataset x metric (L2H, cross-method tables)
+:func:`apply_bold`     the one bold rule of every table (best among comparable rows, as printed, no wide ties)
+:func:`mark_baselines` rows of random-weights encoders: never bold, named in a note
+:func:`stack_level`    a column level (the data set) moved into the rows where the runs leave it sparse
+:func:`printed_values` the numbers as the text formats print them (bold compares these)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from embtree.report.common import CHANCE_ALPHA, DIRECTIONS
+from embtree.report.common import CHANCE_ALPHA, DIRECTIONS, FORMATS, LABELS
+
+_LABEL_OF = {m: label for m, label in LABELS.items() if m not in ("purity_mean",)}  # metric -> its header
 
 
 @dataclass
@@ -39,6 +45,16 @@ class ReportTable:
     ``count`` (same shape, optional) is the number of runs a ``mean ± std`` cell averages and
     ``expected_count`` the configured number (e.g. of seeds): a cell whose count differs prints
     ``(n=count)`` after its value.
+
+    Bold has one meaning in every table (:func:`apply_bold`): the best value of its column among
+    comparable rows (rows sharing the ``compare_by`` row levels, e.g. the data set), compared as
+    printed, none where more than half of those rows tie or only one row has a value, never on a
+    marked cell or an ``unranked`` row (a baseline, e.g. random weights). ``directions`` is what
+    is best: one of "max" / "min" for every column, or {last level of the column label: "max" /
+    "min" / None}; None (the default) leaves ``bold`` as set by the builder.
+    ``number_format`` / ``column_formats``: "percent" (a score in [0, 1], printed x 100),
+    "count", "pvalue" or "fixed" (:data:`~embtree.report.common.FORMATS`). ``empty_note`` is what
+    the text formats print instead of a table without rows.
     """
 
     name: str
@@ -52,15 +68,20 @@ class ReportTable:
     count: pd.DataFrame | None = None
     expected_count: int | None = None
     chance: pd.DataFrame | None = None
+    significant: pd.DataFrame | None = None  # p-values at or below a test's threshold: "*" (not bold)
     decimals: int = 2
-    number_format: str = "fixed"  # "fixed" (``decimals`` places) or "pvalue" (see _fmt_number)
+    number_format: str = "fixed"  # "fixed" (``decimals`` places), "percent", "count" or "pvalue"
     notes: list = field(default_factory=list)
     # Per-column override {last level of the column label: (number_format, decimals)}.
     column_formats: dict = field(default_factory=dict)
+    directions: object = None  # "max" / "min" / {last level of the column label: "max" / "min" / None}
+    compare_by: list = field(default_factory=list)  # row levels of comparable rows (bold)
+    unranked: pd.Series | None = None  # rows never bold (baselines), bool per row
+    empty_note: str = "none"
 
     def __post_init__(self):
         shape = self.values.shape
-        for name in ("std", "count", "bold", "missing", "incomplete", "flagged", "chance"):
+        for name in ("std", "count", "bold", "missing", "incomplete", "flagged", "chance", "significant"):
             frame = getattr(self, name)
             if frame is not None:
                 frame = frame.reindex(index=self.values.index, columns=self.values.columns)
@@ -72,11 +93,35 @@ class ReportTable:
         for name in ("missing", "incomplete", "flagged", "chance"):
             if getattr(self, name) is None:
                 setattr(self, name, pd.DataFrame(False, index=self.values.index, columns=self.values.columns))
+        if self.unranked is None:
+            self.unranked = pd.Series(False, index=self.values.index)
+        else:
+            self.unranked = self.unranked.reindex(self.values.index).fillna(False).astype(bool)
         assert self.bold.shape == shape
 
+    def column_format(self, col):
+        """``(number_format, decimals)`` of column ``col`` (a label of ``values.columns``)."""
+        key = col[-1] if isinstance(col, tuple) else col
+        return self.column_formats.get(key, (self.number_format, self.decimals))
 
-def best_mask(values, direction, decimals=None):
-    """Cells holding the best value of their column (all ties are marked).
+    def direction_of(self, col):
+        """"max" / "min" / None: what is best in column ``col`` (from :attr:`directions`)."""
+        d = self.directions
+        if isinstance(d, dict):
+            key = col[-1] if isinstance(col, tuple) else col
+            return d.get(key, d.get(col))
+        return d
+
+
+#: Bold is not given where more than this share of the comparable rows tie for the best.
+MAX_TIE_SHARE = 0.5
+
+
+def best_mask(values, direction, decimals=None, *, groups=None, exclude=None, max_tie_share=MAX_TIE_SHARE):
+    """Cells holding the best value of their column among comparable rows (ties share it).
+
+    No cell of a column (within a group) is marked where fewer than two rows have a value, or
+    where more than ``max_tie_share`` of them tie for the best (the best then says nothing).
 
     Parameters
     ----------
@@ -84,28 +129,115 @@ def best_mask(values, direction, decimals=None):
     direction : str or None or dict / Series mapping column -> "max" | "min" | None
     decimals : int, optional
         Compare the values rounded as printed, so every cell that reads like the best is bold
-        (0.9999 and 1.0 both print "1.00").
+        (0.9999 and 1.0 both print "1.00"); see also :func:`printed_values`.
+    groups : array-like of length n_rows, optional
+        Rows compare only within equal labels (e.g. the data set of each row).
+    exclude : DataFrame of bool, optional
+        Cells that neither compete nor get bold (marked cells, baseline rows).
 
     Returns
     -------
     DataFrame of bool, same shape as ``values``.
     """
     out = pd.DataFrame(False, index=values.index, columns=values.columns)
-    for col in values.columns:
+    group_of = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(pd.Series(list(groups)))[0]
+    for j, col in enumerate(values.columns):
         d = direction.get(col) if isinstance(direction, (dict, pd.Series)) else direction
         if d is None:
             continue
         if d not in ("max", "min"):
             raise ValueError(f"direction for column {col!r} must be 'max', 'min' or None, got {d!r}")
-        column = pd.to_numeric(values[col], errors="coerce")
+        column = pd.to_numeric(values.iloc[:, j], errors="coerce")
         if decimals is not None:
             column = column.round(decimals)
-        if column.notna().sum() == 0:
-            continue
-        best = column.max() if d == "max" else column.min()
-        # Ties within float noise (values printed identically) share the bold.
-        out[col] = np.isclose(column.to_numpy(dtype=float), best, rtol=1e-9, atol=1e-12)
+        x = column.to_numpy(dtype=float)
+        if exclude is not None:
+            x = np.where(exclude.iloc[:, j].to_numpy(dtype=bool), np.nan, x)
+        mark = np.zeros(len(x), dtype=bool)
+        for g in np.unique(group_of):
+            rows = (group_of == g) & ~np.isnan(x)
+            if rows.sum() < 2:
+                continue
+            best = np.nanmax(x[rows]) if d == "max" else np.nanmin(x[rows])
+            # Ties within float noise (values printed identically) share the bold.
+            tie = rows & np.isclose(x, best, rtol=1e-9, atol=1e-12)
+            if tie.sum() <= max_tie_share * rows.sum():
+                mark |= tie
+        out.iloc[:, j] = mark
     return out
+
+
+def printed_values(table):
+    """The numbers of ``table`` as the text formats print them (percent x 100 and rounded; counts
+    to one decimal; p-values unrounded): what :func:`apply_bold` compares."""
+    numeric = table.values.apply(pd.to_numeric, errors="coerce") if len(table.values.columns) else table.values
+    out = numeric.astype(float).copy()
+    for j, col in enumerate(out.columns):
+        fmt, dec = table.column_format(col)
+        x = out.iloc[:, j]
+        if fmt == "percent":
+            x = (x * 100).round(dec)
+        elif fmt == "count":
+            x = x.round(1)
+        elif fmt == "fixed":
+            x = x.round(dec)
+        out.iloc[:, j] = x
+    return out
+
+
+def excluded_cells(table):
+    """Cells that never get bold and do not compete for it: missing, incomplete, flagged (†), not above
+    chance (°), short of runs ((n=k)) and the cells of ``unranked`` rows."""
+    ex = table.missing | table.incomplete | table.flagged | table.chance | short_cells(table)
+    return ex | pd.DataFrame(np.repeat(table.unranked.to_numpy()[:, None], ex.shape[1], axis=1),
+                             index=ex.index, columns=ex.columns)
+
+
+def _groups(table):
+    if not table.compare_by:
+        return None
+    idx = table.values.index
+    names = list(idx.names)
+    levels = [idx.get_level_values(names.index(n)) for n in table.compare_by if n in names]
+    return list(zip(*levels)) if levels else None
+
+
+def apply_bold(table):
+    """Set ``table.bold`` by the one rule of every report table; returns ``table``.
+
+    With ``table.directions`` set: the best printed value of each column among comparable rows
+    (``table.compare_by``), without :func:`excluded_cells`, and not where more than half of the rows
+    tie (:func:`best_mask`). Without directions the builder's bold is kept, less the excluded cells.
+    """
+    ex = excluded_cells(table)
+    if table.directions is None or not len(table.values.columns):
+        table.bold = table.bold & ~ex
+        return table
+    directions = {c: table.direction_of(c) for c in table.values.columns}
+    table.bold = best_mask(printed_values(table), directions, groups=_groups(table), exclude=ex)
+    return table
+
+
+def mark_baselines(table, encoders, note=None):
+    """Rows whose ``encoder`` level is one of ``encoders`` (random weights: structural baselines whose
+    scores are no findings) become ``unranked``: never bold, and the others' best is bold instead.
+    ``note`` (default: one naming them) is appended when a row is marked. Returns ``table``."""
+    encoders = [str(e) for e in (encoders or [])]
+    names = list(table.values.index.names)
+    if not encoders or "encoder" not in names or not len(table.values):
+        return table
+    enc = table.values.index.get_level_values(names.index("encoder")).astype(str)
+    rows = pd.Series(np.isin(enc, encoders), index=table.values.index)
+    if not rows.any():
+        return table
+    table.unranked = table.unranked | rows
+    apply_bold(table)
+    hit = sorted(set(enc[rows.to_numpy()]))
+    text = note or (f"{', '.join(hit)}: random weights (pretrained: false), a structural baseline; its rows "
+                    "are not findings and never bold.")
+    if text not in table.notes:
+        table.notes.append(text)
+    return table
 
 
 def _missing_mask(index, columns, missing, rows, cols):
@@ -151,8 +283,8 @@ def wide_table(
     direction=None,
     missing=None,
     order=None,
-    decimals=2,
-    number_format="fixed",
+    decimals=None,
+    number_format=None,
     aggregate=None,
     ddof=0,
     expected_count=None,
@@ -175,6 +307,9 @@ def wide_table(
         (rows / columns named only there are added).
     order : dict, optional
         Column name -> preferred order of its values (e.g. the configured encoders).
+    number_format, decimals : optional
+        How the cells print; default the quantity's (:data:`~embtree.report.common.FORMATS` of
+        ``value``), else ``"fixed"`` with 2 decimals.
     aggregate : None or "mean_std"
         With ``"mean_std"`` several rows per cell are averaged and ``std`` is their standard
         deviation with ``ddof`` (NaN, printed as the mean alone, for a single row with ddof=1);
@@ -195,6 +330,9 @@ def wide_table(
     order = order or {}
     if direction is None:
         direction = DIRECTIONS.get(value)
+    fmt, dec = FORMATS.get(value, ("fixed", 2))
+    number_format = number_format or fmt
+    decimals = dec if decimals is None else decimals
     keys = rows + cols
     if len(df):
         data = df[need].copy()
@@ -256,25 +394,24 @@ def wide_table(
     if aggregate == "mean_std" and len(data):
         counts = data.set_index(keys)["_n"].unstack(cols).reindex(index=index, columns=columns)
         counts = counts.where(counts > 0)  # no value averaged: no count (the cell prints "-")
-    numeric = values.apply(pd.to_numeric, errors="coerce") if len(values.columns) else values
-    bold = best_mask(numeric, direction, decimals if number_format == "fixed" else None)
     gap = _missing_mask(index, columns, missing, rows, cols)
     # A gap cell with data aggregates only part of its runs (e.g. one seed missing).
     miss = gap & values.isna()
     incomplete = gap & values.notna()
-    return ReportTable(
+    table = ReportTable(
         name=name,
         title=title,
         values=values,
         std=stds,
-        bold=bold & ~gap,
         missing=miss,
         incomplete=incomplete,
         count=counts,
         expected_count=expected_count,
         decimals=decimals,
         number_format=number_format,
+        directions=direction,
     )
+    return apply_bold(table)
 
 
 #: The ``split`` values of the per-run tables: the samples a method was fitted on, and a held-out
@@ -346,8 +483,8 @@ def flag_cells(table, df, rows, cols, flag, note, direction=None):
 
     ``rows`` / ``cols`` are the key columns the table was pivoted on (as for
     :func:`wide_table`); ``note`` is appended to ``table.notes`` when a cell is flagged.
-    Flagged cells are never bold; with ``direction`` ("max" / "min") the best of the other
-    cells of each column becomes bold instead. Returns ``table``. A ``df`` without the
+    Flagged cells are never bold; the best of the other cells of each column becomes bold instead
+    (:func:`apply_bold`; ``direction``, "max" / "min", sets the table's directions first). Returns ``table``. A ``df`` without the
     ``flag`` column (older per-run tables) flags nothing.
     """
     if not len(df) or flag not in df.columns:
@@ -355,11 +492,8 @@ def flag_cells(table, df, rows, cols, flag, note, direction=None):
     truth = df[flag].astype(str).str.lower().isin(["true", "1", "yes"])
     table.flagged = table.flagged | _cell_mask(table, df, rows, cols, truth.to_numpy())
     if direction is not None:
-        numeric = table.values.apply(pd.to_numeric, errors="coerce")
-        best = best_mask(numeric.where(~table.flagged), direction,
-                         table.decimals if table.number_format == "fixed" else None)
-        table.bold = best & ~table.missing & ~table.incomplete
-    table.bold = table.bold & ~table.flagged
+        table.directions = direction
+    apply_bold(table)
     if table.flagged.to_numpy().any() and note not in table.notes:
         table.notes.append(note)
     return table
@@ -367,7 +501,7 @@ def flag_cells(table, df, rows, cols, flag, note, direction=None):
 
 def mark_chance(table, df, rows, cols, p_column, note, alpha=CHANCE_ALPHA):
     """Set ``table.chance`` where a row of tidy ``df`` in that cell has ``df[p_column] >= alpha``
-    (a tree score not better than chance); such cells are never bold. ``note`` is appended when a
+    (a tree score not better than chance); such cells are never bold (the best of the others is). ``note`` is appended when a
     cell is marked. A ``df`` without ``p_column`` (no null distribution) marks nothing.
     Returns ``table``.
     """
@@ -375,7 +509,7 @@ def mark_chance(table, df, rows, cols, p_column, note, alpha=CHANCE_ALPHA):
         return table
     p = pd.to_numeric(df[p_column], errors="coerce").to_numpy(dtype=float)
     table.chance = table.chance | _cell_mask(table, df, rows, cols, p >= alpha)
-    table.bold = table.bold & ~table.chance
+    apply_bold(table)
     if table.chance.to_numpy().any() and note not in table.notes:
         table.notes.append(note)
     return table
@@ -400,7 +534,9 @@ def method_table(long, *, name, title, missing, order, directions, column_format
     its value alone). ``expected``: {method: its configured number of runs} (e.g. the seeds of an
     L2H source); a cell of such a method averaging another number prints ``(n=k)`` and is never
     bold, and methods not named print no n. ``directions`` maps a metric label to "max" / "min";
-    the best cell (mean) per column is bold.
+    the best cell (mean) per column is bold (:func:`apply_bold`). A metric label of
+    :data:`~embtree.report.common.LABELS` prints in its quantity's format unless ``column_formats``
+    says otherwise.
     """
     expected = dict(expected or {})
     t = wide_table(
@@ -421,8 +557,85 @@ def method_table(long, *, name, title, missing, order, directions, column_format
         # Each method against its own configured number: only the cells short of it keep a count.
         want = pd.Series([expected.get(key[-1]) for key in t.count.index], index=t.count.index, dtype=float)
         t.count = t.count.where(t.count.ne(want, axis=0) & want.notna().to_numpy()[:, None])
-    if column_formats:
-        t.column_formats = column_formats
-    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~short_cells(t))
-    t.bold = best_mask(numeric, {c: directions.get(c[1]) for c in t.values.columns}, t.decimals) & ~t.missing
-    return t
+    t.column_formats = {**{label: FORMATS[m] for m, label in _LABEL_OF.items() if m in FORMATS},
+                        **(column_formats or {})}
+    t.directions = dict(directions)
+    return apply_bold(t)
+
+
+_CELL_FRAMES = ("values", "std", "count", "bold", "missing", "incomplete", "flagged", "chance", "significant")
+
+
+def _present(table):
+    return table.values.notna() | table.missing
+
+
+def is_sparse(table, level="dataset"):
+    """Whether a row of ``table`` has cells in some but not all groups of column level ``level`` (e.g. an
+    encoder run on one of the data sets): the wide layout would print a group of ``-`` for it."""
+    cols = table.values.columns
+    if level not in list(cols.names) or not len(table.values):
+        return False
+    present = _present(table)
+    groups = cols.get_level_values(level)
+    have = pd.DataFrame({g: present.loc[:, groups == g].any(axis=1) for g in dict.fromkeys(groups)})
+    used = have.any(axis=1)
+    return bool((used & ~have.all(axis=1)).any())
+
+
+def stack_level(table, level="dataset", *, label=None, when="sparse"):
+    """``table`` with column level ``level`` moved to the front of the row index (a long table).
+
+    Each row keeps only the ``level`` values it has cells for, so no row prints a column group of
+    ``-`` for a data set its encoder never ran on. Bold stays as it was (it compared the rows of
+    one data set) and later bold compares within it (``compare_by``). ``label``: the column
+    header when ``level`` was the only column level (default the table's metric, else "value");
+    ``when="sparse"`` (default) leaves tables where every row has every group (:func:`is_sparse`)
+    in the paper's wide layout; ``"always"`` stacks anyway. Returns a new :class:`ReportTable`.
+    """
+    if when not in ("sparse", "always"):
+        raise ValueError(f"when must be 'sparse' or 'always', got {when!r}")
+    cols = table.values.columns
+    if level not in list(cols.names) or (when == "sparse" and not is_sparse(table, level)):
+        return table
+    groups = cols.get_level_values(level)
+    present = _present(table)
+    single = cols.nlevels == 1
+    rest = pd.Index([label or "value"]) if single else cols.droplevel(level)
+    if isinstance(rest, pd.MultiIndex):
+        rest = pd.MultiIndex.from_tuples(list(dict.fromkeys(rest)), names=rest.names)
+    else:
+        rest = pd.Index(list(dict.fromkeys(rest)), name=rest.name)
+    pieces = {name: [] for name in _CELL_FRAMES}
+    tuples, unranked = [], []
+    row_names = list(table.values.index.names)
+    for g in dict.fromkeys(groups):
+        sel = groups == g
+        keep = present.loc[:, sel].any(axis=1).to_numpy()
+        if not keep.any():
+            continue
+        for name in _CELL_FRAMES:
+            frame = getattr(table, name)
+            if frame is None:
+                continue
+            sub = frame.loc[keep, sel].copy()
+            sub.columns = pd.Index([label or "value"]) if single else sub.columns.droplevel(level)
+            pieces[name].append(sub.reindex(columns=rest))
+        for t in table.values.index[keep]:
+            tuples.append((g, *(t if isinstance(t, tuple) else (t,))))
+        unranked += list(table.unranked.to_numpy()[keep])
+    index = pd.MultiIndex.from_tuples(tuples, names=[level, *row_names]) if tuples else \
+        pd.MultiIndex.from_arrays([[] for _ in range(len(row_names) + 1)], names=[level, *row_names])
+    kw = {}
+    for name in _CELL_FRAMES:
+        if getattr(table, name) is None:
+            kw[name] = None
+            continue
+        frame = pd.concat(pieces[name]) if pieces[name] else pd.DataFrame(columns=rest, dtype=object)
+        frame.index = index
+        if name not in ("values", "std", "count"):
+            frame = frame.fillna(False).astype(bool)
+        kw[name] = frame
+    out = replace(table, **kw, unranked=pd.Series(unranked, index=index, dtype=bool),
+                  compare_by=[level, *[c for c in table.compare_by if c != level]], notes=list(table.notes))
+    return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.common import DIRECTIONS, LABELS, NOT_APPLICABLE, SMALL_CLUSTER_MARK
+from embtree.report.common import DIRECTIONS, FORMATS, LABELS, NOT_APPLICABLE, SIGNIFICANT_MARK, SMALL_CLUSTER_MARK
+from embtree.stats import TTEST_ALPHA
 from embtree.report.tables.base import flag_cells, missing_of, ordered_values, rows_where, wide_table
 
 
@@ -28,7 +29,7 @@ def caec_metric_table(summary, value, *, missing=None, order=None, name=None, ti
         ["dataset"],
         value,
         name=name or f"caec_{value}",
-        title=title or f"CAEC clusters: {label} per encoder and cluster metric (best per dataset in bold)",
+        title=title or f"CAEC clusters: {label} per encoder and cluster metric",
         missing=missing,
         order=order,
     )
@@ -57,7 +58,7 @@ def purity_mean_std_table(summary, *, missing=None, order=None, value="purity_me
 
 
 
-def per_class_table(per_class, dataset, value, *, missing=None, order=None, decimals=2):
+def per_class_table(per_class, dataset, value, *, missing=None, order=None, decimals=None):
     """CAEC paper tables 3 (``value="r_max"``) and 4 (``"coverage"``) for one dataset.
 
     Rows encoder x metric, columns the classes (in class-index order); coverage bolds the
@@ -127,7 +128,7 @@ def chi2_table(per_class, *, alpha=0.05, missing=None, order=None):
         agg = pd.concat(
             [
                 g.median().rename("median p"),
-                g.apply(lambda p: float((p > alpha).mean())).rename(f"fraction p > {alpha:g}"),
+                g.apply(lambda p: float((p > alpha).mean())).rename(_share_label(alpha)),
             ],
             axis=1,
         ).reset_index()
@@ -140,22 +141,27 @@ def chi2_table(per_class, *, alpha=0.05, missing=None, order=None):
         ["dataset", "stat"],
         "v",
         name="caec_chi2",
-        title=f"CAEC growth: χ² Poisson goodness of fit (median p over classes; fraction of classes with p > {alpha:g})",
+        title=f"CAEC growth: χ² Poisson goodness of fit (median p over classes; share of classes with p > {alpha:g}, "
+              "growth consistent with Poisson)",
         direction=None,
         missing=missing,
         order=order,
-        decimals=3,
     )
-    t.column_formats = {"median p": ("pvalue", 6)}
+    t.column_formats = {"median p": ("pvalue", 3), _share_label(alpha): FORMATS["purity"]}
     return t
 
 
+def _share_label(alpha):
+    return f"classes with p > {alpha:g}"
 
-def ttest_table(ttest, *, missing=None, order=None):
+
+
+def ttest_table(ttest, *, missing=None, order=None, alpha=TTEST_ALPHA):
     """CAEC paper table 9: paired t-test p-values of coverage between cluster metrics.
 
-    Rows encoder x metric pair, columns datasets; significant p-values (the ``significant``
-    column of ``ttest.tsv``) in bold.
+    Rows encoder x metric pair, columns datasets; a p-value the test called significant (the
+    ``significant`` column of ``ttest.tsv``: ``p <= alpha``, :data:`embtree.stats.TTEST_ALPHA`, the
+    paper's 0.01) prints ``*``. No bold: p-values do not compete.
     """
     if len(ttest):
         df = ttest.copy()
@@ -168,19 +174,74 @@ def ttest_table(ttest, *, missing=None, order=None):
         ["dataset"],
         "p",
         name="caec_ttest",
-        title="CAEC coverage: paired t-test p-values between cluster metrics (significant in bold)",
+        title="CAEC coverage: paired t-test p-values between cluster metrics",
         direction=None,
         missing=missing,
         order=order,
         number_format="pvalue",
+        decimals=3,
     )
     if len(df):
         sig = df.set_index(["encoder", "pair", "dataset"])["significant"].astype(str).str.lower()
         sig = sig.isin(["true", "1", "yes"]).unstack("dataset")
-        t.bold = sig.reindex(index=t.values.index, columns=t.values.columns).fillna(False).astype(bool)
-        t.bold &= ~t.missing
+        t.significant = sig.reindex(index=t.values.index, columns=t.values.columns).fillna(False).astype(bool)
+        t.significant &= ~t.missing
+        t.notes.append(f"{SIGNIFICANT_MARK} significant: p <= {alpha:g} (embtree.stats.TTEST_ALPHA, the CAEC "
+                       "paper's level), the coverage of the two metrics differs.")
+    t.directions = None
     return t
 
+
+#: Columns of :func:`assumptions_table`: summary column -> header.
+_ASSUMPTION_COLUMNS = {
+    "lambda_target_mean": "λ1 (target per step)",
+    "lambda_other_mean": "λ2 (others per step)",
+    "lambda_t": "t",
+    "lambda_p": "p",
+    "lambda_n": "clusters",
+    "annular_fraction": "annular clusters",
+}
+
+
+def assumptions_table(summary, *, missing=None, order=None, alpha=TTEST_ALPHA):
+    """CAEC paper section 3.2, assumption 2 (eq. 5), and the share of annular clusters (section 4.4.1).
+
+    Rows dataset x encoder x cluster metric; columns the mean λ1 / λ2 over the clusters (target /
+    non-target embeddings added per radius step while a cluster grows), the paired t-test of λ1
+    against λ2 over the clusters (t, p; ``*`` where p <= ``alpha``, the paper's 0.01, which rejects
+    H0: mean difference 0), the number of clusters tested, and the share of clusters whose
+    θ_min exceeds the annular threshold. The paper tests 10 clusters drawn at random (p = 0.00008);
+    embtree tests every cluster with both rates defined. Descriptive: no bold.
+    """
+    cols = [c for c in _ASSUMPTION_COLUMNS if c in summary.columns] if len(summary) else []
+    if cols:
+        long = summary.melt(id_vars=["dataset", *_RUN_ROWS], value_vars=cols, var_name="m", value_name="v")
+        long["m"] = long["m"].map(_ASSUMPTION_COLUMNS)
+        long["v"] = pd.to_numeric(long["v"], errors="coerce")
+    else:
+        long = pd.DataFrame(columns=["dataset", *_RUN_ROWS, "m", "v"])
+    o = dict(order or {})
+    o["m"] = list(_ASSUMPTION_COLUMNS.values())
+    t = wide_table(long, ["dataset", *_RUN_ROWS], ["m"], "v", name="caec_assumptions",
+                   title="CAEC assumption 2 (section 3.2, eq. 5): target vs non-target arrivals per radius step, "
+                         "paired t-test over the clusters; share of annular clusters",
+                   direction=None, missing=missing, order=o)
+    t.column_formats = {"λ1 (target per step)": ("fixed", 2), "λ2 (others per step)": ("fixed", 2),
+                        "t": ("fixed", 2), "p": ("pvalue", 3), "clusters": ("count", 0),
+                        "annular clusters": FORMATS["purity"]}
+    if len(summary) and "lambda_p" in summary.columns and "p" in t.values.columns:
+        p = pd.to_numeric(t.values["p"], errors="coerce")
+        sig = pd.DataFrame(False, index=t.values.index, columns=t.values.columns)
+        sig["p"] = (p <= alpha).fillna(False)
+        t.significant = sig
+        t.notes.append(f"{SIGNIFICANT_MARK} p <= {alpha:g}: the clusters gain target-class embeddings at another "
+                       "rate than the others' (assumption 2 holds where λ1 is the larger; the paper assumes "
+                       "λ2 >> λ1 and reports p = 0.00008 on 10 random clusters).")
+    t.notes.append("λ1, λ2: mean number of target / non-target embeddings added per radius step from r_0 to r_f, "
+                   "averaged over the clusters; annular clusters: θ_min > the annular threshold (section 4.4.1). "
+                   "No bold: the columns describe the run, they do not compete.")
+    t.directions = None
+    return t
 
 
 def _top_other(df, group, other, top, min_count):
@@ -223,7 +284,7 @@ def infiltration_table(
     else:  # no run of this dataset has an infiltrated class
         full = pd.DataFrame(columns=["encoder", "metric", "class_name", "rank", "text"])
     miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
-    return wide_table(
+    t = wide_table(
         full,
         ["class_name", "rank"],
         ["metric", "encoder"],
@@ -234,6 +295,8 @@ def infiltration_table(
         missing=miss,
         order=order,
     )
+    t.empty_note = f"none: no cluster holds {min_count} or more embeddings of another class"
+    return t
 
 
 
@@ -252,7 +315,7 @@ def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None):
         text = pd.DataFrame(columns=["encoder", "metric", "class_name", "text"])
     text["column"] = "overlapping embeddings"
     miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
-    return wide_table(
+    t = wide_table(
         text,
         ["encoder", "metric", "class_name"],
         ["column"],
@@ -263,6 +326,8 @@ def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None):
         missing=miss,
         order=order,
     )
+    t.empty_note = "none: no run has embeddings that lie in two classes' clusters"
+    return t
 
 
 
@@ -328,28 +393,26 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
     clustered = "over the embeddings inside clusters (paper section 4.2)"
     run_tables = [
         caec_metric_table(summary, purity, missing=miss, order=order, name="caec_purity",
-                          title=f"CAEC clusters: purity (eq. 17) {clustered} per encoder and cluster metric "
-                                "(best per dataset in bold)"),
+                          title=f"CAEC clusters: purity (eq. 17) {clustered} per encoder and cluster metric"),
         purity_mean_std_table(summary, missing=miss, order=order, value=purity),
         caec_metric_table(summary, "ri", missing=miss, order=order,
-                          title=f"CAEC clusters: RI (eq. 18) {clustered} per encoder and cluster metric "
-                                "(best per dataset in bold)"),
+                          title=f"CAEC clusters: RI (eq. 18) {clustered} per encoder and cluster metric"),
         caec_metric_table(summary, "nmi", missing=miss, order=order,
-                          title=f"CAEC clusters: NMI (eq. 19) {clustered} per encoder and cluster metric "
-                                "(best per dataset in bold)"),
+                          title=f"CAEC clusters: NMI (eq. 19) {clustered} per encoder and cluster metric"),
     ]
     for value in ("ri_all", "nmi_all"):
         if value in summary.columns:
             run_tables.append(caec_metric_table(
                 summary, value, missing=miss, order=order,
                 title=f"CAEC clusters: {value[:-4].upper()} over all embeddings, those outside every cluster as "
-                      "one 'unassigned' group (not the paper's reading; best per dataset in bold)"))
+                      "one 'unassigned' group (not the paper's reading)"))
     _flag_runs(run_tables, summary)
     tables = [
         *run_tables,
         angle_table(per_class, missing=missing_of(missing, "per_class"), order=order),
         chi2_table(per_class, missing=missing_of(missing, "per_class"), order=order),
         ttest_table(ttest, missing=missing_of(missing, "ttest"), order=order),
+        assumptions_table(summary, missing=miss, order=order),
     ]
     small_note = (f"{SMALL_CLUSTER_MARK} this class's cluster has fewer members than caec.min_cluster_size: "
                   "its values rest on a handful of embeddings")

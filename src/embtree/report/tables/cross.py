@@ -76,8 +76,6 @@ def cross_method_table(trees, l2h, *, missing=None, order=None, n_seeds=None):
                 method[i] = f"CAEC {cm} ({rec.get('point')})"
         miss["method"] = method
         miss = miss.dropna(subset=["method"])[["dataset", "encoder", "method"]]
-    # RF counts splits (no decimals), unless a cell is a mean over seeds
-    rf_decimals = 1 if len(long) and long.groupby(["dataset", "encoder", "method", "m"]).size().gt(1).any() else 0
     table = method_table(
         long.drop(columns=["p"], errors="ignore"),
         name="cross_method",
@@ -85,7 +83,6 @@ def cross_method_table(trees, l2h, *, missing=None, order=None, n_seeds=None):
         missing=miss,
         order=order,
         directions={label: DIRECTIONS[m] for m, label in CROSS_METRICS.items()},
-        column_formats={"RF": ("fixed", rf_decimals), "DI/DI_max": ("fixed", 3)},
         expected=l2h_expected(n_seeds),
     )
     if len(l2h):

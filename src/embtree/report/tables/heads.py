@@ -1,5 +1,7 @@
 """Deep clustering heads (paper 002): table 1 layout, per-head spread, accuracy vs coarse depth.
 
+Values are the per-run fractions (the CSV keeps them); the text formats print them in %.
+
 Repeated runs: the per-run tables hold one row per seed (``seed`` column, ``heads.seeds``); the
 method tables show mean ± std over the seeds (:func:`~embtree.report.tables.base.wide_table`'s
 ``aggregate="mean_std"``, sample std), with ``(n=k)`` where a cell averages another number of
@@ -11,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from embtree.report.common import FORMATS
 from embtree.report.tables.base import (
     SPLIT_NOTE,
     SPLIT_ORDER,
     ReportTable,
-    best_mask,
+    apply_bold,
+    mark_baselines,
     seeds_note,
-    short_cells,
     split_rows,
     wide_table,
 )
@@ -32,18 +35,17 @@ PROBE_LABEL = "linear probe"
 METHOD_ORDER = [PROBE_LABEL, "k-means (cosine)", "TEMI", "SCANv2"]
 
 
-def _pct(df, cols):
-    out = df.copy()
-    for c in cols:
-        out[c] = pd.to_numeric(out[c], errors="coerce") * 100
-    return out
+_PERCENT = FORMATS["acc"]
 
 
-def _long_pct(df, labels):
-    """Tidy (dataset, encoder, method label, [seed,] m = metric label, v in %) of the ``labels`` columns."""
+def _long(df, labels):
+    """Tidy (dataset, encoder, method label, [seed,] [split,] m = metric label, v as a fraction) of the
+    ``labels`` columns."""
     if not len(df):
         return pd.DataFrame(columns=["dataset", "encoder", "method", "m", "v"])
-    df = _pct(df, list(labels)).assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
+    df = df.assign(method=df["method"].map(lambda m: METHOD_LABELS.get(m, m)))
+    for c in labels:
+        df[c] = pd.to_numeric(df[c], errors="coerce")
     ids = ["dataset", "encoder", "method"] + [c for c in ("seed", "split") if c in df.columns]
     long = df.melt(id_vars=ids, value_vars=list(labels), var_name="m", value_name="v")
     long["m"] = long["m"].map(labels)
@@ -51,12 +53,12 @@ def _long_pct(df, labels):
 
 
 def _probe_long(probe, with_split=False):
-    """Tidy ACC / top-5 rows (in %) of the probe's ``metrics.tsv`` rows, method = :data:`PROBE_LABEL`
+    """Tidy ACC / top-5 rows of the probe's ``metrics.tsv`` rows, method = :data:`PROBE_LABEL`
     (``with_split``: one row per split, else the fit rows alone)."""
     if probe is None or not len(probe):
         return None
     df = (probe if with_split else probe[probe["split"] == "fit"]).assign(method="probe")
-    long = _long_pct(df, {"acc": _LABEL["acc"], "top5_acc": _LABEL["top5_acc"]})
+    long = _long(df, {"acc": _LABEL["acc"], "top5_acc": _LABEL["top5_acc"]})
     long["method"] = PROBE_LABEL
     return long
 
@@ -66,19 +68,20 @@ def _seeds_note(n_seeds):
 
 
 def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
-    """Paper 002 table 1 layout: rows dataset x encoder, columns method x metric (in %).
+    """Paper 002 table 1, methods as rows (it fits a page): rows dataset x encoder x method, columns
+    ACC, NMI, ARI, top-5, mean MSP, ECE (printed in %).
 
     ``metrics``: the concatenated heads ``metrics.tsv`` rows (granularity ``classes`` used), one
     per seed; each cell is the mean ± std over its seeds (sample std; one seed prints the value
     alone), ``(n=k)`` where k differs from ``n_seeds`` (the configured number).
     ``probe``: the concatenated probe ``metrics.tsv`` rows (:func:`embtree.probe.linear_probe`),
-    shown as the ACC / top-5 ceiling (its ``fit`` row: no seed, no std) and never bold.
-    Bold = best per (metric) column group row-wise is not meaningful across datasets, so the
-    best clustering method per row and metric (by the mean) is marked instead.
+    a ``linear probe`` row per encoder with the ACC / top-5 ceiling (its ``fit`` row: no seed, no
+    std), never bold (an unranked row). Bold: the best (encoder, method) of each data set [and
+    split] per metric (:func:`~embtree.report.tables.base.apply_bold`; ECE lowest, MSP none).
     """
     df = metrics[metrics["granularity"] == "classes"] if len(metrics) else metrics
     rows, df = split_rows(df, ["dataset", "encoder"])
-    long = _long_pct(df, {m: _LABEL[m] for m in HEADS_METRICS})
+    long = _long(df, {m: _LABEL[m] for m in HEADS_METRICS})
     probe_long = _probe_long(probe, with_split="split" in rows)
     if probe_long is not None:
         long = pd.concat([probe_long, long], ignore_index=True)
@@ -86,23 +89,19 @@ def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
     o["method"] = METHOD_ORDER
     o["m"] = [_LABEL[m] for m in HEADS_METRICS]
     o["split"] = SPLIT_ORDER
-    t = wide_table(long, rows, ["m", "method"], "v", name="heads",
-                   title="Deep clustering heads (paper 002 table 1 layout), %, mean ± std over seeds "
+    t = wide_table(long, [*rows, "method"], ["m"], "v", name="heads",
+                   title="Deep clustering heads (paper 002 table 1, methods as rows), mean ± std over seeds "
                          "(ECE lower is better)",
-                   direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
+                   direction=None, order=o, number_format=_PERCENT[0], decimals=_PERCENT[1],
+                   aggregate="mean_std", ddof=1, expected_count=n_seeds)
+    method = t.values.index.get_level_values("method") if len(t.values) else pd.Index([])
     if t.count is not None:  # the probe is one fit, not a seed: no n
         t.count = t.count.astype(float)
-        t.count.loc[:, [c for c in t.count.columns if c[1] == PROBE_LABEL]] = np.nan
-    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~short_cells(t))
-    bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
-    for label, d in _DIRECTION.items():  # best method per row within each metric
-        cols = [c for c in numeric.columns if c[0] == label and c[1] != PROBE_LABEL]
-        if d is None or not cols:
-            continue
-        sub = numeric[cols].round(2)
-        best = sub.max(axis=1) if d == "max" else sub.min(axis=1)
-        bold[cols] = sub.eq(best, axis=0) & sub.notna()
-    t.bold = bold
+        t.count.loc[np.asarray(method == PROBE_LABEL)] = np.nan
+    t.unranked = pd.Series(np.asarray(method == PROBE_LABEL, dtype=bool), index=t.values.index)
+    t.directions = dict(_DIRECTION)
+    t.compare_by = [r for r in rows if r != "encoder"]  # every encoder and method of a data set [and split]
+    apply_bold(t)
     t.notes.append(_seeds_note(n_seeds))
     t.notes.append("k-means has no soft assignments: MSP and ECE do not apply.")
     if "split" in rows:
@@ -128,7 +127,7 @@ def heads_spread_table(per_head, *, order=None):
         by, df = split_rows(df, ["dataset", "encoder", "method", "seed"])
         df = df.assign(split=df["split"] if "split" in by else "fit")
         for key, g in df.groupby(["dataset", "encoder", "method", "seed", "split"], sort=False):
-            acc = 100 * g["acc"].to_numpy(dtype=float)
+            acc = g["acc"].to_numpy(dtype=float)
             sel = g["selected"].astype(str).str.lower().eq("true").to_numpy()
             rows.append({"dataset": key[0], "encoder": key[1], "method": METHOD_LABELS.get(key[2], key[2]),
                          "seed": int(key[3]), "split": key[4],
@@ -149,9 +148,9 @@ def heads_spread_table(per_head, *, order=None):
     o["split"] = SPLIT_ORDER
     o["m"] = cols
     t = wide_table(long, keys, ["m"], "v", name="heads_spread",
-                   title="Spread over heads: ACC (%) of the lowest-loss head against all heads, per seed",
-                   direction=None, order=o, decimals=2)
-    t.column_formats = {"selected head": ("fixed", 0), "heads": ("fixed", 0), "rank of selected": ("fixed", 0)}
+                   title="Spread over heads: ACC of the lowest-loss head against all heads, per seed",
+                   direction=None, order=o, number_format=_PERCENT[0], decimals=_PERCENT[1])
+    t.column_formats = {"selected head": ("count", 0), "heads": ("count", 0), "rank of selected": ("count", 0)}
     if "split" in keys:
         t.notes.append("The head is selected by its training loss on the fit set; eval rows score that "
                        "head, and every other, on the held-out set.")
@@ -184,17 +183,13 @@ def heads_depth_table(metrics, *, order=None, n_seeds=None):
     o["method"] = METHOD_ORDER
     o["col"] = [f"d = {d}" for d in depths] + ["classes"]
     o["split"] = SPLIT_ORDER
+    long = long.assign(acc=long["acc"] / 100)  # coarse_depth_long is in % (the figure's unit)
     t = wide_table(long, rows, ["col"], "acc", name="heads_depth",
-                   title="Clustering ACC (%) vs maximum hierarchy depth d of the reference tree, "
+                   title="Clustering ACC vs maximum hierarchy depth d of the reference tree, "
                          "mean ± std over seeds",
-                   direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
-    numeric = t.values.apply(pd.to_numeric, errors="coerce").where(~short_cells(t))
-    bold = pd.DataFrame(False, index=numeric.index, columns=numeric.columns)
-    n_key = 3 if "split" in rows else 2  # (dataset, encoder[, split])
-    for key in {idx[:n_key] for idx in numeric.index}:  # best method per dataset x encoder and depth
-        same = [i for i in numeric.index if i[:n_key] == key]
-        bold.loc[same] = best_mask(numeric.loc[same], "max", 2).to_numpy()
-    t.bold = bold
+                   direction="max", order=o, aggregate="mean_std", ddof=1, expected_count=n_seeds)
+    t.compare_by = [r for r in rows if r != "method"]  # the methods of one data set x encoder [x split]
+    apply_bold(t)
     t.notes.append(_seeds_note(n_seeds))
     if "split" in rows:
         t.notes.append(SPLIT_NOTE)
@@ -213,25 +208,27 @@ def heads_multilabel_table(metrics, *, order=None, n_seeds=None):
         df = df[pd.to_numeric(df["top1_l"], errors="coerce").notna()]
     else:
         df = df.iloc[:0]
-    long = _long_pct(df, MULTI_METRICS)
+    long = _long(df, MULTI_METRICS)
     o = dict(order or {})
     o["method"] = METHOD_ORDER
     o["m"] = list(MULTI_METRICS.values())
     t = wide_table(long, ["dataset", "encoder", "method"], ["m"], "v", name="heads_multilabel",
-                   title="Multi-label clustering accuracy (paper 002 table 4 layout), %, mean ± std over seeds",
-                   direction=None, order=o, decimals=2, aggregate="mean_std", ddof=1, expected_count=n_seeds)
+                   title="Multi-label clustering accuracy (paper 002 table 4 layout), mean ± std over seeds",
+                   direction=None, order=o, number_format=_PERCENT[0], decimals=_PERCENT[1], aggregate="mean_std", ddof=1, expected_count=n_seeds)
     t.notes.append("→L: correct when the Hungarian-mapped prediction is in the sample's label set S_L (the map is "
                    "estimated from top-1 and the class); equal to →1 where every S_L is the class alone.")
     return t
 
 
 def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=False,
-                       n_seeds=None) -> list[ReportTable]:
-    """Every heads table; ``n_seeds``: the configured number of seeds (``len(heads.seeds)``)."""
+                       n_seeds=None, baselines=None) -> list[ReportTable]:
+    """Every heads table; ``n_seeds``: the configured number of seeds (``len(heads.seeds)``);
+    ``baselines``: encoders with random weights (:func:`~embtree.report.common.baseline_encoders`),
+    whose rows are never bold."""
     tables = [heads_table(metrics, probe=probe, order=order, n_seeds=n_seeds),
               heads_spread_table(per_head, order=order)]
     if len(metrics) and (metrics["granularity"] != "classes").any():
         tables.append(heads_depth_table(metrics, order=order, n_seeds=n_seeds))
     if multilabel:
         tables.append(heads_multilabel_table(metrics, order=order, n_seeds=n_seeds))
-    return tables
+    return [mark_baselines(t, baselines) for t in tables]

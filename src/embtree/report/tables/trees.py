@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from embtree.report.common import CHANCE_ALPHA, CHANCE_MARK, DIRECTIONS
+from embtree.report.common import CHANCE_ALPHA, CHANCE_MARK, DIRECTIONS, FORMATS
 from embtree.report.tables.base import mark_chance, missing_of, rows_where, wide_table
 
 
@@ -63,8 +63,7 @@ def tree_distance_table(trees, dataset, value, *, missing=None, order=None):
         title=f"Relation trees on {dataset}: {label} against the reference (UPGMA on G / P; {better})",
         missing=miss,
         order=order,
-        decimals={"rf": 0, "di_norm": 3}.get(value, 2),  # RF counts splits; DI/DI_max is often < 0.01
-    )
+    )  # RF counts splits (an integer), DI/DI_max three decimals (often < 0.01), recall / precision in %
     return chance_note(table, df, ["encoder", "cluster_metric"], ["tree_metric", "point"], value)
 
 
@@ -75,7 +74,8 @@ def chance_note(table, df, rows, cols, value):
     if null is None or f"{null}_p" not in df.columns:
         return table
     chance = pd.to_numeric(df[f"{null}_chance"], errors="coerce").dropna().unique()
-    level = ", ".join(f"{c:.3g}" for c in sorted(chance))
+    pct = FORMATS.get(null, ("fixed", 2))[0] == "percent"
+    level = ", ".join(f"{100 * c:.3g} %" if pct else f"{c:.3g}" for c in sorted(chance))
     what = "DI/DI_max" if null != value else TREE_VALUES.get(value, value).split(" (")[0]
     table.notes.append(f"Chance level of {what} (mean over random binary trees on the same leaves, "
                        f"trees.null_trees / trees.null_model): {level}.")
