@@ -114,7 +114,7 @@ def test_degenerate_and_small_cluster_runs_are_cautions():
     deg = [c for c in f.cautions if c.kind == "degenerate"]
     assert len(deg) == 1 and deg[0].run == ("digits", "resnet18-random")
     assert "8 of 10 clusters have fewer than 5 members" in deg[0].text
-    assert "5 of 10 classes have coverage 0.00" in deg[0].text and "(purity 0.96, mean coverage 0.80" in deg[0].text
+    assert "5 of 10 classes have coverage 0 %" in deg[0].text and "(purity 96.0 %, mean coverage 80.0 %" in deg[0].text
     assert "9 of 10 classes have the bounding radius within the first radius step" in deg[0].text
     small = [c for c in f.cautions if c.kind == "small-clusters"]
     assert len(small) == 1 and "2 of 10 clusters" in small[0].text and small[0].run == ("cifar", "resnet20")
@@ -172,17 +172,18 @@ def test_flat_l2h_and_merge_expand_headlines():
                             clean_fraction=0.55)])
     f = build_findings(_data(flat=flat, l2h=l2h, merge_expand=me), {}, _facts())
     text = " ".join(f.runs[0].sentences)
-    assert "The best flat clustering, none + kmeans, reaches AMI 0.65 (0 = chance, mean of 2 seeds)" in text
+    assert "The best flat clustering, none + kmeans, reaches AMI 65.0 % (0 = chance, mean of 2 seeds)" in text
     assert "L2H (classifier) recovers 5 of 7 clades (chance 2.1, p < 0.01)" in text
     assert ("Merge & Expand reaches ACC 73.0 % on all samples and 88.0 % on the samples it calls clean "
             "(55.0 % of them)") in text
 
 
 def test_html_page_escapes_and_lists_everything():
-    f = build_findings(_data(), {}, _facts(changed_settings={"flat": ["flat.seeds = [0] (papers: [0, 1])"]}))
+    settings = ["flat.seeds = [0] (papers: [0, 1])", "flat.note = <b> & co"]
+    f = build_findings(_data(), {}, _facts(changed_settings={"flat": settings}))
     page = findings_html(f)
     assert page.startswith("<!DOCTYPE html>") and "<h1>Findings</h1>" in page
-    assert "Merge &amp; Expand" not in page or "&amp;" in page
+    assert "flat.note = &lt;b&gt; &amp; co" in page and "<b> & co" not in page  # text is escaped
     for run in f.runs:
         assert f"<h2>{run.dataset} / {run.encoder}</h2>" in page
     assert "flat.seeds = [0] (papers: [0, 1])" in page

@@ -16,6 +16,8 @@ the names re-exported here. Table layouts, missing results and how to add a kind
 ``figures.base``      :func:`save_figure` (PNG + SVG), :func:`placeholder_figure`
 ``figures.<kind>``    ``heatmaps``, ``growth``, ``trees`` (tree vs reference), ``projection``,
                       ``merge_expand``, ``heads``, ``l2h`` (dendrograms)
+``findings``          :func:`~embtree.report.findings.build_findings` (the findings page: headline
+                      numbers, chance levels, cautions), its Markdown / HTML
 """
 
 import importlib

@@ -337,7 +337,7 @@ def _l2h_headlines(l2h, ds, enc, facts):
         dp, n = _mean(rows, "dp")
         if dp is not None:
             out.append(Headline(key=f"l2h:{src}:dp", method=label, score="dendrogram purity", value=dp,
-                                text=_fmt(dp), n=n, split=split))
+                                text=_pct(dp), n=n, split=split))
     return out
 
 
@@ -358,7 +358,7 @@ def _flat_headlines(flat, ds, enc):
     name = " + ".join(str(b) for b in best) if isinstance(best, tuple) else str(best)
     value, n = float(means.loc[best, "mean"]), int(means.loc[best, "count"])
     return [Headline(key="flat:best:ami", method=f"flat clustering, best pair ({name})", score="AMI (chance 0)",
-                     value=value, text=_fmt(value), chance=0.0, n=n, split=split, detail=name)]
+                     value=value, text=_pct(value), chance=0.0, n=n, split=split, detail=name)]
 
 
 def _heads_headlines(heads, probe, ds, enc):
@@ -422,7 +422,7 @@ def _caec_headlines(summary, ds, enc, facts):
             v, _ = _mean(rows, col)
             if v is not None:
                 out.append(Headline(key=f"caec:{m}:{col}", method=f"CAEC clusters ({m})", score=score, value=v,
-                                    text=_fmt(v)))
+                                    text=_pct(v)))
     return out
 
 
@@ -433,7 +433,9 @@ def _chance_text(h):
     """The chance level as the value prints: clades expected of random trees (``0.3`` of 7), else the score."""
     if h.chance is None or not math.isfinite(h.chance):
         return ""
-    return f"{h.chance * h.of:.1f}" if h.of else f"{h.chance:.2f}"
+    if h.of:
+        return f"{h.chance * h.of:.1f}"
+    return f"{100 * h.chance:.1f} %" if h.text.endswith("%") else f"{h.chance:.2f}"
 
 
 def _chance_clause(h):
@@ -556,10 +558,10 @@ def _cautions(data, missing, facts, runs):
                 out.append(Caution("degenerate",
                                    f"{_run_label(ds, enc)}, CAEC {m}: DEGENERATE — {int(n_small)} of {int(n_cls)} "
                                    f"clusters {_have(n_small)} fewer than {int(r.get('min_cluster_size', 0))} members"
-                                   + (f", {zero} of {n_total} classes {_have(zero)} coverage 0.00" if zero else "")
+                                   + (f", {zero} of {n_total} classes {_have(zero)} coverage 0 %" if zero else "")
                                    + (f", {stuck_text}" if stuck else "")
                                    + "; its scores describe a handful of embeddings, whatever their values ("
-                                   + ", ".join(f"{label} {_fmt(_f(r.get(col)))}" for col, label in _CAEC_SCORES
+                                   + ", ".join(f"{label} {_pct(_f(r.get(col)))}" for col, label in _CAEC_SCORES
                                                if _f(r.get(col)) is not None)
                                    + "; marked † in the tables).", run=(ds, enc)))
             elif (n_small is not None and _f(n_small) and _f(n_small) > 0) or zero or stuck:
