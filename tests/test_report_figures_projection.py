@@ -31,3 +31,23 @@ def test_projection_axes_named_and_empty_input_says_no_data():
     assert fig.axes[0].get_xlabel().startswith("PC 1") and fig.axes[0].get_ylabel().startswith("PC 2")
     fig = R.plot_projection(np.zeros((0, 2)), np.zeros(0, dtype=int), ["a"])
     assert any(t.get_text().startswith("no data:") for ax in fig.axes for t in ax.texts)
+
+
+def test_tsne_map_embeds_the_points_jointly_and_is_seeded():
+    from embtree.report.figures.projection import tsne_map
+
+    rng = np.random.default_rng(0)
+    centres = 20 * rng.standard_normal((3, 10))
+    y = np.repeat(np.arange(3), 40)
+    X = centres[y] + rng.standard_normal((len(y), 10))
+    means = np.stack([X[y == k].mean(axis=0) for k in range(3)])
+    xy, (m2,) = tsne_map(X, [means], seed=0)
+    assert xy.shape == (120, 2) and m2.shape == (3, 2)
+    # each class mean lands among its own class's points in the map
+    for k in range(3):
+        d = np.linalg.norm(xy - m2[k], axis=1)
+        assert np.bincount(y[np.argsort(d)[:10]], minlength=3).argmax() == k
+    again, _ = tsne_map(X, [means], seed=0)
+    np.testing.assert_array_equal(xy, again)
+    fig = R.plot_projection(xy, y, ["a", "b", "c"], method="tsne")
+    assert fig.axes[0].get_xlabel().startswith("t-SNE 1")

@@ -135,10 +135,14 @@ def test_generated_latex_compiles_with_pdflatex(tmp_path, caec_summary):
                                             "theta_max_half"])),  # empty: a "none" note
     ]
     tables[0].notes.append("50 % of § & $ # _ { } ~ ^ \\ | < > × − … ≈ ‡ ≤ χ²")
+    wide = pd.DataFrame([{"dataset": "d", "encoder": "encoder-with-a-long-name", "metric": f"metric number {j}",
+                          "nmi": 0.123456} for j in range(14)])
+    tables.append(R.wide_table(wide, ["dataset", "encoder"], ["metric"], "nmi", name="wide", title="14 columns"))
     for t in tables:
         R.write_report_table(t, tmp_path)
     body = "\n".join(rf"\input{{{t.name}.tex}}" + "\n" + rf"Table~\ref{{tab:{t.name}}}." for t in tables)
-    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n"
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
+                                      "\\usepackage{booktabs}\n\\usepackage{graphicx}\n"
                                       f"\\begin{{document}}\n{body}\n\\end{{document}}\n")
     for _ in range(2):  # the second pass resolves the \ref to the \label
         run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
@@ -146,3 +150,6 @@ def test_generated_latex_compiles_with_pdflatex(tmp_path, caec_summary):
         assert run.returncode == 0, run.stdout[-3000:]
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert "undefined" not in log.lower() and "Missing character" not in log
+    assert "Overfull \\hbox" not in log  # the wide table is shrunk to the line width
+    assert "\\resizebox" in (tmp_path / "wide.tex").read_text()
+    assert "\\resizebox" not in (tmp_path / "nmi.tex").read_text()

@@ -143,3 +143,10 @@ def test_held_out_rows_get_their_own_split_row_with_the_probe_of_that_split():
     assert [i[:2] for i in R.heads_table(fit).values.index] == [("d", "e")] * 3
     d = R.heads_depth_table(pd.concat([fit, held]))
     assert ("d", "e", "eval", "SCANv2") in d.values.index
+
+
+def test_depth_table_names_the_classes_per_depth_and_chance():
+    m = _metrics()
+    m["n_targets"] = m["granularity"].map({"classes": 10, "depth1": 2, "depth2": 4})
+    note = R.heads_depth_table(m).notes[-1]
+    assert "d = 1: k = 2 (chance ≈ 50.0 %)" in note and "classes: k = 10 (chance ≈ 10.0 %)" in note

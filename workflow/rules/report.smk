@@ -11,7 +11,7 @@
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS
 #   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FINDINGS_FILES,
 #       FLAT_TABLES, GROWTH_FIGURES, HEADS_REPORT_SPECS, L2H_FIGURES, L2H_FIGURE_RUNS, L2H_REPORT_SEEDS,
-#       ME_TABLES, PROJECTION_FIGURES, REF_DATASETS, REPORT_BASELINES, REPORT_CAEC_METRICS, REPORT_DIR,
+#       ME_TABLES, PROJECTION_FIGURES, PROJECTION_RUNS, REF_DATASETS, REPORT_BASELINES, REPORT_CAEC_METRICS, REPORT_DIR,
 #       REPORT_PARTIAL, REPORT_SPECS, RUN_CONFIG_FILES, TREE_FIGURES, TREE_FIGURE_RUNS, TREE_TABLES, caption_file,
 #       existing_if_partial, figure_files, findings_inputs, report_inputs, report_order, report_targets,
 #       reported, table_files, tables_by_dataset
@@ -107,8 +107,8 @@ rule report_caec_figures:
         ],
         projection=[
             {"projection": f"results/{ds}/{enc}/projection.npz", "out": f"{REPORT_DIR}/figures/{name}.png",
-             "title": f"{ds} / {enc} (PCA)"}
-            for (ds, enc), name in zip(RUNS, PROJECTION_FIGURES)
+             "method": method, "title": f"{ds} / {enc} ({'t-SNE' if method == 'tsne' else 'PCA'})"}
+            for (ds, enc, method), name in zip(PROJECTION_RUNS, PROJECTION_FIGURES)
         ],
         tree_figures=[
             {"tree": f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk", "reference": f"results/{ds}/reference.nwk",
@@ -132,7 +132,7 @@ rule report_caec_figures:
 
 
 rule report_projection:
-    """Per run: 2-D PCA of a subsample of the embeddings, with class means, G^f and P of every CAEC metric."""
+    """Per run: 2-D PCA (and t-SNE, report.projections) of a subsample of the embeddings, with class means, G^f and P."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
         clusters=expand("results/{{dataset}}/{{encoder}}/caec/{metric}/clusters.npz", metric=REPORT_CAEC_METRICS),
@@ -146,6 +146,7 @@ rule report_projection:
         metrics=REPORT_CAEC_METRICS,
         n_max=3000,
         seed=0,
+        methods=config["report"]["projections"],
     threads: 1
     resources:
         mem_mb=scaled_mem_mb(1000, 4),

@@ -189,7 +189,9 @@ def figure_files(names):
 
 HEATMAP_FIGURES = ["caec_heatmap", "flat_ami_heatmap"]
 GROWTH_FIGURES = [f"growth/growth_{ds}_{enc}" for ds, enc in RUNS]
-PROJECTION_FIGURES = [f"projection/projection_{ds}_{enc}" for ds, enc in RUNS]
+# (dataset, encoder, method) of every embedding map (report.projections); PCA keeps its old name.
+PROJECTION_RUNS = [(ds, enc, m) for ds, enc in RUNS for m in config["report"]["projections"]]
+PROJECTION_FIGURES = [f"projection/{'projection' if m == 'pca' else m}_{ds}_{enc}" for ds, enc, m in PROJECTION_RUNS]
 # Relation tree next to the reference, one per run and cluster metric: the tree built with
 # the cluster metric itself (the table's diagonal; else the first tree metric) on the manifold
 # mean points P (else the first point set). The tables hold every combination; drawing all

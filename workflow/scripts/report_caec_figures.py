@@ -37,8 +37,10 @@ for run in p.projection:
         fig = R.placeholder_figure(f"{R.MISSING}: {gone[0]}")
     else:
         with np.load(run["projection"], allow_pickle=False) as d:
-            centroids = {f"G^f ({p.metric})": d[f"G__{p.metric}"], f"P ({p.metric})": d[f"P__{p.metric}"]}
-            fig = R.plot_projection(d["xy"], d["labels"], d["class_names"], centroids=centroids, title=run["title"])
+            pre = "tsne_" if run["method"] == "tsne" else ""  # report_projection.py's arrays of that map
+            centroids = {f"G^f ({p.metric})": d[f"{pre}G__{p.metric}"], f"P ({p.metric})": d[f"{pre}P__{p.metric}"]}
+            fig = R.plot_projection(d[f"{pre}xy"], d["labels"], d["class_names"], centroids=centroids,
+                                    title=run["title"], method=run["method"])
     R.save_figure(fig, run["out"])
     log.info("wrote %s", run["out"])
 

@@ -46,6 +46,7 @@ _EXPORTS = {
     "plot_me_scores": "embtree.report.figures.merge_expand",
     "plot_projection": "embtree.report.figures.projection",
     "project_pca": "embtree.report.figures.projection",
+    "tsne_map": "embtree.report.figures.projection",
     "plot_tree": "embtree.report.figures.trees",
     "plot_tree_pair": "embtree.report.figures.trees",
     "tree_figure": "embtree.report.figures.trees",

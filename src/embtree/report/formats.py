@@ -265,11 +265,17 @@ def latex_label(table):
     return f"tab:{table.name}"
 
 
+#: Columns (index included) above which :func:`to_latex` shrinks a table to the line width.
+LATEX_MAX_COLUMNS = 9
+
+
 def to_latex(table):
     """A ``table`` float for ``\\input``: ``\\caption`` (:func:`caption`), ``\\label`` (:func:`latex_label`),
     a booktabs ``tabular`` (``\\toprule`` / ``\\midrule`` / ``\\bottomrule``, ``\\multicolumn`` headers
     with ``\\cmidrule`` under grouped columns) and the notes in small type under it. Needs
-    ``\\usepackage{booktabs}``; a table without rows prints its empty note instead of a tabular."""
+    ``\\usepackage{booktabs}`` and, for a table wider than :data:`LATEX_MAX_COLUMNS` columns (shrunk to
+    the line width by ``\\resizebox``), ``\\usepackage{graphicx}``; a table without rows prints its
+    empty note instead of a tabular."""
     head = [f"% {table.name}: {table.title}", r"\begin{table}[htbp]", r"\centering", r"\small",
             rf"\caption{{{_escape_latex(caption(table))}}}", rf"\label{{{latex_label(table)}}}"]
     notes = [_escape_latex(n) for n in table.notes]
@@ -277,6 +283,10 @@ def to_latex(table):
         body = [_escape_latex(_empty_text(table))]
     else:
         body = _latex_tabular(table)
+        if table.values.shape[1] + len(_index_names(table.values.index)) > LATEX_MAX_COLUMNS:
+            # A wide table (Merge & Expand, the spread over heads) overflows a page's text width:
+            # shrink it to the line width, as papers do, rather than let it run into the margin.
+            body = [r"\resizebox{\linewidth}{!}{%"] + body + ["}"]
     tail = []
     if notes:
         tail = [r"\par\smallskip", r"\begin{minipage}{\linewidth}\footnotesize",

@@ -45,7 +45,36 @@ def project_pca(X, *, n_max=5000, seed=0):
 
 
 
-def plot_projection(xy, labels, class_names, *, centroids=None, title=""):
+def tsne_map(X, extra=(), *, seed=0, perplexity=30.0):
+    """A 2-D t-SNE of the rows of ``X`` and of ``extra`` point sets, embedded jointly.
+
+    The CAEC paper draws its embedding spaces with t-SNE (figs. 1, 4, 6). t-SNE has no map for
+    new points, so the class means and cluster points (``extra``, each an array of shape
+    (k, n_features)) join the samples in one embedding and are read back from it.
+    scikit-learn's ``TSNE`` (Barnes-Hut, ``init="pca"``, seeded); the perplexity is capped
+    at (n - 1) / 3 for small inputs.
+
+    Returns
+    -------
+    (xy of shape (len(X), 2), list of arrays of shape (k, 2), one per ``extra`` set), float32
+    """
+    from sklearn.manifold import TSNE  # deferred: only runs that ask for t-SNE pay its import
+
+    X = np.asarray(X, dtype=np.float64)
+    parts = [np.asarray(e, dtype=np.float64).reshape(-1, X.shape[1]) for e in extra]
+    Z = np.vstack([X, *parts]) if parts else X
+    if len(Z) < 5:
+        raise ValueError(f"t-SNE needs at least 5 points, got {len(Z)}")
+    perp = float(min(perplexity, (len(Z) - 1) / 3.0))
+    Y = TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed).fit_transform(Z).astype(np.float32)
+    out, start = [], len(X)
+    for e in parts:
+        out.append(Y[start : start + len(e)])
+        start += len(e)
+    return Y[: len(X)], out
+
+
+def plot_projection(xy, labels, class_names, *, centroids=None, title="", method="pca"):
     """2-D scatter of projected embeddings coloured by class, with cluster centroids.
 
     Parameters
@@ -54,6 +83,7 @@ def plot_projection(xy, labels, class_names, *, centroids=None, title=""):
     labels : ndarray of shape (n_samples,), int class indices
     class_names : sequence of str
     centroids : dict name -> ndarray of shape (n_classes, 2), optional (e.g. ``{"G": ..., "P": ...}``)
+    method : {"pca", "tsne"}, what made ``xy`` (names the axes: t-SNE's have no unit)
     """
     xy = np.asarray(xy, dtype=float)
     labels = np.asarray(labels)
@@ -77,8 +107,12 @@ def plot_projection(xy, labels, class_names, *, centroids=None, title=""):
         ax.scatter(pts[:, 0], pts[:, 1], s=70, marker=markers[m % len(markers)],
                    c=[colors[k % C] for k in range(len(pts))], edgecolors="black", linewidths=0.8,
                    label=f"{name}")
-    ax.set_xlabel("PC 1 (embedding units)")
-    ax.set_ylabel("PC 2 (embedding units)")
+    if method == "tsne":  # t-SNE coordinates have no unit: only neighbourhoods are meaningful
+        ax.set_xlabel("t-SNE 1 (no unit: distances between far groups mean little)")
+        ax.set_ylabel("t-SNE 2")
+    else:
+        ax.set_xlabel("PC 1 (embedding units)")
+        ax.set_ylabel("PC 2 (embedding units)")
     if C <= 20 or centroids:
         ax.legend(fontsize=7, markerscale=1.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:

@@ -193,6 +193,17 @@ def heads_depth_table(metrics, *, order=None, n_seeds=None):
     t.notes.append(_seeds_note(n_seeds))
     if "split" in rows:
         t.notes.append(SPLIT_NOTE)
+    if len(long):
+        # How many (coarse) classes each column clusters, and the accuracy of chance: a clustering
+        # that ignores the data, Hungarian-matched, scores about 1/k on k balanced classes.
+        k = long.groupby(["dataset", "col"], sort=False)["n_targets"].first()
+        per_ds = []
+        for ds in dict.fromkeys(long["dataset"]):
+            parts = [f"{col}: k = {int(k[(ds, col)])} (chance ≈ {100 / int(k[(ds, col)]):.1f} %)"
+                     for col in o["col"] if (ds, col) in k.index and pd.notna(k[(ds, col)])]
+            per_ds.append(f"{ds}: " + ", ".join(parts))
+        t.notes.append("Classes clustered per column (k) and chance, about 100/k % on balanced classes: "
+                       + "; ".join(per_ds) + ".")
     return t
 
 
