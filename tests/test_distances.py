@@ -219,3 +219,11 @@ def test_condensed_equals_pdist(metric, n):
     # float32 input: the kernels' float32 accuracy against float64 distances of the same values
     X32 = X.astype(np.float32)
     np.testing.assert_allclose(condensed(X32, metric), pdist(X32.astype(np.float64), scipy_metric), rtol=2e-6)
+
+
+def test_condensed_euclidean_keeps_near_duplicates_accurate():
+    from embtree.distances import condensed
+
+    X = np.random.default_rng(3).normal(size=(6, 50)) + 100.0  # far from the origin: the GEMM identity cancels
+    Y = np.vstack([X, X + 1e-7])
+    np.testing.assert_allclose(condensed(Y, "euclidean"), pdist(Y), rtol=1e-6)
