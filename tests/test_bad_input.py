@@ -97,44 +97,40 @@ def test_embeddings_loader_rejects_empty_and_duplicate_classes(tmp_path):
         load_embeddings(path)
 
 
-def test_config_errors_name_the_unknown_key_only():
+def _schema_errors(**sections):
+    """``config_errors`` of a one-dataset config (digits through the pixels encoder) plus ``sections``,
+    as {dotted key: message}."""
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}},
-           "caeck": {}, "flat": {"seedz": [1]}}
-    errors = config_errors(cfg, schema)
-    assert [path for path, _ in errors] == [["caeck"], ["flat", "seedz"]]
-    assert all(len(msg) < 300 for _, msg in errors)
+    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}}, **sections}
+    return {".".join(path): msg for path, msg in config_errors(cfg, schema)}
+
+
+def test_config_errors_name_the_unknown_key_only():
+    errors = _schema_errors(caeck={}, flat={"seedz": [1]})
+    assert list(errors) == ["caeck", "flat.seedz"]
+    assert all(len(msg) < 300 for msg in errors.values())
 
 
 def test_config_errors_name_repeated_seeds_and_the_key_that_replaced_heads_seed():
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}},
-           "heads": {"seeds": [0, 1, 2, 1, 0], "seed": 3}, "flat": {"seeds": [4, 4]}}
-    errors = dict((".".join(path), msg) for path, msg in config_errors(cfg, schema))
+    errors = _schema_errors(heads={"seeds": [0, 1, 2, 1, 0], "seed": 3}, flat={"seeds": [4, 4]})
     assert errors["heads.seeds"] == "[0, 1, 2, 1, 0] repeats 1 and 0: give each value once"
     assert errors["flat.seeds"] == "[4, 4] repeats 4: give each value once"
     assert "replaced by heads.seeds" in errors["heads.seed"]
 
 
 def test_config_errors_name_repeated_merge_expand_seeds_and_the_old_seed_key():
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}},
-           "merge_expand": {"seeds": [2, 0, 2], "seed": 0}}
-    errors = dict((".".join(path), msg) for path, msg in config_errors(cfg, schema))
+    errors = _schema_errors(merge_expand={"seeds": [2, 0, 2], "seed": 0})
     assert errors["merge_expand.seeds"] == "[2, 0, 2] repeats 2: give each value once"
     assert "replaced by merge_expand.seeds" in errors["merge_expand.seed"]
-    assert not config_errors({**cfg, "merge_expand": {"seeds": [0]}}, schema)
+    assert not _schema_errors(merge_expand={"seeds": [0]})
 
 
 def test_config_errors_name_repeated_l2h_seeds_and_the_old_seed_key():
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}},
-           "l2h": {"seeds": [3, 1, 3], "seed": 0}}
-    errors = dict((".".join(path), msg) for path, msg in config_errors(cfg, schema))
+    errors = _schema_errors(l2h={"seeds": [3, 1, 3], "seed": 0})
     assert errors["l2h.seeds"] == "[3, 1, 3] repeats 3: give each value once"
     assert "replaced by l2h.seeds" in errors["l2h.seed"]
-    assert not config_errors({**cfg, "l2h": {"seeds": [0]}}, schema)
-    assert config_errors({**cfg, "l2h": {"seeds": []}}, schema)  # at least one
+    assert not _schema_errors(l2h={"seeds": [0]})
+    assert _schema_errors(l2h={"seeds": []})  # at least one
 
 
 # --- the same cases through the workflow: the error comes at DAG build, before any job -------
@@ -384,11 +380,9 @@ def test_evaluation_set_adds_its_own_import_job_read_by_the_fitted_methods(tmp_p
 
 
 def test_class_frequency_subsets_need_their_bounds():
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     ds = {"type": "digits", "encoders": ["p"], "imbalance": "percentile"}
-    cfg = {"datasets": {"d": ds}, "encoders": {"p": {"type": "pixels"}}}
-    assert config_errors(cfg, schema) == [(["datasets", "d"], "'imbalance_percentiles' is a required property")]
+    assert _schema_errors(datasets={"d": ds}) == {"datasets.d": "'imbalance_percentiles' is a required property"}
     ds["imbalance_percentiles"] = [40, 60]
-    assert not config_errors(cfg, schema)
+    assert not _schema_errors(datasets={"d": ds})
     ds["imbalance"] = "imbalanced"
-    assert config_errors(cfg, schema) == [(["datasets", "d"], "'imbalance_top' is a required property")]
+    assert _schema_errors(datasets={"d": ds}) == {"datasets.d": "'imbalance_top' is a required property"}

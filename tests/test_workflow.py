@@ -144,10 +144,15 @@ def runs(request, tmp_path_factory):
     return {name: (plan[name][0], proc) for name, proc in procs.items()}
 
 
-def test_default_config_dry_run(runs):
-    _, proc = runs["default"]
+def _dry_run_output(runs, name):
+    """stdout + stderr of the shared dry run ``name``, which must have succeeded."""
+    proc = runs[name][1]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_default_config_dry_run(runs):
+    out = _dry_run_output(runs, "default")
     for target in ("results/digits/resnet18-random/embeddings.npz", "results/planted-tree/planted/embeddings.npz",
                    "results/cifar10-resnet20/resnet20/embeddings.npz"):  # fmt: skip
         assert target in out
@@ -162,10 +167,8 @@ def _job_counts(out):
 def test_heads_train_once_per_seed_and_share_the_knn(runs):
     # The tour (config/config.yaml) runs one seed; heads.seeds [0, 2] doubles every training and
     # k-means job (2 data sets x 2 heads x {classes, depth1} x 2 seeds), not the kNN or the probe.
-    _, proc = runs["heads_seeds"]
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout + proc.stderr
-    one, two = _job_counts(runs["default"][1].stdout + runs["default"][1].stderr), _job_counts(out)
+    out = _dry_run_output(runs, "heads_seeds")
+    one, two = _job_counts(_dry_run_output(runs, "default")), _job_counts(out)
     for rule, per_seed in (("heads_train", 4), ("heads_train_coarse", 4), ("heads_kmeans", 2),
                            ("heads_kmeans_coarse", 2)):  # fmt: skip
         assert (one[rule], two[rule]) == (per_seed, 2 * per_seed), rule
@@ -183,10 +186,8 @@ def test_l2h_builds_one_tree_per_seed_of_the_sources_that_train(runs):
     # seed (4 runs: 4 -> 8 jobs); temi / scanv2 (2 runs each) one per seed that heads.seeds also
     # trains, here 2, on that seed's heads run (seed 0 has none: no tree); classifier and
     # agglomerative (5 in all) are deterministic: one tree each, no seed in the path.
-    _, proc = runs["l2h_seeds"]
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout + proc.stderr
-    default = runs["default"][1].stdout + runs["default"][1].stderr
+    out = _dry_run_output(runs, "l2h_seeds")
+    default = _dry_run_output(runs, "default")
     one, two = _job_counts(default), _job_counts(out)
     assert (one["l2h"], one["l2h_seeded"]) == (5, 4 + 4)
     assert (two["l2h"], two["l2h_seeded"]) == (5, 8 + 4) and two["total"] == one["total"] + 4
@@ -211,10 +212,8 @@ def test_l2h_builds_one_tree_per_seed_of_the_sources_that_train(runs):
 def test_merge_expand_runs_once_per_seed(runs):
     # The tour runs one seed; merge_expand.seeds [0, 2] gives two jobs per run (4 runs), each in
     # merge_expand/seed{seed}/, and the report figures read the first seed's files only.
-    _, proc = runs["me_seeds"]
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout + proc.stderr
-    default = runs["default"][1].stdout + runs["default"][1].stderr
+    out = _dry_run_output(runs, "me_seeds")
+    default = _dry_run_output(runs, "default")
     one, two = _job_counts(default), _job_counts(out)
     assert (one["merge_expand"], two["merge_expand"]) == (4, 8)
     assert one["total"] + 4 == two["total"]  # nothing else changes

@@ -122,8 +122,9 @@ def condensed(X, metric="euclidean", *, check_input=True):
         metric = check_metric(metric)
     n = len(X)
     upper = np.triu_indices(n, 1)
-    fn = _numba_kernels().get("symmetric")
-    if metric in ("manhattan", "canberra") and fn is not None and n * n * X.shape[1] > _SMALL:
+    # numba (~0.8 s to import) only for the metrics whose kernel it holds
+    fn = _numba_kernels().get("symmetric") if metric in ("manhattan", "canberra") else None
+    if fn is not None and n * n * X.shape[1] > _SMALL:
         X = np.ascontiguousarray(X)
         out = np.empty((n, n), dtype=np.float64)
         fn(X, np.finfo(X.dtype).tiny.astype(X.dtype), metric == "canberra", out)
@@ -138,9 +139,7 @@ def condensed(X, metric="euclidean", *, check_input=True):
         d2 = (sq[:, None] + sq[None, :] - 2.0 * (Xc @ Xc.T))[upper]
         i, j = upper
         redo = np.flatnonzero(d2 < _CANCELLATION_RATIO * (sq[i] + sq[j]))
-        if redo.size:
-            diff = Xc[i[redo]] - Xc[j[redo]]
-            d2[redo] = np.einsum("ij,ij->i", diff, diff)
+        d2[redo] = _exact_sq(Xc, Xc.__getitem__, i[redo], j[redo])
         return np.sqrt(np.maximum(d2, 0.0))
     return pairwise(X, X, metric, check_input=False)[upper]
 
@@ -350,11 +349,19 @@ def _euclidean(prep, rows):
     np.maximum(D, 0.0, out=D)
     # Where cancellation ate the precision, recompute from the differences (rare after centring).
     i, j = np.nonzero(D < _CANCELLATION_RATIO * (a2[rows, None] + b2[None, :]))
-    for lo in range(0, len(i), 4096):
-        ii, jj = i[lo : lo + 4096], j[lo : lo + 4096]
-        diff = A[ii] - (B64.take(jj) if isinstance(B64, _Float64Rows) else B64[jj])
-        D[ii, jj] = np.einsum("ij,ij->i", diff, diff)
+    D[i, j] = _exact_sq(A, B64.take if isinstance(B64, _Float64Rows) else B64.__getitem__, i, j)
     return np.sqrt(D, out=D)
+
+
+def _exact_sq(A, take_b, i, j, chunk=4096):
+    """``|A[i] - B[j]|^2`` from the differences (``take_b(j)`` gives the rows ``B[j]``), in chunks
+    of ``chunk`` pairs so memory stays bounded when many pairs need it (e.g. repeated rows): the
+    pairs whose GEMM-identity distance lost its precision to cancellation."""
+    out = np.empty(len(i), dtype=np.float64)
+    for lo in range(0, len(i), chunk):
+        diff = A[i[lo : lo + chunk]] - take_b(j[lo : lo + chunk])
+        out[lo : lo + chunk] = np.einsum("ij,ij->i", diff, diff)
+    return out
 
 
 def _prepare_cosine(A, B):

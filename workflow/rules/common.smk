@@ -122,8 +122,9 @@ def _check_eval_set(ds, spec):
     """The evaluation set's keys fit the data set type, and its data the fit set's (cheap checks)."""
     kind = spec["type"]
     given = [k for k in ("eval_path", "eval_labels_path", "eval_split", "eval_fraction") if spec.get(k) is not None]
-    if spec.get("eval_fraction") is not None and len(given) > 1:
-        config_error(f"datasets.{ds}.eval_fraction", f"give either eval_fraction or {given[0] if given[0] != 'eval_fraction' else given[1]}, not both")
+    others = [k for k in given if k != "eval_fraction"]
+    if spec.get("eval_fraction") is not None and others:
+        config_error(f"datasets.{ds}.eval_fraction", f"give either eval_fraction or {others[0]}, not both")
     if spec.get("eval_split") is not None:
         if kind not in ("cifar10", "cifar100", "cifar100-coarse"):
             config_error(f"datasets.{ds}.eval_split", f"a '{kind}' data set has no splits to choose from; "

@@ -428,17 +428,17 @@ def split_rows(df, rows):
     Without any ``eval`` row (no data set has a held-out set) only the ``fit`` rows are kept and
     the row keys are ``rows`` unchanged, so such tables look as before; with one, ``split`` joins
     the keys right after ``encoder`` (or last). Rows of a table without a ``split`` column (written
-    before held-out sets existed) are fit rows.
+    before held-out sets existed) are fit rows; the rows returned always have a ``split`` column.
 
     Returns
     -------
     (list of str, DataFrame)
     """
     rows = list(rows)
-    if not len(df):
-        return rows, df
     if "split" not in df.columns:
         df = df.assign(split="fit")
+    if not len(df):
+        return rows, df
     split = df["split"].astype(str)
     if not split.eq("eval").any():
         return rows, df[split.eq("fit")]

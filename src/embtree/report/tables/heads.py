@@ -124,8 +124,7 @@ def heads_spread_table(per_head, *, order=None):
         df = per_head[per_head["granularity"] == "classes"]
         if "seed" not in df.columns:  # a per-run table from before heads.seeds: one run
             df = df.assign(seed=0)
-        by, df = split_rows(df, ["dataset", "encoder", "method", "seed"])
-        df = df.assign(split=df["split"] if "split" in by else "fit")
+        _, df = split_rows(df, ["dataset", "encoder", "method", "seed"])  # always has a split column
         for key, g in df.groupby(["dataset", "encoder", "method", "seed", "split"], sort=False):
             acc = g["acc"].to_numpy(dtype=float)
             sel = g["selected"].astype(str).str.lower().eq("true").to_numpy()
