@@ -6,10 +6,10 @@
 # adds only its branches.
 #
 # Uses:
-#   common.smk: RUNS, STAGE_TARGETS, expand_runs, has_reference, scaled_mem_mb, scaled_runtime
+#   common.smk: DATASETS, RUNS, STAGE_TARGETS, expand_runs, has_reference, scaled_mem_mb, scaled_runtime
 #   l2h_common.smk: l2h_dir
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS
-#   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FINDINGS_FILES,
+#   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FINDINGS_FILES, PAPER_FILES,
 #       FLAT_TABLES, GROWTH_FIGURES, HEADS_REPORT_SPECS, L2H_FIGURES, L2H_FIGURE_RUNS, L2H_REPORT_SEEDS,
 #       ME_TABLES, PROJECTION_FIGURES, PROJECTION_RUNS, REF_DATASETS, REPORT_BASELINES, REPORT_CAEC_METRICS, REPORT_DIR,
 #       REPORT_PARTIAL, REPORT_SPECS, RUN_CONFIG_FILES, TREE_FIGURES, TREE_FIGURE_RUNS, TREE_TABLES, caption_file,
@@ -159,12 +159,13 @@ rule report_projection:
 
 rule report_findings:
     """The findings page (headline numbers of every method per run, chance levels, the planted
-    control, every caution) and the configuration the report was built from (+ package versions)."""
+    control, every caution), one page per paper (which of its tables and figures the run produced) and the configuration the report was built from (+ package versions)."""
     input:
         tables=findings_inputs(),
         references=existing_if_partial([f"results/{ds}/reference.nwk" for ds in REF_DATASETS]),
     output:
         findings=reported(FINDINGS_FILES, "findings", "findings", "all runs"),
+        papers=reported(PAPER_FILES, "papers", "findings", "the papers' tables and figures"),
         # Written from this job's own config, not from results/config.effective.yaml (which a later
         # failed run of another config can replace).
         run_config=reported(RUN_CONFIG_FILES, "run_config", "run", "configuration"),
@@ -178,6 +179,9 @@ rule report_findings:
         partial=REPORT_PARTIAL,
         changed_settings=CHANGED_SETTINGS,
         runs=RUNS,
+        # The report outputs this run plans (the paper pages match them against each paper's items).
+        produced=[p for p in report_targets() if p not in PAPER_FILES],
+        datasets=list(DATASETS),
         config=config,  # a changed config rebuilds run_config.yaml (params are a rerun trigger)
     threads: 1
     resources:

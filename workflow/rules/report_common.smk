@@ -244,6 +244,10 @@ HEADS_FIGURES = ["heads_calibration"] + (["heads_coarse_depths"] if HEADS_DEPTHS
 
 # The findings page (embtree.report.findings) and the configuration the report was built from.
 FINDINGS_FILES = [f"{REPORT_DIR}/findings.md", f"{REPORT_DIR}/findings.html"]
+# One page per paper (embtree.report.papers): which of its tables and figures this run produced.
+from embtree.report.papers import PAPERS as _PAPERS
+
+PAPER_FILES = [f"{REPORT_DIR}/papers/{key}.{ext}" for key in _PAPERS for ext in ("md", "html")]
 # run_config.yaml, and the same as an HTML page (the HTML report shows .html inline, a .yaml only as a download).
 RUN_CONFIG_FILES = [f"{REPORT_DIR}/run_config.yaml", f"{REPORT_DIR}/run_config.html"]
 
@@ -259,7 +263,7 @@ def report_targets():
     report_all`; the `report` stage target): the heads and Merge & Expand sections included."""
     heads = heads_runs()  # no heads run (heads.datasets: []): no heads section
     return (
-        FINDINGS_FILES + RUN_CONFIG_FILES
+        FINDINGS_FILES + PAPER_FILES + RUN_CONFIG_FILES
         + table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES
                       + (HEADS_TABLES if heads else []))
         + figure_files(HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES

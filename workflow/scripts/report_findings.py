@@ -1,4 +1,5 @@
-"""The findings page (results/report/findings.md + .html) and the configuration the report was
+"""The findings page (results/report/findings.md + .html), one page per paper
+(results/report/papers/<paper>.md + .html: its tables and figures this run produced) and the configuration the report was
 built from, with package versions (results/report/run_config.yaml, from this job's own config)."""
 from embtree.runtime import setup_logging, snakemake_log
 
@@ -17,6 +18,7 @@ from embtree import io  # noqa: E402
 from embtree import report as R  # noqa: E402
 from embtree.hierarchy.compare import clade_scores  # noqa: E402
 from embtree.report import findings as F  # noqa: E402
+from embtree.report import papers as P  # noqa: E402
 
 p = snakemake.params
 data, missing = R.load_families(p.specs, partial=p.partial)
@@ -34,6 +36,13 @@ md_path, html_path = snakemake.output.findings
 io.write_text(md_path, F.findings_markdown(findings))
 io.write_text(html_path, F.findings_html(findings))
 log.info("wrote %s, %s: %d runs, %d cautions", md_path, html_path, len(findings.runs), len(findings.cautions))
+
+produced = [P.report_stem(path) for path in p.produced]
+for path in snakemake.output.papers:
+    paper = P.PAPERS[os.path.basename(path).rsplit(".", 1)[0]]
+    page = P.paper_html if path.endswith(".html") else P.paper_markdown
+    io.write_text(path, page(paper, produced, p.datasets))
+log.info("wrote %d paper pages", len(snakemake.output.papers) // 2)
 
 
 def _version(package):
