@@ -71,3 +71,30 @@ def test_bench_dag_reads_rules_and_peaks_from_benchmark_files(tmp_path, capsys):
     jobs = bench_dag.summarise(tmp_path, tmp_path / "snakemake.log")
     assert dict(zip(jobs["rule"], jobs["s"])) == {"flat_cluster": 12.5, "caec_ttest": 1.0}
     assert "largest peak RSS 900 MB" in capsys.readouterr().out
+
+
+def test_gpu_check_runs_with_only_the_packages_of_a_bare_cuda_machine(tmp_path):
+    # benchmarks/gpu_check.py must run where only torch, torchvision, timm, scikit-learn, scipy, pandas,
+    # numba and matplotlib are installed: importing anything else fails here. No CUDA on this machine,
+    # so it runs its CPU half at toy size.
+    script = BENCH / "gpu_check.py"
+    blocker = tmp_path / "block.py"
+    blocker.write_text(
+        "import importlib.abc, runpy, sys\n"
+        "BLOCKED = {'snakemake', 'open_clip', 'faiss', 'umap', 'dendropy', 'hdbscan', 'pacmap', 'nltk'}\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] in BLOCKED:\n"
+        "            raise ImportError(f'{name} is not installed on a bare CUDA machine')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"sys.argv = [{str(script)!r}, '--quick']\n"
+        f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
+    )
+    import subprocess
+
+    env = {**__import__("os").environ, "PYTHONPATH": str(BENCH.parent / "src")}
+    proc = subprocess.run([sys.executable, str(blocker)], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "no CUDA device" in proc.stdout and "all checks passed" in proc.stdout
+    for line in ("embed on cpu", "exact kNN on cpu", "temi on cpu", "scanv2 on cpu"):
+        assert line in proc.stdout

@@ -7,6 +7,7 @@ PAPER = Paper("p", "A paper", "p.txt", "two data sets", "config/papers/p.yaml", 
     PaperItem("Table 2", "radius per class", ("caec_r_max_*",), needs="a data set"),
     PaperItem("Fig. 1", "growth", ("figures/growth/growth_*",), needs="any run"),
     PaperItem("Fig. 2", "the algorithm", gap="an illustration"),
+    PaperItem("Table 9", "t-tests", ("caec_ttest",), needs="two metrics", when="two_caec_metrics"),
 ))
 
 
@@ -19,12 +20,20 @@ def test_status_of_each_item():
     assert s.loc["Fig. 2", "status"] == "not built" and s.loc["Fig. 2", "note"] == "an illustration"
 
 
+def test_an_always_written_output_counts_only_when_its_condition_holds():
+    produced = ["caec_ttest"]
+    one, two = {"caec": {"metrics": ["euclidean"]}}, {"caec": {"metrics": ["euclidean", "canberra"]}}
+    assert paper_status(PAPER, produced, one).set_index("label").loc["Table 9", "status"] == "not in this run"
+    assert paper_status(PAPER, produced, two).set_index("label").loc["Table 9", "status"] == "produced"
+    assert paper_status(PAPER, produced).set_index("label").loc["Table 9", "status"] == "produced"  # no config
+
+
 def test_pages_name_every_item_and_link_produced_outputs():
     produced = ["caec_purity", "figures/growth/growth_a_b"]
     md, page = paper_markdown(PAPER, produced, ["a"]), paper_html(PAPER, produced, ["a"])
     for label in ("Table 1", "Table 2", "Fig. 1", "Fig. 2"):
         assert f"| {label} |" in md and f"<td>{label}</td>" in page
-    assert "2 produced, 1 not in this run, 1 not built" in md
+    assert "2 produced, 2 not in this run, 1 not built" in md
     assert 'href="../caec_purity.html"' in page and 'href="../figures/growth/growth_a_b.png"' in page
 
 

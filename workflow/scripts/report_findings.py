@@ -41,7 +41,7 @@ produced = [P.report_stem(path) for path in p.produced]
 for path in snakemake.output.papers:
     paper = P.PAPERS[os.path.basename(path).rsplit(".", 1)[0]]
     page = P.paper_html if path.endswith(".html") else P.paper_markdown
-    io.write_text(path, page(paper, produced, p.datasets))
+    io.write_text(path, page(paper, produced, p.datasets, snakemake.config))
 log.info("wrote %d paper pages", len(snakemake.output.papers) // 2)
 
 

@@ -21,8 +21,19 @@ from embtree.heads.losses import scan_loss, temi_loss, update_prior
 from embtree.heads.model import BatchedHeads
 from embtree.heads.params import HEADS, PARAMS, check_params, knn_for
 from embtree.heads.scores import calibration_inputs, evaluate, loss_table, metrics_row, per_head_rows, ranked_clusters
-from embtree.heads.targets import granularity_targets
 from embtree.heads.train import cosine_schedule, ema_update, predict, train_heads
+
+
+
+def __getattr__(name):
+    # targets reads reference trees (dendropy): imported on first use, so that training and kNN
+    # mining need only torch / numpy / scipy (benchmarks/gpu_check.py runs where dendropy is absent).
+    if name == "granularity_targets":
+        from embtree.heads.targets import granularity_targets
+
+        return granularity_targets
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "HEADS",

@@ -35,6 +35,7 @@ class PaperItem:
     outputs: tuple[str, ...] = ()
     needs: str = ""
     gap: str = ""
+    when: str = ""  # a key of CONDITIONS: outputs that are always written, but empty unless it holds
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class Paper:
 
 
 _ILLUSTRATION = "an illustration of the method, not a result"
+
+#: Conditions on the run's (validated) config for items whose outputs are written by every run but
+#: hold a "None: ..." note unless the condition holds.
+CONDITIONS = {
+    "two_caec_metrics": lambda config: len(config.get("caec", {}).get("metrics", [])) >= 2,
+}
 
 PAPERS: dict[str, Paper] = {
     p.key: p
@@ -69,7 +76,7 @@ PAPERS: dict[str, Paper] = {
                 PaperItem("Table 7", "Rand index of the clusters", ("caec_ri",)),
                 PaperItem("Table 8", "NMI of the clusters", ("caec_nmi",)),
                 PaperItem("Table 9", "paired t-test p-values between distance measures", ("caec_ttest",),
-                          needs="two or more `caec.metrics`"),
+                          needs="two or more `caec.metrics`", when="two_caec_metrics"),
                 PaperItem("Tables 10-13", "top-3 infiltrated classes per cluster", ("caec_infiltration_*",)),
                 PaperItem("Tables 14-16", "intrusive classes per cluster", ("caec_intrusion_*",)),
                 PaperItem("Table 17", "Robinson-Foulds distance of the relation trees to WordNet", ("trees_rf_*",),
@@ -181,18 +188,21 @@ def outputs_matching(patterns, produced):
     return [p for p in produced if any(fnmatch.fnmatchcase(p, pat) for pat in patterns)]
 
 
-def paper_status(paper: Paper, produced) -> pd.DataFrame:
+def paper_status(paper: Paper, produced, config=None) -> pd.DataFrame:
     """One row per item of ``paper``: ``label``, ``shows``, ``status`` (``produced`` / ``not in this
     run`` / ``not built``), ``outputs`` (the produced report paths matching the item, sorted) and
     ``note`` (what the run needs, or why embtree does not build it).
 
     ``produced``: report paths relative to ``results/report/`` without extension (duplicates and
-    order do not matter).
+    order do not matter). ``config``: the run's validated config; an item whose ``when`` condition
+    (:data:`CONDITIONS`) it fails counts as not in this run even though its (empty) output exists.
     """
     produced = sorted(set(produced))
     rows = []
     for item in paper.items:
         hits = outputs_matching(item.outputs, produced) if item.outputs else []
+        if item.when and config is not None and not CONDITIONS[item.when](config):
+            hits = []
         if hits:
             status, note = "produced", item.gap
         elif item.gap and not item.outputs:
@@ -209,9 +219,9 @@ def _counts(status):
     return ", ".join(f"{int(n.get(s, 0))} {s}" for s in ("produced", "not in this run", "not built"))
 
 
-def paper_markdown(paper: Paper, produced, datasets=()) -> str:
+def paper_markdown(paper: Paper, produced, datasets=(), config=None) -> str:
     """The paper's page as Markdown (see :func:`paper_status`)."""
-    status = paper_status(paper, produced)
+    status = paper_status(paper, produced, config)
     lines = [f"# {paper.title}", "",
              f"Paper: `{paper.file}`; its setup: {paper.setup}. `{paper.config}` sets that experiment up.", "",
              f"This run's data sets: {', '.join(datasets) or 'none'}. Items: {_counts(status)}.", "",
@@ -222,9 +232,9 @@ def paper_markdown(paper: Paper, produced, datasets=()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def paper_html(paper: Paper, produced, datasets=()) -> str:
+def paper_html(paper: Paper, produced, datasets=(), config=None) -> str:
     """The paper's page as HTML: produced outputs link to their files (relative to ``papers/``)."""
-    status = paper_status(paper, produced)
+    status = paper_status(paper, produced, config)
     esc = html.escape
 
     def link(out):
