@@ -67,6 +67,23 @@ def test_imagenet_class_folders_and_flat_layout(make_image_folder, tmp_path):
     assert list(flat_data.class_names) == list(data.class_names)
 
 
+def test_imagenet21k_wnid_folders_named_from_the_21k_table(make_image_folder):
+    # n01440764 (tench) is an ImageNet-1k class; n00005787 (benthos) and n00006484 (cell) exist only in
+    # ImageNet-21k, whose WordNet lemmas timm ships (offline). Two distinct WNIDs sharing a lemma get
+    # their WNID appended, as for ImageNet-1k's two cranes.
+    root = make_image_folder({"n00005787": 2, "n00006484": 1, "n01440764": 1, "n02012849": 1, "n03126707": 1})
+    data = load_dataset({"type": "imagenet21k", "path": str(root), "split": "train"})
+    assert list(data.wnids) == ["n00005787", "n00006484", "n01440764", "n02012849", "n03126707"]
+    assert list(data.class_names) == ["benthos", "cell", "tench", "crane_n02012849", "crane_n03126707"]
+    assert data.labels.tolist() == [0, 0, 1, 2, 3, 4] and data.sample_ids[2] == "n00006484/000.png"
+
+
+def test_imagenet21k_needs_wnid_folders(make_image_folder):
+    root = make_image_folder({"n00005787": 1, "dogs": 1})
+    with pytest.raises(ValueError, match="must be WNIDs.*dogs"):
+        load_dataset({"type": "imagenet21k", "path": str(root)})
+
+
 def test_cifar_missing_names_the_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"extract it into {tmp_path}"):
         load_dataset({"type": "cifar10"}, cache_dir=tmp_path / "cache" / "..")

@@ -44,7 +44,9 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
 )
 
-IMAGE_TYPES = {"digits", "cifar10", "cifar100", "cifar100-coarse", "imagenet", "imagefolder"}
+IMAGE_TYPES = {"digits", "cifar10", "cifar100", "cifar100-coarse", "imagenet", "imagenet21k", "imagefolder"}
+# Image data sets read from a folder of class sub-folders (`path`, and `eval_path` for a held-out set).
+FOLDER_TYPES = ("imagefolder", "imagenet", "imagenet21k")
 FEATURE_TYPES = {"features", "planted-tree"}
 DATASETS = config["datasets"]
 ENCODERS = config.get("encoders", {})
@@ -128,14 +130,14 @@ def _check_eval_set(ds, spec):
     if spec.get("eval_split") is not None:
         if kind not in ("cifar10", "cifar100", "cifar100-coarse"):
             config_error(f"datasets.{ds}.eval_split", f"a '{kind}' data set has no splits to choose from; "
-                         "use eval_path (features, imagefolder, imagenet) or eval_fraction")
+                         "use eval_path (features, imagefolder, imagenet, imagenet21k) or eval_fraction")
         if spec["eval_split"] == spec.get("split", "test"):
             config_error(f"datasets.{ds}.eval_split", f"'{spec['eval_split']}' is also the fit split "
                          "(`split`): the evaluation set would be the fit set")
         if spec["eval_split"] not in ("train", "test"):
             config_error(f"datasets.{ds}.eval_split", f"{kind} has splits 'train' and 'test'")
     if spec.get("eval_path") is not None:
-        if kind not in ("features", "imagefolder", "imagenet"):
+        if kind not in ("features", *FOLDER_TYPES):
             config_error(f"datasets.{ds}.eval_path", f"a '{kind}' data set takes "
                          + ("eval_split" if kind.startswith("cifar") else "eval_fraction") + " instead")
         if os.path.realpath(spec["eval_path"]) == os.path.realpath(spec["path"]) and not spec.get("eval_labels_path"):

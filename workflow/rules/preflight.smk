@@ -5,7 +5,7 @@
 # fast. Feature-file checks live in common.smk.
 #
 # Uses:
-#   common.smk: DATASETS, ENCODERS, RUNS, config_error, is_image_dataset
+#   common.smk: DATASETS, ENCODERS, FOLDER_TYPES, RUNS, config_error, is_image_dataset
 import os
 
 from embtree import preflight as _preflight  # noqa: E402
@@ -20,7 +20,7 @@ for _enc in _USED_ENCODERS:
 # here instead of a DataLoader worker), reused for the embed jobs' manifests.
 _IMAGE_LISTINGS = {}
 for _ds, _spec in DATASETS.items():
-    if _spec["type"] in ("imagefolder", "imagenet"):
+    if _spec["type"] in FOLDER_TYPES:
         _entries = _preflight.scan_images(_spec["path"]) if os.path.isdir(_spec["path"]) else None
         for _msg in _preflight.check_image_folder(_spec["path"], _spec["type"], _spec.get("labels_path"),
                                                   entries=_entries):
@@ -66,7 +66,7 @@ def embed_preflight(wildcards):
 def image_folder_manifest(wildcards):
     """`embed` params: a digest of the image files, so adding/removing/changing one re-embeds."""
     spec = DATASETS[wildcards.dataset]
-    if spec["type"] in ("imagefolder", "imagenet"):
+    if spec["type"] in FOLDER_TYPES:
         return _preflight.image_manifest(spec["path"], entries=_IMAGE_LISTINGS.get(wildcards.dataset))
     return None
 
@@ -74,6 +74,6 @@ def image_folder_manifest(wildcards):
 def eval_image_folder_manifest(wildcards):
     """`embed_eval` params: the digest of the evaluation set's image files (eval_path)."""
     spec = DATASETS[wildcards.dataset]
-    if spec["type"] in ("imagefolder", "imagenet") and spec.get("eval_path"):
+    if spec["type"] in FOLDER_TYPES and spec.get("eval_path"):
         return _preflight.image_manifest(spec["eval_path"], entries=_IMAGE_LISTINGS.get((wildcards.dataset, "eval")))
     return None

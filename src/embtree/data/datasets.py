@@ -21,6 +21,11 @@ imagenet
     ``ImageNet`` and the ``valprep.sh`` script produce). A flat folder of images is also
     accepted together with ``labels_path``: Kaggle's ``LOC_val_solution.csv``
     (``ImageId,PredictionString``; the first token of PredictionString is the WNID).
+imagenet21k
+    ImageNet-21K-P (winter 2021, paper 002): ``path`` is one split's folder of the processed
+    release, one sub-folder per WNID (``imagenet21k_train/n00005787/...``); the other split goes
+    in ``eval_path`` (``imagenet21k_val``). Class names are WordNet lemmas (timm's ImageNet-21k
+    table, offline); the WNIDs travel beside them for ``reference: wordnet``.
 imagefolder
     one sub-folder per class, class name = folder name; folders in sorted order.
 features
@@ -36,6 +41,7 @@ WordNet ids are ``n`` + the 8-digit WordNet 3.0 noun offset (ImageNet's conventi
 
 from __future__ import annotations
 
+import collections
 import csv
 import logging
 import pickle
@@ -324,23 +330,27 @@ def _load_imagefolder(spec, cache_dir, download):
 
 
 def imagenet_class_names(wnids):
-    """Readable, unique, Newick-safe names for ImageNet WNIDs (timm's ImageNet-1k lemmas).
+    """Readable, unique, Newick-safe names for ImageNet WNIDs (timm's ImageNet-1k lemmas, then its
+    ImageNet-21k table for the other WNIDs).
 
-    The first lemma, spaces -> ``_``, apostrophes dropped; the two lemmas that occur twice in
-    ImageNet-1k (crane, maillot) get the WNID appended. Unknown WNIDs keep the WNID as name.
+    The first lemma, spaces -> ``_``, apostrophes dropped; lemmas that occur twice among ``wnids``
+    (ImageNet-1k: crane, maillot) get the WNID appended. Unknown WNIDs keep the WNID as name.
     """
     from timm.data import ImageNetInfo  # deferred: timm (the `encoders` extra) imports torch
 
-    info = ImageNetInfo()
-    known = set(info.label_names())
+    tables = [(info, set(info.label_names())) for info in [ImageNetInfo()]]
+    if any(w not in tables[0][1] for w in wnids):
+        info = ImageNetInfo("imagenet-21k")
+        tables.append((info, set(info.label_names())))
     names = []
     for w in wnids:
-        if w in known:
+        info = next((i for i, known in tables if w in known), None)
+        if info is not None:
             lemma = info.label_name_to_description(w).split(",")[0].strip()
             names.append(re.sub(r"[^A-Za-z0-9_.-]", "", lemma.replace(" ", "_")))
         else:
             names.append(w)
-    counts = {n: names.count(n) for n in names}
+    counts = collections.Counter(names)
     return np.array([f"{n}_{w}" if counts[n] > 1 else n for n, w in zip(names, wnids)])
 
 
@@ -374,6 +384,25 @@ def _load_imagenet(spec, cache_dir, download):
         labels = np.array([index[solution[f.stem]] for f in files], dtype=np.int64)
     # Readable class names (tables, trees, figures); the WNIDs travel beside them (`wnids`), and
     # the reference job matches resources/hierarchies/imagenet.nwk's WNID leaves through them.
+    data = LabelledSet(
+        labels=labels,
+        class_names=imagenet_class_names(wnids),
+        sample_ids=np.array([str(Path(p).relative_to(root)) for p in paths]),
+        wnids=np.array(wnids),
+        images=FileImages(paths),
+        info={"split": _spec_get(spec, "split")},
+    )
+    return _finish(data, spec, root)
+
+
+def _load_imagenet21k(spec, cache_dir, download):
+    root = Path(spec["path"])
+    if not root.is_dir():
+        raise FileNotFoundError(f"ImageNet-21K-P folder not found: {root}")
+    wnids, paths, labels = scan_class_folders(root)
+    bad = [w for w in wnids if not WNID_RE.match(w)]
+    if bad:
+        raise ValueError(f"{root}: ImageNet-21K-P class folders must be WNIDs (n + 8 digits), found {bad[:5]}")
     data = LabelledSet(
         labels=labels,
         class_names=imagenet_class_names(wnids),
@@ -460,6 +489,7 @@ _LOADERS = {
     "cifar100": _load_cifar,
     "cifar100-coarse": _load_cifar,
     "imagenet": _load_imagenet,
+    "imagenet21k": _load_imagenet21k,
     "imagefolder": _load_imagefolder,
     "features": _load_features,
     "planted-tree": _load_planted,
