@@ -75,7 +75,7 @@ rule merge_expand_tsne:
 
 
 rule merge_expand_examples:
-    """Per run of an image data set, one seed: example clean / unclean images amid their 8 nearest neighbours (figs. 4a/b)."""
+    """Per image run, one seed: example clean / unclean images amid their 8 nearest neighbours (figs. 4a/b)."""
     input:
         unpack(merge_expand_example_inputs),
     output:

@@ -16,7 +16,7 @@ localrules:
 
 
 rule report_merge_expand_figures:
-    """Per run, first seed: t-SNE maps (figs. 3a/b), M1-M3 heat maps (fig. 3c), example images (figs. 4a/b), consistent neighbours (fig. 4c)."""
+    """Per run, first seed: t-SNE maps (figs. 3a/b), M1-M3 (fig. 3c), example images (4a/b), consistent nbrs (4c)."""
     input:
         scores=existing_if_partial([merge_expand_first_seed(ds, enc, "scores.npz") for ds, enc in RUNS]),
         neighbours=existing_if_partial([merge_expand_first_seed(ds, enc, "neighbours.tsv") for ds, enc in RUNS]),

@@ -35,6 +35,7 @@ for kind, r in zip(("clean", "unclean"), rows):
     thumbs = thumbnails([data.image(int(i)) for i in flat]) if len(flat) else np.zeros((0, 8, 8, 3), np.uint8)
     out.update({f"{kind}_rows": r, f"{kind}_thumbs": thumbs.reshape(r.shape + thumbs.shape[1:]),
                 f"{kind}_labels": emb.labels[r], f"{kind}_ids": np.asarray(data.sample_ids, dtype=str)[r]})
-    log.info("%s examples: %s", kind, [f"{data.sample_ids[x[0]]} ({int((emb.labels[x[1:]] == emb.labels[x[0]]).sum())}/8 "
-                                       "neighbours of its class)" for x in r])
+    shared = (emb.labels[r[:, 1:]] == emb.labels[r[:, :1]]).sum(axis=1)
+    log.info("%s examples: %s", kind, [f"{data.sample_ids[x[0]]} ({s}/8 neighbours of its class)"
+                                       for x, s in zip(r, shared)])
 io.save_npz(snakemake.output[0], **out)
