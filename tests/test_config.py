@@ -41,7 +41,7 @@ def _mutate(path, value):
 @pytest.mark.parametrize(
     "path, value, named",
     [
-        (("datasets", "digits", "type"), "mnist", "['datasets']['digits']['type']"),
+        (("datasets", "digits", "type"), "svhn", "['datasets']['digits']['type']"),
         (("encoders", "pixels", "type"), "vgg", "['encoders']['pixels']['type']"),
         (("caec",), {"metrics": ["euclidean", "chebyshev"]}, "['caec']['metrics'][1]"),
         (("encoders", "resnet18-random", "batch_size"), "big", "['encoders']['resnet18-random']['batch_size']"),

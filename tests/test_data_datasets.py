@@ -172,8 +172,8 @@ def test_synsets_tsv_overrides_wnids(tmp_path):
 
 
 def test_unknown_type_is_rejected():
-    with pytest.raises(ValueError, match="spec\\['type'\\]='mnist'"):
-        load_dataset({"type": "mnist"})
+    with pytest.raises(ValueError, match="spec\\['type'\\]='svhn'"):
+        load_dataset({"type": "svhn"})
 
 
 def test_eval_fraction_splits_one_set_and_keeps_the_evaluation_part_whole():

@@ -116,6 +116,11 @@ def fabricate(root, ds="planted", enc="planted", metrics=("euclidean", "manhatta
                  partition=np.array([0, 0, 1, 2, 3, 3, 4]))
         _tsv(me / "neighbours.tsv", [dict(dataset=ds, encoder=enc, consistent=k, clean=k * 2, unclean=3,
                                           all=k * 2 + 3) for k in range(11)])
+        np.savez(me / "labels.npz", labels=np.arange(120) % 5, clean=np.arange(120) % 4 > 0,
+                 regions=np.arange(120) % 20, seeds=np.arange(7))
+    # Figs. 3a/b's cached t-SNE map (planted: features only, so no figs. 4a/b examples)
+    np.savez(base / "merge_expand" / "tsne.npz", index=np.arange(0, 120, 2), xy=rng.normal(size=(60, 2)),
+             labels=np.arange(0, 120, 2) % 4, class_names=np.array(CLASSES), translated=np.zeros(60, bool))
     heads_seeds = (TINY.get("heads") or {}).get("seeds", [0, 1, 2])  # the schema's default
     for method in ("kmeans", "temi", "scanv2"):  # the heads stage (heads.methods: the schema's temi, scanv2)
         for seed in heads_seeds:
@@ -182,9 +187,10 @@ def test_report_from_hand_made_cache(tmp_path):
             assert (rep / f"{name}.{ext}").stat().st_size > 0
     figs = sorted((rep / "figures").rglob("*.png"))
     # 2 heatmaps, 1 growth, 1 scatter, 2 relation trees on P (cluster metric euclidean; manhattan is not
-    # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms, 2 Merge & Expand figures,
+    # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms, 4 Merge & Expand figures
+    # (t-SNE, scores, the example images' no-data note of a features data set, neighbours),
     # 1 heads calibration grid (no heads.coarse_depths: no coarse-depth figure).
-    assert len(figs) == 2 + 1 + 1 + 2 + 2 + 2 + 1, figs
+    assert len(figs) == 2 + 1 + 1 + 2 + 2 + 4 + 1, figs
     assert (rep / "figures" / "trees" / "tree_planted_planted_manhattan_euclidean_P.png").exists()
     assert all(f.stat().st_size > 2000 and f.with_suffix(".svg").stat().st_size > 2000 for f in figs)
     # Nothing left to do for the report target once it is built.

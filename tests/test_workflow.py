@@ -224,8 +224,8 @@ def test_merge_expand_runs_once_per_seed(runs):
         assert f"logs/cifar10-resnet20/resnet20/merge_expand/seed{seed}.log" in out
     assert f"{base}/seed1/" not in out and f"{base}/metrics.tsv" not in out
     assert f"{base}/seed0/metrics.tsv" in default and f"{base}/seed2/" not in default
-    figures = out[out.index("rule report_merge_expand_figures"):]
-    figures = figures[:figures.index("\n\n")]
+    figures = out[out.index("rule report_merge_expand_figures:"):].splitlines()[1]  # its input: line
+    assert figures.lstrip().startswith("input:")
     assert f"{base}/seed0/scores.npz" in figures and f"{base}/seed2/" not in figures
 
 

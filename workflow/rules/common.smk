@@ -44,7 +44,10 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
 )
 
-IMAGE_TYPES = {"digits", "cifar10", "cifar100", "cifar100-coarse", "imagenet", "imagenet21k", "imagefolder"}
+IMAGE_TYPES = {"digits", "mnist", "mnist-tran", "cifar10", "cifar100", "cifar100-coarse", "imagenet", "imagenet21k",
+               "imagefolder"}
+# Image data sets with a train and a test split (torchvision's), so `eval_split` applies.
+SPLIT_TYPES = {"mnist", "mnist-tran", "cifar10", "cifar100", "cifar100-coarse"}
 # Image data sets read from a folder of class sub-folders (`path`, and `eval_path` for a held-out set).
 FOLDER_TYPES = ("imagefolder", "imagenet", "imagenet21k")
 FEATURE_TYPES = {"features", "planted-tree"}
@@ -128,7 +131,7 @@ def _check_eval_set(ds, spec):
     if spec.get("eval_fraction") is not None and others:
         config_error(f"datasets.{ds}.eval_fraction", f"give either eval_fraction or {others[0]}, not both")
     if spec.get("eval_split") is not None:
-        if kind not in ("cifar10", "cifar100", "cifar100-coarse"):
+        if kind not in SPLIT_TYPES:
             config_error(f"datasets.{ds}.eval_split", f"a '{kind}' data set has no splits to choose from; "
                          "use eval_path (features, imagefolder, imagenet, imagenet21k) or eval_fraction")
         if spec["eval_split"] == spec.get("split", "test"):
@@ -139,7 +142,7 @@ def _check_eval_set(ds, spec):
     if spec.get("eval_path") is not None:
         if kind not in ("features", *FOLDER_TYPES):
             config_error(f"datasets.{ds}.eval_path", f"a '{kind}' data set takes "
-                         + ("eval_split" if kind.startswith("cifar") else "eval_fraction") + " instead")
+                         + ("eval_split" if kind in SPLIT_TYPES else "eval_fraction") + " instead")
         if os.path.realpath(spec["eval_path"]) == os.path.realpath(spec["path"]) and not spec.get("eval_labels_path"):
             config_error(f"datasets.{ds}.eval_path", "is the fit set's own `path`: the evaluation set would be "
                          "the fit set (use eval_fraction to hold out part of it)")

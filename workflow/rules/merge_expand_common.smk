@@ -72,6 +72,11 @@ def merge_expand_dir(ds, enc, seed):
     return os.path.join("results", ds, enc, "merge_expand", f"seed{seed}")
 
 
+def merge_expand_first_seed(ds, enc, name):
+    """A run's Merge & Expand file ``name`` of the first seed (the one the report's figures draw)."""
+    return os.path.join(merge_expand_dir(ds, enc, MERGE_EXPAND_SEEDS[0]), name)
+
+
 def merge_expand_inputs(wildcards):
     inputs = {"embeddings": embeddings_path(wildcards)}
     if has_eval_set(wildcards.dataset):  # the held-out set the final classifier assigns
@@ -81,6 +86,13 @@ def merge_expand_inputs(wildcards):
         if has_eval_set(wildcards.dataset):
             inputs["eval_dataset_files"] = eval_dataset_files(wildcards)
     return inputs
+
+
+def merge_expand_example_inputs(wildcards):
+    """Figs. 4a/b's job: the run's embeddings, the seed's clean mask and the data set's local files."""
+    return {"embeddings": embeddings_path(wildcards),
+            "labels": os.path.join(merge_expand_dir(wildcards.dataset, wildcards.encoder, wildcards.seed), "labels.npz"),
+            "dataset_files": dataset_files(wildcards)}
 
 
 def merge_expand_targets():

@@ -64,7 +64,7 @@ def _known_classes(dataset):
     if kind == "features":  # read (and checked) with the file's headers
         info = features_file_info(dataset)
         names, wnids = info["class_names"], info["wnids"]
-    elif kind in ("cifar10", "cifar100", "cifar100-coarse", "digits"):
+    elif kind in ("cifar10", "cifar100", "cifar100-coarse", "digits", "mnist", "mnist-tran"):
         names, wnids = [str(c) for c in dataset_class_names(spec)], None
     elif kind == "imagefolder" and Path(spec["path"]).is_dir():
         names = sorted(p.name for p in Path(spec["path"]).iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -207,7 +207,10 @@ L2H_FIGURE_RUNS = [(ds, enc, src, s) for ds, enc in RUNS for src, s in l2h_first
 L2H_FIGURES = [f"l2h/l2h_{ds}_{enc}_{src}" for ds, enc, src, _ in L2H_FIGURE_RUNS]
 # The configured number of trees per L2H source (l2h_seeds): a cell averaging fewer prints (n=k).
 L2H_REPORT_SEEDS = {src: len(l2h_seeds(src)) for src in L2H_SEEDED}
-ME_FIGURES = [f"merge_expand/{kind}_{ds}_{enc}" for ds, enc in RUNS for kind in ("scores", "neighbours")]
+# Per run: t-SNE maps (figs. 3a/b), score heat maps (fig. 3c), example images (figs. 4a/b; a
+# features-only run's figure says why it has none), consistent neighbours (fig. 4c).
+ME_FIGURES = [f"merge_expand/{kind}_{ds}_{enc}" for ds, enc in RUNS
+              for kind in ("tsne", "scores", "examples", "neighbours")]
 
 
 def existing_if_partial(paths):

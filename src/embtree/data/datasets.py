@@ -1,4 +1,4 @@
-"""Data sets: labelled images (digits, CIFAR, ImageNet, image folders) or precomputed features.
+"""Data sets: labelled images (digits, MNIST, CIFAR, ImageNet, image folders) or precomputed features.
 
 Public names
 ------------
@@ -15,6 +15,11 @@ Layouts on disk
 cifar10 / cifar100 / cifar100-coarse
     torchvision's layout under ``path`` (default ``<cache_dir>/datasets``):
     ``cifar-10-batches-py/`` and ``cifar-100-python/`` (``snakemake prefetch`` downloads them).
+mnist / mnist-tran
+    torchvision's layout under ``path`` (default ``<cache_dir>/datasets``):
+    ``MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (``snakemake prefetch``).
+    mnist-tran is MNIST with each digit's ``translated_per_class`` images moved by the
+    ``translations`` (paper 003, section III.B; :func:`embtree.data.mnist.mnist_tran`).
 imagenet
     ``path`` is the ILSVRC-2012 validation folder in the usual class-folder layout (one
     sub-folder per WNID, ``n01440764/ILSVRC2012_val_00000293.JPEG``; what torchvision's
@@ -52,6 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from embtree.data.images import ArrayImages, FileImages, folder_wnids, image_files, scan_class_folders
+from embtree.data.mnist import mnist_files, mnist_tran, read_idx
 from embtree.data.planted import PLANTED_DEFAULTS, planted_params, planted_tree
 from embtree.data.store import Embeddings, validate_embeddings
 from embtree.data.subsample import (
@@ -88,6 +94,11 @@ _DEFAULTS = {
     "max_per_class": None,
     "subsample_seed": 0,
     "imbalance": None,
+    # mnist-tran (the config schema's defaults; docs/methods/merge-expand.md says why these)
+    "translations": [[4, 0], [0, 4]],
+    "translated_per_class": 500,
+    "canvas_size": 28,
+    "keep_originals": False,
     **PLANTED_DEFAULTS,
 }
 
@@ -258,7 +269,7 @@ _CIFAR = {
 _CIFAR["cifar100-coarse"] = _CIFAR["cifar100"]
 
 
-def _cifar_root(spec, cache_dir):
+def _torchvision_root(spec, cache_dir):
     return Path(spec.get("path") or Path(cache_dir) / "datasets")
 
 
@@ -268,7 +279,7 @@ def _load_cifar(spec, cache_dir, download):
     if split not in ("train", "test"):
         raise ValueError(f"split={split!r}: {kind} has splits 'train' and 'test'")
     folder, archive, _, train_files, test_files = _CIFAR[kind]
-    root = _cifar_root(spec, cache_dir)
+    root = _torchvision_root(spec, cache_dir)
     base = root / folder
     files = [base / f for f in (train_files if split == "train" else test_files)]
     if download and not all(f.exists() for f in files):
@@ -312,6 +323,48 @@ def _load_cifar(spec, cache_dir, download):
     data.images = ArrayImages(images)
     data.info["split"] = split
     return _finish(data, spec, base)
+
+
+_MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+
+
+def _load_mnist(spec, cache_dir, download):
+    kind = spec["type"]
+    split = _spec_get(spec, "split")
+    if split not in ("train", "test"):
+        raise ValueError(f"split={split!r}: {kind} has splits 'train' and 'test'")
+    root = _torchvision_root(spec, cache_dir)
+    files = mnist_files(root, split)
+    present = [f.exists() or f.with_name(f.name + ".gz").exists() for f in files]
+    if download and not all(present):
+        prefetch_dataset(spec, cache_dir)
+        present = [f.exists() or f.with_name(f.name + ".gz").exists() for f in files]
+    if not all(present):
+        missing = files[present.index(False)]
+        raise FileNotFoundError(
+            f"{kind}: MNIST data not found ({missing}). Run `snakemake prefetch` on a machine with "
+            f"internet (torchvision downloads MNIST into {root}), or put {', '.join(f.name + '.gz' for f in files)} "
+            f"from {_MNIST_URL} into {missing.parent}."
+        )
+    images, labels = read_idx(files[0]), read_idx(files[1]).astype(np.int64)
+    if images.ndim != 3 or labels.shape != (len(images),):
+        raise ValueError(f"{files[0].parent}: {len(labels)} labels for images of shape {images.shape}")
+    ids = np.array([f"mnist/{split}/{i}" for i in range(len(labels))])
+    info = {"split": split}
+    if kind == "mnist-tran":
+        translations = _spec_get(spec, "translations")
+        images, labels, source, moved = mnist_tran(
+            images, labels, translations=translations, per_class=_spec_get(spec, "translated_per_class"),
+            canvas_size=_spec_get(spec, "canvas_size"), keep_originals=_spec_get(spec, "keep_originals"),
+            seed=_spec_get(spec, "subsample_seed"),
+        )
+        # The source image and its displacement in the id (e.g. mnist/train/7+dx4dy0), so results name both.
+        shift = [""] + [f"+dx{dx}dy{dy}" for dx, dy in translations]
+        ids = np.array([f"{ids[s]}{shift[m + 1]}" for s, m in zip(source, moved)])
+        info["translated"] = int((moved >= 0).sum())
+    data = LabelledSet(labels=labels, class_names=np.array([str(i) for i in range(10)]), sample_ids=ids,
+                       images=ArrayImages(images), info=info)
+    return _finish(data, spec, files[0].parent)
 
 
 def _load_imagefolder(spec, cache_dir, download):
@@ -488,6 +541,8 @@ _LOADERS = {
     "cifar10": _load_cifar,
     "cifar100": _load_cifar,
     "cifar100-coarse": _load_cifar,
+    "mnist": _load_mnist,
+    "mnist-tran": _load_mnist,
     "imagenet": _load_imagenet,
     "imagenet21k": _load_imagenet21k,
     "imagefolder": _load_imagefolder,
@@ -573,7 +628,7 @@ def dataset_class_names(spec, *, cache_dir="resources/cache"):
         return np.array(CIFAR100_CLASSES)
     if kind == "cifar100-coarse":
         return np.array(CIFAR100_COARSE_CLASSES)
-    if kind == "digits":
+    if kind in ("digits", "mnist", "mnist-tran"):
         return np.array([str(i) for i in range(10)])
     if kind == "planted-tree":
         return planted_tree(_spec_get(spec, "depth"), _spec_get(spec, "branching"), dim=1, samples_per_class=1)[2]
@@ -581,19 +636,24 @@ def dataset_class_names(spec, *, cache_dir="resources/cache"):
 
 
 def prefetch_dataset(spec, cache_dir="resources/cache"):
-    """Download a torchvision data set (CIFAR) into its root; a no-op for local data sets.
+    """Download a torchvision data set (CIFAR, MNIST) into its root; a no-op for local data sets.
 
-    Returns the directory the data is in, or None when nothing needs downloading.
+    Returns the directory the data is in, or None when nothing needs downloading. A failed
+    download (no internet) raises ``RuntimeError`` naming the data set and its root.
     """
     kind = spec.get("type")
-    if kind not in _CIFAR:
+    if kind not in _CIFAR and kind not in ("mnist", "mnist-tran"):
         log.info("dataset type %s: nothing to download", kind)
         return None
     import torchvision  # deferred: the `encoders` extra; imports torch
 
-    root = _cifar_root(spec, cache_dir)
+    root = _torchvision_root(spec, cache_dir)
     root.mkdir(parents=True, exist_ok=True)
-    cls = getattr(torchvision.datasets, _CIFAR[kind][2])
-    for train in (True, False):  # one archive holds both splits; check both
-        cls(str(root), train=train, download=True)
-    return root / _CIFAR[kind][0]
+    cls = getattr(torchvision.datasets, _CIFAR[kind][2] if kind in _CIFAR else "MNIST")
+    try:
+        for train in (True, False):  # one download holds both splits; check both
+            cls(str(root), train=train, download=True)
+    except (OSError, RuntimeError) as exc:  # URLError is an OSError; torchvision's md5 failure a RuntimeError
+        raise RuntimeError(f"{kind}: download into {root} failed ({type(exc).__name__}: {exc}); "
+                           "run `snakemake prefetch` on a machine with internet") from exc
+    return root / (_CIFAR[kind][0] if kind in _CIFAR else "MNIST/raw")

@@ -4,7 +4,7 @@ Public names
 ------------
 :data:`IMAGE_EXTENSIONS`; :class:`ArrayImages`, :class:`FileImages` (``load(i)`` -> RGB
 ``PIL.Image``, ``subset(indices)``); :func:`read_image`, :func:`is_image_file`,
-:func:`image_files`, :func:`scan_class_folders`, :func:`folder_wnids`.
+:func:`image_files`, :func:`scan_class_folders`, :func:`folder_wnids`, :func:`thumbnails`.
 
 Nothing here opens an image before it is asked for: folders are listed, files decoded on access.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from embtree.hierarchy.catalogue import WNID_RE, builtin_wnids
 
@@ -27,6 +27,7 @@ __all__ = [
     "image_files",
     "scan_class_folders",
     "folder_wnids",
+    "thumbnails",
 ]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
@@ -132,3 +133,22 @@ def folder_wnids(names):
     """WNIDs of class folders: the folder names when all of them are WNIDs, else the built-in
     table's (:func:`embtree.hierarchy.catalogue.builtin_wnids`; None where unknown)."""
     return np.array(names) if all(WNID_RE.match(n) for n in names) else builtin_wnids(names)
+
+
+def thumbnails(images, max_size=64):
+    """Square RGB thumbnails of PIL images, one size for all, as a uint8 array.
+
+    The side is the largest image side, capped at ``max_size``; each image is centre-cropped
+    to a square and resized to it (:func:`PIL.ImageOps.fit`), so square images no larger than
+    ``max_size`` (digits, MNIST, CIFAR) keep their pixels exactly.
+
+    Returns
+    -------
+    ndarray of shape (n, S, S, 3), uint8
+    """
+    images = [img.convert("RGB") for img in images]
+    if not images:
+        raise ValueError("images is empty")
+    side = min(int(max_size), max(max(img.size) for img in images))
+    return np.stack([np.asarray(ImageOps.fit(img, (side, side), method=Image.Resampling.BILINEAR))
+                     for img in images]).astype(np.uint8)

@@ -22,7 +22,7 @@ What the paper says, what it leaves open and what embtree chose: ``docs/methods/
 :mod:`~embtree.merge_expand.expansion` (phase 4)
     :func:`expand`.
 :mod:`~embtree.merge_expand.clean` (evaluation)
-    :func:`consistent_neighbours`, :func:`clean_scores`.
+    :func:`consistent_neighbours`, :func:`clean_scores`, :func:`neighbourhood_examples` (fig. 4a/b).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.decomposition import PCA
 
-from embtree.merge_expand.clean import clean_scores, consistent_neighbours
+from embtree.merge_expand.clean import clean_scores, consistent_neighbours, neighbourhood_examples
 from embtree.merge_expand.expansion import expand
 from embtree.merge_expand.merging import choose_partition, merge_seeds, reduced_rank_scores, similarity_graphs
 from embtree.merge_expand.pair_scores import (
@@ -84,6 +84,7 @@ __all__ = [
     "merge_seeds",
     "expand",
     "consistent_neighbours",
+    "neighbourhood_examples",
     "clean_scores",
 ]
 
