@@ -139,13 +139,17 @@ def superclasses(newick, depth="auto", *, nodes=None):
     if depth != "auto" and (isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1):
         raise ValueError(f"depth={depth!r} should be an int >= 1 or 'auto'")
 
+    names = {}  # one name per clade, not one walk over its leaves per leaf
+
     def at(d):
         out = {}
         for leaf in leaves:
             node = leaf
             while node.level() > d:
                 node = node.parent_node
-            out[leaf.taxon.label] = _clade_name(node)
+            if id(node) not in names:
+                names[id(node)] = _clade_name(node)
+            out[leaf.taxon.label] = names[id(node)]
         return out
 
     if depth != "auto":
