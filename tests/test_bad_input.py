@@ -133,6 +133,17 @@ def test_config_errors_name_repeated_l2h_seeds_and_the_old_seed_key():
     assert _schema_errors(l2h={"seeds": []})  # at least one
 
 
+def test_config_errors_name_the_bad_tree_figure_key():
+    errors = _schema_errors(report={"tree_figures": {"layout": "polar", "superclass_depth": 0, "collapse_depth": "x",
+                                                     "colour": "red"}})
+    assert set(errors) == {"report.tree_figures.layout", "report.tree_figures.superclass_depth",
+                           "report.tree_figures.collapse_depth", "report.tree_figures.colour"}
+    assert "polar" in errors["report.tree_figures.layout"]
+    assert not _schema_errors(report={"tree_figures": {"layout": "circular", "superclass_depth": 3, "collapse_depth": 2,
+                                                       "superclasses": ["bird.n.01"]}})
+    assert not _schema_errors(report={"tree_figures": {"superclass_depth": "auto", "collapse_depth": None}})
+
+
 # --- the same cases through the workflow: the error comes at DAG build, before any job -------
 
 

@@ -69,3 +69,25 @@ def test_ancestor_label_sets_by_synset_and_by_name():
     np.testing.assert_array_equal(granularity.ancestor_label_sets(TREE, list("abcde")), np.eye(5, dtype=bool))
     with pytest.raises(ValueError, match="differ"):
         granularity.ancestor_label_sets(ANCESTOR_TREE, ANCESTOR_NAMES[:3])
+
+
+def test_superclasses_at_a_depth_auto_and_named_nodes():
+    # TREE = ((a,b)ab,((c,d)cd,e)cde)root: depth 1 = ab / cde; depth 2 keeps a, b, e and joins c, d.
+    sup, d = granularity.superclasses(TREE, 1)
+    assert d == 1 and sup == {"a": "ab", "b": "ab", "c": "cde", "d": "cde", "e": "cde"}
+    sup, d = granularity.superclasses(TREE, 2)
+    assert sup == {"a": "a", "b": "b", "c": "cd", "d": "cd", "e": "e"}
+    assert granularity.superclasses(TREE, 9) == granularity.superclasses(TREE, 3)  # clipped to the deepest leaf
+    # auto: depth 1's largest superclass holds 3/5 = 60 % (<= AUTO_MAX_SHARE): depth 1.
+    assert granularity.superclasses(TREE, "auto")[1] == 1
+    # A 90 % superclass at depth 1 is too coarse: auto goes down to depth 2.
+    lopsided = "(x,((a,b)ab,(c,d)cd,(e,f)ef,(g,h)gh,i)big)root;"
+    sup, d = granularity.superclasses(lopsided, "auto")
+    assert d == 2 and sup["a"] == "ab" and sup["i"] == "i" and sup["x"] == "x"
+    # Named nodes (paper 001 fig. 8): the deepest listed ancestor; None under none; unknown labels ignored.
+    sup, d = granularity.superclasses(TREE, nodes=["cde", "cd", "nope"])
+    assert d is None and sup == {"a": None, "b": None, "c": "cd", "d": "cd", "e": "cde"}
+    # An unlabelled clade is named by its first and last leaf, not by every leaf.
+    assert granularity.superclasses("((a,b,c),(d,e));", 1)[0]["b"] == "a…c"
+    with pytest.raises(ValueError, match="depth=0"):
+        granularity.superclasses(TREE, 0)

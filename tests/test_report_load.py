@@ -62,3 +62,15 @@ def test_empty_infiltration_table_is_valid_result(tmp_path):
     md = R.to_markdown(t)
     assert t.values.shape[0] == 0 and "top-3 infiltrated" in md
     assert "None: no cluster holds" in md and "|" not in md  # a note, not a bare header
+
+
+def test_benchmark_files_are_read_when_present_and_never_required(tmp_path):
+    from embtree.report.load import load_benchmarks
+
+    (tmp_path / "a.tsv").write_text("s\th:m:s\tmax_rss\tmax_vms\tcpu_time\n1.5\t0:00:01\t100\t200\t1.0\n2.5\t0:00:02\t300\t400\t2.0\n")
+    (tmp_path / "bad.tsv").write_text("")
+    specs = [{"path": str(tmp_path / f), "keys": {"source": f}} for f in ("a.tsv", "gone.tsv", "bad.tsv")]
+    data, missing = load_benchmarks(specs)
+    assert data.to_dict("records") == [{"source": "a.tsv", "s": 2.0, "max_rss": 200.0, "cpu_time": 1.5}]
+    assert missing["source"].tolist() == ["gone.tsv", "bad.tsv"]
+    assert "no benchmark file" in missing["reason"].iloc[0] and "unreadable" in missing["reason"].iloc[1]

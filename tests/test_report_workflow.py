@@ -189,9 +189,16 @@ def test_report_from_hand_made_cache(tmp_path):
     # 2 heatmaps, 1 growth, 1 scatter, 2 relation trees on P (cluster metric euclidean; manhattan is not
     # a tree metric so its tree is the euclidean UPGMA), 2 L2H dendrograms, 4 Merge & Expand figures
     # (t-SNE, scores, the example images' no-data note of a features data set, neighbours),
-    # 1 heads calibration grid (no heads.coarse_depths: no coarse-depth figure).
-    assert len(figs) == 2 + 1 + 1 + 2 + 2 + 4 + 1, figs
+    # 1 heads calibration grid (no heads.coarse_depths: no coarse-depth figure), 2 before vs after
+    # clustering pairs (CAEC fig. 7, one per cluster metric).
+    assert len(figs) == 2 + 1 + 1 + 2 + 2 + 4 + 1 + 2, figs
     assert (rep / "figures" / "trees" / "tree_planted_planted_manhattan_euclidean_P.png").exists()
+    assert (rep / "figures" / "trees" / "before_after_planted_planted_manhattan_euclidean_P.png").exists()
+    # L2H table 2 (runtime) reads the jobs' benchmark files: a hand-made cache has none, so its cells
+    # say missing and a note says why (no crash); table 1 written without n_leaves has no # leaves.
+    runtime = (rep / "l2h_runtime.md").read_text()
+    assert "| planted | L2H (kmeans) | missing |" in runtime and "No benchmark file for 3 job(s)" in runtime
+    assert "# leaves" not in (rep / "l2h.md").read_text()
     assert all(f.stat().st_size > 2000 and f.with_suffix(".svg").stat().st_size > 2000 for f in figs)
     # Nothing left to do for the report target once it is built.
     assert "Nothing to be done" in _report_only(wd, "-n").stdout

@@ -94,6 +94,13 @@ def l2h_dir(dataset, encoder, source, seed=None):
     return os.path.join(*parts)
 
 
+def l2h_benchmark(dataset, encoder, source, seed=None):
+    """The benchmark file of one L2H job (the `benchmark:` of rules l2h / l2h_seeded, which it mirrors):
+    logs/benchmarks/{dataset}/{encoder}/l2h/{source}[/seed{seed}].tsv."""
+    tail = f"{source}.tsv" if seed is None else os.path.join(source, f"seed{seed}.tsv")
+    return os.path.join("logs", "benchmarks", dataset, encoder, "l2h", tail)
+
+
 def l2h_runs(dataset, encoder):
     """The run's L2H jobs as (source, seed), seed None for a deterministic source."""
     return [(src, s) for src in l2h_sources(dataset, encoder) for s in (l2h_seeds(src) or [None])]

@@ -9,10 +9,12 @@
 #   common.smk: DATASETS, RUNS, STAGE_TARGETS, expand_runs, has_reference, scaled_mem_mb, scaled_runtime
 #   l2h_common.smk: l2h_dir
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS
-#   report_common.smk: CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS, CROSS_TABLES, FINDINGS_FILES, PAPER_FILES,
-#       FLAT_TABLES, GROWTH_FIGURES, HEADS_REPORT_SPECS, L2H_FIGURES, L2H_FIGURE_RUNS, L2H_REPORT_SEEDS,
+#   report_common.smk: BEFORE_AFTER_FIGURES, BEFORE_AFTER_RUNS, CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS,
+#       CROSS_TABLES, FINDINGS_FILES, FLAT_TABLES, PAPER_FILES, GROWTH_FIGURES, HEADS_REPORT_SPECS, L2H_BENCHMARK_SPECS,
+#       L2H_FIGURES, L2H_FIGURE_RUNS, L2H_REPORT_SEEDS,
 #       ME_TABLES, PROJECTION_FIGURES, PROJECTION_RUNS, REF_DATASETS, REPORT_BASELINES, REPORT_CAEC_METRICS, REPORT_DIR,
-#       REPORT_PARTIAL, REPORT_SPECS, RUN_CONFIG_FILES, TREE_FIGURES, TREE_FIGURE_RUNS, TREE_TABLES, caption_file,
+#       REPORT_PARTIAL, REPORT_SPECS, RUN_CONFIG_FILES, TREE_FIGURES, TREE_FIGURE_RUNS, TREE_STYLE, TREE_TABLES,
+#       caption_file,
 #       existing_if_partial, figure_files, findings_inputs, report_inputs, report_order, report_targets,
 #       reported, table_files, tables_by_dataset
 import os
@@ -28,7 +30,7 @@ localrules:
 
 
 rule report_tables:
-    """Every report table (CAEC 1-14, trees 17-18, L2H table 1, flat AMI, cross-method), heatmaps, L2H dendrograms."""
+    """Every report table (CAEC 1-14, trees 17-18, L2H tables 1-2, flat AMI, cross-method), heatmaps, L2H dendrograms."""
     input:
         tables=report_inputs(*REPORT_SPECS),
         trees=existing_if_partial(
@@ -37,12 +39,13 @@ rule report_tables:
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
         # The table pages carry their caption above the table (the report shows it beside the table).
-        captions=[caption_file(c) for c in ("caec_tables", "tree_tables", "l2h_table", "flat_tables", "cross_table",
-                                            "merge_expand_table")],
+        captions=[caption_file(c) for c in ("caec_tables", "tree_tables", "l2h_table", "l2h_runtime", "flat_tables",
+                                            "cross_table", "merge_expand_table")],
     output:
         caec=reported(table_files(CAEC_TABLES), "caec_tables", "caec", tables_by_dataset),
         trees=reported(table_files(TREE_TABLES), "tree_tables", "trees", tables_by_dataset),
         l2h=reported(table_files(["l2h"]), "l2h_table", "l2h", tables_by_dataset),
+        l2h_runtime=reported(table_files(["l2h_runtime"]), "l2h_runtime", "l2h", tables_by_dataset),
         flat=reported(table_files(FLAT_TABLES), "flat_tables", "flat", tables_by_dataset),
         cross=reported(table_files(CROSS_TABLES), "cross_table", "cross", tables_by_dataset),
         merge_expand=reported(table_files(ME_TABLES), "merge_expand_table", "merge_expand", tables_by_dataset),
@@ -68,6 +71,10 @@ rule report_tables:
             for (ds, enc, src, s), name in zip(L2H_FIGURE_RUNS, L2H_FIGURES)
         ],
         partial=REPORT_PARTIAL,
+        tree_style=TREE_STYLE,
+        # The L2H jobs' benchmark files (table 2): read if present, a note where not (not inputs:
+        # results copied from elsewhere have none).
+        l2h_benchmarks=L2H_BENCHMARK_SPECS,
         changed_settings=CHANGED_SETTINGS,  # the captions name them
         merge_expand_seeds=MERGE_EXPAND_SEEDS,  # merge_expand cells over fewer seeds print their n
         l2h_n_seeds=L2H_REPORT_SEEDS,  # trees per seeded L2H source: cells over fewer print their n
@@ -83,7 +90,8 @@ rule report_tables:
 
 
 rule report_caec_figures:
-    """CAEC growth curves (paper fig. 3), 2-D embedding scatters with centroids, relation trees vs reference."""
+    """CAEC growth curves (paper fig. 3), 2-D embedding scatters with centroids, relation trees vs reference,
+    trees before vs after clustering (paper fig. 7)."""
     input:
         growth=existing_if_partial([f"results/{ds}/{enc}/caec/{m}/growth.npz" for ds, enc in RUNS for m in REPORT_CAEC_METRICS]),
         projection=existing_if_partial(expand_runs("results/{dataset}/{encoder}/projection.npz")),
@@ -91,10 +99,16 @@ rule report_caec_figures:
             [f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
             + [f"results/{ds}/reference.nwk" for ds in REF_DATASETS]
         ),
+        before_after=existing_if_partial(sorted(
+            {f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk" for ds, enc, cm, tm, pt in BEFORE_AFTER_RUNS}
+            | {f"results/{ds}/{enc}/trees/before/{tm}.nwk" for ds, enc, _, tm, _ in BEFORE_AFTER_RUNS}
+        )),
     output:
         growth=reported(figure_files(GROWTH_FIGURES), "growth", "caec", "growth curves"),
         projection=reported(figure_files(PROJECTION_FIGURES), "projection", "caec", "embedding scatter"),
         trees=reported(figure_files(TREE_FIGURES), "tree_figures", "trees", "relation tree vs reference"),
+        before_after=reported(figure_files(BEFORE_AFTER_FIGURES), "tree_before_after", "trees",
+                              "before vs after clustering"),
     log:
         "logs/report/caec_figures.log",
     benchmark:
@@ -117,6 +131,16 @@ rule report_caec_figures:
              "title": f"{ds} / {enc}: clusters {cm}, UPGMA {tm} on {pt}"}
             for (ds, enc, cm, tm, pt), name in zip(TREE_FIGURE_RUNS, TREE_FIGURES)
         ],
+        before_after=[
+            {"before": f"results/{ds}/{enc}/trees/before/{tm}.nwk", "after": f"results/{ds}/{enc}/trees/{cm}/{tm}/{pt}.nwk",
+             "reference": f"results/{ds}/reference.nwk" if has_reference(ds) else None,
+             "out": f"{REPORT_DIR}/figures/{name}.png", "left": "before clustering (UPGMA on the class centroids)",
+             "right": f"after clustering (UPGMA on {'P' if pt == 'P' else 'G^f'}, clusters grown with {cm})",
+             "xlabel": f"{tm} distance from the root (UPGMA)",
+             "title": f"{ds} / {enc}: relation trees before and after CAEC clustering ({cm}; UPGMA {tm})"}
+            for (ds, enc, cm, tm, pt), name in zip(BEFORE_AFTER_RUNS, BEFORE_AFTER_FIGURES)
+        ],
+        tree_style=TREE_STYLE,
         n_classes=int(config["caec"]["growth_plot_classes"]),
         metric=REPORT_CAEC_METRICS[0],
         partial=REPORT_PARTIAL,

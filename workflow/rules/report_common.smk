@@ -7,7 +7,7 @@
 #   flat_common.smk: flat_pairs
 #   heads_common.smk: HEADS_ANCESTORS, HEADS_DATASETS, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, heads_dir,
 #       heads_runs, probe_path, probe_runs
-#   l2h_common.smk: L2H_SEEDED, l2h_dir, l2h_first_runs, l2h_runs, l2h_seeds, l2h_sources
+#   l2h_common.smk: L2H_SEEDED, l2h_benchmark, l2h_dir, l2h_first_runs, l2h_runs, l2h_seeds, l2h_sources
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS, merge_expand_dir
 import os
 
@@ -99,6 +99,14 @@ def report_specs():
 
 
 REPORT_SPECS = report_specs()
+# The L2H jobs' Snakemake benchmark files (paper 001 table 2, runtime): read when present, never required
+# (embtree.report.load.load_benchmarks), so they are params of the report job, not inputs.
+L2H_BENCHMARK_SPECS = [
+    table_spec(l2h_benchmark(ds, enc, src, s), dataset=ds, encoder=enc, source=src, **({} if s is None else {"seed": s}))
+    for ds, enc in RUNS for src, s in l2h_runs(ds, enc)
+]
+# How the report draws trees (report.tree_figures: layout, superclass colours, collapsing).
+TREE_STYLE = dict(config["report"]["tree_figures"])
 
 
 def report_inputs(*families):
@@ -202,6 +210,13 @@ TREE_FIGURE_RUNS = [
     for ds, enc in _ref_runs() for cm in REPORT_CAEC_METRICS
 ]
 TREE_FIGURES = [f"trees/tree_{ds}_{enc}_{cm}_{tm}_{pt}" for ds, enc, cm, tm, pt in TREE_FIGURE_RUNS]
+# CAEC fig. 7: the tree before clustering (class centroids) beside the one after it, one per run and
+# cluster metric (every run: no reference needed; the tree metric and point as TREE_FIGURE_RUNS).
+BEFORE_AFTER_RUNS = [
+    (ds, enc, cm, cm if cm in REPORT_TREE_METRICS else REPORT_TREE_METRICS[0], _FIGURE_POINT)
+    for ds, enc in RUNS for cm in REPORT_CAEC_METRICS
+]
+BEFORE_AFTER_FIGURES = [f"trees/before_after_{ds}_{enc}_{cm}_{tm}_{pt}" for ds, enc, cm, tm, pt in BEFORE_AFTER_RUNS]
 # One dendrogram per source: a seeded source's first seed (the caption says so).
 L2H_FIGURE_RUNS = [(ds, enc, src, s) for ds, enc in RUNS for src, s in l2h_first_runs(ds, enc)]
 L2H_FIGURES = [f"l2h/l2h_{ds}_{enc}_{src}" for ds, enc, src, _ in L2H_FIGURE_RUNS]
@@ -267,9 +282,10 @@ def report_targets():
     heads = heads_runs()  # no heads run (heads.datasets: []): no heads section
     return (
         FINDINGS_FILES + PAPER_FILES + RUN_CONFIG_FILES
-        + table_files(CAEC_TABLES + TREE_TABLES + ["l2h"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES
+        + table_files(CAEC_TABLES + TREE_TABLES + ["l2h", "l2h_runtime"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES
                       + (HEADS_TABLES if heads else []))
-        + figure_files(HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + L2H_FIGURES
+        + figure_files(HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + BEFORE_AFTER_FIGURES
+                       + L2H_FIGURES
                        + ME_FIGURES + (HEADS_FIGURES if heads else []))
     )
 

@@ -52,7 +52,9 @@ resampled = (f"the rows of each Ward cluster resampled {n_boot} times" if wc.sou
 log.info("bootstrap support (%s) in %.1f s", resampled, time.perf_counter() - t0)
 
 key = {"dataset": wc.dataset, "encoder": wc.encoder, "source": wc.source, "seed": p["seed"]}
-row = {**key, "split": "fit"}
+# n_leaves: the tree's leaves (paper 001 table 1's "# leaves": K for L2H and the Ward cut);
+# n_samples: the samples scored (table 2's N).
+row = {**key, "split": "fit", "n_leaves": len(names), "n_samples": len(emb.labels)}
 row.update(hierarchy_scores(Z, leaf, emb.labels, max_exact=p["dp_exact_max_cells"],
                             n_pairs=p["dp_n_pairs"], seed=p["seed"]))
 newick = linkage_to_newick(Z, names, support=support)
@@ -80,7 +82,7 @@ if snakemake.input.get("eval_embeddings"):
                     "source", snakemake.input.eval_embeddings[0])
     else:
         held_leaf = l2h.assign_leaves(h, features=held.features, logits=held_logits)
-        held_row = {**key, "split": "eval"}
+        held_row = {**key, "split": "eval", "n_leaves": len(names), "n_samples": len(held.labels)}
         held_row.update(hierarchy_scores(Z, held_leaf, held.labels, max_exact=p["dp_exact_max_cells"],
                                          n_pairs=p["dp_n_pairs"], seed=p["seed"]))
         rows.append({**held_row, **tree_scores})

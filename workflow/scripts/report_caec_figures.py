@@ -1,4 +1,5 @@
-"""CAEC growth curves (paper fig. 3), 2-D embedding scatters, and relation trees next to the reference."""
+"""CAEC growth curves (paper fig. 3), 2-D embedding scatters, relation trees next to the reference, and
+the trees before and after clustering side by side (paper fig. 7)."""
 from embtree.runtime import setup_logging, snakemake_log
 
 log = setup_logging(snakemake_log(snakemake))
@@ -45,5 +46,9 @@ for run in p.projection:
     log.info("wrote %s", run["out"])
 
 for run in p.tree_figures:
-    R.save_figure(R.tree_figure(run, partial=p.partial), run["out"])
+    R.save_figure(R.tree_figure(run, partial=p.partial, style=p.tree_style), run["out"])
+    log.info("wrote %s", run["out"])
+
+for run in p.before_after:
+    R.save_figure(R.before_after_figure(run, partial=p.partial, style=p.tree_style), run["out"])
     log.info("wrote %s", run["out"])

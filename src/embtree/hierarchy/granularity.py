@@ -9,6 +9,8 @@
   hierarchically structured datasets, we set S_L to be all semantic ancestors of the GT
   label"), for top-1 -> L and top-5 -> L.
 - :func:`leaf_depths`: depth of every leaf.
+- :func:`superclasses` names every leaf's superclass (its ancestor at a depth, or the deepest of
+  named internal nodes) for colouring drawn trees (paper 001, figs. 2, 3 and 8).
 
 Trees are Newick strings or ``dendropy.Tree`` (:func:`embtree.hierarchy.newick.as_tree`).
 """
@@ -21,7 +23,8 @@ import numpy as np
 
 from embtree.hierarchy.newick import as_tree
 
-__all__ = ["leaf_depths", "coarsen_classes", "read_multi_labels", "ancestor_label_sets"]
+__all__ = ["leaf_depths", "coarsen_classes", "read_multi_labels", "ancestor_label_sets", "superclasses",
+           "AUTO_MAX_SHARE"]
 
 
 def _node_name(node):
@@ -80,6 +83,84 @@ def coarsen_classes(newick, class_names, depth):
             coarse_names.append(key)
         out[i] = index[key]
     return out, coarse_names
+
+
+#: ``superclasses(depth="auto")``: the shallowest depth whose largest superclass holds at most this
+#: share of the leaves (ImageNet's WordNet tree: depth 4, artifact 52 % / organism 41 %, paper 001 fig. 3a;
+#: CIFAR-10's: depth 1, vehicle / vertebrate).
+AUTO_MAX_SHARE = 0.6
+
+
+def _clade_name(node):
+    """A superclass's name: the node's label, the leaf's name, else its first and last leaf (an
+    unlabelled clade, e.g. of a planted tree; :func:`_node_name` would join every leaf)."""
+    if node.label:
+        return str(node.label)
+    if node.taxon is not None and node.taxon.label:
+        return str(node.taxon.label)
+    leaves = sorted(leaf.taxon.label for leaf in node.leaf_iter())
+    return f"{leaves[0]}…{leaves[-1]}"
+
+
+def superclasses(newick, depth="auto", *, nodes=None):
+    """The superclass of every leaf of a reference tree, to colour other trees by (paper 001, figs. 2, 3, 8).
+
+    Parameters
+    ----------
+    newick : str or dendropy.Tree
+    depth : int >= 1 or "auto"
+        Every leaf's superclass is its ancestor at this depth (edges from the root; a shallower
+        leaf is its own superclass, as in :func:`coarsen_classes`); a depth past the deepest leaf
+        is clipped to it. ``"auto"``: the shallowest depth whose largest superclass holds at most
+        :data:`AUTO_MAX_SHARE` of the leaves (else the deepest).
+    nodes : sequence of str, optional
+        Internal-node labels (e.g. ``["bird.n.01", "dog.n.01", "clothing.n.01"]``, paper 001 fig. 8):
+        a leaf's superclass is the deepest of them above it, None for a leaf under none of them;
+        replaces ``depth``. Labels the tree lacks are ignored.
+
+    Returns
+    -------
+    superclass_of_leaf : dict {leaf name: superclass name or None}
+    depth : int, the depth used (None with ``nodes``)
+    """
+    tree = as_tree(newick)
+    leaves = list(tree.leaf_node_iter())
+    if nodes is not None:
+        wanted = {str(n) for n in nodes}
+        out = {}
+        for leaf in leaves:
+            node = leaf.parent_node
+            while node is not None and str(node.label or "") not in wanted:
+                node = node.parent_node
+            out[leaf.taxon.label] = None if node is None else str(node.label)
+        return out, None
+    levels = {leaf.taxon.label: leaf.level() for leaf in leaves}
+    max_depth = max(levels.values())
+    if depth != "auto" and (isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1):
+        raise ValueError(f"depth={depth!r} should be an int >= 1 or 'auto'")
+
+    names = {}  # one name per clade, not one walk over its leaves per leaf
+
+    def at(d):
+        out = {}
+        for leaf in leaves:
+            node = leaf
+            while node.level() > d:
+                node = node.parent_node
+            if id(node) not in names:
+                names[id(node)] = _clade_name(node)
+            out[leaf.taxon.label] = names[id(node)]
+        return out
+
+    if depth != "auto":
+        d = min(int(depth), max_depth)
+        return at(d), d
+    for d in range(1, max_depth + 1):
+        out = at(d)
+        _, counts = np.unique(list(out.values()), return_counts=True)
+        if counts.max() <= AUTO_MAX_SHARE * len(leaves):
+            return out, d
+    return out, max_depth
 
 
 def read_multi_labels(path, class_names, n_samples):

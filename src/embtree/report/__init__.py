@@ -8,13 +8,15 @@ the names re-exported here. Table layouts, missing results and how to add a kind
 
 ``common``            cell markers (:data:`MISSING`, :data:`NOT_APPLICABLE`, :data:`INCOMPLETE`),
                       :data:`DIRECTIONS` (which value is bold), :data:`LABELS`, :class:`MissingResultsError`
-``load``              :func:`load_run_tables`, :func:`load_families` (read the per-run TSVs)
+``load``              :func:`load_run_tables`, :func:`load_families` (read the per-run TSVs),
+                      :func:`load_benchmarks` (the jobs' Snakemake benchmark files)
 ``formats``           :func:`write_report_table` (CSV, Markdown, LaTeX, HTML), :func:`format_cells`
 ``tables.base``       :class:`ReportTable`, :func:`wide_table` (the pivot behind every table), :func:`best_mask`
 ``tables.<kind>``     ``caec``, ``trees``, ``l2h``, ``flat``, ``cross``, ``merge_expand``, ``heads``;
                       :func:`build_all_tables` (``tables/__init__.py``) lists the sections
 ``figures.base``      :func:`save_figure` (PNG + SVG), :func:`placeholder_figure`
-``figures.<kind>``    ``heatmaps``, ``growth``, ``trees`` (tree vs reference), ``projection``,
+``figures.<kind>``    ``heatmaps``, ``growth``, ``trees`` (tree vs reference, before vs after clustering;
+                      rectangular or circular, coloured by superclass), ``projection``,
                       ``merge_expand``, ``heads``, ``l2h`` (dendrograms)
 ``findings``          :func:`~embtree.report.findings.build_findings` (the findings page: headline
                       numbers, chance levels, cautions), its Markdown / HTML
@@ -53,6 +55,10 @@ _EXPORTS = {
     "plot_tree": "embtree.report.figures.trees",
     "plot_tree_pair": "embtree.report.figures.trees",
     "tree_figure": "embtree.report.figures.trees",
+    "before_after_figure": "embtree.report.figures.trees",
+    "draw_trees": "embtree.report.figures.trees",
+    "plot_tree_circular": "embtree.report.figures.trees",
+    "plot_circular_pair": "embtree.report.figures.trees",
     "baseline_encoders": "embtree.report.common",
     "caption": "embtree.report.formats",
     "format_cells": "embtree.report.formats",
@@ -61,6 +67,7 @@ _EXPORTS = {
     "to_latex": "embtree.report.formats",
     "to_markdown": "embtree.report.formats",
     "write_report_table": "embtree.report.formats",
+    "load_benchmarks": "embtree.report.load",
     "load_families": "embtree.report.load",
     "load_run_tables": "embtree.report.load",
     "apply_bold": "embtree.report.tables.base",
@@ -88,6 +95,7 @@ _EXPORTS = {
     "merge_expand_table": "embtree.report.tables.merge_expand",
     "flat_table": "embtree.report.tables.flat",
     "l2h_table": "embtree.report.tables.l2h",
+    "l2h_runtime_table": "embtree.report.tables.l2h",
     "build_tree_tables": "embtree.report.tables.trees",
     "tree_distance_table": "embtree.report.tables.trees",
 }

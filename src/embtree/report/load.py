@@ -98,3 +98,40 @@ def load_families(specs, partial=False):
     if errors:
         raise MissingResultsError("\n".join(errors))
     return data, missing
+
+
+#: Columns of a Snakemake benchmark file the report reads: wall-clock seconds, peak resident memory
+#: (MB) and CPU seconds (the file has more: h:m:s, max_vms, io_in, ...).
+BENCHMARK_COLUMNS = ("s", "max_rss", "cpu_time")
+
+
+def load_benchmarks(specs):
+    """Read the Snakemake benchmark files (``benchmark:`` of a rule, e.g. logs/benchmarks/...) of ``specs``.
+
+    ``specs``: as for :func:`load_run_tables` (``path``, ``keys``). A benchmark is not a result: a
+    missing or unreadable file (results copied from another machine, a job run before benchmarks
+    were written) is never an error, only listed in ``missing``. A file of several rows
+    (``repeat()``) gives its mean.
+
+    Returns
+    -------
+    data : DataFrame, one row per file read: the ``keys`` and :data:`BENCHMARK_COLUMNS`
+    missing : DataFrame, one row per file not read: its ``keys`` and ``reason``
+    """
+    rows, missing = [], []
+    for spec in specs:
+        path, keys = Path(spec["path"]), dict(spec["keys"])
+        try:
+            df = pd.read_csv(path, sep="\t")
+        except FileNotFoundError:
+            missing.append({**keys, "reason": f"no benchmark file {path}"})
+            continue
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError) as exc:
+            missing.append({**keys, "reason": f"unreadable benchmark file {path}: {exc}"})
+            continue
+        if "s" not in df.columns or not len(df):
+            missing.append({**keys, "reason": f"benchmark file {path} has no 's' column or no rows"})
+            continue
+        rows.append({**keys, **{c: float(pd.to_numeric(df[c], errors="coerce").mean())
+                                for c in BENCHMARK_COLUMNS if c in df.columns}})
+    return pd.DataFrame(rows), pd.DataFrame(missing)

@@ -95,7 +95,10 @@ PAPERS: dict[str, Paper] = {
                           gap="drawn in 2-D only (the projection maps with class centres, G^f and P)"),
                 PaperItem("Fig. 5", "the structure of a cluster", gap=_ILLUSTRATION),
                 PaperItem("Fig. 6", "cluster plot of CIFAR10 (Canberra, ViT)", ("figures/projection/*",)),
-                PaperItem("Figs. 7-8", "dendrograms before and after clustering", ("figures/trees/tree_*",),
+                PaperItem("Figs. 7-8", "dendrograms before and after clustering", ("figures/trees/before_after_*",),
+                          needs="a reference tree; the paper's setting: canberra / manhattan in `caec.metrics`, "
+                          "`trees.metrics: [euclidean]`"),
+                PaperItem("Tables 17-18 (figures)", "the relation trees beside the reference", ("figures/trees/tree_*",),
                           needs="a reference tree"),
             ),
         ),
@@ -109,9 +112,12 @@ PAPERS: dict[str, Paper] = {
             (
                 PaperItem("Table 1", "leaf purity, dendrogram purity, LHD, NMI / ARI / ACC per method and data set",
                           ("l2h",)),
-                PaperItem("Table 2", "training time per data set", gap="not yet in the report (see issue 27)"),
+                PaperItem("Table 2", "run time per data set (wall-clock seconds of the L2H / agglomerative jobs)",
+                          ("l2h_runtime",)),
                 PaperItem("Fig. 1", "the L2H algorithm", gap=_ILLUSTRATION),
-                PaperItem("Figs. 2-3, 5-8", "the inferred hierarchies", ("figures/l2h/l2h_*",)),
+                PaperItem("Figs. 2-3, 5-8", "the inferred hierarchies, circular and coloured by superclass above "
+                          "60 leaves", ("figures/l2h/l2h_*",),
+                          needs="`report.tree_figures` (layout, superclass_depth / superclasses, collapse_depth)"),
                 PaperItem("Fig. 4", "the algorithm's Python listing", gap="code, not a result (embtree.l2h)"),
             ),
         ),

@@ -14,20 +14,22 @@ from embtree.report.tables.flat import (
     flat_silhouette_correlation_table,
     flat_table,
 )
-from embtree.report.tables.l2h import l2h_table
+from embtree.report.tables.l2h import l2h_runtime_table, l2h_table
 from embtree.report.tables.merge_expand import merge_expand_table
 from embtree.report.tables.trees import build_tree_tables
 
 
 def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=None, merge_expand_n_seeds=None,
-                     l2h_n_seeds=None, baselines=None):
+                     l2h_n_seeds=None, baselines=None, l2h_benchmarks=None):
     """Every report table from the loaded families (``data`` / ``missing`` of :func:`load_families`).
 
     ``merge_expand_n_seeds``: the configured number of Merge & Expand seeds (``len(merge_expand.seeds)``);
     its cells averaging another number print ``(n=k)``. ``l2h_n_seeds``: {seeded L2H source: its configured
     number of trees} (the L2H and cross-method tables: mean ± std over the seeds, ``(n=k)`` where fewer).
     ``baselines``: encoders with random weights (:func:`~embtree.report.common.baseline_encoders` of the
-    config's encoders): their rows are never bold and a note names them.
+    config's encoders): their rows are never bold and a note names them. ``l2h_benchmarks``: ``(data,
+    missing)`` of :func:`~embtree.report.load.load_benchmarks` for the L2H jobs, giving the runtime
+    table (paper 001 table 2) after table 1; None leaves it out.
     A table whose rows are encoders and columns data sets, where some encoder has not run on every data
     set, gets the data set as its first row level instead (:func:`~embtree.report.tables.base.stack_level`).
     Returns a dict section -> list of ReportTable (sections: caec, trees, l2h, flat, cross, merge_expand).
@@ -45,7 +47,9 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
                                   data["ttest"], datasets=caec_datasets, missing=m, order=order),
         "trees": flag_tree_tables(build_tree_tables(data["trees"], datasets=reference_datasets, missing=m,
                                                     order=order), data["trees"], data["summary"], reference_datasets),
-        "l2h": [l2h_table(data["l2h"], missing=m.get("l2h"), order=order, n_seeds=l2h_n_seeds)],
+        "l2h": [l2h_table(data["l2h"], missing=m.get("l2h"), order=order, n_seeds=l2h_n_seeds)]
+        + ([l2h_runtime_table(l2h_benchmarks[0], missing=l2h_benchmarks[1], order=order, n_seeds=l2h_n_seeds,
+                              sizes=data["l2h"])] if l2h_benchmarks is not None else []),
         "flat": [flat_table(data["flat"], v, missing=m.get("flat"), order=order) for v in ("ami", "ari", "silhouette")]
         + flat_found_k_tables(data["flat"], missing=m.get("flat"), order=order)
         + [flat_ranking_table(data["flat"], order=order), flat_silhouette_correlation_table(data["flat"], order=order)],
