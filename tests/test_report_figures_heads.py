@@ -56,3 +56,20 @@ def test_empty_heads_figures_say_no_data():
                 plot_reliability(np.array([]), np.array([], dtype=bool)), plot_msp_histogram(np.array([]))):
         texts = [t.get_text() for ax in fig.axes for t in ax.texts]
         assert any(t.startswith("no data:") for t in texts), texts
+
+
+def test_hzr_moves_figure_draws_the_shares_per_original_class():
+    import pandas as pd
+
+    moves = pd.DataFrame({"dataset": "d", "encoder": "e", "split": "fit",
+                          "variant": ["leaf_hzr", "leaf_hzr", "p_hzr", "p_hzr"],
+                          "original": "furniture", "reassessed": ["chair", "desk", "furniture", "desk"],
+                          "n": [3, 1, 2, 2]})
+    fig = R.plot_hzr_moves(moves)
+    ax = fig.axes[0]
+    widths = sorted(round(p.get_width(), 3) for p in ax.patches)
+    assert widths == [0.25, 0.5, 0.5, 0.75]  # leaf HZR 3:1, p-HZR 2:2 (kept half)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0].startswith("furniture (4)") and labels[1] == "p-HZR"
+    texts = [t.get_text() for t in R.plot_hzr_moves(moves.iloc[:0]).axes[0].texts]
+    assert texts and texts[0].startswith("no data:")

@@ -74,7 +74,9 @@ def test_random_weights_encoder_rows_are_never_bold():
     m = _metrics()
     rnd = m.assign(encoder="rnd", acc=m["acc"] + 0.1)  # the best scores, from random weights
     tables = build_heads_tables(pd.concat([m, rnd], ignore_index=True), m.iloc[:0], baselines=["rnd"])
-    t = tables[0]
+    t = next(x for x in tables if x.name == "heads")
+    summary = next(x for x in tables if x.name == "heads_summary")
+    assert not summary.bold.loc[("d", "rnd")].to_numpy().any()  # (one ranked row left: no bold at all)
     assert not t.bold.loc[("d", "rnd")].to_numpy().any()
     assert t.bold.loc[("d", "e", "SCANv2"), "ACC"]  # the best of the comparable rows instead
     assert any(n.startswith("rnd: random weights") for n in t.notes)
@@ -150,3 +152,59 @@ def test_depth_table_names_the_classes_per_depth_and_chance():
     m["n_targets"] = m["granularity"].map({"classes": 10, "depth1": 2, "depth2": 4})
     note = R.heads_depth_table(m).notes[-1]
     assert "d = 1: k = 2 (chance ≈ 50.0 %)" in note and "classes: k = 10 (chance ≈ 10.0 %)" in note
+
+
+def _hzr_metrics():
+    """Two seeds of k-means and TEMI on a run whose classes sit at several levels, with the leaf /
+    HZR scores the heads jobs add, and a coarse-depth run."""
+    rows = []
+    for seed in (0, 1):
+        for m, acc in (("kmeans", 0.50), ("temi", 0.60)):
+            rows.append({"dataset": "d", "encoder": "e", "method": m, "granularity": "classes", "seed": seed,
+                         "acc": acc + 0.02 * seed, "n_samples": 700, "n_targets": 7, "acc_leaf": acc + 0.1,
+                         "acc_leaf_hzr": acc + 0.05, "acc_p_hzr": np.nan})
+            rows.append({"dataset": "d", "encoder": "e", "method": m, "granularity": "depth1", "seed": seed,
+                         "acc": acc + 0.2, "n_samples": 700, "n_targets": 2})
+    return pd.DataFrame(rows).assign(nmi=0.5, ari=0.4, top5_acc=0.9, msp_mean=0.7, ece=0.1)
+
+
+def _hzr_variants():
+    return pd.DataFrame({"dataset": "d", "encoder": "e", "split": "fit",
+                         "variant": ["classes", "leaf", "leaf_hzr", "p_hzr"], "n_samples": [700, 400, 700, 700],
+                         "n_classes": [7, 4, 4, 7], "n_relabelled": [0, 0, 300, 0],
+                         "applies": ["True", "True", "True", "False"]})
+
+
+def test_summary_table_is_paper_table_1():
+    m = _hzr_metrics()
+    probe = pd.DataFrame({"dataset": "d", "encoder": "e", "split": ["fit"], "protocol": "5-fold CV",
+                          "n_samples": 700, "n_classes": 7, "C": 1.0, "acc": 0.9, "top5_acc": 1.0})
+    t = R.heads_summary_table(m, probe=probe, n_seeds=2)
+    assert list(t.values.columns) == ["# samples", "# classes", "Probing", "k-means", "TEMI"]
+    assert list(t.values.index) == [("d", "e")]
+    cells = format_cells(t).iloc[0].tolist()
+    assert cells[:3] == ["700", "7", "90.0"]  # counts as integers, no ± on sizes or the probe
+    assert cells[3].startswith("51.0 ±") and cells[4].startswith("61.0 ±")  # mean ± std over the seeds
+
+
+def test_benchmarks_table_is_paper_table_2_without_duplicate_rows():
+    m = _hzr_metrics()
+    probe_v = pd.DataFrame({"dataset": "d", "encoder": "e", "variant": ["leaf", "leaf_hzr", "depth1"],
+                            "split": "fit", "protocol": "5-fold CV", "n_samples": [400, 700, 700],
+                            "n_classes": [4, 4, 2], "C": 1.0, "acc": [0.95, 0.93, 0.99], "top5_acc": 1.0})
+    t = R.heads_benchmarks_table(m, _hzr_variants(), probe_variants=probe_v, n_seeds=2)
+    # p-HZR relabelled nothing here: no row repeating the GT labels, a note instead.
+    assert [i[-1] for i in t.values.index] == ["leaf classes", "coarse d = 1", "leaf HZR", "GT labels"]
+    v = t.values.droplevel([0, 1])
+    assert v.loc["leaf classes", "# samples"] == 400 and v.loc["leaf HZR", "# classes"] == 4
+    assert v.loc["coarse d = 1", "# classes"] == 2 and v.loc["coarse d = 1", "Probing"] == pytest.approx(0.99)
+    assert v.loc["leaf HZR", "TEMI"] == pytest.approx(0.65) and v.loc["GT labels", "k-means"] == pytest.approx(0.51)
+    assert any("p-HZR equal the GT labels" in n for n in t.notes)
+    # CIFAR-10-like: every class a leaf class; only the GT row, and the note says why.
+    flat = _hzr_variants().assign(applies=["True", "False", "False", "False"], n_relabelled=0)
+    m2 = m[m["granularity"] == "classes"].assign(acc_leaf=np.nan, acc_leaf_hzr=np.nan)
+    t2 = R.heads_benchmarks_table(m2, flat)
+    assert [i[-1] for i in t2.values.index] == ["GT labels"]
+    assert any("every class is a leaf class" in n for n in t2.notes)
+    names = [x.name for x in build_heads_tables(m, m.iloc[:0], variants=_hzr_variants())]
+    assert names[:2] == ["heads_summary", "heads"] and "heads_benchmarks" in names

@@ -104,6 +104,7 @@ def runs(request, tmp_path_factory):
                       "test_embedding_stage_runs_on_a_tiny_config", "test_jobs_import_the_checkouts_own_embtree",
                       "test_rerun_in_a_new_process_keeps_finished_heads_outputs",
                       "test_heads_train_once_per_seed_and_share_the_knn",
+                      "test_hierarchy_variants_add_a_relabelling_and_a_probe_job_per_run",
                       "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train",
                       "test_merge_expand_runs_once_per_seed")  # fmt: skip
     plan = {}  # name -> (workdir, Snakemake arguments, environment)
@@ -123,6 +124,7 @@ def runs(request, tmp_path_factory):
     # The seeds tests compare their job counts with the default config's.
     if wanted & {"test_default_config_dry_run", "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry",
                  "test_heads_train_once_per_seed_and_share_the_knn",
+                 "test_hierarchy_variants_add_a_relabelling_and_a_probe_job_per_run",
                  "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train", "test_merge_expand_runs_once_per_seed"}:
         plan["default"] = (workdir("default"), ["-n"], None)
     if "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry" in wanted:
@@ -130,6 +132,8 @@ def runs(request, tmp_path_factory):
                              ["-n"], None)  # fmt: skip
     if "test_heads_train_once_per_seed_and_share_the_knn" in wanted:
         plan["heads_seeds"] = (workdir("heads_seeds", lambda c: c["heads"].update(seeds=[0, 2])), ["-n"], None)
+    if "test_hierarchy_variants_add_a_relabelling_and_a_probe_job_per_run" in wanted:
+        plan["heads_hzr"] = (workdir("heads_hzr", lambda c: c["heads"].update(hierarchy_variants=True)), ["-n"], None)
     if "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train" in wanted:
         plan["l2h_seeds"] = (workdir("l2h_seeds", lambda c: (c["l2h"].update(seeds=[0, 2]),
                                                              c["heads"].update(seeds=[2]))), ["-n"], None)
@@ -179,6 +183,22 @@ def test_heads_train_once_per_seed_and_share_the_knn(runs):
     assert "heads/temi/seed1/" not in out and "heads/temi/metrics.tsv" not in out
     # L2H's temi tree of seed 0 (the tour's l2h.seeds) reads the heads run of seed 0.
     assert re.search(r"input: \S+/embeddings.npz, results/cifar10-resnet20/resnet20/heads/temi/seed0/labels.npz", out)
+
+
+def test_hierarchy_variants_add_a_relabelling_and_a_probe_job_per_run(runs):
+    # heads.hierarchy_variants (paper 002 table 2): one heads_hzr and one heads_probe_variants job per
+    # heads run (2 in the tour); the training jobs are the same, those of the classes read the labels.
+    out = _dry_run_output(runs, "heads_hzr")
+    one, hz = _job_counts(_dry_run_output(runs, "default")), _job_counts(out)
+    assert hz["heads_hzr"] == hz["heads_probe_variants"] == 2 and "heads_hzr" not in one
+    for rule in ("heads_train", "heads_train_coarse", "heads_kmeans", "heads_kmeans_coarse", "heads_probe"):
+        assert one[rule] == hz[rule], rule
+    train = re.findall(r"rule heads_(?:train|kmeans):\s+input: ([^\n]+)", out)
+    coarse = re.findall(r"rule heads_(?:train|kmeans)_coarse:\s+input: ([^\n]+)", out)
+    assert len(train) == 6 and all("heads/hzr/labels.npz" in j for j in train)
+    assert len(coarse) == 6 and not any("heads/hzr/labels.npz" in j for j in coarse)
+    assert "results/report/heads_benchmarks.csv" in out and "heads_hzr_moves.png" in out
+    assert "results/report/heads_benchmarks.csv" not in _dry_run_output(runs, "default")
 
 
 def test_l2h_builds_one_tree_per_seed_of_the_sources_that_train(runs):

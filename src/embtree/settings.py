@@ -97,7 +97,8 @@ NOT_SETTINGS = {
     "trees": {"metrics", "points"},
     "l2h": {"sources"},
     "flat": {"reducers", "clusterers", "skip"},
-    "heads": {"methods", "datasets", "overrides", "coarse_depths", "ancestor_labels", "device"},
+    "heads": {"methods", "datasets", "overrides", "coarse_depths", "ancestor_labels", "hierarchy_variants",
+              "device"},
     "probe": {"enabled"},
 }
 

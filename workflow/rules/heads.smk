@@ -9,7 +9,8 @@
 #   common.smk: STAGE_TARGETS, eval_embeddings, regex_alternatives, scaled_mem_mb, scaled_runtime,
 #       scaled_threads
 #   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, PROBE_CFG,
-#       heads_mem_mb, heads_multi_labels, heads_params, heads_reference, heads_synsets, heads_targets
+#       heads_hzr_input, heads_mem_mb, heads_multi_labels, heads_params, heads_reference, heads_synsets,
+#       heads_targets
 
 
 wildcard_constraints:
@@ -50,6 +51,7 @@ rule heads_train:
         reference=heads_reference,
         multi_labels=heads_multi_labels,
         synsets=heads_synsets,
+        hzr=heads_hzr_input,
     output:
         labels="results/{dataset}/{encoder}/heads/{head}/seed{seed}/labels.npz",
         metrics="results/{dataset}/{encoder}/heads/{head}/seed{seed}/metrics.tsv",
@@ -108,6 +110,7 @@ rule heads_kmeans:
         reference=heads_reference,
         multi_labels=heads_multi_labels,
         synsets=heads_synsets,
+        hzr=heads_hzr_input,
     output:
         labels="results/{dataset}/{encoder}/heads/kmeans/seed{seed}/labels.npz",
         metrics="results/{dataset}/{encoder}/heads/kmeans/seed{seed}/metrics.tsv",
@@ -148,6 +151,57 @@ use rule heads_kmeans as heads_kmeans_coarse with:
 
 
 
+
+
+rule heads_hzr:
+    """Fine-grained benchmarks of paper 002 (section 4.2, table 2): leaf subset, leaf HZR and p-HZR labels."""
+    input:
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        eval_embeddings=eval_embeddings,
+        reference=heads_reference,
+        synsets=heads_synsets,
+    output:
+        labels="results/{dataset}/{encoder}/heads/hzr/labels.npz",
+        variants="results/{dataset}/{encoder}/heads/hzr/variants.tsv",
+        moves="results/{dataset}/{encoder}/heads/hzr/moves.tsv",
+    log:
+        "logs/{dataset}/{encoder}/heads/hzr.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/heads/hzr.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled_mem_mb(1000, 4),
+        runtime=scaled_runtime(5, 0.5),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/heads_hzr.py"
+
+
+rule heads_probe_variants:
+    """Linear probe refitted on each fine-grained benchmark and coarse depth (paper 002 table 2 'Probing')."""
+    input:
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        eval_embeddings=eval_embeddings,
+        hzr="results/{dataset}/{encoder}/heads/hzr/labels.npz",
+        reference=heads_reference,
+    output:
+        variants="results/{dataset}/{encoder}/probe/variants.tsv",
+    log:
+        "logs/{dataset}/{encoder}/probe/variants.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/probe/variants.tsv"
+    params:
+        probe=lambda wc: {k: PROBE_CFG[k] for k in ("Cs", "folds", "max_iter", "seed")},
+        depths=HEADS_DEPTHS,
+    threads: scaled_threads(2)
+    resources:
+        mem_mb=scaled_mem_mb(1000, 4),
+        runtime=scaled_runtime(20, 2),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/heads_probe_variants.py"
 
 
 rule heads_probe:

@@ -18,7 +18,7 @@ HEADS_METHODS = list(HEADS_CFG.get("methods", ["temi", "scanv2"]))
 # `seeds` steers the workflow (one job per seed) and feeds train_heads' `seed` from the job's
 # {seed} wildcard (heads_params(dataset, seed)); it is still a setting (settings.NOT_SETTINGS
 # leaves it out), so a run with fewer seeds says so in the report.
-HEADS_WORKFLOW_KEYS = {"methods", "datasets", "overrides", "coarse_depths", "device", "ancestor_labels", "seeds"}
+HEADS_WORKFLOW_KEYS = {"methods", "datasets", "overrides", "coarse_depths", "device", "ancestor_labels", "hierarchy_variants", "seeds"}
 
 
 def _heads_training_schema():
@@ -37,6 +37,9 @@ HEADS_DEPTHS = list(HEADS_CFG.get("coarse_depths", []))
 # their seed s with the heads run of seed s (l2h_common.smk).
 HEADS_SEEDS = [int(s) for s in HEADS_CFG.get("seeds", [0, 1, 2])]
 HEADS_ANCESTORS = bool(HEADS_CFG.get("ancestor_labels", False))
+# Paper 002 table 2's fine-grained benchmarks (leaf subset, leaf HZR, p-HZR): one heads_hzr job per
+# run relabels the samples; the heads, k-means and probe jobs score / refit on its labels.
+HEADS_HZR = bool(HEADS_CFG.get("hierarchy_variants", False))
 PROBE_CFG = config.get("probe", {})  # the linear-probe ceiling of every heads run (schema: probe)
 
 for _ds in HEADS_CFG.get("datasets") or []:
@@ -64,10 +67,10 @@ if HEADS_DEPTHS:
         if _max is not None and max(HEADS_DEPTHS) > _max:
             config_error("heads.coarse_depths", f"depth {max(HEADS_DEPTHS)} is beyond the reference tree "
                           f"of dataset '{_ds}' (maximum depth {_max})")
-if HEADS_ANCESTORS:
-    for _ds in HEADS_DATASETS:
+for _key, _on in (("heads.ancestor_labels", HEADS_ANCESTORS), ("heads.hierarchy_variants", HEADS_HZR)):
+    for _ds in HEADS_DATASETS if _on else []:
         if not has_reference(_ds):
-            config_error("heads.ancestor_labels", f"dataset '{_ds}' has no reference tree; "
+            config_error(_key, f"dataset '{_ds}' has no reference tree; "
                           "restrict heads.datasets or set reference_tree / reference")
 for _ds in HEADS_DATASETS:
     _ml = DATASETS[_ds].get("multi_labels")
@@ -105,14 +108,26 @@ def heads_runs():
 
 
 def heads_reference(wildcards):
-    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS or HEADS_ANCESTORS else []
+    return [f"results/{wildcards.dataset}/reference.nwk"] if HEADS_DEPTHS or HEADS_ANCESTORS or HEADS_HZR else []
 
 
 def heads_synsets(wildcards):
     """The class -> synset table of a WordNet-built reference (ancestor classes are named by synset)."""
-    if HEADS_ANCESTORS and reference_kind(wildcards.dataset) == "wordnet":
+    if (HEADS_ANCESTORS or HEADS_HZR) and reference_kind(wildcards.dataset) == "wordnet":
         return [f"results/{wildcards.dataset}/synsets.tsv"]
     return []
+
+
+def hzr_path(ds, enc, name="labels.npz"):
+    """results/{ds}/{enc}/heads/hzr/{name}: the fine-grained variants' labels (labels.npz), their
+    sizes (variants.tsv) and the original -> reassessed class counts (moves.tsv)."""
+    return os.path.join("results", ds, enc, "heads", "hzr", name)
+
+
+def heads_hzr_input(wildcards):
+    """The run's variant labels for the heads / k-means jobs of the classes (heads.hierarchy_variants;
+    the coarse-depth jobs, with a {depth} wildcard, are scored on their coarse labels only)."""
+    return [hzr_path(wildcards.dataset, wildcards.encoder)] if HEADS_HZR and "depth" not in wildcards.keys() else []
 
 
 def heads_multi_labels(wildcards):
@@ -144,6 +159,8 @@ def heads_targets():
                 for m in HEADS_METHODS:
                     out += [os.path.join(heads_dir(ds, enc, m, g, s), f) for f in
                             ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
+        if HEADS_HZR:
+            out += [hzr_path(ds, enc, f) for f in ("labels.npz", "variants.tsv", "moves.tsv")]
     return out + probe_targets()
 
 
@@ -156,5 +173,11 @@ def probe_path(ds, enc):
     return os.path.join("results", ds, enc, "probe", "metrics.tsv")
 
 
+def probe_variants_path(ds, enc):
+    return os.path.join("results", ds, enc, "probe", "variants.tsv")
+
+
 def probe_targets():
-    return [probe_path(ds, enc) for ds, enc in probe_runs()]
+    """The probe of every run; with heads.hierarchy_variants also its refits on the variants."""
+    return [p for ds, enc in probe_runs()
+            for p in [probe_path(ds, enc)] + ([probe_variants_path(ds, enc)] if HEADS_HZR else [])]

@@ -5,8 +5,8 @@
 # Uses:
 #   common.smk: CONFIG_SCHEMA, DATASETS, RUNS, has_reference
 #   flat_common.smk: flat_pairs
-#   heads_common.smk: HEADS_ANCESTORS, HEADS_DATASETS, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, heads_dir,
-#       heads_runs, probe_path, probe_runs
+#   heads_common.smk: HEADS_ANCESTORS, HEADS_DATASETS, HEADS_DEPTHS, HEADS_HZR, HEADS_METHODS, HEADS_SEEDS,
+#       heads_dir, heads_runs, hzr_path, probe_path, probe_runs, probe_variants_path
 #   l2h_common.smk: L2H_SEEDED, l2h_benchmark, l2h_dir, l2h_first_runs, l2h_runs, l2h_seeds, l2h_sources
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS, merge_expand_dir
 import os
@@ -249,6 +249,14 @@ HEADS_REPORT_SPECS = {
     ],
     "probe": [table_spec(probe_path(ds, enc), dataset=ds, encoder=enc) for ds, enc in probe_runs()],
 }
+if HEADS_HZR:  # paper 002 table 2 and the relabelling figure (figs. 1, 9, 10)
+    HEADS_REPORT_SPECS.update({
+        "hzr": [table_spec(hzr_path(ds, enc, "variants.tsv"), dataset=ds, encoder=enc) for ds, enc in heads_runs()],
+        "hzr_moves": [table_spec(hzr_path(ds, enc, "moves.tsv"), may_be_empty=True, dataset=ds, encoder=enc)
+                      for ds, enc in heads_runs()],
+        "probe_variants": [table_spec(probe_variants_path(ds, enc), may_be_empty=True, dataset=ds, encoder=enc)
+                           for ds, enc in probe_runs()],
+    })
 # The calibration grid draws one run per head: the first seed's (the caption says so).
 HEADS_CALIBRATION_RUNS = [
     {"path": os.path.join(heads_dir(ds, enc, m, "classes", HEADS_SEEDS[0]), "labels.npz"),
@@ -256,9 +264,10 @@ HEADS_CALIBRATION_RUNS = [
     for ds, enc in heads_runs() for m in HEADS_METHODS
 ]
 HEADS_MULTILABEL = HEADS_ANCESTORS or any(DATASETS[ds].get("multi_labels") for ds in HEADS_DATASETS)
-HEADS_TABLES = (["heads", "heads_spread"] + (["heads_depth"] if HEADS_DEPTHS else [])
-                + (["heads_multilabel"] if HEADS_MULTILABEL else []))
-HEADS_FIGURES = ["heads_calibration"] + (["heads_coarse_depths"] if HEADS_DEPTHS else [])
+HEADS_TABLES = (["heads_summary", "heads", "heads_spread"] + (["heads_benchmarks"] if HEADS_HZR else [])
+                + (["heads_depth"] if HEADS_DEPTHS else []) + (["heads_multilabel"] if HEADS_MULTILABEL else []))
+HEADS_FIGURES = (["heads_calibration"] + (["heads_coarse_depths"] if HEADS_DEPTHS else [])
+                 + (["heads_hzr_moves"] if HEADS_HZR else []))
 
 # The findings page (embtree.report.findings) and the configuration the report was built from.
 FINDINGS_FILES = [f"{REPORT_DIR}/findings.md", f"{REPORT_DIR}/findings.html"]

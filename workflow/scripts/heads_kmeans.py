@@ -3,7 +3,8 @@
 
 labels.npz: ``labels`` [N], ``ranked`` [N, min(5, K)] (nearest centres), ``targets`` [N]; with a
 held-out evaluation set also ``eval_ranked`` and ``eval_targets`` (its samples' nearest centres
-among those fitted on the fit set). metrics.tsv: one row per split (``fit``, ``eval``).
+among those fitted on the fit set). metrics.tsv: one row per split (``fit``, ``eval``), with
+heads.hierarchy_variants also the fine-grained benchmarks' ACC (embtree.heads.hzr.variant_scores).
 """
 
 from embtree.runtime import setup_logging, snakemake_log
@@ -19,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from embtree.data.store import load_embeddings, load_eval_embeddings
 from embtree import cosine_kmeans, heads, io
 from embtree.heads import granularity_targets, metrics_row
+from embtree.heads.hzr import variant_scores
 
 wc = snakemake.wildcards
 p = heads.check_params("temi", snakemake.params.heads)
@@ -48,6 +50,12 @@ if snakemake.input.eval_embeddings:
     rows.append(metrics_row({**key, "split": "eval"}, held_targets, None, n_clusters, ranked=held_ranked,
                             extra=extra))
     arrays.update(eval_ranked=held_ranked, eval_targets=held_targets.astype(np.int64))
+if snakemake.input.hzr:  # paper 002 table 2: the same clustering scored on the fine-grained benchmarks
+    with np.load(snakemake.input.hzr[0]) as z:
+        variants = {k: z[k] for k in z.files}
+    rows[0].update(variant_scores(emb.labels, labels, variants, n_clusters))
+    if len(rows) > 1:
+        rows[1].update(variant_scores(held.labels, held_ranked[:, 0], variants, n_clusters, prefix="eval_"))
 for row in rows:
     log.info("scores (%s): %s", row["split"], row)
 io.save_npz(snakemake.output.labels, **arrays)

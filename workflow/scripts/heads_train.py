@@ -5,8 +5,9 @@ labels.npz: ``labels`` [N] (selected head), ``all_labels`` [H, N], ``soft`` [N, 
 ``selected`` (scalar), ``targets`` [N] (the labels scored against: classes or coarse labels);
 with a held-out evaluation set also ``eval_labels``, ``eval_all_labels``, ``eval_soft`` and
 ``eval_targets`` (the heads trained on the fit set, applied to the evaluation set).
-metrics.tsv / heads.tsv: one row (per head) per split, ``fit`` and ``eval``; loss.tsv: columns
-in docs/design.md. Training time goes to the log.
+metrics.tsv / heads.tsv: one row (per head) per split, ``fit`` and ``eval``; with
+heads.hierarchy_variants the metrics rows of the classes also hold the fine-grained benchmarks'
+ACC and sizes (embtree.heads.hzr.variant_scores); loss.tsv: columns in docs/design.md. Training time goes to the log.
 """
 
 from embtree.runtime import reuse_freed_memory, setup_logging, snakemake_log
@@ -22,6 +23,7 @@ from embtree.report.figures.heads import plot_msp_histogram, plot_reliability
 from embtree.data.store import load_embeddings, load_eval_embeddings
 from embtree import heads, io
 from embtree.heads import granularity_targets, loss_table, metrics_row, per_head_rows
+from embtree.heads.hzr import variant_scores
 
 wc = snakemake.wildcards
 p = heads.check_params(wc.head, snakemake.params.heads)
@@ -74,6 +76,12 @@ if snakemake.input.eval_embeddings:
                                   res["epoch_loss"][-1], res["selected"]))
     arrays.update(eval_labels=held_pred["labels"], eval_all_labels=held_pred["all_labels"],
                   eval_soft=held_pred["soft"], eval_targets=held_targets.astype(np.int64))
+if snakemake.input.hzr:  # paper 002 table 2: the same clustering scored on the fine-grained benchmarks
+    with np.load(snakemake.input.hzr[0]) as z:
+        variants = {k: z[k] for k in z.files}
+    rows[0].update(variant_scores(emb.labels, pred["labels"], variants, n_clusters))
+    if len(rows) > 1:
+        rows[1].update(variant_scores(held.labels, held_pred["labels"], variants, n_clusters, prefix="eval_"))
 for row in rows:
     log.info("scores (%s): %s", row["split"], row)
 

@@ -18,7 +18,8 @@ note = settings_note(p.changed_settings, "heads")
 # The caption, shown on each table's HTML page itself (the report shows the page; the caption only behind its ⓘ).
 caption = caption_html(Path(snakemake.input.captions[0]).read_text(), {"snakemake": snakemake})
 for table in R.build_heads_tables(data["heads"], data["heads_spread"], probe=data.get("probe"), order=p.order,
-                                  multilabel=p.multilabel, n_seeds=len(p.seeds), baselines=list(p.baselines)):
+                                  multilabel=p.multilabel, n_seeds=len(p.seeds), baselines=list(p.baselines),
+                                  variants=data.get("hzr"), probe_variants=data.get("probe_variants")):
     if note:  # a table pasted from its .md / .tex / .csv keeps the caption's caution
         table.notes.append(note)
     paths = R.write_report_table(table, Path(snakemake.output.tables[0]).parent)
@@ -34,3 +35,5 @@ figures = {Path(f).stem: f for f in snakemake.output.figures if f.endswith(".png
 R.save_figure(R.plot_calibration_grid(runs), figures["heads_calibration"])
 if "heads_coarse_depths" in figures:
     R.save_figure(R.plot_coarse_depths(data["heads"]), figures["heads_coarse_depths"])
+if "heads_hzr_moves" in figures:
+    R.save_figure(R.plot_hzr_moves(data.get("hzr_moves")), figures["heads_hzr_moves"])

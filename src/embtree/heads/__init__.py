@@ -11,6 +11,9 @@ What the paper says, what it leaves open and what embtree chose: docs/methods/he
 ``scores``   :func:`evaluate`, :func:`ranked_clusters`, :func:`calibration_inputs`, and the per-run
              rows :func:`metrics_row`, :func:`per_head_rows`, :func:`loss_table`
 ``targets``  :func:`granularity_targets` (classes or coarse labels at a depth of the reference tree)
+``hzr``      table 2's fine-grained benchmarks: :func:`~embtree.heads.hzr.hierarchy_variants` (leaf
+             subset, leaf HZR, p-HZR), :func:`~embtree.heads.hzr.hzr_relabel`,
+             :func:`~embtree.heads.hzr.variant_scores` (not re-exported: import them from the module)
 
 The calibration plots are :func:`embtree.report.figures.heads.plot_reliability` and
 :func:`~embtree.report.figures.heads.plot_msp_histogram`.

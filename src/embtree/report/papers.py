@@ -129,10 +129,13 @@ PAPERS: dict[str, Paper] = {
             "DINO features; TEMI and SCANv2 heads, cosine k-means, linear probe",
             "config/papers/heads.yaml",
             (
-                PaperItem("Table 1", "ACC of k-means, TEMI, SCANv2 and the probe on (imbalanced) benchmarks",
-                          ("heads",), needs="`heads.methods`; `imbalance` on a data set for the imbalanced variants"),
-                PaperItem("Table 2", "fine-grained ImageNet-21K-P benchmarks with relabelling to leaves",
-                          gap="not yet in the report (see issue 27)"),
+                PaperItem("Table 1", "# samples, # classes, probing and the ACC of k-means, TEMI and SCANv2 on "
+                          "(imbalanced) benchmarks", ("heads_summary", "heads"),
+                          needs="`heads.methods`; `imbalance` on a data set for the imbalanced variants"),
+                PaperItem("Table 2", "fine-grained benchmarks: leaf classes, coarse depths, leaf HZR, p-HZR",
+                          ("heads_benchmarks",), needs="`heads.hierarchy_variants` and a reference tree",
+                          gap="sub-classes are chosen by the nearest class mean in the encoder's space, not by "
+                          "the paper's CLIP zero-shot; the variants score the GT-labels clustering"),
                 PaperItem("Table 3", "model-based ImageNet-21K subsets", needs="ImageNet-21K-P images",
                           gap="no ImageNet-21K-P loader yet (issue 28)"),
                 PaperItem("Table 4", "multi-label ACC against the semantic ancestors", ("heads_multilabel",),
@@ -143,7 +146,9 @@ PAPERS: dict[str, Paper] = {
                           needs="`heads.coarse_depths` and a reference tree"),
                 PaperItem("Fig. 3 (left, middle)", "calibration and ECE", ("figures/heads_calibration",)),
                 PaperItem("Fig. 8", "confidence histogram and calibration", ("figures/heads_calibration",)),
-                PaperItem("Figs. 1, 9-11", "samples reassessed by p-HZR", gap="not yet in the report (see issue 27)"),
+                PaperItem("Figs. 1, 9-11", "samples reassessed by p-HZR", ("figures/heads_hzr_moves",),
+                          needs="`heads.hierarchy_variants` and a reference tree with classes at internal nodes",
+                          gap="drawn as the share of each class's samples per reassessed class, not as images"),
                 PaperItem("Fig. 7", "zero-shot OpenCLIP classification with the class names",
                           gap="zero-shot classification is outside embtree's scope (clustering of frozen features)"),
             ),

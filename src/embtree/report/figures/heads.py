@@ -3,7 +3,8 @@
 Report: :func:`plot_coarse_depths` (accuracy vs coarse depth, fig. 2 left),
 :func:`plot_calibration_grid` (calibration of TEMI vs SCANv2, fig. 3 / fig. 8).
 Per run (the heads rule): :func:`plot_reliability` (fig. 3), :func:`plot_msp_histogram`
-(fig. 8 left), from :func:`embtree.heads.calibration_inputs`.
+(fig. 8 left), from :func:`embtree.heads.calibration_inputs`; :func:`plot_hzr_moves` (the
+relabelling behind figs. 1, 9, 10).
 """
 
 from __future__ import annotations
@@ -141,5 +142,60 @@ def plot_msp_histogram(confidence, *, bins=30, title=None):
     ax.axvline(conf.mean(), color="tab:red", ls="--", label=f"mean MSP {100 * conf.mean():.1f} %")
     ax.set(xlabel="max softmax probability", ylabel="samples", title=title)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hzr_moves(moves, *, max_classes=12):
+    """Where the samples of each class with hyponyms went under leaf HZR and p-HZR (the data of
+    paper 002 figs. 1, 9, 10, which show example images with their original and reassessed labels;
+    the report reads no images, so it shows the counts behind them).
+
+    ``moves``: the runs' ``heads/hzr/moves.tsv`` rows (dataset, encoder, split, variant, original,
+    reassessed, n). One panel per dataset x encoder (the fit set's rows); per original class (the
+    ``max_classes`` with most samples) two stacked bars, leaf HZR and p-HZR, the share of its
+    samples per reassessed class, the kept label hatched grey; a segment of at least 12 % names its
+    class. No rows (every class a leaf class): a "no data" figure.
+    """
+    if moves is None or not len(moves):
+        return no_data_figure("HZR relabelling: no class of the reference tree is a hypernym of another "
+                              "(or heads.hierarchy_variants is off)")
+    df = moves[moves["split"].astype(str) == "fit"] if "split" in moves.columns else moves
+    runs = list(dict.fromkeys(zip(df["dataset"], df["encoder"])))
+    heights = []
+    for ds, enc in runs:
+        sub = df[(df["dataset"] == ds) & (df["encoder"] == enc)]
+        heights.append(min(max_classes, sub["original"].nunique()))
+    fig, axes = plt.subplots(len(runs), 1, figsize=(8, sum(0.9 * h + 1.2 for h in heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    cmap = plt.get_cmap("tab20")
+    for ax, (ds, enc), h in zip(axes[:, 0], runs, heights):
+        sub = df[(df["dataset"] == ds) & (df["encoder"] == enc)]
+        totals = sub[sub["variant"] == "leaf_hzr"].groupby("original", sort=False)["n"].sum()
+        originals = list(totals.sort_values(ascending=False, kind="stable").index[:max_classes])
+        colours = {c: cmap(i % 20) for i, c in enumerate(dict.fromkeys(sub["reassessed"]))}
+        yticks, ylabels = [], []
+        for i, orig in enumerate(originals):
+            for j, (variant, label) in enumerate((("leaf_hzr", "leaf HZR"), ("p_hzr", "p-HZR"))):
+                y = i * 2.6 + j
+                rows = sub[(sub["original"] == orig) & (sub["variant"] == variant)].sort_values(
+                    "n", ascending=False, kind="stable")
+                share = rows["n"].to_numpy(float) / max(rows["n"].sum(), 1)
+                left = 0.0
+                for (_, r), w in zip(rows.iterrows(), share):
+                    kept = r["reassessed"] == orig
+                    ax.barh(y, w, left=left, color="lightgrey" if kept else colours[r["reassessed"]],
+                            hatch="//" if kept else None, edgecolor="white")
+                    if w >= 0.12:
+                        ax.text(left + w / 2, y, str(r["reassessed"])[:18], ha="center", va="center", fontsize=7)
+                    left += w
+                yticks.append(y)
+                ylabels.append(f"{orig} ({int(totals[orig])}) · {label}" if j == 0 else label)
+        ax.set_yticks(yticks, ylabels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of the class's samples per reassessed class", fontsize=8)
+        ax.set_title(f"{ds} / {enc}: reassessed labels of the classes with hyponyms (grey hatched: kept)",
+                     fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,4 +1,6 @@
-"""Deep clustering heads (paper 002): table 1 layout, per-head spread, accuracy vs coarse depth.
+"""Deep clustering heads (paper 002): table 1 as the paper has it (:func:`heads_summary_table`) and
+with every metric (:func:`heads_table`), the fine-grained benchmarks of table 2
+(:func:`heads_benchmarks_table`), per-head spread, accuracy vs coarse depth.
 
 Values are the per-run fractions (the CSV keeps them); the text formats print them in %.
 
@@ -230,13 +232,166 @@ def heads_multilabel_table(metrics, *, order=None, n_seeds=None):
     return t
 
 
+# Paper 002 tables 1 and 2: the data set's size, the probe's ceiling, then each method's ACC.
+SUMMARY_COLUMNS = ["# samples", "# classes", "Probing", "k-means", "TEMI", "SCANv2"]
+_SHORT = {"kmeans": "k-means", "temi": "TEMI", "scanv2": "SCANv2"}
+_UNRANKED_COLUMNS = ("# samples", "# classes", "Probing")
+#: Table 2's benchmarks (rows), in the paper's order; ``depth{d}`` rows go between leaf and leaf HZR.
+BENCHMARK_LABELS = {"leaf": "leaf classes", "leaf_hzr": "leaf HZR", "p_hzr": "p-HZR", "classes": "GT labels"}
+
+
+def _benchmark_label(b):
+    return f"coarse d = {str(b)[5:]}" if str(b).startswith("depth") else BENCHMARK_LABELS.get(b, b)
+
+
+def _with_split(df):
+    return df if "split" in df.columns else df.assign(split="fit")
+
+
+def _summary_long(metrics, probe, probe_variants=None, variants=None):
+    """Tidy (dataset, encoder, split, benchmark, seed, m, v) of tables 1 and 2: per benchmark the
+    sizes, the probe's ACC and each method's ACC (one row per seed)."""
+    cols = ["dataset", "encoder", "split", "benchmark", "seed", "m", "v"]
+    parts = []
+    if len(metrics):
+        df = _with_split(metrics.assign(seed=metrics["seed"] if "seed" in metrics.columns else 0))
+        df = df.assign(method=df["method"].map(lambda m: _SHORT.get(m, m)))
+        for gran, g in df.groupby("granularity", sort=False):
+            b = "classes" if gran == "classes" else str(gran)
+            key = g[["dataset", "encoder", "split", "seed"]].assign(benchmark=b)
+            parts.append(key.assign(m=g["method"], v=pd.to_numeric(g["acc"], errors="coerce")))
+            sizes = key.assign(n=g.get("n_samples", np.nan), k=g.get("n_targets", np.nan)).drop_duplicates(
+                ["dataset", "encoder", "split"])
+            parts += [sizes.assign(m="# samples", v=sizes["n"]), sizes.assign(m="# classes", v=sizes["k"])]
+            if gran == "classes" and variants is not None:
+                for v in ("leaf", "leaf_hzr", "p_hzr"):
+                    if f"acc_{v}" in g.columns:
+                        parts.append(g[["dataset", "encoder", "split", "seed"]].assign(
+                            benchmark=v, m=g["method"], v=pd.to_numeric(g[f"acc_{v}"], errors="coerce")))
+    if variants is not None and len(variants):
+        vv = _with_split(variants)
+        vv = vv[vv["variant"].isin(["leaf", "leaf_hzr", "p_hzr"]) & vv["applies"].astype(str).str.lower().eq("true")]
+        key = vv[["dataset", "encoder", "split"]].assign(benchmark=vv["variant"], seed=0)
+        parts += [key.assign(m="# samples", v=vv["n_samples"]), key.assign(m="# classes", v=vv["n_classes"])]
+    for table, bench in ((probe, None), (probe_variants, "variant")):
+        if table is not None and len(table):
+            pt = _with_split(table)
+            parts.append(pt[["dataset", "encoder", "split"]].assign(
+                benchmark=pt[bench] if bench else "classes", seed=0, m="Probing",
+                v=pd.to_numeric(pt["acc"], errors="coerce")))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    long = pd.concat(parts, ignore_index=True)[cols]
+    long["v"] = pd.to_numeric(long["v"], errors="coerce")
+    return long.dropna(subset=["v"])
+
+
+def _summary_wide(long, rows, *, name, title, order, n_seeds):
+    o = dict(order or {})
+    o["m"] = SUMMARY_COLUMNS
+    o["split"] = SPLIT_ORDER
+    t = wide_table(long, rows, ["m"], "v", name=name, title=title, direction=None, order=o,
+                   number_format=_PERCENT[0], decimals=_PERCENT[1], aggregate="mean_std", ddof=1,
+                   expected_count=n_seeds)
+    # Sizes and the probe are one value per data set (no seeds): no std, no (n=k), never bold.
+    for col in t.values.columns:
+        if col in _UNRANKED_COLUMNS:
+            if t.std is not None:
+                t.std[col] = np.nan
+            if t.count is not None:
+                t.count[col] = np.nan
+    t.column_formats = {"# samples": ("count", 0), "# classes": ("count", 0)}
+    t.directions = {c: ("max" if c in ("k-means", "TEMI", "SCANv2") else None) for c in SUMMARY_COLUMNS}
+    return t
+
+
+def heads_summary_table(metrics, *, probe=None, order=None, n_seeds=None):
+    """Paper 002 table 1 as the paper lays it out: rows dataset x encoder [x split], columns
+    "# samples", "# classes", "Probing" (the linear probe's ACC) and the ACC of k-means, TEMI and
+    SCANv2 (mean ± std over seeds, in %). Bold: the best encoder of a data set [and split] per
+    method column (the paper bolds the best method of a row; embtree's bold is per column)."""
+    long = _summary_long(metrics, probe)
+    long = long[long["benchmark"] == "classes"]
+    rows = ["dataset", "encoder"] + (["split"] if long["split"].eq("eval").any() else [])
+    t = _summary_wide(long, rows, name="heads_summary", order=order, n_seeds=n_seeds,
+                      title="Data sets, linear probe and clustering ACC (paper 002 table 1), mean ± std over seeds")
+    t.compare_by = [r for r in rows if r != "encoder"]
+    apply_bold(t)
+    t.notes.append(_seeds_note(n_seeds))
+    t.notes.append("# samples / # classes: the samples clustered and their classes; Probing: the linear probe "
+                   "(supervised ceiling, one fit, never bold); k-means (cosine), TEMI, SCANv2: clustering ACC.")
+    if "split" in rows:
+        t.notes.append(SPLIT_NOTE)
+    return t
+
+
+def heads_benchmarks_table(metrics, variants, *, probe=None, probe_variants=None, order=None, n_seeds=None):
+    """Paper 002 table 2: the fine-grained benchmarks of each data set x encoder [x split] as rows —
+    leaf classes (the samples of classes without hyponym classes), coarse d (``heads.coarse_depths``),
+    leaf HZR, p-HZR and the GT labels — with their "# samples", "# classes", the probe refitted on
+    each ("Probing") and each method's ACC (mean ± std over seeds).
+
+    ``variants``: the runs' ``heads/hzr/variants.tsv`` rows; a variant whose labels are the classes'
+    (``applies`` False: every class is a leaf class, or nothing was relabelled) gets no row, and a
+    note says so, rather than repeating the GT row. The HZR and leaf ACCs score the clustering of
+    the GT run (K = # GT classes) against the variant's labels; the coarse rows are their own runs.
+    """
+    long = _summary_long(metrics, probe, probe_variants, variants if variants is not None else pd.DataFrame())
+    if variants is not None and len(variants):
+        ok = _with_split(variants)
+        ok = ok[ok["applies"].astype(str).str.lower().eq("true")]
+        applies = set(zip(ok["dataset"], ok["encoder"], ok["split"], ok["variant"]))
+        keep = [b not in BENCHMARK_LABELS or b == "classes" or (d, e, s, b) in applies
+                for d, e, s, b in zip(long["dataset"], long["encoder"], long["split"], long["benchmark"])]
+        long = long[np.asarray(keep, dtype=bool)] if len(long) else long
+    depths = sorted({int(str(b)[5:]) for b in long["benchmark"] if str(b).startswith("depth")}, reverse=True)
+    bench_order = ["leaf"] + [f"depth{d}" for d in depths] + ["leaf_hzr", "p_hzr", "classes"]
+    long = long.assign(benchmark=long["benchmark"].map(_benchmark_label))
+    rows = ["dataset", "encoder"] + (["split"] if long["split"].eq("eval").any() else []) + ["benchmark"]
+    o = dict(order or {})
+    o["benchmark"] = [_benchmark_label(b) for b in bench_order]
+    t = _summary_wide(long, rows, name="heads_benchmarks", order=o, n_seeds=n_seeds,
+                      title="Fine-grained benchmarks from the reference tree (paper 002 table 2), "
+                            "mean ± std over seeds")
+    t.compare_by = [r for r in rows if r != "encoder"]
+    apply_bold(t)
+    t.notes.append(_seeds_note(n_seeds))
+    t.notes.append("leaf classes: only the samples of classes with no hyponym class in the reference tree. "
+                   "leaf HZR: every other sample relabelled down the tree to a leaf class, at each node the "
+                   "hyponym of nearest prototype in the encoder's space (paper 002 uses CLIP zero-shot); "
+                   "p-HZR: the class itself competes at each step and may be kept. coarse d: each class mapped "
+                   "to its ancestor at maximum depth d, clustered anew with K = # classes. The leaf and HZR "
+                   "ACCs score the GT run's clustering (K = # GT classes) against the benchmark's labels, where "
+                   "the paper clusters each benchmark anew; with fewer classes than clusters the unmatched "
+                   "clusters count as errors. Probing: the probe refitted on the benchmark's labels.")
+    if variants is not None and len(variants):
+        vv = _with_split(variants)
+        vv = vv[vv["variant"].isin(["leaf", "leaf_hzr", "p_hzr"])]
+        for (ds, enc), g in vv[vv["split"] == "fit"].groupby(["dataset", "encoder"], sort=False):
+            same = [BENCHMARK_LABELS[v] for v in g.loc[~g["applies"].astype(str).str.lower().eq("true"), "variant"]]
+            if len(same) == 3:
+                t.notes.append(f"{ds} / {enc}: every class is a leaf class of the reference tree, so the leaf "
+                               "subset, leaf HZR and p-HZR are the GT labels (not repeated).")
+            elif same:
+                t.notes.append(f"{ds} / {enc}: {', '.join(same)} equal the GT labels (nothing relabelled; not "
+                               "repeated).")
+    if "split" in rows:
+        t.notes.append(SPLIT_NOTE)
+    return t
+
+
 def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=False,
-                       n_seeds=None, baselines=None) -> list[ReportTable]:
+                       n_seeds=None, baselines=None, variants=None, probe_variants=None) -> list[ReportTable]:
     """Every heads table; ``n_seeds``: the configured number of seeds (``len(heads.seeds)``);
     ``baselines``: encoders with random weights (:func:`~embtree.report.common.baseline_encoders`),
-    whose rows are never bold."""
-    tables = [heads_table(metrics, probe=probe, order=order, n_seeds=n_seeds),
+    whose rows are never bold; ``variants`` / ``probe_variants`` (heads.hierarchy_variants): the
+    runs' ``heads/hzr/variants.tsv`` and ``probe/variants.tsv`` rows, for table 2."""
+    tables = [heads_summary_table(metrics, probe=probe, order=order, n_seeds=n_seeds),
+              heads_table(metrics, probe=probe, order=order, n_seeds=n_seeds),
               heads_spread_table(per_head, order=order)]
+    if variants is not None:
+        tables.append(heads_benchmarks_table(metrics, variants, probe=probe, probe_variants=probe_variants,
+                                             order=order, n_seeds=n_seeds))
     if len(metrics) and (metrics["granularity"] != "classes").any():
         tables.append(heads_depth_table(metrics, order=order, n_seeds=n_seeds))
     if multilabel:
