@@ -21,6 +21,16 @@ snapshot DIR OUT
     not marked incomplete).
 check-mtimes BEFORE DIR
     Every file of the BEFORE snapshot still has the same mtime (not recomputed).
+same-embeddings ONE SHARDED
+    Two runs' embeddings.npz are byte-identical and their embeddings.json equal but for
+    dataset_id (one embed job vs. gather_shards of N embed_shard jobs).
+group-overlap DIR --jobcomp LOG
+    For every finished SLURM group job of the run in DIR (the plugin's kept logs
+    .snakemake/slurm_logs/group_*/.../<slurm id>.log, the inner Snakemake's output): its member
+    jobs' run intervals from their benchmark files ([mtime - s, mtime]), how many ran at once
+    at most, and the CPUs slurmctld allocated (jobcomp ProcCnt). Measures
+    snakemake-executor-plugin-slurm issue 469 (group jobs run one by one); fails only when no
+    group job with two or more members is found.
 """
 
 from __future__ import annotations
@@ -412,6 +422,109 @@ def check_mtimes(args):
     return status
 
 
+# ----------------------------------------------------------------------------- shards
+
+
+def same_embeddings(args):
+    one, sharded = Path(args.one), Path(args.sharded)
+    problems = []
+    if one.read_bytes() != sharded.read_bytes():
+        problems.append(f"{sharded} differs from {one} ({sharded.stat().st_size} vs {one.stat().st_size} bytes; "
+                        f"{compare_file(one, sharded) or 'same arrays, other bytes'})")
+    metas = [json.loads(p.with_suffix(".json").read_text()) for p in (one, sharded)]
+    for m in metas:
+        m.pop("dataset_id", None)
+    if metas[0] != metas[1]:
+        differ = sorted(k for k in set(metas[0]) | set(metas[1]) if metas[0].get(k) != metas[1].get(k))
+        problems.append(f"{sharded.with_suffix('.json')}: differs from {one.with_suffix('.json')} in {differ}")
+    status = _fail(problems, "sharded vs one-job embeddings")
+    if not status:
+        print(f"OK: {sharded} is byte-identical to {one} ({one.stat().st_size} bytes); sidecars equal but for dataset_id")
+    return status
+
+
+# ----------------------------------------------------------------------------- group jobs
+
+BENCHMARK_LINE = re.compile(r"^\s*benchmark: (\S+)\s*$", re.M)
+THREADS_LINE = re.compile(r"^\s*threads: (\d+)\s*$")
+
+
+def _jobcomp(path):
+    """{slurm job id: {key: value}} of slurmctld's jobcomp/filetxt log (one line per finished job)."""
+    out = {}
+    for line in Path(path).read_text(errors="replace").splitlines():
+        rec = dict(re.findall(r"(\w+)=(\S*)", line))
+        if "JobId" in rec:
+            out[rec["JobId"]] = rec
+    return out
+
+
+def _members(text):
+    """(rule, benchmark path, threads) of each job the inner Snakemake of a group log ran."""
+    members, rule, threads = [], None, 1
+    for line in text.splitlines():
+        m = RULE_BLOCK.match(line)
+        if m:
+            rule, threads = m.group(2), 1
+            continue
+        m = THREADS_LINE.match(line)
+        if m and rule:
+            threads = int(m.group(1))
+            continue
+        m = BENCHMARK_LINE.match(line)
+        if m and rule:
+            members.append((rule, m.group(1), threads))
+            rule = None
+    return members
+
+
+def _max_overlap(intervals):
+    """Most intervals [start, end) open at one instant (a sweep over their ends)."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def group_overlap(args):
+    workdir = Path(args.dir)
+    comp = _jobcomp(args.jobcomp)
+    rows = []
+    for log in sorted((workdir / ".snakemake" / "slurm_logs").glob("group_*/**/*.log")):
+        rec = comp.get(log.stem)
+        if rec is None or rec.get("JobState") != "COMPLETED":
+            continue  # cancelled with the killed run, or not finished: no complete record
+        intervals, threads, rules = [], [], []
+        for rule, bench, n_threads in _members(log.read_text(errors="replace")):
+            path = workdir / bench
+            if not path.is_file():
+                continue
+            seconds = float(pd.read_csv(path, sep="\t")["s"].iloc[0])
+            end = path.stat().st_mtime
+            intervals.append((end - seconds, end))
+            threads.append(n_threads)
+            rules.append(rule)
+        if len(intervals) < 2:
+            continue
+        span = max(e for _, e in intervals) - min(s for s, _ in intervals)
+        busy = sum(e - s for s, e in intervals)
+        rows.append({"group": log.parent.name, "slurm_job": log.stem, "jobs": len(intervals),
+                     "threads_sum": sum(threads), "alloc_cpus": int(rec.get("ProcCnt", 0)),
+                     "max_at_once": _max_overlap(intervals), "busy_s": round(busy, 1), "span_s": round(span, 1),
+                     "rules": ",".join(sorted(set(rules)))})  # fmt: skip
+    if not rows:
+        return _fail(["no finished group job with 2 or more member jobs found"], "group overlap")
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    overlapping = int((table["max_at_once"] > 1).sum())
+    print(f"group jobs whose member jobs overlapped in time: {overlapping} of {len(table)}; "
+          f"member jobs' run time / group span: {table['busy_s'].sum() / max(table['span_s'].sum(), 1e-9):.2f} "
+          "(1.00: one at a time, back to back)")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -441,6 +554,14 @@ def main(argv=None):
     p.add_argument("before")
     p.add_argument("dir")
     p.set_defaults(func=check_mtimes)
+    p = sub.add_parser("same-embeddings")
+    p.add_argument("one")
+    p.add_argument("sharded")
+    p.set_defaults(func=same_embeddings)
+    p = sub.add_parser("group-overlap")
+    p.add_argument("dir")
+    p.add_argument("--jobcomp", required=True)
+    p.set_defaults(func=group_overlap)
     args = ap.parse_args(argv)
     return args.func(args)
 
