@@ -109,7 +109,7 @@ def test_gather_names_the_shard_with_nan_or_odd_shapes(tmp_path):
 
 def test_shards_of_a_real_encoder_gather_into_one_jobs_file(digits, cache, tmp_path):
     """End to end on CPU: one job's embed vs. 3 shard jobs of the same encoder (batches of 4
-    over 20 images: 5 batches, shards of 2 + 1 + 2), npz and json byte for byte."""
+    over 20 images: 5 batches, shards of 2 + 2 + 1), npz and json byte for byte."""
     from conftest import RESNET, encode_run
 
     pytest.importorskip("torch")

@@ -44,8 +44,9 @@ from embtree.validation import check_matrix
 __all__ = ["shard_bounds", "save_shard", "gather_metadata", "gather_shards"]
 
 # Bytes per write into a zip member: np.lib.format.write_array writes the data of a
-# C-contiguous array in pieces of 16 MiB (its nditer buffer; numpy 1.x and 2.x alike), and
-# the zip writer compresses each write as it comes: the same pieces, the same bytes.
+# C-contiguous array in pieces of 16 MiB (its nditer buffer), and the zip writer compresses
+# each write as it comes: the same pieces, the same bytes (tests/test_data_shards.py checks
+# the bytes against np.savez_compressed beyond one piece).
 _PIECE = 16 * 1024**2
 # About this many bytes (whole rows, for the finiteness check) are read from a shard at a time.
 _READ = 16 * 1024**2
