@@ -5,6 +5,7 @@ CRC / holds an object array, logits without class names, duplicate class names, 
 with exactly one sample (a warning, not an error), an unknown top-level config key.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -397,3 +398,64 @@ def test_class_frequency_subsets_need_their_bounds():
     assert not _schema_errors(datasets={"d": ds})
     ds["imbalance"] = "imbalanced"
     assert _schema_errors(datasets={"d": ds}) == {"datasets.d": "'imbalance_top' is a required property"}
+
+
+# --- shards (issue 28): checked at DAG build, before any job ---------------------------------
+
+TINY = {"type": "timm", "model": "test_resnet", "pretrained": False, "image_size": 8, "batch_size": 2}
+SHARD_CASES = {
+    # name: (dataset entry beside `path`, encoders, fragment of the error; None: a valid DAG)
+    "valid": ({"type": "imagefolder", "encoders": ["tiny"], "shards": 3}, None),
+    # 5 images in batches of 2: 3 batches, so at most 3 shards (a shard is a run of whole batches).
+    "above-images": ({"type": "imagefolder", "encoders": ["tiny"], "shards": 4},
+                     "4 shards of 5 images in batches of encoders.tiny.batch_size=2: at most 3"),
+    "pixels": ({"type": "imagefolder", "encoders": ["pix"], "shards": 2}, "encoder 'pix' (type pixels) standardises"),
+    "features": ({"type": "features", "encoder_name": "given", "shards": 2},
+                 "a 'features' data set is already embedded"),
+}  # fmt: skip
+
+
+def _shard_dry_runs(tmp_path, make_image_folder, names):
+    from conftest import run_parallel
+
+    root = make_image_folder({"cat": 3, "dog": 2})
+    features = tmp_path / "f.npz"
+    np.savez(features, features=_feats(), labels=np.arange(12) % 3, class_names=np.array(list("abc")))
+    commands = {}
+    for name in names:
+        entry, _ = SHARD_CASES[name]
+        path = features if entry["type"] == "features" else root
+        cfg = {"datasets": {"imgs": {**entry, "path": str(path)}},
+               "encoders": {"tiny": TINY, "pix": {"type": "pixels", "image_size": 8}}}
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "c.yaml").write_text(yaml.safe_dump(cfg))
+        commands[name] = {"args": [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path / name),
+                                   "--cores", "1", "-n", "--configfile", str(tmp_path / name / "c.yaml")],
+                          "timeout": 300, "cwd": tmp_path / name}
+    return {name: (proc, proc.stdout + proc.stderr) for name, proc in run_parallel(commands).items()}
+
+
+def _check_shard_case(name, proc, out, tmp_path):
+    fragment = SHARD_CASES[name][1]
+    if fragment is None:
+        assert proc.returncode == 0, out[-3000:]
+        # N shard jobs on the GPU rule, one gather, no one-job embed for this data set.
+        assert re.search(r"^embed_shard\s+3$", out, re.M) and re.search(r"^gather_shards\s+1$", out, re.M), out[-3000:]
+        assert not re.search(r"^embed\s+\d+$", out, re.M)
+        for i in (1, 2, 3):
+            assert f"results/imgs/tiny/shards/{i}-of-3.npz" in out
+    else:
+        assert proc.returncode != 0
+        assert "config error at 'datasets.imgs.shards'" in out and fragment in out, out[-2000:]
+        assert "Traceback" not in out and not (tmp_path / name / "results").exists()
+
+
+def test_shards_above_the_batches_stop_the_dry_run_and_valid_shards_plan_n_jobs(tmp_path, make_image_folder):
+    for name, (proc, out) in _shard_dry_runs(tmp_path, make_image_folder, ["valid", "above-images"]).items():
+        _check_shard_case(name, proc, out, tmp_path)
+
+
+@pytest.mark.slow
+def test_shards_on_pixels_or_features_stop_the_dry_run(tmp_path, make_image_folder):
+    for name, (proc, out) in _shard_dry_runs(tmp_path, make_image_folder, ["pixels", "features"]).items():
+        _check_shard_case(name, proc, out, tmp_path)

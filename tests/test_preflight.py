@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -172,3 +173,53 @@ def test_mistakes_fail_the_dry_run_naming_the_key(tmp_path, make_image_folder, c
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and f"config error at '{key}'" in out, out[-2000:]
     assert not (tmp_path / "results").exists()
+
+
+# --- shards: image counts without loading, and the shard count's checks ------------------------
+
+
+def test_image_count_of_builtin_sets_matches_their_loaders():
+    from embtree.data.datasets import load_dataset
+
+    digits = load_dataset({"type": "digits"})
+    assert preflight.image_count({"type": "digits", "split": "test"}) == (len(digits), True)
+    assert list(preflight.BUILTIN_CLASS_COUNTS["digits"][None]) == np.bincount(digits.labels).tolist()
+    # max_per_class: min(count, m) per class (digits' smallest class has 174 images).
+    capped = load_dataset({"type": "digits", "max_per_class": 175})
+    assert preflight.image_count({"type": "digits", "max_per_class": 175}) == (len(capped), True) == (1749, True)
+    assert preflight.image_count({"type": "cifar100", "split": "train", "max_per_class": 300}) == (30000, True)
+    assert preflight.image_count({"type": "cifar100-coarse", "split": "test"}) == (10000, True)
+    # Subsets only the job can count: an upper bound.
+    assert preflight.image_count({"type": "cifar10", "split": "test", "imbalance": "odd-half"}) == (10000, False)
+
+
+def test_image_count_of_folders_from_their_listing(make_image_folder, tmp_path):
+    root = make_image_folder({"cat": 3, "dog": 5, "emu": 1})
+    entries = preflight.scan_images(root)
+    spec = {"type": "imagefolder", "path": str(root)}
+    assert preflight.image_count(spec, entries) == (9, True)
+    assert preflight.image_count({**spec, "max_per_class": 2}, entries) == (5, True)
+    assert preflight.image_count({**spec, "eval_fraction": 0.2}, entries) == (9, False)
+    assert preflight.image_count(spec, None) == (None, False)  # no listing: unknown
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in sorted((root / "dog").iterdir()):
+        shutil.copy(f, flat / f.name)
+    entries = preflight.scan_images(flat)
+    assert preflight.image_count({"type": "imagenet", "path": str(flat)}, entries) == (5, True)
+    assert preflight.image_count({"type": "imagenet", "path": str(flat), "max_per_class": 1}, entries) == (5, False)
+
+
+def test_check_shards():
+    encoders = {"vit": {"type": "timm", "batch_size": 64}, "pix": {"type": "pixels", "batch_size": 64}}
+    images = {"type": "digits", "encoders": ["vit"]}
+    assert preflight.check_shards({**images, "shards": 29}, encoders, 1797) == []  # 29 batches of 64
+    assert preflight.check_shards({**images}, encoders, 1797) == []
+    assert preflight.check_shards({**images, "shards": 1}, {"vit": encoders["pix"]}, 1797) == []  # 1 = one job
+    assert preflight.check_shards({**images, "shards": 40}, encoders, None) == []  # unknown: the job checks
+    (msg,) = preflight.check_shards({**images, "shards": 30}, encoders, 1797)
+    assert "30 shards of 1797 images in batches of encoders.vit.batch_size=64: at most 29" in msg
+    (msg,) = preflight.check_shards({**images, "encoders": ["pix", "vit"], "shards": 2}, encoders, 1797)
+    assert "encoder 'pix' (type pixels) standardises" in msg
+    (msg,) = preflight.check_shards({"type": "features", "shards": 2}, encoders, None)
+    assert "a 'features' data set is already embedded" in msg

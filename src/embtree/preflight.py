@@ -4,7 +4,8 @@ Public names
 ------------
 :func:`check_encoder`, :func:`weights_cache_status`, :func:`timm_registry`,
 :func:`open_clip_registry` (encoders); :func:`check_image_folder`, :func:`scan_images`,
-:func:`image_manifest` (image folders); :func:`check_reference_tree` (Newick files).
+:func:`image_manifest` (image folders); :func:`image_count`, :func:`check_shards` (sharded
+embedding); :func:`check_reference_tree` (Newick files).
 
 Every check here must keep ``snakemake -n`` fast, so none imports torch, timm or open_clip
 (each costs seconds, paid on every DAG build): model names are looked up in the libraries'
@@ -39,6 +40,8 @@ __all__ = [
     "check_image_folder",
     "scan_images",
     "image_manifest",
+    "image_count",
+    "check_shards",
     "check_reference_tree",
 ]
 
@@ -332,6 +335,91 @@ def image_manifest(path, entries=None):
     listing = [(rel, size, mtime) for rel, size, mtime, _ in entries]
     digest = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
     return f"{len(listing)} images, sha256 {digest}"
+
+
+# Images per class of the built-in data sets' splits, so that the shard check counts them
+# without loading them: sklearn's digits (no split; np.bincount(load_digits().target)),
+# CIFAR-10 / CIFAR-100 (balanced; cifar100-coarse's classes are its 20 superclasses).
+BUILTIN_CLASS_COUNTS = {
+    "digits": {None: (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)},
+    "cifar10": {"train": (5000,) * 10, "test": (1000,) * 10},
+    "cifar100": {"train": (500,) * 100, "test": (100,) * 100},
+    "cifar100-coarse": {"train": (2500,) * 20, "test": (500,) * 20},
+}
+
+
+def image_count(spec, entries=None):
+    """Images of an image data set's fit set, from constants or a folder listing (nothing read).
+
+    Parameters
+    ----------
+    spec : dict, a dataset entry of the config (schema defaults filled in)
+    entries : list, :func:`scan_images` of an imagefolder / imagenet ``path``
+
+    Returns
+    -------
+    (n, exact) : (int or None, bool)
+        ``n`` the number of images after ``max_per_class``; ``exact`` False when ``imbalance``
+        or ``eval_fraction`` leave fewer (then ``n`` is an upper bound). ``(None, False)`` when
+        unknown (a folder not listed).
+    """
+    kind = spec["type"]
+    if kind in BUILTIN_CLASS_COUNTS:
+        table = BUILTIN_CLASS_COUNTS[kind]
+        counts = list(table.get(None if kind == "digits" else spec.get("split"), ()))
+        if not counts:
+            return None, False
+    elif entries is not None:
+        per_class = {}
+        for rel, *_ in entries:
+            top = rel.split(os.sep, 1)[0] if os.sep in rel else ""
+            per_class[top] = per_class.get(top, 0) + 1
+        # A flat folder (imagenet with labels_path): the classes come from the CSV, so
+        # max_per_class cannot be applied without reading it: the total is the bound.
+        counts = [sum(per_class.values())] if "" in per_class else list(per_class.values())
+        if "" in per_class and spec.get("max_per_class") is not None:
+            return counts[0], False
+    else:
+        return None, False
+    m = spec.get("max_per_class")
+    n = sum(min(c, m) for c in counts) if m is not None else sum(counts)
+    return n, spec.get("imbalance") is None and spec.get("eval_fraction") is None
+
+
+def check_shards(spec, encoders, n_images):
+    """Problems with a dataset entry's ``shards``: list of messages (the key is ``shards``).
+
+    ``shards`` applies to image data sets embedded by timm / open_clip encoders (the pixels
+    encoder standardises every feature over the whole data set, which no shard sees), and
+    each shard is a run of whole batches (:func:`embtree.data.shards.shard_bounds`): at most
+    ``ceil(n_images / batch_size)`` shards for every encoder of the entry.
+
+    Parameters
+    ----------
+    spec : dict, the dataset entry
+    encoders : dict, encoder id -> encoder entry (the config's ``encoders``, schema defaults filled in)
+    n_images : int or None, :func:`image_count`'s (upper bound; None: not checked here, the
+        shard job counts them)
+    """
+    shards = spec.get("shards")
+    if shards is None or shards == 1:
+        return []
+    if "encoders" not in spec:
+        return [f"a '{spec['type']}' data set is already embedded (one import_features job reads it): "
+                "there are no images to shard; drop shards"]
+    out = []
+    for enc in spec["encoders"]:
+        entry = encoders[enc]
+        if entry.get("type") == "pixels":
+            out.append(f"encoder '{enc}' (type pixels) standardises every pixel over the whole data set, which "
+                       "no shard sees: shard a data set embedded by timm / open_clip encoders only")
+            continue
+        batch = entry["batch_size"]
+        if n_images is not None and shards > -(-n_images // batch):
+            out.append(f"{shards} shards of {n_images} images in batches of encoders.{enc}.batch_size={batch}: at "
+                       f"most {-(-n_images // batch)} (a shard is a run of whole batches, so that every image is "
+                       "embedded with the same batch mates as by one job and the gathered file is byte-identical)")
+    return out
 
 
 def check_reference_tree(path, class_names=None, wnids=None):

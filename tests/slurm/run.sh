@@ -17,10 +17,15 @@
 #   6. results of 3 and 4 identical (arrays exactly, tables without timing columns)
 #   7. a job that fails at run time (a features file with NaN features) fails the run, and
 #      Snakemake's output names the job's log files
-#   8. stop the cluster (EMBTREE_SLURM_KEEP_CLUSTER=1 leaves it running)
+#   8. sharded embedding (issue 28): digits through a tiny random-init timm model, once by one
+#      embed job and once as `shards: 4` (4 embed_shard jobs, partition gpu, + gather_shards):
+#      the two embeddings.npz byte-identical
+#   9. group jobs (profiles/slurm group-components): did their member jobs overlap in time?
+#      (snakemake-executor-plugin-slurm issue 469; measured from 4's benchmark files, printed)
+#  10. stop the cluster (EMBTREE_SLURM_KEEP_CLUSTER=1 leaves it running)
 # Independent steps overlap (each in its own directory, with its own log): 2 and 3 run in the
-# background from the start, while 1 installs and starts the cluster; 7 runs in the background
-# once the cluster is up, beside 4. Their results are checked where the list above has them.
+# background from the start, while 1 installs and starts the cluster; 7 and 8 run in the
+# background once the cluster is up, beside 4. Their results are checked where the list above has them.
 #
 # Knobs (environment):
 #   EMBTREE_SLURM_REDUCE   overlay deep-merged into config/config.yaml for all runs
@@ -124,6 +129,7 @@ echo "work directory: $WORK; config overlay: $REDUCE; targets: ${TARGETS[*]:-all
 fresh_copy "$WORK/local"
 fresh_copy "$WORK/slurm"
 fresh_copy "$WORK/fail"
+fresh_copy "$WORK/shards"
 "$PY" "$HERE/slurmtest.py" merge-yaml "$REPO/profiles/slurm/config.yaml" "$HERE/profile/config.yaml" \
     "$WORK/profile/config.yaml"
 # A --configfile replaces the embedded default config: give the full, reduced config.
@@ -169,6 +175,23 @@ datasets:
 EOF
 bg_start fail "$WORK/fail" "$SNAKEMAKE" results/bad/broken/embeddings.npz --profile "$WORK/profile" \
     --configfile bad.yaml
+
+# The sharded embedding run (step 8), in its own copy, beside the main SLURM run. test_vit: timm's
+# smallest ViT, random weights (offline); 1,797 images in batches of 64 = 29 batches -> 8+7+7+7.
+cat >"$WORK/shards/shards.yaml" <<'EOF'
+datasets:
+  digits:
+    type: digits
+    encoders: [tiny]
+  digits-4:
+    type: digits
+    encoders: [tiny]
+    shards: 4
+encoders:
+  tiny: {type: timm, model: test_vit, pretrained: false, image_size: 32, batch_size: 64, num_workers: 0, seed: 0}
+EOF
+bg_start shards "$WORK/shards" "$SNAKEMAKE" results/digits/tiny/embeddings.npz results/digits-4/tiny/embeddings.npz \
+    --profile "$WORK/profile" --configfile shards.yaml
 
 # ------------------------------------------------------------------------------------------
 step "prefetch without network (default config: nothing to download)"
@@ -217,7 +240,7 @@ sleep 2.5  # one more squeue poll after the last job
 # never have reached sbatch; the rerun ran them.)
 "$PY" "$HERE/slurmtest.py" check-jobs --log "$WORK/slurm1.log" --log "$WORK/slurm2.log" \
     --killed-log "$WORK/slurm1.log" --squeue "$WORK/squeue.log" --workdir "$WORK/slurm" \
-    --gpu-rules embed heads_knn heads_train heads_train_coarse
+    --gpu-rules embed embed_shard heads_knn heads_train heads_train_coarse
 
 step "reference run, local executor (ran in the background)"
 bg_wait local || { tail -n 40 "$WORK/local.log"; die "local run failed (log: $WORK/local.log)"; }
@@ -242,6 +265,20 @@ test -s "$SLURM_LOG" || die "SLURM log $SLURM_LOG missing"
 grep -q "Error" "logs/bad/broken/import_features.log" || die "the rule's log holds no error"
 echo "OK: exit code $rc; error report names logs/bad/broken/import_features.log and $SLURM_LOG"
 grep -m 1 -E "^[A-Za-z_.]*(Error|Exception):" "logs/bad/broken/import_features.log" | cut -c1-200 || true
+
+# ------------------------------------------------------------------------------------------
+step "sharded embedding: 4 shards on partition gpu == one job (ran in the background)"
+bg_wait shards || { tail -n 40 "$WORK/shards.log"; die "the sharded embedding run failed (log: $WORK/shards.log)"; }
+sleep 2.5  # one more squeue poll after its last job
+"$PY" "$HERE/slurmtest.py" check-jobs --log "$WORK/shards.log" --squeue "$WORK/squeue.log" --workdir "$WORK/shards" \
+    --gpu-rules embed embed_shard
+[ "$(grep -c '^rule embed_shard:' "$WORK/shards.log")" = 4 ] || die "expected 4 embed_shard jobs in $WORK/shards.log"
+"$PY" "$HERE/slurmtest.py" same-embeddings "$WORK/shards/results/digits/tiny/embeddings.npz" \
+    "$WORK/shards/results/digits-4/tiny/embeddings.npz"
+
+# ------------------------------------------------------------------------------------------
+step "group jobs: member jobs overlapping in time (plugin issue 469), from the SLURM run's benchmarks"
+"$PY" "$HERE/slurmtest.py" group-overlap "$WORK/slurm" --jobcomp "${EMBTREE_SLURM_DIR:-/tmp/embtree-slurm}/log/jobcomp.log"
 
 # ------------------------------------------------------------------------------------------
 step "done"

@@ -21,6 +21,16 @@ snapshot DIR OUT
     not marked incomplete).
 check-mtimes BEFORE DIR
     Every file of the BEFORE snapshot still has the same mtime (not recomputed).
+same-embeddings ONE SHARDED
+    Two runs' embeddings.npz are byte-identical and their embeddings.json equal but for
+    dataset_id (one embed job vs. gather_shards of N embed_shard jobs).
+group-overlap DIR --jobcomp LOG
+    For every finished SLURM group job of the run in DIR (the plugin's kept logs
+    .snakemake/slurm_logs/group_*/.../<slurm id>.log, the inner Snakemake's output): its member
+    jobs' run intervals from the log's time stamps (to the second), how many ran at once
+    at most, and the CPUs slurmctld allocated (jobcomp ProcCnt). Measures
+    snakemake-executor-plugin-slurm issue 469 (group jobs run one by one); fails only when no
+    group job with two or more members is found.
 """
 
 from __future__ import annotations
@@ -412,6 +422,129 @@ def check_mtimes(args):
     return status
 
 
+# ----------------------------------------------------------------------------- shards
+
+
+def same_embeddings(args):
+    one, sharded = Path(args.one), Path(args.sharded)
+    problems = []
+    if one.read_bytes() != sharded.read_bytes():
+        problems.append(f"{sharded} differs from {one} ({sharded.stat().st_size} vs {one.stat().st_size} bytes; "
+                        f"{compare_file(one, sharded) or 'same arrays, other bytes'})")
+    metas = [json.loads(p.with_suffix(".json").read_text()) for p in (one, sharded)]
+    for m in metas:
+        m.pop("dataset_id", None)
+    if metas[0] != metas[1]:
+        differ = sorted(k for k in set(metas[0]) | set(metas[1]) if metas[0].get(k) != metas[1].get(k))
+        problems.append(f"{sharded.with_suffix('.json')}: differs from {one.with_suffix('.json')} in {differ}")
+    status = _fail(problems, "sharded vs one-job embeddings")
+    if not status:
+        print(f"OK: {sharded} is byte-identical to {one} ({one.stat().st_size} bytes); sidecars equal but for dataset_id")
+    return status
+
+
+# ----------------------------------------------------------------------------- group jobs
+
+STAMP = re.compile(r"^\s*\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]")
+INNER_RULE = re.compile(r"^localrule ([A-Za-z_]\w*):\s*$")  # a job the group's inner Snakemake runs
+FINISHED = re.compile(r"^Finished jobid: (\d+) ")
+CPUS_IN_RESOURCES = re.compile(r"^\s*resources: .*\bcpus_per_task=(\d+)")
+INNER_GROUP_JOB = re.compile(r"\] Group job \S+ \(jobs in lexicogr\. order\):")
+
+
+def _jobcomp(path):
+    """{slurm job id: {key: value}} of slurmctld's jobcomp/filetxt log (one line per finished job)."""
+    out = {}
+    for line in Path(path).read_text(errors="replace").splitlines():
+        rec = dict(re.findall(r"(\w+)=(\S*)", line))
+        if "JobId" in rec:
+            out[rec["JobId"]] = rec
+    return out
+
+
+def _inner_jobs(text):
+    """[(rule, start, end, cpus_per_task)] of the jobs a group job's SLURM log shows running.
+
+    The log holds the job step's Snakemake (it hands jobs to srun) and, for every srun, the
+    inner Snakemake that runs them ("localrule" blocks, stamped to the second when they start,
+    "Finished jobid: N" when they end; job ids are per inner run, each opened by "Provided
+    cores"). Benchmark files cannot time them: Snakemake touches a group's outputs, benchmarks
+    included, when the whole group has finished.
+    """
+    from datetime import datetime
+
+    jobs, open_jobs, stamp, block = [], {}, None, None
+    for line in text.splitlines():
+        m = STAMP.match(line)
+        if m:
+            stamp = datetime.strptime(" ".join(m.group(1).split()), "%a %b %d %H:%M:%S %Y").timestamp()
+        if line.startswith("Provided cores"):  # a new inner run: its own job ids
+            open_jobs, block = {}, None
+            continue
+        m = INNER_RULE.match(line)
+        if m:
+            block = {"rule": m.group(1), "start": stamp, "cpus": 1}
+            continue
+        if block is not None:
+            m = JOBID_LINE.match(line)
+            if m:
+                open_jobs[m.group(1)] = block
+                continue
+            m = CPUS_IN_RESOURCES.match(line)
+            if m:
+                block["cpus"] = int(m.group(1))
+                continue
+        m = FINISHED.match(line)
+        if m and m.group(1) in open_jobs:
+            job = open_jobs.pop(m.group(1))
+            jobs.append((job["rule"], job["start"], stamp, job["cpus"]))
+            block = None
+    return jobs
+
+
+def _max_overlap(intervals):
+    """Most intervals [start, end) open at one instant (a sweep over their ends)."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def group_overlap(args):
+    workdir = Path(args.dir)
+    comp = _jobcomp(args.jobcomp)
+    rows = []
+    for log in sorted((workdir / ".snakemake" / "slurm_logs").glob("group_*/**/*.log")):
+        rec = comp.get(log.stem)
+        if rec is None or rec.get("JobState") != "COMPLETED":
+            continue  # cancelled with the killed run, or not finished: no complete record
+        text = log.read_text(errors="replace")
+        jobs = _inner_jobs(text)
+        intervals = [(start, end) for _, start, end, _ in jobs]
+        cpus = [c for *_, c in jobs]
+        if len(intervals) < 2:
+            continue
+        span = max(e for _, e in intervals) - min(s for s, _ in intervals)
+        busy = sum(e - s for s, e in intervals)
+        rows.append({"group": log.parent.name.removeprefix("group_")[:40], "slurm_job": log.stem,
+                     "jobs": len(intervals), "dispatches": len(INNER_GROUP_JOB.findall(text)),
+                     "alloc_cpus": int(rec.get("ProcCnt", 0)), "job_cpus_max": max(cpus),
+                     "job_cpus_sum": sum(cpus), "max_at_once": _max_overlap(intervals),
+                     "busy_s": round(busy, 1), "span_s": round(span, 1)})  # fmt: skip
+    if not rows:
+        return _fail(["no finished group job with 2 or more member jobs found"], "group overlap")
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    overlapping = int((table["max_at_once"] > 1).sum())
+    print(f"group jobs whose member jobs overlapped in time: {overlapping} of {len(table)}; "
+          f"member jobs' run time / time from the first start to the last end: "
+          f"{table['busy_s'].sum() / max(table['span_s'].sum(), 1e-9):.2f} (above 1: side by side; "
+          "at most 1: one at a time, the rest the job step's and the inner Snakemake's start-up)")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -441,6 +574,14 @@ def main(argv=None):
     p.add_argument("before")
     p.add_argument("dir")
     p.set_defaults(func=check_mtimes)
+    p = sub.add_parser("same-embeddings")
+    p.add_argument("one")
+    p.add_argument("sharded")
+    p.set_defaults(func=same_embeddings)
+    p = sub.add_parser("group-overlap")
+    p.add_argument("dir")
+    p.add_argument("--jobcomp", required=True)
+    p.set_defaults(func=group_overlap)
     args = ap.parse_args(argv)
     return args.func(args)
 

@@ -3,12 +3,16 @@
 # job per encoder, the same rule on that set: results/{dataset}/{encoder}/eval/embeddings.npz.
 # Only the eval rules set params.part (the scripts default to "fit"): a new param on the fit
 # rules would make Snakemake re-embed every finished run.
+# A data set with `shards: N` (N >= 2) is embedded by N embed_shard jobs instead of embed
+# (results/{dataset}/{encoder}/shards/{i}-of-{N}.npz, temp), which gather_shards streams into the
+# same embeddings.npz / .json, byte-identical (embtree.data.shards); its evaluation set keeps
+# one embed_eval job.
 #
 # Uses:
 #   common.smk: DATASETS, ENCODERS, FEATURE_TYPES, IMAGE_TYPES, STAGE_TARGETS, dataset_files,
 #       dataset_ids_regex, eval_dataset_files, eval_runs_regex, expand_runs, has_eval_set, scaled_mem_mb,
 #       scaled_runtime
-#   embed_common.smk: embed_mem_mb, embed_runtime
+#   embed_common.smk: embed_mem_mb, embed_runtime, image_ids_regex, shard_files
 #   preflight.smk: embed_preflight, eval_image_folder_manifest, image_folder_manifest
 
 
@@ -35,7 +39,7 @@ rule embed:
         resume_dir=lambda wc: f"{config['cache_dir']}/embed-partial/{wc.dataset}/{wc.encoder}",
         images=image_folder_manifest,
     wildcard_constraints:
-        dataset=dataset_ids_regex(IMAGE_TYPES),
+        dataset=image_ids_regex(sharded=False),
     threads: 2
     resources:
         # The SLURM executor plugin turns gpu=1 into --gpus=1 (add gpu_model in profiles/slurm);
@@ -47,6 +51,70 @@ rule embed:
         "../../envs/embedding.yaml"
     script:
         "../scripts/embed.py"
+
+
+rule embed_shard:
+    """Embed shard {shard} of {shards} of an image data set (a run of whole batches; GPU when available)."""
+    input:
+        dataset_files,
+        embed_preflight,
+    output:
+        # Scratch: gather_shards' embeddings.npz holds the same rows (one copy on disk at the end).
+        npz=temp("results/{dataset}/{encoder}/shards/{shard}-of-{shards}.npz"),
+        meta=temp("results/{dataset}/{encoder}/shards/{shard}-of-{shards}.json"),
+    log:
+        log="logs/{dataset}/{encoder}/shards/{shard}-of-{shards}.log",
+        provenance="logs/{dataset}/{encoder}/shards/{shard}-of-{shards}.provenance.json",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/shards/{shard}-of-{shards}.tsv"
+    params:
+        dataset=lambda wc: DATASETS[wc.dataset],
+        encoder=lambda wc: ENCODERS[wc.encoder],
+        cache_dir=config["cache_dir"],
+        resume_dir=lambda wc: f"{config['cache_dir']}/embed-partial/{wc.dataset}/{wc.encoder}/shards/{wc.shard}-of-{wc.shards}",
+        images=image_folder_manifest,
+    wildcard_constraints:
+        dataset=image_ids_regex(sharded=True),
+        shard=r"[1-9][0-9]*",
+        shards=r"[1-9][0-9]*",
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=embed_mem_mb,
+        runtime=embed_runtime,
+    conda:
+        "../../envs/embedding.yaml"
+    script:
+        "../scripts/embed_shard.py"
+
+
+rule gather_shards:
+    """Stream the shards of a sharded image data set into its one embeddings file (as embed's)."""
+    input:
+        npz=shard_files("npz"),
+        meta=shard_files("json"),
+    output:
+        npz=protected("results/{dataset}/{encoder}/embeddings.npz"),
+        meta="results/{dataset}/{encoder}/embeddings.json",
+    log:
+        "logs/{dataset}/{encoder}/gather_shards.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/gather_shards.tsv"
+    params:
+        dataset=lambda wc: DATASETS[wc.dataset],
+        cache_dir=config["cache_dir"],
+    wildcard_constraints:
+        dataset=image_ids_regex(sharded=True),
+    threads: 1
+    resources:
+        # The data set's labels and sample ids plus 16-64 MiB of streamed rows (never the
+        # features); the deflate compression (~30 MB/s) sets the runtime.
+        mem_mb=scaled_mem_mb(2000, 0),
+        runtime=scaled_runtime(20, 0.002),
+    conda:
+        "../../envs/embedding.yaml"
+    script:
+        "../scripts/gather_shards.py"
 
 
 rule import_features:

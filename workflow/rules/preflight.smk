@@ -1,6 +1,6 @@
 # Checks before any job (embtree.preflight): mistakes in encoders and image folders (layout,
-# 0-byte / unreadable files; reference trees: reference_common.smk) stop the DAG build with the config key
-# named. All cheap -- model names come from the libraries' source registries (no
+# 0-byte / unreadable files), shard counts (reference trees: reference_common.smk) stop the DAG
+# build with the config key named. All cheap -- model names come from the libraries' source registries (no
 # torch/timm/open_clip import), folders are listed, never decoded -- so `snakemake -n` stays
 # fast. Feature-file checks live in common.smk.
 #
@@ -39,6 +39,15 @@ for _ds, _spec in DATASETS.items():
                 _only = sorted(set(_fit_classes) ^ set(_held_classes))[:5]
                 config_error(f"datasets.{_ds}.eval_path", f"{_held} has other class folders than {_spec['path']} "
                              f"(e.g. {_only}): the evaluation set needs the same classes")
+
+# `shards`: image data sets with timm / open_clip encoders only, and at most one shard per batch of
+# images (counted from constants and the listings above; the shard job recounts exactly
+# where imbalance / eval_fraction leave fewer).
+for _ds, _spec in DATASETS.items():
+    if _spec.get("shards") is not None:
+        _n_images, _ = _preflight.image_count(_spec, _IMAGE_LISTINGS.get(_ds)) if "encoders" in _spec else (None, False)
+        for _msg in _preflight.check_shards(_spec, ENCODERS, _n_images):
+            config_error(f"datasets.{_ds}.shards", _msg)
 
 
 def embed_preflight(wildcards):

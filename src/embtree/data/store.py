@@ -2,7 +2,8 @@
 
 Public names
 ------------
-:class:`Embeddings`; :func:`validate_embeddings`, :func:`save_embeddings`,
+:class:`Embeddings`; :func:`validate_embeddings` (its label checks alone: :func:`validate_rows`),
+:func:`save_embeddings`,
 :func:`load_embeddings`, :func:`npz_shapes`; :func:`check_features_file` (cheap checks of a
 user's features file before any job) and its :class:`FeaturesFileError`.
 
@@ -35,6 +36,7 @@ from embtree.validation import check_matrix
 __all__ = [
     "Embeddings",
     "validate_embeddings",
+    "validate_rows",
     "save_embeddings",
     "load_embeddings",
     "load_eval_embeddings",
@@ -85,10 +87,22 @@ class Embeddings:
 def validate_embeddings(emb: Embeddings, source="embeddings") -> Embeddings:
     """Check shapes, finiteness and labels; raise ``ValueError`` naming ``source``."""
     X = check_matrix(emb.features, f"{source}: 'features'")
+    validate_rows(emb, len(X), source)
+    if emb.logits is not None:
+        L = check_matrix(emb.logits, f"{source}: 'logits'", axes="(n_samples, n_logits)")
+        if len(L) != len(X):
+            raise ValueError(f"{source}: 'logits' has shape {L.shape}, expected ({len(X)}, n_logits)")
+    return emb
+
+
+def validate_rows(emb: Embeddings, n_samples, source="embeddings"):
+    """The checks of :func:`validate_embeddings` that read no feature or logit values: labels,
+    class names, sample ids and WNIDs against ``n_samples`` rows (a caller that streams the
+    features, :func:`embtree.data.shards.gather_shards`, checks those block by block)."""
     y = np.asarray(emb.labels)
-    if y.ndim != 1 or len(y) != len(X):
+    if y.ndim != 1 or len(y) != n_samples:
         raise ValueError(
-            f"{source}: 'labels' has shape {y.shape} but 'features' has {len(X)} rows; they must match"
+            f"{source}: 'labels' has shape {y.shape} but 'features' has {n_samples} rows; they must match"
         )
     if not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{source}: 'labels' must be integers, got dtype {y.dtype}")
@@ -110,15 +124,10 @@ def validate_embeddings(emb: Embeddings, source="embeddings") -> Embeddings:
         )
     if len(present) < 2:
         raise ValueError(f"{source}: needs at least 2 classes with samples, found {len(present)}")
-    if emb.logits is not None:
-        L = check_matrix(emb.logits, f"{source}: 'logits'", axes="(n_samples, n_logits)")
-        if len(L) != len(X):
-            raise ValueError(f"{source}: 'logits' has shape {L.shape}, expected ({len(X)}, n_logits)")
-    if emb.sample_ids is not None and len(emb.sample_ids) != len(X):
-        raise ValueError(f"{source}: 'sample_ids' has {len(emb.sample_ids)} entries, expected {len(X)}")
+    if emb.sample_ids is not None and len(emb.sample_ids) != n_samples:
+        raise ValueError(f"{source}: 'sample_ids' has {len(emb.sample_ids)} entries, expected {n_samples}")
     if emb.wnids is not None and len(emb.wnids) != C:
         raise ValueError(f"{source}: 'wnids' has {len(emb.wnids)} entries, expected {C} (one per class)")
-    return emb
 
 
 def save_embeddings(path, emb: Embeddings, metadata: dict | None = None):
