@@ -159,3 +159,16 @@ def test_found_k_tables_keep_agglomerative_clustering_given_a_threshold():
                                "ac-t2": {"method": "agglomerative-threshold", "distance_threshold": 2.0}}}
     k_table, _ = flat_found_k_tables(pd.DataFrame(rows), settings=settings)
     assert [i[1] for i in k_table.values.index] == ["ac-t2"]
+
+
+def test_reducer_choice_uses_the_development_data_sets_each_encoder_ran_on():
+    from embtree.report.tables.flat import flat_reducer_choice_table
+
+    # encoder a ran on dev1 only, b on dev1 and dev2; b's umap lacks dev2: incomplete, no average
+    flat = _rows({("a", "dev1", "pca"): 0.3, ("a", "dev1", "umap"): 0.5,
+                  ("b", "dev1", "pca"): 0.4, ("b", "dev2", "pca"): 0.2, ("b", "dev1", "umap"): 0.9})
+    t = flat_reducer_choice_table(flat, {"selection_datasets": ["dev1", "dev2"]})
+    v = t.values["weighted AMI"]
+    assert v[("a", "kmeans", "umap")] == pytest.approx(0.5) and v[("b", "kmeans", "pca")] == pytest.approx(0.3)
+    assert np.isnan(v[("b", "kmeans", "umap")])
+    assert "umap for a / kmeans; pca for b / kmeans" in " ".join(t.notes)

@@ -246,11 +246,9 @@ def plot_flat_group_heatmap(flat, settings=None, *, order=None):
         return no_data_figure(f"flat clustering by data-set group: {means.empty_note}")
     rows = means.values.index.get_level_values("clusterer") == ALL_CLUSTERERS
     values = means.values[rows].droplevel("clusterer")
-    t = ReportTable(name="flat_groups_heatmap", title="Flat clustering: mean AMI over clusterers per data-set group "
-                    "(rank of the encoder in the group in brackets; paper 004, fig. 1)", values=values,
-                    number_format="percent", decimals=1)
-    fig = plot_heatmap(t, value_label="mean AMI over clusterers and the group's data sets (range 0 to 1)",
-                       vmin=0.0, vmax=1.0)
+    t = ReportTable(name="flat_groups_heatmap", title="Mean AMI per data-set group\n(rank in the group; paper 004, "
+                    "fig. 1)", values=values, number_format="percent", decimals=1)
+    fig = plot_heatmap(t, value_label="mean AMI over clusterers (0 to 1)", vmin=0.0, vmax=1.0)
     ax = fig.axes[0]
     rank = ranks.values.reindex(index=values.index, columns=values.columns)
     for text in ax.texts:  # add the rank beside the value each annotated cell prints

@@ -12,6 +12,7 @@ the distance threshold chosen per encoder on the development data sets) and :fun
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from embtree.flat.ranking import rank_clusterers, score_correlation
@@ -170,7 +171,10 @@ def _choice_rows(means, group_keys, candidate, dev, w, relative, extra=None):
         key = key if isinstance(key, tuple) else (key,)
         S = g.pivot_table(index=candidate, columns="dataset", values="ami", aggfunc="first", sort=False)
         S = S.reindex(columns=dev)
-        res = select(S.to_numpy(), w, relative=relative)
+        # the development data sets this group ran on (an encoder may lack some): a candidate
+        # missing one of those is incomplete, one no candidate ran on is left out
+        ran = S.notna().any().to_numpy()
+        res = select(S.to_numpy()[:, ran], np.asarray(w)[ran], relative=relative)
         base = dict(zip(group_keys, key))
         for i, cand in enumerate(S.index):
             r = {**base, candidate: cand}
