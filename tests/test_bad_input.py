@@ -459,3 +459,59 @@ def test_shards_above_the_batches_stop_the_dry_run_and_valid_shards_plan_n_jobs(
 def test_shards_on_pixels_or_features_stop_the_dry_run(tmp_path, make_image_folder):
     for name, (proc, out) in _shard_dry_runs(tmp_path, make_image_folder, ["pixels", "features"]).items():
         _check_shard_case(name, proc, out, tmp_path)
+
+
+def test_config_errors_name_agglomerative_options_outside_the_papers_search():
+    # paper 004 E.7: ward only with L2; linkages ward / complete / average / single; thresholds > 0
+    errors = _schema_errors(flat={"clusterer_params": {"agglomerative": {"linkage": "ward", "metric": "cosine"}}})
+    assert list(errors) == ["flat.clusterer_params.agglomerative.metric"] and "'euclidean'" in errors[
+        "flat.clusterer_params.agglomerative.metric"]
+    errors = _schema_errors(flat={"clusterer_variants": {
+        "ac-x": {"method": "agglomerative", "linkage": "median"},
+        "ac-t": {"method": "agglomerative-threshold", "distance_threshold": -2},
+        "km": {"method": "kmedoids"}}})
+    assert sorted(errors) == ["flat.clusterer_variants.ac-t.distance_threshold", "flat.clusterer_variants.ac-x.linkage",
+                              "flat.clusterer_variants.km.method"]
+    assert not _schema_errors(flat={"clusterers": ["agglomerative", "ac-s"], "clusterer_variants": {
+        "ac-s": {"method": "agglomerative", "linkage": "single", "metric": "chebyshev"}}})
+    assert list(_schema_errors(datasets={"d": {"type": "digits", "encoders": ["p"], "group": "far ood"}})) == [
+        "datasets.d.group"]
+    assert list(_schema_errors(flat={"selection": {"weights": {"d": -1}}})) == ["flat.selection.weights.d"]
+
+
+def _flat_dry_run(tmp_path, flat):
+    path = tmp_path / "f.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, features=rng.normal(size=(60, 4)), labels=np.arange(60) % 3, class_names=np.array(list("abc")))
+    return dry_run(tmp_path, {"datasets": {n: {"type": "features", "path": str(path), "encoder_name": "enc",
+                                               "group": g} for n, g in (("dev", "in-domain"), ("test", "far-ood"))},
+                              "flat": flat, "report": {"partial": True}})
+
+
+def test_flat_variants_and_encoder_reducers_shape_the_grid(tmp_path):
+    proc, out = _flat_dry_run(tmp_path, {
+        "reducers": ["pca", "pca2"], "reducer_variants": {"pca2": {"method": "pca", "n_components": 2}},
+        "clusterers": ["kmeans", "ac-t1"], "clusterer_variants": {"ac-t1": {"method": "agglomerative-threshold",
+                                                                            "distance_threshold": 1.0}},
+        "selection": {"datasets": ["dev"]}, "encoder_reducers": {"enc": {"kmeans": "pca2"}}})
+    assert proc.returncode == 0, out[-3000:]
+    # the development data set runs the whole grid, the test set kmeans on the chosen pca2 only
+    for path in ("dev/enc/flat/pca/kmeans", "dev/enc/flat/pca2/kmeans", "dev/enc/flat/pca/ac-t1",
+                 "dev/enc/flat/pca2/ac-t1", "test/enc/flat/pca2/kmeans", "test/enc/flat/pca/ac-t1",
+                 "test/enc/flat/pca2/ac-t1"):
+        assert f"results/{path}/metrics.tsv" in out, path
+    assert "results/test/enc/flat/pca/kmeans/metrics.tsv" not in out
+
+
+@pytest.mark.parametrize("flat, key, fragment", [
+    ({"reducers": ["pca", "pca200"]}, "flat.reducers", "'pca200' is neither a reducer"),
+    ({"encoder_reducers": {"enc": "umap"}, "reducers": ["pca"]}, "flat.encoder_reducers.enc", "'umap' is not one of"),
+    pytest.param({"clusterer_variants": {"kmeans": {"method": "kmeans"}}}, "flat.clusterer_variants.kmeans",
+                 "is a built-in clusterer", marks=pytest.mark.slow),
+    pytest.param({"selection": {"datasets": ["imagenet"]}}, "flat.selection", "'imagenet' is not a data set",
+                 marks=pytest.mark.slow),
+])
+def test_bad_flat_names_stop_at_dag_build_naming_the_key(tmp_path, flat, key, fragment):
+    proc, out = _flat_dry_run(tmp_path, flat)
+    assert proc.returncode != 0 and f"config error at '{key}'" in out and fragment in out, out[-2000:]
+    assert "Traceback" not in out

@@ -11,6 +11,7 @@ from sklearn.metrics import adjusted_mutual_info_score
 from conftest import kmeans_blobs
 from embtree import clustering
 from embtree import kmeans as km
+from embtree.flat import threshold_grid
 from embtree.metrics import flat_scores
 
 
@@ -146,3 +147,59 @@ def test_check_params_and_n_clusters_name_what_is_wrong(blobs):
     bad[5, 2] = np.nan
     with pytest.raises(ValueError, match="NaN or inf in 1 rows"):
         clustering.cluster(bad, "kmeans", n_clusters=2)
+
+
+def test_agglomerative_options_are_the_papers_13():
+    assert len(clustering.AGGLOMERATIVE_OPTIONS) == 13
+    assert ("ward", "euclidean") in clustering.AGGLOMERATIVE_OPTIONS
+    assert not any(link == "ward" and m != "euclidean" for link, m in clustering.AGGLOMERATIVE_OPTIONS)
+
+
+@pytest.mark.parametrize("linkage, metric", clustering.AGGLOMERATIVE_OPTIONS)
+def test_distance_threshold_recovers_the_number_of_blobs_without_k(blobs, linkage, metric):
+    # Without n_clusters the threshold decides k: some threshold of the paper's grid recovers the
+    # 8 well-separated blobs exactly, and k never grows as the threshold grows.
+    X, y = blobs
+    found = []
+    for t in threshold_grid(refine=True):
+        pred = clustering.cluster(X, "agglomerative-threshold", linkage=linkage, metric=metric, distance_threshold=t)
+        found.append(len(np.unique(pred)))
+        if found[-1] == 8:
+            assert adjusted_mutual_info_score(y, pred) == pytest.approx(1.0)
+    assert 8 in found, found
+    assert found[0] > 100 and found[-1] == 1 and all(np.diff(found) <= 0)
+
+
+def test_threshold_agglomerative_is_sklearns_on_the_e7_standardised_features(blobs):
+    from sklearn.cluster import AgglomerativeClustering
+
+    X, _ = blobs
+    X = X + np.random.default_rng(1).normal(scale=2.0, size=X.shape)  # overlapping: the cut matters
+    for linkage, metric, scale in (("ward", "euclidean", np.sqrt(12)), ("complete", "manhattan", 12.0),
+                                   ("average", "cosine", 1.0)):
+        Z = X - X.mean(axis=0)
+        Z = Z / Z.std(axis=0).mean() / scale  # paper E.7: mean per-dim std, then sqrt(d) (L2) or d (L1)
+        ref = AgglomerativeClustering(n_clusters=None, linkage=linkage, metric=metric,
+                                      distance_threshold=0.5).fit_predict(Z)
+        got = clustering.cluster(X, "agglomerative-threshold", linkage=linkage, metric=metric, distance_threshold=0.5)
+        np.testing.assert_array_equal(got, ref)
+    # with k given ("AC w/ C"): sklearn on the raw features
+    ref = AgglomerativeClustering(n_clusters=5, linkage="single", metric="chebyshev").fit_predict(X)
+    np.testing.assert_array_equal(clustering.cluster(X, "agglomerative", n_clusters=5, linkage="single",
+                                                     metric="chebyshev"), ref)
+
+
+def test_agglomerative_options_outside_the_search_are_rejected(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match="ward linkage needs metric='euclidean'"):
+        clustering.cluster(X, "agglomerative", n_clusters=3, metric="cosine")
+    with pytest.raises(ValueError, match="linkage='median' must be one of"):
+        clustering.cluster(X, "agglomerative", n_clusters=3, linkage="median")
+    with pytest.raises(ValueError, match="metric='l2' must be one of"):
+        clustering.cluster(X, "agglomerative-threshold", linkage="average", metric="l2")
+    with pytest.raises(ValueError, match="needs a distance_threshold"):
+        clustering.cluster(X, "agglomerative-threshold", distance_threshold=None)
+    with pytest.raises(ValueError, match="distance_threshold=-1 must be a number > 0"):
+        clustering.cluster(X, "agglomerative-average", distance_threshold=-1)
+    with pytest.raises(ValueError, match="needs n_clusters"):
+        clustering.cluster(X, "agglomerative", linkage="complete")

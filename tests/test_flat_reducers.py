@@ -119,3 +119,41 @@ def test_umap_is_bit_identical_with_a_cold_and_a_warm_numba_cache(tmp_path):
         outs.append(out.read_bytes())
     assert any((tmp_path / "numba").rglob("*.nbi")), "no numba cache index written"
     assert outs[0] == outs[1]
+
+
+def test_pacmap_is_seeded_and_keeps_blobs_clusterable(blobs):
+    # PaCMAP (paper 004 E.2): the authors' package without its PCA step; 300 short iterations.
+    X, y = blobs
+    kw = {"n_components": 5, "num_iters": [50, 50, 100]}
+    Z = flat.reduce(X, "pacmap", seed=3, **kw)
+    assert Z.shape == (len(X), 5) and Z.dtype == np.float32
+    assert adjusted_mutual_info_score(y, flat.cluster(Z, "kmeans", n_clusters=8, seed=0)) > 0.95
+    assert Z.tobytes() == flat.reduce(X, "pacmap", seed=3, **kw).tobytes()  # byte-identical again
+    assert not np.array_equal(Z, flat.reduce(X, "pacmap", seed=4, **kw))  # the seed matters
+    wide = flat.reduce(X, "pacmap", seed=3, n_components=50, num_iters=[10, 10, 10])
+    assert wide.shape == (len(X), X.shape[1])  # 50 dims of 12-d data: clamped to 12
+
+
+_PACMAP_SCRIPT = """
+import sys
+import numpy as np
+from sklearn.datasets import make_blobs
+from embtree import flat
+X, _ = make_blobs(n_samples=600, centers=6, n_features=16, random_state=0)
+np.save(sys.argv[1], flat.reduce(X, "pacmap", seed=0, n_components=10))
+"""
+
+
+@pytest.mark.slow  # three new processes that import pacmap / faiss and load its kernels
+def test_pacmap_is_byte_identical_across_processes_and_numba_thread_counts(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for i, threads in enumerate(("1", "2", "2")):
+        out = tmp_path / f"y{i}.npy"
+        subprocess.run([sys.executable, "-c", _PACMAP_SCRIPT, str(out)], check=True,
+                       env={**os.environ, "NUMBA_NUM_THREADS": threads})
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]

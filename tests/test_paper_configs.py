@@ -24,6 +24,8 @@ DATA_SECTIONS = {"datasets", "encoders", "cache_dir"}
 # Settings an offline counterpart may change, with the reason (its header comment says so too).
 OFFLINE_DIFFERS = {
     ("heads", "heads", "coarse_depths"): "the CIFAR-10 tree is shallower than ImageNet's",
+    ("zs_ssl", "flat", "selection"): "names the development data sets",
+    ("zs_ssl", "flat", "encoder_reducers"): "names the encoders",
 }
 OFFLINE_TYPES = {"features", "digits", "planted-tree"}
 

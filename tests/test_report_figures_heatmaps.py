@@ -83,9 +83,25 @@ def test_flat_heatmap_spans_the_full_score_range():
     plt.close(fig)
 
 
+def test_flat_group_heatmap_draws_the_mean_over_clusterers_and_the_rank():
+    flat = pd.DataFrame([dict(dataset=ds, encoder=e, clusterer=c, reducer="pca", seed=0, ami=a)
+                         for e, c, ds, a in (("a", "kmeans", "d1", 0.6), ("a", "spectral", "d1", 0.4),
+                                             ("b", "kmeans", "d1", 0.2), ("b", "spectral", "d1", 0.2),
+                                             ("a", "kmeans", "d2", 0.1), ("a", "spectral", "d2", 0.1),
+                                             ("b", "kmeans", "d2", 0.3), ("b", "spectral", "d2", 0.5))])
+    fig = R.plot_flat_group_heatmap(flat, {"groups": {"d1": "in-domain", "d2": "far-ood"}})
+    ax = fig.axes[0]
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["in-domain", "far-ood"]
+    # a: in-domain (0.6 + 0.4) / 2 = 0.50, rank 1; far-ood 0.10, rank 2; b: 0.20 (2), 0.40 (1)
+    assert {"0.50 (1)", "0.10 (2)", "0.20 (2)", "0.40 (1)"} <= set(_texts(fig))
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("make", [
     lambda: R.plot_caec_heatmaps(pd.DataFrame()),
     lambda: R.plot_flat_heatmap(pd.DataFrame()),
+    lambda: R.plot_flat_group_heatmap(pd.DataFrame()),
     lambda: R.plot_heatmap(pd.DataFrame()),
 ])
 def test_empty_heatmaps_say_no_data(make):

@@ -36,6 +36,11 @@ __all__ = [
     "DEFAULT_QUADRATIC_CAP",
     "CLUSTERERS",
     "NEEDS_N_CLUSTERS",
+    "LINKAGES",
+    "AGGLOMERATIVE_METRICS",
+    "AGGLOMERATIVE_OPTIONS",
+    "AGGLOMERATIVE",
+    "check_agglomerative",
     "registry_params",
     "check_params",
     "check_n_clusters",
@@ -75,6 +80,24 @@ CLUSTERERS: dict[str, dict] = {
     "agglomerative-average": {
         "metric": "cosine",
         "distance_threshold": None,
+        "max_quadratic_samples": DEFAULT_QUADRATIC_CAP,
+    },
+    # E.7: any of the 13 linkage x metric options the paper searched (AGGLOMERATIVE_OPTIONS),
+    # "AC w/ C" (scikit-learn's default, ward / L2, the number of clusters given) ...
+    "agglomerative": {
+        "linkage": "ward",
+        "metric": "euclidean",
+        "distance_threshold": None,
+        "max_quadratic_samples": DEFAULT_QUADRATIC_CAP,
+    },
+    # ... and "AC w/o C": no number of clusters, merging stops at a distance threshold on the
+    # E.7-standardised features. 2.0: the threshold the paper chose most often for ward on
+    # UMAP-reduced embeddings (tables 3-4; it chose per encoder, from 0.2 to 10); choose per
+    # encoder with a clusterer variant per threshold and the report's flat_threshold_choice.
+    "agglomerative-threshold": {
+        "linkage": "ward",
+        "metric": "euclidean",
+        "distance_threshold": 2.0,
         "max_quadratic_samples": DEFAULT_QUADRATIC_CAP,
     },
     # E.1 (2): damping 0.9, max_iter 1000, convergence_iter 15.
@@ -117,7 +140,44 @@ CLUSTERERS: dict[str, dict] = {
 
 # Clusterers that need the number of clusters (AP and HDBSCAN find it; agglomerative
 # does not when a distance_threshold is given).
-NEEDS_N_CLUSTERS = frozenset({"kmeans", "kmeans-cosine", "spectral", "agglomerative-ward", "agglomerative-average"})
+NEEDS_N_CLUSTERS = frozenset(
+    {"kmeans", "kmeans-cosine", "spectral", "agglomerative-ward", "agglomerative-average", "agglomerative"}
+)
+
+# Paper 004, E.7: the linkages and metrics of its agglomerative search (L1, L2, L-infinity,
+# cosine; ward only with L2): 13 options.
+LINKAGES = ("ward", "complete", "average", "single")
+AGGLOMERATIVE_METRICS = ("euclidean", "manhattan", "chebyshev", "cosine")
+AGGLOMERATIVE_OPTIONS = (("ward", "euclidean"),) + tuple(
+    (link, m) for link in LINKAGES[1:] for m in AGGLOMERATIVE_METRICS
+)
+# The clusterers that take a distance_threshold (AC w/o C when it is set).
+AGGLOMERATIVE = frozenset({"agglomerative-ward", "agglomerative-average", "agglomerative", "agglomerative-threshold"})
+
+
+def check_agglomerative(method, params):
+    """Check an agglomerative clusterer's full parameter set (:func:`check_params`); raise ``ValueError``.
+
+    ``linkage`` one of :data:`LINKAGES`, ``metric`` one of :data:`AGGLOMERATIVE_METRICS`
+    (ward: euclidean only), ``distance_threshold`` None or a number > 0 (required by
+    ``agglomerative-threshold``). Other methods pass unchecked.
+    """
+    if method not in AGGLOMERATIVE:
+        return
+    linkage = params.get("linkage", "ward" if method == "agglomerative-ward" else "average")
+    metric = params.get("metric", "euclidean")
+    if linkage not in LINKAGES:
+        raise ValueError(f"{method}: linkage={linkage!r} must be one of {list(LINKAGES)}")
+    if metric not in AGGLOMERATIVE_METRICS:
+        raise ValueError(f"{method}: metric={metric!r} must be one of {list(AGGLOMERATIVE_METRICS)}")
+    if linkage == "ward" and metric != "euclidean":
+        raise ValueError(f"{method}: ward linkage needs metric='euclidean', got {metric!r}")
+    t = params.get("distance_threshold")
+    if t is None:
+        if method == "agglomerative-threshold":
+            raise ValueError("agglomerative-threshold needs a distance_threshold (a number > 0)")
+    elif isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)) or not 0 < t < math.inf:
+        raise ValueError(f"{method}: distance_threshold={t!r} must be a number > 0 or None")
 
 
 def registry_params(registry, kind, method, params=None) -> dict:
@@ -181,7 +241,8 @@ def cluster(features, method, *, n_clusters=None, seed=0, check_input=True, **pa
     features : ndarray of shape (n_samples, n_features)
         Finite features (usually the output of :func:`embtree.flat.reduce`).
     method : {"kmeans", "kmeans-cosine", "spectral", "agglomerative-ward", \
-"agglomerative-average", "affinity-propagation", "hdbscan", "hdbscan-sklearn"}
+"agglomerative-average", "agglomerative", "agglomerative-threshold", "affinity-propagation", "hdbscan", \
+"hdbscan-sklearn"}
     n_clusters : int, optional
         Required by :data:`NEEDS_N_CLUSTERS` (``1 <= n_clusters <= n_samples``);
         ignored by ``affinity-propagation`` and ``hdbscan`` (they find k) and by
@@ -202,8 +263,13 @@ def cluster(features, method, *, n_clusters=None, seed=0, check_input=True, **pa
     """
     X = check_matrix(features, "features", min_rows=2) if check_input else features
     p = check_params(method, params)
+    check_agglomerative(method, p)
     n = X.shape[0]
     n_clusters = check_n_clusters(method, n_clusters, n, p)
+    if method in AGGLOMERATIVE and p.get("distance_threshold") is not None:
+        # E.7's standardisation, from every sample (before the O(N^2) guard's subsample, so the
+        # 1-NN assignment of the rest sees the same space)
+        X = _standardise_for_threshold(X, "euclidean" if method == "agglomerative-ward" else p["metric"])
     cap = p.pop("max_quadratic_samples", None)
     if cap is None or n <= cap:
         labels = _CLUSTER_IMPL[method](X, n_clusters=n_clusters, seed=seed, **p)
@@ -316,8 +382,7 @@ def _standardise_for_threshold(X, metric):
 
 
 def _agglomerative(X, *, n_clusters, linkage, metric, distance_threshold):
-    if distance_threshold is not None:
-        X = _standardise_for_threshold(X, metric)
+    # With a distance_threshold, X is standardised already (cluster).
     model = skc.AgglomerativeClustering(
         n_clusters=n_clusters, linkage=linkage, metric=metric, distance_threshold=distance_threshold
     )
@@ -335,6 +400,12 @@ def _cluster_average(X, *, n_clusters, seed, return_extra=False, metric, distanc
     labels = _agglomerative(
         X, n_clusters=n_clusters, linkage="average", metric=metric, distance_threshold=distance_threshold
     )
+    return (labels, None) if return_extra else labels
+
+
+def _cluster_agglomerative(X, *, n_clusters, seed, return_extra=False, linkage, metric, distance_threshold):
+    labels = _agglomerative(X, n_clusters=n_clusters, linkage=linkage, metric=metric,
+                            distance_threshold=distance_threshold)
     return (labels, None) if return_extra else labels
 
 
@@ -402,6 +473,8 @@ _CLUSTER_IMPL = {
     "spectral": _cluster_spectral,
     "agglomerative-ward": _cluster_ward,
     "agglomerative-average": _cluster_average,
+    "agglomerative": _cluster_agglomerative,
+    "agglomerative-threshold": _cluster_agglomerative,
     "affinity-propagation": _cluster_ap,
     "hdbscan": _cluster_hdbscan,
     "hdbscan-sklearn": _cluster_hdbscan_sklearn,

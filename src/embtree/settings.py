@@ -96,7 +96,7 @@ NOT_SETTINGS = {
     "caec": {"metrics", "growth_plot_classes"},
     "trees": {"metrics", "points"},
     "l2h": {"sources"},
-    "flat": {"reducers", "clusterers", "skip"},
+    "flat": {"reducers", "clusterers", "skip", "reducer_variants", "clusterer_variants", "encoder_reducers", "selection"},
     "heads": {"methods", "datasets", "overrides", "coarse_depths", "ancestor_labels", "hierarchy_variants",
               "device"},
     "probe": {"enabled"},

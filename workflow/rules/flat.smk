@@ -3,8 +3,8 @@
 #
 # Uses:
 #   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime
-#   flat_common.smk: FLAT, FLAT_CLUSTERERS, FLAT_REDUCERS, flat_cluster_mem_mb,
-#       flat_clusterer_params, flat_reducer_params, flat_targets
+#   flat_common.smk: FLAT, FLAT_CLUSTERERS, FLAT_REDUCERS, flat_cluster_mem_mb, flat_clusterer_method,
+#       flat_clusterer_params, flat_reducer_method, flat_reducer_params, flat_targets
 
 
 wildcard_constraints:
@@ -13,7 +13,7 @@ wildcard_constraints:
 
 
 rule flat_reduce:
-    """Reduce a run's embeddings once per seed (none / PCA on z-scores / UMAP 50-d); cached for every clusterer."""
+    """Reduce a run's embeddings once per seed (none / PCA on z-scores / UMAP / PaCMAP, or a named variant); cached for every clusterer."""
     input:
         npz="results/{dataset}/{encoder}/embeddings.npz",
     output:
@@ -23,6 +23,7 @@ rule flat_reduce:
     benchmark:
         "logs/benchmarks/{dataset}/{encoder}/flat/{reducer}/reduce.tsv"
     params:
+        method=lambda wc: flat_reducer_method(wc.reducer),
         reducer_params=lambda wc: flat_reducer_params(wc.reducer),
         seeds=FLAT["seeds"],
     threads: 1
@@ -48,6 +49,7 @@ rule flat_cluster:
     benchmark:
         "logs/benchmarks/{dataset}/{encoder}/flat/{reducer}/{clusterer}/cluster.tsv"
     params:
+        method=lambda wc: flat_clusterer_method(wc.clusterer),
         clusterer_params=lambda wc: flat_clusterer_params(wc.clusterer),
         seeds=FLAT["seeds"],
         silhouette_sample_size=FLAT["silhouette_sample_size"],

@@ -7,6 +7,7 @@
 #
 # Uses:
 #   common.smk: DATASETS, RUNS, STAGE_TARGETS, expand_runs, has_reference, scaled_mem_mb, scaled_runtime
+#   flat_common.smk: flat_report_settings
 #   l2h_common.smk: l2h_dir
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS
 #   report_common.smk: BEFORE_AFTER_FIGURES, BEFORE_AFTER_RUNS, CAEC_DATASETS, CAEC_TABLES, CHANGED_SETTINGS,
@@ -51,6 +52,7 @@ rule report_tables:
         merge_expand=reported(table_files(ME_TABLES), "merge_expand_table", "merge_expand", tables_by_dataset),
         caec_heatmap=reported(figure_files(["caec_heatmap"]), "caec_heatmap", "caec", "heatmap"),
         flat_heatmap=reported(figure_files(["flat_ami_heatmap"]), "flat_heatmap", "flat", "heatmap"),
+        flat_groups=reported(figure_files(["flat_groups"]), "flat_groups", "flat", "heatmap"),
         l2h_figures=reported(figure_files(L2H_FIGURES), "l2h_figures", "l2h", "dendrograms"),
     log:
         "logs/report/tables.log",
@@ -79,6 +81,7 @@ rule report_tables:
         merge_expand_seeds=MERGE_EXPAND_SEEDS,  # merge_expand cells over fewer seeds print their n
         l2h_n_seeds=L2H_REPORT_SEEDS,  # trees per seeded L2H source: cells over fewer print their n
         baselines=REPORT_BASELINES,  # random-weight encoders: rows never ranked
+        flat_settings=flat_report_settings(),  # tables 3-4 and fig. 1 of paper 004: choices, groups
     threads: 1
     resources:
         mem_mb=2000,

@@ -88,7 +88,7 @@ def report_specs():
     specs["flat"] = [
         table_spec(f"results/{ds}/{enc}/flat/{red}/{clu}/metrics.tsv", expect={"seed": list(REPORT_FLAT["seeds"])},
               dataset=ds, encoder=enc, reducer=red, clusterer=clu)
-        for ds, enc in RUNS for red, clu in flat_pairs()
+        for ds, enc in RUNS for red, clu in flat_pairs(ds, enc)
     ]
     # One metrics.tsv per seed of merge_expand.seeds (the table shows mean ± std over them).
     specs["merge_expand"] = [
@@ -184,9 +184,9 @@ CAEC_TABLES = (
 # embtree.report.tables.trees.REPORTED_TREE_VALUES
 TREE_TABLES = [f"trees_{v}_{ds}" for ds in REF_DATASETS for v in ("rf", "clade_recall", "clade_precision", "di", "di_norm")]
 # embtree.report.tables.build_all_tables' flat section (paper 004: AMI, ARI, silhouette; tables 16-19;
-# fig. 6; section 4.6)
+# fig. 6; section 4.6; tables 3-4: reducer and threshold choice; fig. 1: by data-set group)
 FLAT_TABLES = ["flat_ami", "flat_ari", "flat_silhouette", "flat_n_clusters", "flat_noise_fraction", "flat_ranking",
-               "flat_silhouette_ami"]
+               "flat_silhouette_ami", "flat_reducer_choice", "flat_threshold_choice", "flat_groups", "flat_group_ranks"]
 CROSS_TABLES = ["cross_method"] if REF_DATASETS else []
 ME_TABLES = ["merge_expand"]
 
@@ -195,7 +195,7 @@ def figure_files(names):
     return [f"{REPORT_DIR}/figures/{n}.{ext}" for n in names for ext in ("png", "svg")]
 
 
-HEATMAP_FIGURES = ["caec_heatmap", "flat_ami_heatmap"]
+HEATMAP_FIGURES = ["caec_heatmap", "flat_ami_heatmap", "flat_groups"]
 GROWTH_FIGURES = [f"growth/growth_{ds}_{enc}" for ds, enc in RUNS]
 # (dataset, encoder, method) of every embedding map (report.projections); PCA keeps its old name.
 PROJECTION_RUNS = [(ds, enc, m) for ds, enc in RUNS for m in config["report"]["projections"]]

@@ -33,7 +33,8 @@ with threadpool_limits(snakemake.threads):
         # Seed-independent reducers store one row (seeds == [-1]) shared by every seed.
         X = reduced[0 if reduced_seeds == [-1] else reduced_seeds.index(seed)]
         start = time.perf_counter()
-        pred = flat.cluster(X, wc.clusterer, n_clusters=n_classes, seed=seed, **params)
+        # the method of the clusterer (the wildcard may name a variant, flat.clusterer_variants)
+        pred = flat.cluster(X, snakemake.params.method, n_clusters=n_classes, seed=seed, **params)
         seconds = time.perf_counter() - start
         scores = flat.evaluate(
             X, emb.labels, pred, silhouette_sample_size=snakemake.params.silhouette_sample_size, seed=seed

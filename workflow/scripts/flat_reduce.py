@@ -18,7 +18,7 @@ from embtree import flat
 from embtree.data.store import load_embeddings
 from embtree.io import save_npz
 
-reducer = snakemake.wildcards.reducer
+reducer = snakemake.params.method  # the wildcard may name a variant of it (flat.reducer_variants)
 params = dict(snakemake.params.reducer_params)
 emb = load_embeddings(snakemake.input.npz)
 seeds = list(snakemake.params.seeds) if reducer in flat.SEED_DEPENDENT_REDUCERS else [-1]

@@ -23,6 +23,7 @@ sections = R.build_all_tables(
     data, missing, caec_datasets=p.caec_datasets, reference_datasets=p.reference_datasets, order=p.order,
     merge_expand_n_seeds=len(p.merge_expand_seeds), l2h_n_seeds=dict(p.l2h_n_seeds), baselines=list(p.baselines),
     l2h_benchmarks=l2h_benchmarks,
+    flat_settings=dict(p.flat_settings),
 )
 # The caption of each section's tables (input captions, in the order of CAPTION_OF's values),
 # shown on the table's HTML page itself: the report shows the page, the caption only behind its ⓘ.
@@ -44,6 +45,8 @@ for section, tables in sections.items():
 heatmap = R.plot_caec_heatmaps(data["summary"], order=p.order, baselines=list(p.baselines))
 R.save_figure(heatmap, snakemake.output.caec_heatmap[0])
 R.save_figure(R.plot_flat_heatmap(data["flat"], order=p.order), snakemake.output.flat_heatmap[0])
+R.save_figure(R.plot_flat_group_heatmap(data["flat"], dict(p.flat_settings), order=p.order),
+              snakemake.output.flat_groups[0])
 
 # L2H / agglomerative hierarchies, next to the reference when there is one.
 for run in p.tree_figures:

@@ -5,13 +5,16 @@ reduced, clustered and scored. What the paper leaves open and what embtree chose
 ``docs/methods/flat.md``.
 
 :func:`reduce` (:mod:`~embtree.flat.reducers`)
-    ``none`` / ``pca`` / ``umap``.
+    ``none`` / ``pca`` / ``umap`` / ``pacmap``.
 :func:`cluster`
     ``kmeans``, ``kmeans-cosine``, ``spectral``, ``agglomerative-ward``, ``agglomerative-average``,
-    ``affinity-propagation``, ``hdbscan``, ``hdbscan-sklearn`` (:mod:`embtree.clustering`) and
-    ``merge-expand`` (:mod:`embtree.merge_expand`).
+    ``agglomerative`` (any of E.7's linkage x metric options), ``agglomerative-threshold`` ("AC w/o
+    C"), ``affinity-propagation``, ``hdbscan``, ``hdbscan-sklearn`` (:mod:`embtree.clustering`)
+    and ``merge-expand`` (:mod:`embtree.merge_expand`).
 :func:`evaluate`, :func:`silhouette` (:mod:`~embtree.flat.evaluation`)
     AMI (primary), ARI, NMI, ACC, purity and the silhouette score in the reduced space.
+:func:`select`, :func:`threshold_grid`, :func:`group_means` (:mod:`~embtree.flat.selection`)
+    Settings chosen on development data sets (appendix E), scores aggregated by data-set group (fig. 1).
 :data:`REDUCERS`, :data:`CLUSTERERS`, :data:`NEEDS_N_CLUSTERS`, :data:`SEED_DEPENDENT_REDUCERS`, \
 :func:`check_params` (:mod:`~embtree.flat.registry`)
     Every tunable hyper-parameter with the paper's default; unknown names raise ``ValueError``.
@@ -24,6 +27,7 @@ import numpy as np
 from embtree import clustering
 from embtree.flat.evaluation import evaluate, silhouette
 from embtree.flat.reducers import reduce
+from embtree.flat.selection import group_means, select, threshold_grid
 from embtree.flat.registry import (
     CLUSTERERS,
     NEEDS_N_CLUSTERS,
@@ -44,6 +48,9 @@ __all__ = [
     "cluster",
     "silhouette",
     "evaluate",
+    "select",
+    "threshold_grid",
+    "group_means",
 ]
 
 
@@ -55,7 +62,7 @@ def cluster(features, method, *, n_clusters=None, seed=0, **params) -> np.ndarra
     features : ndarray of shape (n_samples, n_features)
         Finite features (usually the output of :func:`reduce`).
     method : {"kmeans", "kmeans-cosine", "spectral", "agglomerative-ward", "agglomerative-average", \
-"affinity-propagation", "hdbscan", "hdbscan-sklearn", "merge-expand"}
+"agglomerative", "agglomerative-threshold", "affinity-propagation", "hdbscan", "hdbscan-sklearn", "merge-expand"}
     n_clusters : int, optional
         Required by :data:`NEEDS_N_CLUSTERS` (``1 <= n_clusters <= n_samples``);
         ignored by ``affinity-propagation``, ``hdbscan`` and ``merge-expand`` (they find k) and by

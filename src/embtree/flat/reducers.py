@@ -1,7 +1,7 @@
 """Dimensionality reducers of the flat grid (paper 004, § 3.5, appendix E.2).
 
 :func:`reduce`
-    ``none`` / ``pca`` / ``umap`` with the registry defaults (:data:`embtree.flat.REDUCERS`).
+    ``none`` / ``pca`` / ``umap`` / ``pacmap`` with the registry defaults (:data:`embtree.flat.REDUCERS`).
 :func:`exact_knn`
     UMAP's kNN graph from scikit-learn's exact search (up to ``exact_knn_max_samples``).
 :func:`cache_umap_kernels`
@@ -36,13 +36,13 @@ def reduce(features, method, *, n_components=None, seed=0, **params) -> np.ndarr
     ----------
     features : ndarray of shape (n_samples, n_features)
         Finite embeddings.
-    method : {"none", "pca", "umap"}
+    method : {"none", "pca", "umap", "pacmap"}
     n_components : int or float, optional
-        Output dims (``pca``, ``umap``); for ``pca`` a float in (0, 1) is the
+        Output dims (``pca``, ``umap``, ``pacmap``); for ``pca`` a float in (0, 1) is the
         fraction of variance to keep. Default: the registry value (PCA 0.9,
-        UMAP 50). Clamped to what the data allow, with a warning.
+        UMAP and PaCMAP 50). Clamped to what the data allow, with a warning.
     seed : int
-        Random state of PCA's randomised solver and of UMAP.
+        Random state of PCA's randomised solver, of UMAP and of PaCMAP.
     **params
         Overrides of :data:`REDUCERS` ``[method]`` (``zscore``, UMAP's
         ``n_neighbors``, ``min_dist``, ...).
@@ -114,6 +114,32 @@ def _reduce_umap(X, *, seed, n_components, n_neighbors, exact_knn_max_samples, *
         return reducer.fit_transform(X)
 
 
+def _reduce_pacmap(X, *, seed, n_components, n_neighbors, num_iters, init, **kw):
+    # deferred: pacmap imports numba and faiss (seconds), and only this reducer needs them
+    import pacmap
+
+    n, d = X.shape
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
+        raise ValueError(f"pacmap n_components={n_components!r} must be an int >= 1")
+    if n < 4:
+        raise ValueError(f"pacmap needs >= 4 samples, got n_samples={n}")
+    if n_neighbors is not None:
+        if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
+            raise ValueError(f"pacmap n_neighbors={n_neighbors!r} must be an int >= 1 or None")
+        n_neighbors = _clamp("pacmap n_neighbors", int(n_neighbors), n - 2)
+    # Its PCA initialisation takes n_components principal axes of the data.
+    n_components = _clamp("pacmap n_components", int(n_components), min(d, n - 1))
+    # With random_state set, pacmap samples its mid-near and further pairs with seeded numba
+    # kernels and builds its faiss HNSW index on one thread (faiss.omp_set_num_threads(1), a
+    # process-wide setting): the output is then byte-identical across runs and numba thread
+    # counts (tests/test_flat_reducers.py). Its optimisation loop sums gradients serially.
+    reducer = pacmap.PaCMAP(n_components=n_components, n_neighbors=n_neighbors, num_iters=tuple(num_iters),
+                            random_state=int(seed), verbose=False, **kw)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*have not been thoroughly tested.*")
+        return reducer.fit_transform(np.asarray(X, dtype=np.float32), init=init)
+
+
 # UMAP's modules whose numba kernels :func:`cache_umap_kernels` gives an on-disk cache.
 UMAP_KERNEL_MODULES = ("umap.umap_", "umap.layouts", "umap.utils", "umap.spectral")
 
@@ -182,6 +208,6 @@ def _clamp(name, value, limit):
     return value
 
 
-_REDUCE_IMPL = {"none": _reduce_none, "pca": _reduce_pca, "umap": _reduce_umap}
+_REDUCE_IMPL = {"none": _reduce_none, "pca": _reduce_pca, "umap": _reduce_umap, "pacmap": _reduce_pacmap}
 
 assert set(_REDUCE_IMPL) == set(REDUCERS)

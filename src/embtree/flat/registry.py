@@ -5,8 +5,9 @@
     :data:`embtree.clustering.CLUSTERERS` plus ``merge-expand`` (paper 003, :mod:`embtree.merge_expand`).
 :data:`NEEDS_N_CLUSTERS`, :data:`SEED_DEPENDENT_REDUCERS`
 :func:`check_params`
-    Defaults updated with overrides; an unknown name raises ``ValueError`` (the workflow
-    calls it at parse time, so a bad config stops before any job).
+    Defaults updated with overrides; an unknown name, or an agglomerative linkage / metric /
+    threshold outside paper 004's search (:func:`embtree.clustering.check_agglomerative`), raises
+    ``ValueError`` (the workflow calls it at parse time, so a bad config stops before any job).
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ REDUCERS: dict[str, dict] = {
         # see embtree.flat.reducers; above it UMAP's own NN-descent.
         "exact_knn_max_samples": 20_000,
     },
+    # E.2: the authors' implementation (`pacmap`) without its PCA preprocessing, otherwise its
+    # defaults: n_neighbors None = pacmap's own rule (10 up to 10,000 samples, then
+    # 10 + 15 (log10 n - 4)); 50 dims as UMAP (the paper found PaCMAP worse than UMAP at every
+    # width it searched, 2-200, so it names no width of its own).
+    "pacmap": {
+        "n_components": 50,
+        "n_neighbors": None,
+        "MN_ratio": 0.5,
+        "FP_ratio": 2.0,
+        "distance": "euclidean",
+        "lr": 1.0,
+        "num_iters": [100, 100, 250],
+        "init": "pca",
+        "apply_pca": False,
+        "zscore": False,
+    },
 }
 
 CLUSTERERS: dict[str, dict] = {
@@ -49,7 +66,7 @@ CLUSTERERS: dict[str, dict] = {
 }
 
 # Reducers whose output depends on the seed (``none`` is cached once for all seeds).
-SEED_DEPENDENT_REDUCERS = frozenset({"pca", "umap"})
+SEED_DEPENDENT_REDUCERS = frozenset({"pca", "umap", "pacmap"})
 
 _KINDS = {"reducer": REDUCERS, "clusterer": CLUSTERERS}
 
@@ -72,4 +89,7 @@ def check_params(kind, method, params=None) -> dict:
     """
     if kind not in _KINDS:
         raise ValueError(f"kind={kind!r} must be one of {sorted(_KINDS)}")
-    return clustering.registry_params(_KINDS[kind], kind, method, params)
+    full = clustering.registry_params(_KINDS[kind], kind, method, params)
+    if kind == "clusterer":  # linkage x metric x threshold of the agglomerative ones (paper E.7)
+        clustering.check_agglomerative(method, full)
+    return full

@@ -190,6 +190,13 @@ PAPERS: dict[str, Paper] = {
                 PaperItem("Figs. 4, 10", "silhouette in the raw and the reduced space, and its correlation with AMI",
                           ("flat_silhouette", "flat_silhouette_ami")),
                 PaperItem("Fig. 6", "ranking of clusterers (Wilcoxon signed-rank tests)", ("flat_ranking",)),
+                PaperItem("Tables 3-4", "the dimensionality reduction and distance threshold chosen per encoder "
+                          "on development data sets", ("flat_reducer_choice", "flat_threshold_choice"),
+                          needs="`flat.selection.datasets` and several reducers / `agglomerative-threshold` variants",
+                          gap="linkage x metric of AC with k: run as variants and shown in flat_ami, not chosen"),
+                PaperItem("Table 1, Fig. 1", "data sets by domain; AMI and encoder ranks per domain",
+                          ("flat_groups", "flat_group_ranks", "figures/flat_groups"),
+                          needs="`group:` on the data sets"),
                 PaperItem("Table 2", "AMI on original, foreground and background images",
                           gap="needs segmentation masks, which no configured data set type carries"),
             ),

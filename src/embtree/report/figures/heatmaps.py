@@ -233,3 +233,27 @@ def plot_flat_heatmap(flat, value="ami", *, order=None):
     lo, hi = _FLAT_RANGES.get(value, (None, None))
     return plot_heatmap(t, value_label=f"mean {label} over seeds" + (f" (range {lo:g} to {hi:g})" if hi else ""),
                         vmin=lo, vmax=hi)
+
+
+def plot_flat_group_heatmap(flat, settings=None, *, order=None):
+    """Paper 004 fig. 1 as a heatmap: mean AMI per encoder (rows, averaged over clusterers) and
+    data-set group (columns), with each encoder's rank within its group in the cell
+    (:func:`embtree.report.tables.flat.flat_group_tables`)."""
+    from embtree.report.tables.flat import ALL_CLUSTERERS, flat_group_tables
+
+    means, ranks = flat_group_tables(flat, settings, order=order)
+    if not len(means.values):
+        return no_data_figure(f"flat clustering by data-set group: {means.empty_note}")
+    rows = means.values.index.get_level_values("clusterer") == ALL_CLUSTERERS
+    values = means.values[rows].droplevel("clusterer")
+    t = ReportTable(name="flat_groups_heatmap", title="Mean AMI per data-set group\n(rank in the group; paper 004, "
+                    "fig. 1)", values=values, number_format="percent", decimals=1)
+    fig = plot_heatmap(t, value_label="mean AMI over clusterers (0 to 1)", vmin=0.0, vmax=1.0)
+    ax = fig.axes[0]
+    rank = ranks.values.reindex(index=values.index, columns=values.columns)
+    for text in ax.texts:  # add the rank beside the value each annotated cell prints
+        x, y = text.get_position()
+        i, j = int(round(y)), int(round(x))
+        if 0 <= i < rank.shape[0] and 0 <= j < rank.shape[1] and pd.notna(rank.iat[i, j]) and text.get_text():
+            text.set_text(f"{text.get_text()} ({rank.iat[i, j]:g})")
+    return fig

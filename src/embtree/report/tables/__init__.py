@@ -10,9 +10,12 @@ from embtree.report.tables.caec import build_caec_tables, flag_tree_tables
 from embtree.report.tables.cross import cross_method_table
 from embtree.report.tables.flat import (
     flat_found_k_tables,
+    flat_group_tables,
     flat_ranking_table,
+    flat_reducer_choice_table,
     flat_silhouette_correlation_table,
     flat_table,
+    flat_threshold_choice_table,
 )
 from embtree.report.tables.l2h import l2h_runtime_table, l2h_table
 from embtree.report.tables.merge_expand import merge_expand_table
@@ -20,7 +23,7 @@ from embtree.report.tables.trees import build_tree_tables
 
 
 def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=None, merge_expand_n_seeds=None,
-                     l2h_n_seeds=None, baselines=None, l2h_benchmarks=None):
+                     l2h_n_seeds=None, baselines=None, l2h_benchmarks=None, flat_settings=None):
     """Every report table from the loaded families (``data`` / ``missing`` of :func:`load_families`).
 
     ``merge_expand_n_seeds``: the configured number of Merge & Expand seeds (``len(merge_expand.seeds)``);
@@ -29,7 +32,9 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
     ``baselines``: encoders with random weights (:func:`~embtree.report.common.baseline_encoders` of the
     config's encoders): their rows are never bold and a note names them. ``l2h_benchmarks``: ``(data,
     missing)`` of :func:`~embtree.report.load.load_benchmarks` for the L2H jobs, giving the runtime
-    table (paper 001 table 2) after table 1; None leaves it out.
+    table (paper 001 table 2) after table 1; None leaves it out. ``flat_settings``: the flat
+    stage's clusterer settings, development data sets and weights, per-encoder reducers and data-set
+    groups (``flat_report_settings`` of ``workflow/rules/flat_common.smk``; paper 004 tables 3-4, fig. 1).
     A table whose rows are encoders and columns data sets, where some encoder has not run on every data
     set, gets the data set as its first row level instead (:func:`~embtree.report.tables.base.stack_level`).
     Returns a dict section -> list of ReportTable (sections: caec, trees, l2h, flat, cross, merge_expand).
@@ -51,8 +56,11 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
         + ([l2h_runtime_table(l2h_benchmarks[0], missing=l2h_benchmarks[1], order=order, n_seeds=l2h_n_seeds,
                               sizes=data["l2h"])] if l2h_benchmarks is not None else []),
         "flat": [flat_table(data["flat"], v, missing=m.get("flat"), order=order) for v in ("ami", "ari", "silhouette")]
-        + flat_found_k_tables(data["flat"], missing=m.get("flat"), order=order)
-        + [flat_ranking_table(data["flat"], order=order), flat_silhouette_correlation_table(data["flat"], order=order)],
+        + flat_found_k_tables(data["flat"], missing=m.get("flat"), order=order, settings=flat_settings)
+        + [flat_ranking_table(data["flat"], order=order), flat_silhouette_correlation_table(data["flat"], order=order),
+           flat_reducer_choice_table(data["flat"], flat_settings, order=order),
+           flat_threshold_choice_table(data["flat"], flat_settings, order=order)]
+        + flat_group_tables(data["flat"], flat_settings, order=order),
         "cross": [cross_method_table(data["trees"], l2h_ref, missing=cross_missing, order=order,
                                      n_seeds=l2h_n_seeds)]
         if reference_datasets else [],
