@@ -99,3 +99,21 @@ def test_r2_equals_a_fitted_line_and_is_nan_below_three_points():
     assert np.isnan(coefficient_of_determination([0.1, 0.2], [1.0, 3.0]))  # two points: always a line
     assert np.isnan(coefficient_of_determination([0.1, np.nan, 0.2, 0.3], [1.0, 2.0, np.nan, 3.0]))
     assert np.isnan(coefficient_of_determination([0.1, 0.2, 0.3], [1.0, 1.0, 1.0]))
+
+
+def test_davies_bouldin_and_silhouette_equal_their_textbook_loops_on_the_normalised_points():
+    X, y = _classes(2.5, n_per=10, n_classes=3, dim=4, seed=2)
+    got = separability_scores(X, y, mine_knn(X, 3))
+    Z = X / np.linalg.norm(X, axis=1, keepdims=True)
+    ks = sorted(set(y))
+    c = {k: Z[y == k].mean(0) for k in ks}
+    s = {k: np.mean([np.linalg.norm(z - c[k]) for z in Z[y == k]]) for k in ks}
+    db = np.mean([max((s[i] + s[j]) / np.linalg.norm(c[i] - c[j]) for j in ks if j != i) for i in ks])
+    assert got["davies_bouldin"] == pytest.approx(db, rel=1e-10)
+    sil = []
+    for i in range(len(y)):
+        d = np.linalg.norm(Z - Z[i], axis=1)
+        a = d[(y == y[i]) & (np.arange(len(y)) != i)].mean()
+        b = min(d[y == k].mean() for k in ks if k != y[i])
+        sil.append((b - a) / max(a, b))
+    assert got["silhouette"] == pytest.approx(np.mean(sil), rel=1e-10)
