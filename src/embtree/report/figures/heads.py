@@ -236,6 +236,8 @@ def plot_method_gap(metrics, a="temi", b="scanv2"):
     datasets = list(dict.fromkeys(agg["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(max(3.6, 1.0 + 0.8 * agg.groupby("dataset").size().max())
                                                          * len(datasets), 3.4), squeeze=False)
+    # One symmetric range for every panel: the sign is the finding, and panels compare.
+    lim = max(1.0, float((agg["mean"].abs() + agg["std"].fillna(0)).max()) * 1.2)
     for ax, ds in zip(axes[0], datasets):
         sub = agg[agg["dataset"] == ds]
         colors = [_COLORS[la] if v >= 0 else _COLORS[lb] for v in sub["mean"]]
@@ -245,8 +247,7 @@ def plot_method_gap(metrics, a="temi", b="scanv2"):
                       fontsize=8, rotation=30 if len(sub) > 4 else 0)
         ax.set_title(ds, fontsize=9)
         ax.set_ylabel(f"ACC {la} - {lb} (points)" + (" held-out" if split == "eval" else ""), fontsize=8)
-        lim = max(1.0, float((sub["mean"].abs() + sub["std"].fillna(0)).max()) * 1.2)
-        ax.set_ylim(-lim, lim)  # symmetric: the sign is the finding
+        ax.set_ylim(-lim, lim)
     fig.tight_layout()
     return fig
 

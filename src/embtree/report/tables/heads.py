@@ -403,5 +403,7 @@ def heads_separability_table(separability, probe=None, *, order=None):
     t.notes.append("On L2-normalised features (separability.normalize): L_align = mean squared distance of the "
                    "pairs (sample, one of its k cosine nearest neighbours) that share the class, in [0, 4], lower "
                    "= tighter classes; Davies-Bouldin (lower = better separated) and silhouette (higher = "
-                   "better) of the true classes; kNN precision = share of the k neighbours sharing the class.")
+                   "better) of the true classes; kNN precision = share of the k neighbours sharing the class. L_align "
+                   "alone rewards collapsed features (every sample near every other, e.g. random weights): "
+                   "read it beside the others, as Wang & Isola pair it with uniformity.")
     return t
