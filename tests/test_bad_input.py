@@ -103,7 +103,7 @@ def _schema_errors(**sections):
     as {dotted key: message}."""
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     cfg = {"datasets": {"d": {"type": "digits", "encoders": ["p"]}}, "encoders": {"p": {"type": "pixels"}}, **sections}
-    return {".".join(path): msg for path, msg in config_errors(cfg, schema)}
+    return {".".join(str(p) for p in path): msg for path, msg in config_errors(cfg, schema)}
 
 
 def test_config_errors_name_the_unknown_key_only():
@@ -117,6 +117,15 @@ def test_config_errors_name_repeated_seeds_and_the_key_that_replaced_heads_seed(
     assert errors["heads.seeds"] == "[0, 1, 2, 1, 0] repeats 1 and 0: give each value once"
     assert errors["flat.seeds"] == "[4, 4] repeats 4: give each value once"
     assert "replaced by heads.seeds" in errors["heads.seed"]
+
+
+def test_config_errors_name_bad_sweep_values():
+    assert not _schema_errors(heads={"knn": [50, 10, 100], "n_clusters": ["1x", "2x", 40]})
+    assert not _schema_errors(heads={"knn": 20, "n_clusters": "1.5x"})
+    errors = _schema_errors(heads={"knn": [10, 10], "n_clusters": ["2x", "half"]})
+    assert errors["heads.knn"] == "[10, 10] repeats 10: give each value once"
+    assert set(errors) == {"heads.knn", "heads.n_clusters.1"} and "half" in errors["heads.n_clusters.1"]
+    assert set(_schema_errors(heads={"knn": [], "n_clusters": 1})) == {"heads.knn", "heads.n_clusters"}
 
 
 def test_config_errors_name_repeated_merge_expand_seeds_and_the_old_seed_key():

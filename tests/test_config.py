@@ -139,3 +139,10 @@ def test_other_shipped_configs_validate(name):
     assert cfg["heads"]["seeds"] == [0, 1, 2] and cfg["heads"]["num_heads"] == 16  # the reference settings
     if name == "heldout.yaml":
         assert cfg["datasets"]["cifar10-resnet20"]["eval_fraction"] == 0.5
+
+
+def test_the_sweeps_config_validates_and_starts_each_sweep_at_the_main_setting():
+    cfg = _load("papers/offline/heads_sweeps.yaml")
+    validate(cfg, SCHEMA)
+    # The first value of each sweep is the main run: the papers' k and one cluster per class.
+    assert cfg["heads"]["knn"][0] == 50 and cfg["heads"]["n_clusters"][0] == "1x"

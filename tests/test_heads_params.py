@@ -41,3 +41,17 @@ def test_knn_is_capped_on_small_data(caplog):
     X = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
     nbr = knn.mine_knn(X, params.knn_for(len(X), 50))
     assert nbr.shape == (12, 11) and not (nbr == np.arange(12)[:, None]).any()
+
+
+def test_n_clusters_as_a_multiple_of_the_classes():
+    assert params.parse_n_clusters(None) is None
+    assert params.parse_n_clusters(12) == ("count", 12)
+    assert params.parse_n_clusters("2x") == ("factor", 2.0) and params.parse_n_clusters("1.5x") == ("factor", 1.5)
+    assert [params.resolve_n_clusters(s, 10) for s in (None, "1x", "2x", "1.5x", "0.25x", 7)] == [10, 10, 20, 15, 2, 7]
+    assert params.resolve_n_clusters("1.5x", 5) == 8  # rounded (7.5 -> 8)
+    for bad in ("2", "x", "-1x", "0x", "2.x", 1, True, 2.0):
+        with pytest.raises(ValueError, match="n_clusters"):
+            params.parse_n_clusters(bad)
+    assert params.check_params("temi", {"n_clusters": "4x"})["n_clusters"] == "4x"
+    with pytest.raises(ValueError, match="n_clusters='many'"):
+        params.check_params("temi", {"n_clusters": "many"})

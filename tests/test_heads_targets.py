@@ -66,3 +66,12 @@ def test_ancestor_labels_give_top1_to_l_credit(tmp_path):
     assert granularity_targets(emb, None, [str(ref)], [], None)[3] is None
     with pytest.raises(ValueError, match="ancestor_labels needs a reference tree"):
         granularity_targets(emb, None, [], [], None, ancestor_labels=True)
+
+
+def test_n_clusters_as_a_multiple_of_the_classes_on_the_classes_only(run):
+    emb, ref = run
+    assert targets.granularity_targets(emb, None, ref, [], "2x")[1] == 20
+    assert targets.granularity_targets(emb, None, ref, [], "1x")[1] == 10
+    assert targets.granularity_targets(emb, 1, ref, [], "2x")[1] == 2  # coarse depth: its coarse labels
+    with pytest.raises(ValueError, match=r"n_clusters=40 must lie in 2\.\.n_samples=30"):
+        targets.granularity_targets(emb, None, ref, [], "4x")

@@ -208,3 +208,66 @@ def test_benchmarks_table_is_paper_table_2_without_duplicate_rows():
     assert any("every class is a leaf class" in n for n in t2.notes)
     names = [x.name for x in build_heads_tables(m, m.iloc[:0], variants=_hzr_variants())]
     assert names[:2] == ["heads_summary", "heads"] and "heads_benchmarks" in names
+
+
+def _sweep_rows():
+    """knn sweep (k = 10, 50) and over-clustering (1x, 2x) rows of one run, two seeds, with the
+    k-means reference of the knn sweep (sweep_value empty)."""
+    rows = []
+    for seed in (0, 1):
+        for m, base in (("temi", 0.6), ("scanv2", 0.7)):
+            for k, shift in ((10, 0.0), (50, 0.1)):
+                rows.append(dict(method=m, granularity="classes", seed=seed, sweep="knn", sweep_value=str(k),
+                                 acc=base + shift + 0.01 * seed, nmi=0.5, n_clusters=10, n_targets=10))
+            for spec, C in (("1x", 10), ("2x", 20)):
+                rows.append(dict(method=m, granularity="classes", seed=seed, sweep="n_clusters", sweep_value=spec,
+                                 acc=base - (C - 10) / 100, nmi=0.5 + C / 100 + (m == "temi") / 10,
+                                 n_clusters=C, n_targets=10))
+        rows.append(dict(method="kmeans", granularity="classes", seed=seed, sweep="knn", sweep_value="",
+                         acc=0.65, nmi=0.55, n_clusters=10, n_targets=10))
+    return pd.DataFrame(rows).assign(dataset="d", encoder="e")
+
+
+def test_sweep_long_reads_k_and_the_over_clustering_factor():
+    from embtree.report.tables.heads import sweep_long
+
+    long = sweep_long(_sweep_rows())
+    knn = long[long["sweep"] == "knn"]
+    assert sorted(knn["x"].dropna().unique()) == [10, 50] and knn.loc[knn["method"] == "k-means (cosine)", "x"].isna().all()
+    assert sorted(long.loc[long["sweep"] == "n_clusters", "x"].unique()) == [1.0, 2.0]
+
+
+def test_sweep_tables_mean_over_seeds_and_bold_the_best_method():
+    t = R.heads_sweep_table(_sweep_rows(), "knn", n_seeds=2)
+    assert t.name == "heads_knn_sweep"
+    assert list(t.values.columns) == [(m, c) for m in ("ACC", "NMI") for c in ("k = 10", "k = 50", "no neighbours")]
+    acc = t.values[("ACC", "k = 50")]
+    assert acc[("d", "e", "classes", "TEMI")] == pytest.approx(0.705)  # mean of 0.70 and 0.71
+    assert acc[("d", "e", "classes", "SCANv2")] == pytest.approx(0.805)
+    assert t.values[("ACC", "no neighbours")].dropna().tolist() == [0.65]  # k-means only
+    assert t.bold[("ACC", "k = 50")].tolist() == [False, False, True]
+    o = R.heads_sweep_table(_sweep_rows(), "n_clusters", n_seeds=2)
+    assert o.name == "heads_overclustering"
+    assert [c for c in o.values.columns] == [("NMI", "C = 10 (1x)"), ("NMI", "C = 20 (2x)"),
+                                             ("ACC", "C = 10 (1x)"), ("ACC", "C = 20 (2x)")]  # the paper's NMI first
+    assert o.bold[("NMI", "C = 20 (2x)")][("d", "e", "classes", "TEMI")]
+    assert any("one-to-one" in n for n in o.notes)
+
+
+def test_separability_table_directions_and_r2_note():
+    sep = pd.DataFrame({"dataset": "d", "encoder": ["a", "b", "c"], "l_align": [0.1, 0.3, 0.2],
+                        "davies_bouldin": [1.0, 3.0, 2.0], "silhouette": [0.4, 0.1, 0.2],
+                        "knn_precision": [0.9, 0.5, 0.7]})
+    probe = pd.DataFrame({"dataset": "d", "encoder": ["a", "b", "c", "a"], "split": ["fit"] * 3 + ["eval"],
+                          "acc": [0.9, 0.5, 0.7, 0.8]})
+    t = R.heads_separability_table(sep, probe)
+    assert list(t.values.columns) == ["linear probe ACC", "L_align", "Davies-Bouldin", "silhouette", "kNN precision"]
+    assert t.values["linear probe ACC"].tolist() == [0.8, 0.5, 0.7]  # the held-out row where there is one
+    assert t.bold["L_align"].tolist() == [True, False, False]  # lower is better
+    assert t.bold["silhouette"].tolist() == [True, False, False]
+    assert t.bold["Davies-Bouldin"].tolist() == [True, False, False]
+    note = [n for n in t.notes if n.startswith("R²")][0]
+    from embtree.heads import coefficient_of_determination as r2
+
+    assert f"Davies-Bouldin {r2([0.8, 0.5, 0.7], [1.0, 3.0, 2.0]):.3f}" in note
+    assert "at least 3 runs" in R.heads_separability_table(sep.iloc[:2], probe).notes[0]

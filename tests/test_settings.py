@@ -60,3 +60,13 @@ def test_settings_note_names_what_each_table_family_depends_on():
     for family in ("heads", "l2h", "cross"):  # L2H trees from the heads' logits, and the cross table
         note = settings_note(changed, family)
         assert note.startswith("Shortened run, not the papers' setup: heads.overrides.a: epochs = 10")
+
+
+def test_a_sweep_counts_as_changed_only_when_its_main_value_is():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    config = {"heads": {"knn": [50, 10, 100], "n_clusters": ["1x", "2x"], "overrides": {"a": {"knn": [20, 50]}}}}
+    got = changed_settings(config, schema)["heads"]
+    # knn's main run is the papers' 50 and n_clusters' "1x" the classes, as null: only the override differs
+    assert got == ["heads.overrides.a: knn = [20, 50] (papers: 50)"]
+    config["heads"]["n_clusters"] = ["2x", "1x"]
+    assert changed_settings(config, schema)["heads"][0] == "heads.n_clusters = ['2x', '1x'] (papers: None)"

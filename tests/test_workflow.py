@@ -74,6 +74,7 @@ HEADS_EDITS = [
     (lambda c: c["heads"]["overrides"]["planted-tree"].update(lr=-1), "heads.overrides.planted-tree.lr"),
     (lambda c: c["heads"].update(coarse_depths=[9]), "heads.coarse_depths"),
     (lambda c: c["heads"].update(seeds=[0, 1, 0]), "['heads']['seeds']: [0, 1, 0] repeats 0"),
+    (lambda c: c["heads"].update(n_clusters=["1x", "0x"]), "config error at 'heads.n_clusters': n_clusters='0x'"),
 ]
 
 
@@ -106,7 +107,7 @@ def runs(request, tmp_path_factory):
                       "test_heads_train_once_per_seed_and_share_the_knn",
                       "test_hierarchy_variants_add_a_relabelling_and_a_probe_job_per_run",
                       "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train",
-                      "test_merge_expand_runs_once_per_seed")  # fmt: skip
+                      "test_merge_expand_runs_once_per_seed", "test_heads_sweeps_run_one_variant_per_value")  # fmt: skip
     plan = {}  # name -> (workdir, Snakemake arguments, environment)
 
     def workdir(name, edit=None):
@@ -125,7 +126,8 @@ def runs(request, tmp_path_factory):
     if wanted & {"test_default_config_dry_run", "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry",
                  "test_heads_train_once_per_seed_and_share_the_knn",
                  "test_hierarchy_variants_add_a_relabelling_and_a_probe_job_per_run",
-                 "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train", "test_merge_expand_runs_once_per_seed"}:
+                 "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train", "test_merge_expand_runs_once_per_seed",
+                 "test_heads_sweeps_run_one_variant_per_value"}:
         plan["default"] = (workdir("default"), ["-n"], None)
     if "test_flat_skip_leaves_pairs_out_and_names_a_bad_entry" in wanted:
         plan["flat_skip"] = (workdir("flat_skip", lambda c: c.setdefault("flat", {}).update(skip=["none/hdbscam"])),
@@ -137,6 +139,9 @@ def runs(request, tmp_path_factory):
     if "test_l2h_builds_one_tree_per_seed_of_the_sources_that_train" in wanted:
         plan["l2h_seeds"] = (workdir("l2h_seeds", lambda c: (c["l2h"].update(seeds=[0, 2]),
                                                              c["heads"].update(seeds=[2]))), ["-n"], None)
+    if "test_heads_sweeps_run_one_variant_per_value" in wanted:
+        plan["heads_sweeps"] = (workdir("heads_sweeps", lambda c: c["heads"].update(knn=[50, 10], n_clusters=["1x", "2x"])),
+                                ["-n"], None)  # fmt: skip
     if "test_merge_expand_runs_once_per_seed" in wanted:
         plan["me_seeds"] = (workdir("me_seeds", lambda c: c["merge_expand"].update(seeds=[0, 2])), ["-n"], None)
     if "test_bad_config_stops_before_any_job" in wanted:
@@ -199,6 +204,27 @@ def test_hierarchy_variants_add_a_relabelling_and_a_probe_job_per_run(runs):
     assert len(coarse) == 6 and not any("heads/hzr/labels.npz" in j for j in coarse)
     assert "results/report/heads_benchmarks.csv" in out and "heads_hzr_moves.png" in out
     assert "results/report/heads_benchmarks.csv" not in _dry_run_output(runs, "default")
+
+
+def test_heads_sweeps_run_one_variant_per_value(runs):
+    # heads.knn [50, 10] and heads.n_clusters ["1x", "2x"] on the tour: the first values are the main
+    # runs (same paths, same jobs as the tour); knn10 trains TEMI / SCANv2 on the classes and at
+    # depth 1 of cifar10-resnet20 (planted-tree overrides knn with a scalar: no knn sweep there),
+    # clusters2x trains TEMI / SCANv2 and k-means on the classes of both data sets.
+    out = _dry_run_output(runs, "heads_sweeps")
+    one, swept = _job_counts(_dry_run_output(runs, "default")), _job_counts(out)
+    for rule in ("heads_knn", "heads_train", "heads_train_coarse", "heads_kmeans", "heads_kmeans_coarse",
+                 "heads_probe", "heads_separability"):  # fmt: skip
+        assert swept[rule] == one[rule], rule
+    assert (swept["heads_train_sweep"], swept["heads_train_sweep_coarse"], swept["heads_kmeans_sweep"]) == (6, 2, 2)
+    run = "results/cifar10-resnet20/resnet20/heads"
+    for path in ("temi/knn10/seed0/metrics.tsv", "scanv2/knn10/seed0/depth1/metrics.tsv",
+                 "kmeans/clusters2x/seed0/metrics.tsv", "temi/clusters2x/seed0/labels.npz"):  # fmt: skip
+        assert f"{run}/{path}" in out, path
+    assert "kmeans/knn10" not in out and "clusters1x" not in out and "knn50" not in out
+    assert "planted/heads/temi/clusters2x/seed0/metrics.tsv" in out and "planted/heads/temi/knn10" not in out
+    for name in ("heads_knn_sweep", "heads_overclustering"):
+        assert f"results/report/{name}.csv" in out and f"results/report/figures/{name}.png" in out
 
 
 def test_l2h_builds_one_tree_per_seed_of_the_sources_that_train(runs):

@@ -103,6 +103,14 @@ NOT_SETTINGS = {
 }
 
 
+def _main(value, default):
+    """A sweep (a list where the default is one value: heads.knn, heads.n_clusters) by its first
+    value, the main run's, which every other table reads; the sweep's own tables name each value.
+    ``"1x"`` (heads.n_clusters: once the classes) is what its default null means."""
+    main = value[0] if isinstance(value, list) and value and not isinstance(default, list) else value
+    return None if main == "1x" and default is None else main
+
+
 def changed_settings(config, schema) -> dict[str, list[str]]:
     """Settings of ``config`` that differ from the defaults of ``schema``, per section.
 
@@ -128,11 +136,11 @@ def changed_settings(config, schema) -> dict[str, list[str]]:
         given = config.get(section) or {}
         skip = NOT_SETTINGS.get(section, set())
         changed = [f"{section}.{k} = {given[k]!r} (papers: {defaults[k]!r})"
-                   for k in defaults if k not in skip and k in given and given[k] != defaults[k]]
+                   for k in defaults if k not in skip and k in given and _main(given[k], defaults[k]) != defaults[k]]
         if section == "heads":
             for ds, over in sorted((given.get("overrides") or {}).items()):
                 diffs = [f"{k} = {v!r} (papers: {defaults.get(k)!r})" for k, v in over.items()
-                         if v != defaults.get(k)]
+                         if _main(v, defaults.get(k)) != defaults.get(k)]
                 if diffs:
                     changed.append(f"heads.overrides.{ds}: " + ", ".join(diffs))
         out[section] = changed

@@ -4,18 +4,22 @@
 # Repeated runs: one training job per seed of heads.seeds (heads/{head}/seed{seed}/), all
 # reading the one kNN file (no seed changes it). A held-out evaluation set (eval/embeddings.npz)
 # is read by the training, k-means and probe jobs: fitted on the fit set, scored on both.
+# Sweeps (heads.knn / heads.n_clusters as lists, paper 002 figs. 5-6): the first value is the main
+# run, every further one a {variant} (knn{k}, clusters{value}) in heads/{head}/{variant}/seed{seed}/.
+# The class separability of every run's embedding (fig. 4): heads/separability.tsv.
 #
 # Uses:
 #   common.smk: STAGE_TARGETS, eval_embeddings, regex_alternatives, scaled_mem_mb, scaled_runtime,
 #       scaled_threads
-#   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, PROBE_CFG,
-#       heads_hzr_input, heads_mem_mb, heads_multi_labels, heads_params, heads_reference, heads_synsets,
-#       heads_targets
+#   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, HEADS_VARIANT_NAMES,
+#       PROBE_CFG, SEPARABILITY_CFG, heads_hzr_input, heads_mem_mb, heads_multi_labels, heads_params,
+#       heads_reference, heads_sweep, heads_synsets, heads_targets
 
 
 wildcard_constraints:
     head=regex_alternatives(HEADS_METHODS),
     depth=regex_alternatives([str(d) for d in HEADS_DEPTHS]),
+    variant=regex_alternatives(HEADS_VARIANT_NAMES),
 
 
 rule heads_knn:
@@ -202,6 +206,83 @@ rule heads_probe_variants:
         "../../envs/analysis.yaml"
     script:
         "../scripts/heads_probe_variants.py"
+
+
+use rule heads_train as heads_train_sweep with:
+    output:
+        labels="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/metrics.tsv",
+        loss="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/loss.tsv",
+        heads="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/heads.tsv",
+        reliability="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/reliability.png",
+        msp="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/msp.png",
+    log:
+        "logs/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/train.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/train.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset, wc.seed, wc.variant),
+        device=HEADS_CFG.get("device", "auto"),
+        depth=None,
+        ancestor_labels=HEADS_ANCESTORS,
+
+
+use rule heads_train as heads_train_sweep_coarse with:
+    output:
+        labels="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/metrics.tsv",
+        loss="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/loss.tsv",
+        heads="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/heads.tsv",
+        reliability="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/reliability.png",
+        msp="results/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/msp.png",
+    log:
+        "logs/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/train.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/heads/{head}/{variant}/seed{seed}/depth{depth}/train.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset, wc.seed, wc.variant),
+        device=HEADS_CFG.get("device", "auto"),
+        depth=lambda wc: int(wc.depth),
+        ancestor_labels=False,
+
+
+# The over-clustering variants only (heads_targets asks for no k-means knn{k} run).
+use rule heads_kmeans as heads_kmeans_sweep with:
+    output:
+        labels="results/{dataset}/{encoder}/heads/kmeans/{variant}/seed{seed}/labels.npz",
+        metrics="results/{dataset}/{encoder}/heads/kmeans/{variant}/seed{seed}/metrics.tsv",
+    log:
+        "logs/{dataset}/{encoder}/heads/kmeans/{variant}/seed{seed}/cluster.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/heads/kmeans/{variant}/seed{seed}/cluster.tsv"
+    params:
+        heads=lambda wc: heads_params(wc.dataset, wc.seed, wc.variant),
+        depth=None,
+        ancestor_labels=HEADS_ANCESTORS,
+
+
+rule heads_separability:
+    """Class separability of the embedding (paper 002 fig. 4): L_align over true positive neighbours, Davies-Bouldin, silhouette."""
+    input:
+        embeddings="results/{dataset}/{encoder}/embeddings.npz",
+        knn="results/{dataset}/{encoder}/heads/knn.npy",
+    output:
+        "results/{dataset}/{encoder}/heads/separability.tsv",
+    log:
+        "logs/{dataset}/{encoder}/heads/separability.log",
+    benchmark:
+        "logs/benchmarks/{dataset}/{encoder}/heads/separability.tsv"
+    params:
+        separability=lambda wc: {k: SEPARABILITY_CFG[k] for k in ("normalize", "silhouette_samples", "seed")},
+        knn=lambda wc: heads_sweep(wc.dataset)["knn"][0],  # the main run's neighbours
+    threads: scaled_threads(2)
+    resources:
+        mem_mb=scaled_mem_mb(1500, 6),
+        runtime=scaled_runtime(10, 1),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/heads_separability.py"
 
 
 rule heads_probe:

@@ -9,6 +9,7 @@
 import os
 from pathlib import Path
 
+from embtree.heads.params import parse_n_clusters
 from embtree.settings import config_errors
 
 HEADS_CFG = config.get("heads", {})
@@ -78,15 +79,66 @@ for _ds in HEADS_DATASETS:
         config_error(f"datasets.{_ds}.multi_labels", f"file not found: {_ml}")
 
 
-def heads_params(dataset, seed=None):
-    """The heads' training parameters for a dataset: heads.<key>, then heads.overrides.<dataset>;
-    with ``seed`` (one of heads.seeds, the job's {seed} wildcard) also train_heads' ``seed``.
+# Sweeps (paper 002 appendix B.3 / B.4, figs. 5-6): heads.knn and heads.n_clusters may be lists
+# (heads.overrides.<dataset> too). The first value is the main run (heads/{head}/seed{seed}/, the
+# path of a scalar, so a config without lists keeps its paths and jobs); every further value is a
+# variant, one factor at a time as in the paper: knn{k} (TEMI / SCANv2 at every granularity, main
+# n_clusters) and clusters{value} (TEMI / SCANv2 / k-means on the classes, main knn).
+SWEEP_KEYS = ("knn", "n_clusters")
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, list) else [value]
+
+
+def heads_sweep(dataset):
+    """{"knn": [main, ...], "n_clusters": [main, ...]} of a dataset (its override, else heads.<key>)."""
+    over = HEADS_CFG.get("overrides", {}).get(dataset, {})
+    return {k: _as_list(over.get(k, HEADS_CFG.get(k))) for k in SWEEP_KEYS}
+
+
+def heads_variants(dataset):
+    """{variant name: (key, value)} of the sweep values beyond the main run, in config order."""
+    sweep = heads_sweep(dataset)
+    out = {f"knn{k}": ("knn", k) for k in sweep["knn"][1:]}
+    out.update({f"clusters{c}": ("n_clusters", c) for c in sweep["n_clusters"][1:]})
+    return out
+
+
+for _ds in HEADS_DATASETS:
+    _where = f"heads.overrides.{_ds}" if "n_clusters" in HEADS_CFG.get("overrides", {}).get(_ds, {}) else "heads"
+    for _c in heads_sweep(_ds)["n_clusters"]:
+        try:
+            parse_n_clusters(_c)
+        except ValueError as _e:
+            config_error(f"{_where}.n_clusters", str(_e))
+    if heads_sweep(_ds)["n_clusters"][1:] and None in heads_sweep(_ds)["n_clusters"]:
+        config_error(f"{_where}.n_clusters", "a list names its values: '1x' for the number of classes, not null")
+HEADS_VARIANTS = {ds: heads_variants(ds) for ds in HEADS_DATASETS}
+HEADS_VARIANT_NAMES = sorted({v for variants in HEADS_VARIANTS.values() for v in variants})
+# k-means has no neighbours: it runs the cluster variants only.
+HEADS_KMEANS_VARIANTS = sorted({v for variants in HEADS_VARIANTS.values() for v, (key, _) in variants.items()
+                                if key == "n_clusters"})
+
+
+def heads_params(dataset, seed=None, variant=None):
+    """The heads' training parameters for a dataset: heads.<key>, then heads.overrides.<dataset>,
+    with a sweep's main value (the first of a list) or ``variant``'s (heads_variants); with
+    ``seed`` (one of heads.seeds, the job's {seed} wildcard) also train_heads' ``seed``.
     Without it (the kNN job, which no seed changes) the dict has no seed, so adding a seed
-    never reruns the shared kNN."""
+    never reruns the shared kNN, and ``knn`` is the largest of the sweep (every run draws its
+    neighbours from the first k columns of the one kNN file)."""
     params = {k: HEADS_CFG[k] for k in HEADS_KEYS if k in HEADS_CFG}
     params.update(HEADS_CFG.get("overrides", {}).get(dataset, {}))
+    sweep = heads_sweep(dataset)
+    params.update({k: values[0] for k, values in sweep.items()})
+    if variant is not None:
+        key, value = HEADS_VARIANTS[dataset][variant]
+        params[key] = value
     if seed is not None:
         params["seed"] = int(seed)
+    else:
+        params["knn"] = max(sweep["knn"])
     # Sorted: HEADS_KEYS is a set, whose order changes with the hash seed, and Snakemake compares
     # params by their repr, so an unsorted dict made every new process rerun finished jobs.
     return dict(sorted(params.items()))
@@ -143,10 +195,25 @@ def heads_mem_mb(wildcards, input, attempt):
     return int((1500 + 6 * input_mb(input) + act_mb + p["knn_chunk_mb"]) * 2 ** (attempt - 1))
 
 
-def heads_dir(ds, enc, method, granularity, seed):
-    """results/{ds}/{enc}/heads/{method}/seed{seed}[/depth{d}]: one training job's outputs."""
-    parts = ["results", ds, enc, "heads", method, f"seed{seed}"] + ([] if granularity == "classes" else [granularity])
+def heads_dir(ds, enc, method, granularity, seed, variant=None):
+    """results/{ds}/{enc}/heads/{method}[/{variant}]/seed{seed}[/depth{d}]: one training job's outputs
+    (``variant``: a sweep value beyond the main run, heads_variants)."""
+    parts = (["results", ds, enc, "heads", method] + ([variant] if variant else []) + [f"seed{seed}"]
+             + ([] if granularity == "classes" else [granularity]))
     return os.path.join(*parts)
+
+
+def heads_variant_runs(ds):
+    """(method, granularity, variant) of every sweep run of a dataset beyond the main runs."""
+    grans = ["classes"] + [f"depth{d}" for d in HEADS_DEPTHS]
+    out = []
+    for v, (key, _) in HEADS_VARIANTS.get(ds, {}).items():
+        methods = HEADS_METHODS + (["kmeans"] if key == "n_clusters" else [])
+        out += [(m, g, v) for m in methods for g in (grans if key == "knn" else ["classes"])]
+    return out
+
+
+_TRAIN_FILES = ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")
 
 
 def heads_targets():
@@ -157,11 +224,13 @@ def heads_targets():
             for g in grans:
                 out.append(os.path.join(heads_dir(ds, enc, "kmeans", g, s), "metrics.tsv"))
                 for m in HEADS_METHODS:
-                    out += [os.path.join(heads_dir(ds, enc, m, g, s), f) for f in
-                            ("metrics.tsv", "loss.tsv", "heads.tsv", "labels.npz", "reliability.png", "msp.png")]
+                    out += [os.path.join(heads_dir(ds, enc, m, g, s), f) for f in _TRAIN_FILES]
+            for m, g, v in heads_variant_runs(ds):
+                files = ("metrics.tsv",) if m == "kmeans" else _TRAIN_FILES
+                out += [os.path.join(heads_dir(ds, enc, m, g, s, v), f) for f in files]
         if HEADS_HZR:
             out += [hzr_path(ds, enc, f) for f in ("labels.npz", "variants.tsv", "moves.tsv")]
-    return out + probe_targets()
+    return out + probe_targets() + separability_targets()
 
 
 def probe_runs():
@@ -181,3 +250,19 @@ def probe_targets():
     """The probe of every run; with heads.hierarchy_variants also its refits on the variants."""
     return [p for ds, enc in probe_runs()
             for p in [probe_path(ds, enc)] + ([probe_variants_path(ds, enc)] if HEADS_HZR else [])]
+
+
+SEPARABILITY_CFG = config.get("separability", {})  # class separability of every heads run (schema)
+
+
+def separability_path(ds, enc):
+    return os.path.join("results", ds, enc, "heads", "separability.tsv")
+
+
+def separability_runs():
+    """The runs the separability job scores: every heads run, when separability.enabled."""
+    return heads_runs() if SEPARABILITY_CFG.get("enabled", True) else []
+
+
+def separability_targets():
+    return [separability_path(ds, enc) for ds, enc in separability_runs()]

@@ -6,7 +6,8 @@
 #   common.smk: CONFIG_SCHEMA, DATASETS, RUNS, has_reference
 #   flat_common.smk: flat_pairs
 #   heads_common.smk: HEADS_ANCESTORS, HEADS_DATASETS, HEADS_DEPTHS, HEADS_HZR, HEADS_METHODS, HEADS_SEEDS,
-#       heads_dir, heads_runs, hzr_path, probe_path, probe_runs, probe_variants_path
+#       HEADS_VARIANTS, heads_dir, heads_runs, heads_sweep, hzr_path, probe_path, probe_runs, probe_variants_path,
+#       separability_path, separability_runs
 #   l2h_common.smk: L2H_SEEDED, l2h_benchmark, l2h_dir, l2h_first_runs, l2h_runs, l2h_seeds, l2h_sources
 #   merge_expand_common.smk: MERGE_EXPAND_SEEDS, merge_expand_dir
 import os
@@ -269,6 +270,45 @@ HEADS_TABLES = (["heads_summary", "heads", "heads_spread"] + (["heads_benchmarks
 HEADS_FIGURES = (["heads_calibration"] + (["heads_coarse_depths"] if HEADS_DEPTHS else [])
                  + (["heads_hzr_moves"] if HEADS_HZR else []))
 
+# Heads analyses (paper 002, report_heads_analysis): the sweeps of heads.knn / heads.n_clusters
+# (figs. 5-6; the main run is each sweep's point at the list's first value), TEMI - SCANv2 per
+# encoder (fig. 3 right) and class separability per encoder (fig. 4).
+def _heads_sweep_specs():
+    specs = []
+    for ds, enc in heads_runs():
+        sweep = heads_sweep(ds)
+        names = {(key, value): v for v, (key, value) in HEADS_VARIANTS[ds].items()}
+        for key, values in sweep.items():
+            if len(values) < 2:
+                continue
+            methods = HEADS_METHODS + (["kmeans"] if key == "n_clusters" else [])
+            grans = HEADS_REPORT_GRANS if key == "knn" else ["classes"]
+            for i, value in enumerate(values):
+                variant = None if i == 0 else names[(key, value)]
+                specs += [table_spec(os.path.join(heads_dir(ds, enc, m, g, s, variant), "metrics.tsv"), dataset=ds,
+                                     encoder=enc, method=m, granularity=g, seed=s, sweep=key, sweep_value=str(value))
+                          for m in methods for g in grans for s in HEADS_SEEDS]
+            if key == "knn":  # k-means uses no neighbours: its main runs are the reference line
+                specs += [table_spec(os.path.join(heads_dir(ds, enc, "kmeans", g, s), "metrics.tsv"), dataset=ds,
+                                     encoder=enc, method="kmeans", granularity=g, seed=s, sweep=key, sweep_value="")
+                          for g in grans for s in HEADS_SEEDS]
+    return specs
+
+
+HEADS_ANALYSIS_SPECS = {
+    "heads": HEADS_REPORT_SPECS["heads"],
+    "probe": HEADS_REPORT_SPECS["probe"],
+    "sweep": _heads_sweep_specs(),
+    "separability": [table_spec(separability_path(ds, enc), dataset=ds, encoder=enc) for ds, enc in separability_runs()],
+}
+HEADS_SWEEPS = [k for k in ("knn", "n_clusters") if any(s["keys"]["sweep"] == k for s in HEADS_ANALYSIS_SPECS["sweep"])]
+_SWEEP_NAMES = {"knn": "heads_knn_sweep", "n_clusters": "heads_overclustering"}  # tables.heads.SWEEP_NAMES
+HEADS_ANALYSIS_TABLES = ([_SWEEP_NAMES[k] for k in HEADS_SWEEPS]
+                         + (["heads_separability"] if HEADS_ANALYSIS_SPECS["separability"] else []))
+HEADS_ANALYSIS_FIGURES = ([_SWEEP_NAMES[k] for k in HEADS_SWEEPS]
+                          + (["heads_gap"] if {"temi", "scanv2"} <= set(HEADS_METHODS) else [])
+                          + (["heads_separability"] if HEADS_ANALYSIS_SPECS["separability"] else []))
+
 # The findings page (embtree.report.findings) and the configuration the report was built from.
 FINDINGS_FILES = [f"{REPORT_DIR}/findings.md", f"{REPORT_DIR}/findings.html"]
 # One page per paper (embtree.report.papers): which of its tables and figures this run produced.
@@ -292,10 +332,12 @@ def report_targets():
     return (
         FINDINGS_FILES + PAPER_FILES + RUN_CONFIG_FILES
         + table_files(CAEC_TABLES + TREE_TABLES + ["l2h", "l2h_runtime"] + FLAT_TABLES + CROSS_TABLES + ME_TABLES
-                      + (HEADS_TABLES if heads else []))
+                      + (HEADS_TABLES if heads else [])
+                      + (HEADS_ANALYSIS_TABLES if heads else []))
         + figure_files(HEATMAP_FIGURES + GROWTH_FIGURES + PROJECTION_FIGURES + TREE_FIGURES + BEFORE_AFTER_FIGURES
                        + L2H_FIGURES
-                       + ME_FIGURES + (HEADS_FIGURES if heads else []))
+                       + ME_FIGURES + (HEADS_FIGURES if heads else [])
+                       + (HEADS_ANALYSIS_FIGURES if heads else []))
     )
 
 

@@ -5,13 +5,15 @@
 #
 # Uses:
 #   heads_common.smk: HEADS_SEEDS
-#   report_common.smk: CHANGED_SETTINGS, HEADS_CALIBRATION_RUNS, HEADS_FIGURES, HEADS_MULTILABEL,
+#   report_common.smk: CHANGED_SETTINGS, HEADS_ANALYSIS_FIGURES, HEADS_ANALYSIS_SPECS, HEADS_ANALYSIS_TABLES,
+#       HEADS_CALIBRATION_RUNS, HEADS_FIGURES, HEADS_MULTILABEL,
 #       HEADS_REPORT_SPECS, HEADS_TABLES, REPORT_BASELINES, REPORT_PARTIAL, caption_file, existing_if_partial, figure_files,
 #       report_order, reported, table_files, tables_by_dataset
 
 
 localrules:
     report_heads,
+    report_heads_analysis,
 
 
 rule report_heads:
@@ -44,3 +46,31 @@ rule report_heads:
         "../../envs/analysis.yaml"
     script:
         "../scripts/report_heads.py"
+
+
+rule report_heads_analysis:
+    """Heads analyses of paper 002: sweeps of k and of over-clustering (figs. 5-6), TEMI - SCANv2 per encoder (fig. 3 right), class separability (fig. 4)."""
+    input:
+        tables=existing_if_partial([s["path"] for fam in HEADS_ANALYSIS_SPECS.values() for s in fam]),
+        captions=[caption_file("heads_analysis")],
+    output:
+        tables=reported(table_files(HEADS_ANALYSIS_TABLES), "heads_analysis", "heads", tables_by_dataset),
+        figures=reported(figure_files(HEADS_ANALYSIS_FIGURES), "heads_analysis", "heads", "figures"),
+    log:
+        "logs/report/heads_analysis.log",
+    benchmark:
+        "logs/benchmarks/report/heads_analysis.tsv"
+    params:
+        specs=HEADS_ANALYSIS_SPECS,
+        order=report_order(),
+        partial=REPORT_PARTIAL,
+        changed_settings=CHANGED_SETTINGS,  # the captions name them
+        seeds=HEADS_SEEDS,  # cells over fewer seeds than these print their n
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/report_heads_analysis.py"

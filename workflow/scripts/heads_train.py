@@ -52,7 +52,7 @@ log.info("training: %.1f s, %d iterations (%.3f s/iteration), batch %d", res["se
          res["seconds"] / max(res["iterations"], 1), res["batch_size"])
 key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": wc.head, "granularity": granularity,
        "seed": p["seed"]}
-extra = {"num_heads": p["num_heads"], "epochs": p["epochs"]}
+extra = {"num_heads": p["num_heads"], "epochs": p["epochs"], "knn": p["knn"]}
 pred = heads.predict(res["model"], emb.features, selected=res["selected"], teacher_temp=p["teacher_temp"], params=p)
 rows = [metrics_row({**key, "split": "fit"}, targets, pred["soft"], n_clusters, selected=res["selected"],
                     multi=multi, extra=extra)]

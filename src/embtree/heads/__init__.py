@@ -3,7 +3,8 @@
 What the paper says, what it leaves open and what embtree chose: docs/methods/heads.md.
 
 ``params``   :data:`HEADS`, :data:`PARAMS` (defaults = the official code's CIFAR-10 command),
-             :func:`check_params`, :func:`knn_for`
+             :func:`check_params`, :func:`knn_for`, :func:`parse_n_clusters`,
+             :func:`resolve_n_clusters` (clusters as a multiple of the classes: over-clustering)
 ``knn``      :func:`mine_knn` (exact cosine kNN in bounded-memory tiles), :data:`KNN_TILE_ROWS`
 ``model``    :class:`BatchedHeads` (all ``H`` heads as stacked weights)
 ``losses``   :func:`temi_loss`, :func:`update_prior`, :func:`scan_loss`
@@ -14,6 +15,8 @@ What the paper says, what it leaves open and what embtree chose: docs/methods/he
 ``hzr``      table 2's fine-grained benchmarks: :func:`~embtree.heads.hzr.hierarchy_variants` (leaf
              subset, leaf HZR, p-HZR), :func:`~embtree.heads.hzr.hzr_relabel`,
              :func:`~embtree.heads.hzr.variant_scores` (not re-exported: import them from the module)
+``separability`` :func:`separability_scores` (L_align over true positive neighbours, Davies-Bouldin,
+             silhouette), :func:`alignment_loss`, :func:`coefficient_of_determination` (fig. 4)
 
 The calibration plots are :func:`embtree.report.figures.heads.plot_reliability` and
 :func:`~embtree.report.figures.heads.plot_msp_histogram`.
@@ -22,8 +25,9 @@ The calibration plots are :func:`embtree.report.figures.heads.plot_reliability` 
 from embtree.heads.knn import KNN_TILE_ROWS, mine_knn
 from embtree.heads.losses import scan_loss, temi_loss, update_prior
 from embtree.heads.model import BatchedHeads
-from embtree.heads.params import HEADS, PARAMS, check_params, knn_for
+from embtree.heads.params import HEADS, PARAMS, check_params, knn_for, parse_n_clusters, resolve_n_clusters
 from embtree.heads.scores import calibration_inputs, evaluate, loss_table, metrics_row, per_head_rows, ranked_clusters
+from embtree.heads.separability import alignment_loss, coefficient_of_determination, separability_scores
 from embtree.heads.train import cosine_schedule, ema_update, predict, train_heads
 
 
@@ -43,6 +47,8 @@ __all__ = [
     "PARAMS",
     "check_params",
     "knn_for",
+    "parse_n_clusters",
+    "resolve_n_clusters",
     "KNN_TILE_ROWS",
     "mine_knn",
     "BatchedHeads",
@@ -60,4 +66,7 @@ __all__ = [
     "per_head_rows",
     "loss_table",
     "granularity_targets",
+    "alignment_loss",
+    "separability_scores",
+    "coefficient_of_determination",
 ]

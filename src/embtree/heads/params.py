@@ -1,17 +1,20 @@
 """Parameters of the heads: the registry of defaults and their checks.
 
 :data:`HEADS`, :data:`PARAMS`, :func:`check_params`, :func:`knn_for`, :func:`is_int`,
-:func:`resolve_device`.
+:func:`resolve_device`, and the number of clusters given as a multiple of the classes
+(over-clustering, paper 002 appendix B.4): :func:`parse_n_clusters`, :func:`resolve_n_clusters`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import torch
 
-__all__ = ["HEADS", "PARAMS", "check_params", "knn_for", "is_int", "resolve_device"]
+__all__ = ["HEADS", "PARAMS", "check_params", "knn_for", "is_int", "resolve_device", "parse_n_clusters",
+           "resolve_n_clusters"]
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ HEADS = ("temi", "scanv2")
 PARAMS: dict = {
     "knn": 50,
     "num_heads": 16,
-    "n_clusters": None,  # None: number of classes
+    "n_clusters": None,  # None: number of classes; "2x": twice the classes (parse_n_clusters)
     "epochs": 100,
     "batch_size": 1024,  # capped at n_samples
     "lr": 1e-4,  # per 256 samples (linear scaling rule)
@@ -79,8 +82,7 @@ def check_params(head, params=None) -> dict:
     for key, least in ints.items():
         if not is_int(p[key]) or p[key] < least:
             raise ValueError(f"{key}={p[key]!r} must be an int >= {least}")
-    if p["n_clusters"] is not None and not is_int(p["n_clusters"]):
-        raise ValueError(f"n_clusters={p['n_clusters']!r} must be an int or None")
+    parse_n_clusters(p["n_clusters"])  # an int, a multiple of the classes ("2x") or None
     positive = ("lr", "teacher_temp", "warmup_teacher_temp", "student_temp", "alpha")
     for key in positive:
         if not isinstance(p[key], (int, float)) or isinstance(p[key], bool) or not p[key] > 0:
@@ -118,3 +120,36 @@ def resolve_device(device) -> str:
     if device in (None, "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+_FACTOR = re.compile(r"^(\d+(?:\.\d+)?)x$")
+
+
+def parse_n_clusters(spec):
+    """What ``n_clusters`` asks for: ``None`` (the classes), ``("count", C)`` or ``("factor", f)``.
+
+    ``spec``: None, an int ``C >= 2``, or a string ``"<f>x"`` (``"2x"``, ``"1.5x"``): ``f`` times
+    the number of classes (over-clustering, paper 002 appendix B.4 / fig. 6), ``f > 0``.
+    Raises ``ValueError`` naming ``n_clusters`` otherwise.
+    """
+    if spec is None:
+        return None
+    if is_int(spec):
+        if spec < 2:
+            raise ValueError(f"n_clusters={spec!r} must be >= 2")
+        return ("count", int(spec))
+    m = _FACTOR.match(spec) if isinstance(spec, str) else None
+    if m is None or not float(m.group(1)) > 0:
+        raise ValueError(f"n_clusters={spec!r} must be an int >= 2, a multiple of the classes such as '2x' "
+                         "(a number > 0 followed by x), or None")
+    return ("factor", float(m.group(1)))
+
+
+def resolve_n_clusters(spec, n_targets) -> int:
+    """The number of clusters ``spec`` (:func:`parse_n_clusters`) gives for ``n_targets`` classes:
+    ``None`` -> ``n_targets``, an int as given, ``"<f>x"`` -> ``round(f * n_targets)``."""
+    parsed = parse_n_clusters(spec)
+    if parsed is None:
+        return int(n_targets)
+    kind, value = parsed
+    return int(value) if kind == "count" else int(round(value * n_targets))

@@ -14,6 +14,7 @@ import numpy as np
 
 from embtree.hierarchy.granularity import ancestor_label_sets, coarsen_classes, read_multi_labels
 from embtree.hierarchy.catalogue import read_synset_mapping
+from embtree.heads.params import resolve_n_clusters
 
 __all__ = ["granularity_targets"]
 
@@ -31,7 +32,8 @@ def granularity_targets(emb, depth=None, reference=(), multi_labels=(), n_cluste
     reference : list with the reference Newick path (needed when ``depth`` is set or
         ``ancestor_labels``)
     multi_labels : list with a multi-label JSON path (classes only), or empty
-    n_clusters : int or None (None: number of targets)
+    n_clusters : int, a multiple of the classes such as ``"2x"``, or None (None: number of
+        targets; :func:`embtree.heads.params.resolve_n_clusters`); ignored at a coarse depth
     ancestor_labels : bool, add every class's ancestor classes in the reference tree to its
         label set (:func:`embtree.hierarchy.granularity.ancestor_label_sets`; classes only)
     synsets : list with the data set's ``synsets.tsv`` (class -> synset), or empty
@@ -68,7 +70,7 @@ def granularity_targets(emb, depth=None, reference=(), multi_labels=(), n_cluste
         targets = coarse[emb.labels]
         name, multi = f"depth{int(depth)}", None
     n_targets = int(len(np.unique(targets)))
-    K = n_targets if n_clusters is None or depth is not None else int(n_clusters)
+    K = n_targets if depth is not None else resolve_n_clusters(n_clusters, n_targets)
     if not 2 <= K <= len(targets):
         raise ValueError(f"n_clusters={K} must lie in 2..n_samples={len(targets)} ({name})")
     return targets, K, name, multi

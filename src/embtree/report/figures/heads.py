@@ -1,7 +1,10 @@
 """Figures of the deep clustering heads (paper 002).
 
 Report: :func:`plot_coarse_depths` (accuracy vs coarse depth, fig. 2 left),
-:func:`plot_calibration_grid` (calibration of TEMI vs SCANv2, fig. 3 / fig. 8).
+:func:`plot_calibration_grid` (calibration of TEMI vs SCANv2, fig. 3 / fig. 8),
+:func:`plot_method_gap` (TEMI - SCANv2 per encoder, fig. 3 right), :func:`plot_heads_sweep`
+(the number of neighbours, fig. 5, and over-clustering, fig. 6), :func:`plot_separability`
+(separability measures vs linear probing accuracy, fig. 4).
 Per run (the heads rule): :func:`plot_reliability` (fig. 3), :func:`plot_msp_histogram`
 (fig. 8 left), from :func:`embtree.heads.calibration_inputs`; :func:`plot_hzr_moves` (the
 relabelling behind figs. 1, 9, 10).
@@ -15,7 +18,7 @@ import pandas as pd
 
 from embtree import metrics as M
 from embtree.report.figures.base import no_data_figure
-from embtree.report.tables.heads import METHOD_ORDER, coarse_depth_long
+from embtree.report.tables.heads import METHOD_LABELS, METHOD_ORDER, coarse_depth_long
 
 _COLORS = {"k-means (cosine)": "tab:gray", "TEMI": "tab:blue", "SCANv2": "tab:orange"}
 
@@ -197,5 +200,149 @@ def plot_hzr_moves(moves, *, max_classes=12):
         ax.set_xlabel("share of the class's samples per reassessed class", fontsize=8)
         ax.set_title(f"{ds} / {enc}: reassessed labels of the classes with hyponyms (grey hatched: kept)",
                      fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _legend_below(fig, axes, rect_bottom=0.1):
+    legend = {}
+    for ax in np.ravel(axes):
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, h)
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, rect_bottom, 1, 1))
+
+
+def plot_heads_sweep(metrics, sweep):
+    """A sweep as curves (paper 002 fig. 5 for ``sweep="knn"``, fig. 6 for ``"n_clusters"``).
+
+    One column of panels per dataset x encoder x granularity, one line per method: the mean over
+    seeds with ± 1 sample std bars; the top row is the paper's metric (ACC vs the number of
+    neighbours k; NMI vs the over-clustering factor C / classes), the bottom row the other.
+    k-means uses no neighbours: in the knn sweep it is a dashed horizontal line at its mean.
+    Held-out scores where there is an evaluation set. ``metrics``: the sweep family's rows
+    (:func:`embtree.report.tables.heads.sweep_long`). No rows: a "no data" figure.
+    """
+    from embtree.report.tables.heads import SWEEP_METRIC, sweep_long
+
+    long = sweep_long(metrics)
+    long = long[long["sweep"] == sweep]
+    if not len(long):
+        return no_data_figure(f"{sweep} sweep: no heads metrics rows")
+    split = "eval" if long["split"].astype(str).eq("eval").any() else "fit"
+    long = long[long["split"].astype(str).eq(split)]
+    first = SWEEP_METRIC[sweep]
+    metrics_drawn = [first, "nmi" if first == "acc" else "acc"]
+    panels = list(dict.fromkeys(zip(long["dataset"], long["encoder"], long["granularity"])))
+    fig, axes = plt.subplots(2, len(panels), figsize=(3.8 * len(panels), 6.0), squeeze=False, sharex="col")
+    for j, (ds, enc, gran) in enumerate(panels):
+        sub = long[(long["dataset"] == ds) & (long["encoder"] == enc) & (long["granularity"] == gran)]
+        for i, m in enumerate(metrics_drawn):
+            ax = axes[i][j]
+            agg = (sub.assign(v=100 * sub[m]).groupby(["method", "x"], dropna=False, sort=False)["v"]
+                   .agg(["mean", "std"]).reset_index())
+            for method in [mm for mm in METHOD_ORDER if mm in set(agg["method"])]:
+                a = agg[agg["method"] == method]
+                line = a[a["x"].notna()].sort_values("x")
+                if len(line):
+                    err = line["std"] if line["std"].notna().any() else None
+                    ax.errorbar(line["x"], line["mean"], yerr=err, fmt="o-", capsize=3, label=method,
+                                color=_COLORS.get(method), clip_on=False)
+                ref = a[a["x"].isna()]
+                if len(ref):  # k-means in the knn sweep: one value, no k
+                    ax.axhline(ref["mean"].iloc[0], ls="--", color=_COLORS.get(method), label=f"{method} (no k)")
+            xs = sorted(set(sub["x"].dropna()))
+            if xs:
+                ax.set_xscale("log", base=2 if sweep == "n_clusters" else 10)
+                ax.set_xticks(xs, [f"{x:g}" if sweep == "knn" else f"{x:g}x" for x in xs], fontsize=8)
+                ax.minorticks_off()
+            ax.set_ylim(0, 100)
+            ax.set_ylabel(("ACC" if m == "acc" else "NMI") + " (%)"
+                          + (" (one-to-one)" if m == "acc" and sweep == "n_clusters" else ""), fontsize=8)
+            if i == 0:
+                ax.set_title(f"{ds} / {enc}\n{gran}", fontsize=9)
+        axes[1][j].set_xlabel("nearest neighbours k" if sweep == "knn" else "clusters C / classes", fontsize=8)
+    _legend_below(fig, axes, 0.06)
+    return fig
+
+
+def plot_method_gap(metrics, a="temi", b="scanv2"):
+    """Clustering ACC of ``a`` minus ``b`` per encoder, in percentage points (paper 002 fig. 3
+    right: TEMI - SCANv2), one panel per dataset, the class-level main runs.
+
+    Seeds are paired (the difference of each seed both methods ran), the bar is their mean with
+    ± 1 sample std; held-out scores where there is an evaluation set. No pair: a "no data" figure.
+    """
+    la, lb = METHOD_LABELS.get(a, a), METHOD_LABELS.get(b, b)
+    if metrics is None or not len(metrics):
+        return no_data_figure(f"{la} - {lb}: no heads metrics rows")
+    df = metrics[(metrics["granularity"] == "classes") & metrics["method"].isin([a, b])].copy()
+    if "split" not in df.columns:
+        df["split"] = "fit"
+    if "seed" not in df.columns:
+        df["seed"] = 0
+    split = "eval" if df["split"].astype(str).eq("eval").any() else "fit"
+    df = df[df["split"].astype(str).eq(split)]
+    df["acc"] = 100 * pd.to_numeric(df["acc"], errors="coerce")
+    wide = df.pivot_table(index=["dataset", "encoder", "seed"], columns="method", values="acc", aggfunc="first")
+    if a not in wide.columns or b not in wide.columns or not (wide[a] - wide[b]).notna().any():
+        return no_data_figure(f"{la} - {lb}: no run has both methods")
+    gap = (wide[a] - wide[b]).dropna().rename("gap").reset_index()
+    agg = gap.groupby(["dataset", "encoder"], sort=False)["gap"].agg(["mean", "std", "count"]).reset_index()
+    datasets = list(dict.fromkeys(agg["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(max(3.6, 1.0 + 0.8 * agg.groupby("dataset").size().max())
+                                                         * len(datasets), 3.4), squeeze=False)
+    # One symmetric range for every panel: the sign is the finding, and panels compare.
+    lim = max(1.0, float((agg["mean"].abs() + agg["std"].fillna(0)).max()) * 1.2)
+    for ax, ds in zip(axes[0], datasets):
+        sub = agg[agg["dataset"] == ds]
+        colors = [_COLORS[la] if v >= 0 else _COLORS[lb] for v in sub["mean"]]
+        ax.bar(range(len(sub)), sub["mean"], yerr=sub["std"].fillna(0), capsize=3, color=colors, edgecolor="black")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xticks(range(len(sub)), [f"{e}\n(n={int(c)})" for e, c in zip(sub["encoder"], sub["count"])],
+                      fontsize=8, rotation=30 if len(sub) > 4 else 0)
+        ax.set_title(ds, fontsize=9)
+        ax.set_ylabel(f"ACC {la} - {lb} (points)" + (" held-out" if split == "eval" else ""), fontsize=8)
+        ax.set_ylim(-lim, lim)
+    fig.tight_layout()
+    return fig
+
+
+def plot_separability(separability, probe=None):
+    """Separability measures against the linear probing accuracy (paper 002 fig. 4): panels
+    L_align, Davies-Bouldin score and silhouette (y) vs probe ACC (x), one point per dataset x
+    encoder (labelled), the least-squares line and its R² where there are at least 3 points.
+    ``separability``: separability.tsv rows; ``probe``: the probe's metrics.tsv rows."""
+    from embtree.report.tables.heads import SEPARABILITY_COLUMNS, separability_frame, separability_r2
+
+    frame = separability_frame(separability, probe)
+    if not len(frame):
+        return no_data_figure("separability: no separability.tsv rows")
+    r2 = separability_r2(frame)
+    measures = [c for c in ("l_align", "davies_bouldin", "silhouette")]
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.0 * len(measures), 3.6), squeeze=False)
+    x = 100 * frame["probe_acc"]
+    for ax, c in zip(axes[0], measures):
+        label, direction, _ = SEPARABILITY_COLUMNS[c]
+        y = frame[c]
+        for (ds, enc), xi, yi in zip(zip(frame["dataset"], frame["encoder"]), x, y):
+            if pd.notna(yi):
+                ax.scatter(xi if pd.notna(xi) else np.nan, yi, color="tab:blue", zorder=3)
+                if pd.notna(xi):
+                    ax.annotate(f"{ds}/{enc}", (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        ok = x.notna() & y.notna()
+        if np.isfinite(r2[label]):
+            slope, icpt = np.polyfit(x[ok], y[ok], 1)
+            xs = np.linspace(x[ok].min(), x[ok].max(), 2)
+            ax.plot(xs, icpt + slope * xs, "k--", lw=1)
+            title = f"{label}: R² = {r2[label]:.3f} (n={int(ok.sum())})"
+        else:
+            title = f"{label}: R² n/a ({int(ok.sum())} point{'s' if ok.sum() != 1 else ''} with a probe)"
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("linear probe ACC (%)", fontsize=8)
+        ax.set_ylabel(f"{label} ({'lower' if direction == 'min' else 'higher'} = more separable)", fontsize=8)
+        if not x.notna().any():
+            ax.text(0.5, 0.5, "no linear probe (probe.enabled: false)", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8, color="0.4")
     fig.tight_layout()
     return fig

@@ -397,3 +397,168 @@ def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=
     if multilabel:
         tables.append(heads_multilabel_table(metrics, order=order, n_seeds=n_seeds))
     return [mark_baselines(t, baselines) for t in tables]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps of the number of neighbours and of over-clustering (paper 002 appendix B.3 / B.4,
+# figs. 5-6), class separability (section 6, appendix B.1, fig. 4).
+# ---------------------------------------------------------------------------------------------
+
+#: The metric each sweep's paper figure plots: fig. 5 ACC vs the number of neighbours, fig. 6 NMI
+#: vs the number of clusters (with more clusters than classes a one-to-one ACC counts every
+#: sample of an unmatched cluster wrong, so NMI is the paper's score there).
+SWEEP_METRIC = {"knn": "acc", "n_clusters": "nmi"}
+SWEEP_NAMES = {"knn": "heads_knn_sweep", "n_clusters": "heads_overclustering"}
+
+
+def sweep_long(metrics):
+    """Tidy sweep rows: dataset, encoder, method (label), granularity, seed, split, sweep, x, acc,
+    nmi, n_clusters, n_targets.
+
+    ``metrics``: the sweep family's ``metrics.tsv`` rows with the spec keys ``sweep`` ("knn" or
+    "n_clusters") and ``sweep_value`` (the configured value; empty for the k-means reference of
+    the knn sweep, which uses no neighbours). ``x``: k for the knn sweep, the over-clustering
+    factor ``n_clusters / n_targets`` (as run) for the n_clusters sweep; NaN for that reference.
+    """
+    cols = ["dataset", "encoder", "method", "granularity", "seed", "split", "sweep", "x", "acc", "nmi",
+            "n_clusters", "n_targets"]
+    if metrics is None or not len(metrics):
+        return pd.DataFrame(columns=cols)
+    df = metrics.copy()
+    if "split" not in df.columns:
+        df["split"] = "fit"
+    if "seed" not in df.columns:
+        df["seed"] = 0
+    df["method"] = df["method"].map(lambda m: METHOD_LABELS.get(m, m))
+    for c in ("acc", "nmi", "n_clusters", "n_targets"):
+        df[c] = pd.to_numeric(df[c], errors="coerce")
+    value = pd.to_numeric(df["sweep_value"], errors="coerce")
+    df["x"] = np.where(df["sweep"] == "knn", value, df["n_clusters"] / df["n_targets"])
+    df.loc[(df["sweep"] == "knn") & value.isna(), "x"] = np.nan
+    return df[cols].reset_index(drop=True)
+
+
+def _sweep_column(sweep, x, n_clusters):
+    if sweep == "knn":
+        return f"k = {int(x)}"
+    return f"C = {int(n_clusters)} ({x:g}x)"
+
+
+def heads_sweep_table(metrics, sweep, *, order=None, n_seeds=None):
+    """A sweep as a table (paper 002 fig. 5 for ``sweep="knn"``, fig. 6 for ``"n_clusters"``):
+    rows dataset x encoder x granularity [x split] x method, columns ACC and NMI at every sweep
+    value, mean ± std over seeds; bold: the best method of each column per data set, encoder and
+    granularity. The k-means reference of the knn sweep (no neighbours) fills a column of its own."""
+    long = sweep_long(metrics)
+    long = long[long["sweep"] == sweep]
+    rows, long = split_rows(long, ["dataset", "encoder", "granularity"])
+    rows = [*rows, "method"]
+    values = sorted({(x, n) for x, n in zip(long["x"], long["n_clusters"]) if pd.notna(x)})
+    labels = {}
+    for x, n in values:
+        labels.setdefault(_sweep_column(sweep, x, n), None)
+    ref = "no neighbours"
+    long = long.assign(col=[ref if pd.isna(x) else _sweep_column(sweep, x, n)
+                            for x, n in zip(long["x"], long["n_clusters"])])
+    tidy = long.melt(id_vars=[*rows, "seed", "col"], value_vars=["acc", "nmi"], var_name="m", value_name="v")
+    tidy["m"] = tidy["m"].map({"acc": "ACC", "nmi": "NMI"})
+    o = dict(order or {})
+    o["method"] = METHOD_ORDER
+    o["m"] = ["ACC", "NMI"] if SWEEP_METRIC[sweep] == "acc" else ["NMI", "ACC"]
+    o["col"] = list(labels) + ([ref] if (long["col"] == ref).any() else [])
+    o["split"] = SPLIT_ORDER
+    o["granularity"] = sorted(set(long["granularity"]), key=lambda g: (g == "classes", g))
+    title = ("Number of nearest neighbours k (paper 002 fig. 5): ACC and NMI, mean ± std over seeds"
+             if sweep == "knn" else
+             "Over-clustering (paper 002 fig. 6): NMI and ACC vs the number of clusters C, mean ± std over seeds")
+    t = wide_table(tidy, rows, ["m", "col"], "v", name=SWEEP_NAMES[sweep], title=title, direction="max", order=o,
+                   number_format=_PERCENT[0], decimals=_PERCENT[1], aggregate="mean_std", ddof=1,
+                   expected_count=n_seeds)
+    t.compare_by = [r for r in rows if r != "method"]
+    apply_bold(t)
+    t.notes.append(_seeds_note(n_seeds))
+    if sweep == "knn":
+        t.notes.append("TEMI / SCANv2 draw x' from the k nearest neighbours (one run per k, n_clusters as the main "
+                       "run); k-means uses no neighbours: its one run per seed is the 'no neighbours' column.")
+    else:
+        t.notes.append("C > classes: ACC maps clusters to classes one-to-one (Hungarian), so every sample of an "
+                       "unmatched cluster counts as an error and ACC falls with C by construction; the paper "
+                       "scores over-clustering by NMI (fig. 6). One run per C, at the main k.")
+    if "split" in rows:
+        t.notes.append(SPLIT_NOTE)
+    return t
+
+
+#: Separability columns: label, direction (what is better), (format, decimals).
+SEPARABILITY_COLUMNS = {
+    "probe_acc": ("linear probe ACC", "max", _PERCENT),
+    "l_align": ("L_align", "min", ("fixed", 3)),
+    "davies_bouldin": ("Davies-Bouldin", "min", ("fixed", 2)),
+    "silhouette": ("silhouette", "max", ("fixed", 3)),
+    "knn_precision": ("kNN precision", "max", _PERCENT),
+}
+
+
+def separability_frame(separability, probe=None):
+    """One row per (dataset, encoder): the separability.tsv measures and the linear probe's ACC
+    (its ``eval`` row where there is one, else its ``fit`` row; NaN without a probe)."""
+    cols = ["dataset", "encoder", *SEPARABILITY_COLUMNS]
+    if separability is None or not len(separability):
+        return pd.DataFrame(columns=cols)
+    df = separability.copy()
+    df["probe_acc"] = np.nan
+    if probe is not None and len(probe):
+        # The held-out accuracy where there is one (an eval set: the fit row is training accuracy),
+        # else the fit row (cross-validated).
+        p = probe.assign(split=probe["split"] if "split" in probe.columns else "fit")
+        p = p.sort_values("split", key=lambda s: s.ne("eval"), kind="stable")
+        acc = p.groupby(["dataset", "encoder"])["acc"].first()
+        df["probe_acc"] = [acc.get((d, e), np.nan) for d, e in zip(df["dataset"], df["encoder"])]
+    for c in SEPARABILITY_COLUMNS:
+        df[c] = pd.to_numeric(df[c], errors="coerce")
+    return df[cols].reset_index(drop=True)
+
+
+def separability_r2(frame):
+    """{measure label: R² of the least-squares line measure ~ probe ACC across the rows} (paper 002
+    fig. 4); NaN below 3 runs with both values."""
+    from embtree.heads.separability import coefficient_of_determination
+
+    return {label: coefficient_of_determination(frame["probe_acc"], frame[c])
+            for c, (label, _, _) in SEPARABILITY_COLUMNS.items() if c not in ("probe_acc",)}
+
+
+def heads_separability_table(separability, probe=None, *, order=None):
+    """Class separability per encoder (paper 002 fig. 4 as a table): rows dataset x encoder,
+    columns linear probe ACC, L_align over true positive neighbours, Davies-Bouldin score,
+    silhouette and the share of true positive neighbours; the R² of each against the probe's ACC
+    across the rows in a note. Bold: the most separable encoder of a data set per column."""
+    frame = separability_frame(separability, probe)
+    long = frame.melt(id_vars=["dataset", "encoder"], value_vars=list(SEPARABILITY_COLUMNS), var_name="m",
+                      value_name="v")
+    long["m"] = long["m"].map({c: v[0] for c, v in SEPARABILITY_COLUMNS.items()})
+    o = dict(order or {})
+    o["m"] = [v[0] for v in SEPARABILITY_COLUMNS.values()]
+    t = wide_table(long, ["dataset", "encoder"], ["m"], "v", name="heads_separability",
+                   title="Class separability per encoder (paper 002 fig. 4): L_align over true positive "
+                         "neighbours, Davies-Bouldin score, silhouette",
+                   direction=None, order=o, number_format="fixed", decimals=3)
+    t.directions = {label: d for label, d, _ in SEPARABILITY_COLUMNS.values()}
+    t.column_formats = {label: fmt for label, _, fmt in SEPARABILITY_COLUMNS.values()}
+    t.compare_by = ["dataset"]
+    apply_bold(t)
+    r2 = separability_r2(frame)
+    n = int(frame[["probe_acc"]].notna().sum().iloc[0]) if len(frame) else 0
+    if n >= 3:
+        t.notes.append(f"R² of each measure against the linear probe ACC over the {n} runs (least-squares line, "
+                       "paper 002 fig. 4): " + ", ".join(f"{k} {v:.3f}" for k, v in r2.items()) + ".")
+    else:
+        t.notes.append(f"R² against the linear probe ACC (paper 002 fig. 4) needs at least 3 runs with a probe; "
+                       f"this report has {n}.")
+    t.notes.append("On L2-normalised features (separability.normalize): L_align = mean squared distance of the "
+                   "pairs (sample, one of its k cosine nearest neighbours) that share the class, in [0, 4], lower "
+                   "= tighter classes; Davies-Bouldin (lower = better separated) and silhouette (higher = "
+                   "better) of the true classes; kNN precision = share of the k neighbours sharing the class. L_align "
+                   "alone rewards collapsed features (every sample near every other, e.g. random weights): "
+                   "read it beside the others, as Wang & Isola pair it with uniformity.")
+    return t
