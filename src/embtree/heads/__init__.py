@@ -3,8 +3,10 @@
 What the paper says, what it leaves open and what embtree chose: docs/methods/heads.md.
 
 ``params``   :data:`HEADS`, :data:`PARAMS` (defaults = the official code's CIFAR-10 command),
-             :func:`check_params`, :func:`knn_for`
-``knn``      :func:`mine_knn` (exact cosine kNN in bounded-memory tiles), :data:`KNN_TILE_ROWS`
+             :data:`KNN_BACKENDS`, :data:`KMEANS_BACKENDS`, :func:`check_params`, :func:`knn_for`
+``knn``      :func:`mine_knn` (cosine kNN: exact bounded-memory tiles, or faiss's flat / IVF index),
+             :func:`ivf_params`, :func:`exact_knn_of`, :func:`recall_at_k`, :func:`knn_recall`,
+             :data:`KNN_TILE_ROWS`
 ``model``    :class:`BatchedHeads` (all ``H`` heads as stacked weights)
 ``losses``   :func:`temi_loss`, :func:`update_prior`, :func:`scan_loss`
 ``train``    :func:`train_heads`, :func:`predict`, :func:`cosine_schedule`, :func:`ema_update`
@@ -16,10 +18,10 @@ The calibration plots are :func:`embtree.report.figures.heads.plot_reliability` 
 :func:`~embtree.report.figures.heads.plot_msp_histogram`.
 """
 
-from embtree.heads.knn import KNN_TILE_ROWS, mine_knn
+from embtree.heads.knn import KNN_TILE_ROWS, exact_knn_of, ivf_params, knn_recall, mine_knn, recall_at_k
 from embtree.heads.losses import scan_loss, temi_loss, update_prior
 from embtree.heads.model import BatchedHeads
-from embtree.heads.params import HEADS, PARAMS, check_params, knn_for
+from embtree.heads.params import HEADS, KMEANS_BACKENDS, KNN_BACKENDS, PARAMS, check_params, knn_for
 from embtree.heads.scores import calibration_inputs, evaluate, loss_table, metrics_row, per_head_rows, ranked_clusters
 from embtree.heads.targets import granularity_targets
 from embtree.heads.train import cosine_schedule, ema_update, predict, train_heads
@@ -29,8 +31,14 @@ __all__ = [
     "PARAMS",
     "check_params",
     "knn_for",
+    "KNN_BACKENDS",
+    "KMEANS_BACKENDS",
     "KNN_TILE_ROWS",
     "mine_knn",
+    "ivf_params",
+    "exact_knn_of",
+    "recall_at_k",
+    "knn_recall",
     "BatchedHeads",
     "temi_loss",
     "scan_loss",
