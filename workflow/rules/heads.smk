@@ -29,7 +29,8 @@ rule heads_knn:
     benchmark:
         "logs/benchmarks/{dataset}/{encoder}/heads/knn.tsv"
     params:
-        heads=lambda wc: heads_params(wc.dataset),
+        # the knn* keys only: a training or k-means setting (epochs, kmeans_backend) never reruns the kNN
+        heads=lambda wc: {k: v for k, v in heads_params(wc.dataset).items() if k.startswith("knn")},
         device=HEADS_CFG.get("device", "auto"),
     threads: scaled_threads(2)
     resources:
