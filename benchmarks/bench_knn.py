@@ -121,13 +121,13 @@ def kmeans_compare(spec, noise):
           f"{t_s / t_c:.2f}, inertia ratio {in_s / in_c:.5f}")
 
 
-def heads_compare(X, y, exact, epochs, seeds):
+def heads_compare(X, y, exact, epochs, seeds, methods):
     from embtree import heads, metrics
 
     ivf = knn.mine_knn(X, K, backend="faiss-ivf")
     print(f"\n== heads on CIFAR-10, {epochs} epochs, seeds {seeds}: ACC % with exact vs faiss-ivf neighbours "
           f"(recall@50 {knn.recall_at_k(ivf, exact):.4f})")
-    for head in ("temi", "scanv2"):
+    for head in methods:
         diffs = []
         for seed in seeds:
             acc = {}
@@ -153,6 +153,7 @@ def main():
     ap.add_argument("--kmeans", default="50000x768x100", help="N x d x K, or 'none'")
     ap.add_argument("--heads-epochs", type=int, default=0)
     ap.add_argument("--heads-seeds", type=int, nargs="*", default=[0, 1, 2])
+    ap.add_argument("--heads", nargs="*", default=["temi", "scanv2"], choices=["temi", "scanv2"])
     args = ap.parse_args()
     import faiss
 
@@ -164,7 +165,7 @@ def main():
     if args.kmeans != "none":
         kmeans_compare(args.kmeans, args.noise)
     if args.heads_epochs > 0:
-        heads_compare(X, y, exact, args.heads_epochs, args.heads_seeds)
+        heads_compare(X, y, exact, args.heads_epochs, args.heads_seeds, args.heads)
 
 
 if __name__ == "__main__":
