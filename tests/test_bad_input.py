@@ -5,6 +5,7 @@ CRC / holds an object array, logits without class names, duplicate class names, 
 with exactly one sample (a warning, not an error), an unknown top-level config key.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -524,3 +525,50 @@ def test_bad_flat_names_stop_at_dag_build_naming_the_key(tmp_path, flat, key, fr
     proc, out = _flat_dry_run(tmp_path, flat)
     assert proc.returncode != 0 and f"config error at '{key}'" in out and fragment in out, out[-2000:]
     assert "Traceback" not in out
+
+# --- issue 28: kNN / k-means backends and the heads' device --------------------------------
+
+
+def test_config_errors_name_an_unknown_backend():
+    errors = _schema_errors(heads={"knn_backend": "annoy", "kmeans_backend": "sklearn"})
+    assert set(errors) == {"heads.knn_backend", "heads.kmeans_backend"}
+    assert "'annoy' is not one of ['exact', 'faiss-flat', 'faiss-ivf']" in errors["heads.knn_backend"]
+    assert not _schema_errors(heads={"knn_backend": "faiss-ivf", "knn_nprobe": 64, "kmeans_backend": "faiss"})
+
+
+def test_faiss_backend_without_faiss_stops_at_dag_build(tmp_path, monkeypatch):
+    # A faiss that fails to import (shadowing the installed one) stands for "not installed".
+    shadow = tmp_path / "shadow" / "faiss"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('no faiss in this test')\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")]))
+    path = tmp_path / "f.npz"
+    np.savez(path, features=_feats(), labels=np.arange(12) % 3, class_names=np.array(list("abc")))
+    proc, out = _dry_run(tmp_path, {"path": str(path)}, {"heads": {"knn_backend": "faiss-ivf"}})
+    assert proc.returncode != 0
+    assert "config error at 'heads.knn_backend': 'faiss-ivf': faiss is not installed" in out, out[-2000:]
+    assert "pip install faiss-cpu" in out and "Traceback" not in out and not (tmp_path / "results").exists()
+
+
+@_SLOW
+def test_flat_faiss_backend_without_faiss_and_cuda_without_a_gpu_stop_at_dag_build(tmp_path, monkeypatch):
+    path = tmp_path / "f.npz"
+    np.savez(path, features=_feats(), labels=np.arange(12) % 3, class_names=np.array(list("abc")))
+    if not preflight.cuda_available():
+        proc, out = _dry_run(tmp_path, {"path": str(path)}, {"heads": {"device": "cuda"}})
+        assert proc.returncode != 0
+        assert "config error at 'heads.device': 'cuda' but this machine has no CUDA GPU" in out, out[-2000:]
+    shadow = tmp_path / "shadow" / "faiss"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('no faiss in this test')\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")]))
+    proc, out = _dry_run(tmp_path, {"path": str(path)}, {"flat": {"clusterers": ["kmeans-cosine"], "clusterer_params":
+                                                                  {"kmeans-cosine": {"backend": "faiss"}}}})
+    assert proc.returncode != 0
+    assert "config error at 'flat.clusterer_params.kmeans-cosine.backend': 'faiss': faiss is not installed" in out, \
+        out[-2000:]
+
+
+def test_cuda_is_unavailable_without_a_cuda_build_of_torch(monkeypatch):
+    monkeypatch.setattr(preflight, "_torch_cuda_build", lambda: None)  # a CPU-only torch
+    assert preflight.cuda_available() is False

@@ -30,6 +30,8 @@ BENCHES = [
         ("bench_merge_expand.py", ["-n", "300", "-d", "8", "-k", "3", "--n-regions", "15"], "ratio wall / budget"),
         ("bench_embed.py", ["--model", "test_resnet", "--per-class", "2", "--sizes", "32", "--batch-size", "8",
                             "--workers", "0"], "forward %"),
+        ("bench_knn.py", ["--cifar-rows", "1500", "--sizes", "2000", "4000", "--dim", "16", "--exact-rows", "200",
+                          "--kmeans", "2000x8x4", "--threads", "1"], "30-minute target met"),
         ("bench_scale.py", ["--n", "600", "--dim", "8", "--classes", "6", "--only", "caec-euclidean", "l2h",
                             "--workdir", "{tmp}"], "l2h"),
 ]

@@ -6,6 +6,8 @@
     and ``hdbscan-sklearn`` with its default.
 :data:`NEEDS_N_CLUSTERS`
     The clusterers that need ``n_clusters``.
+:data:`KMEANS_BACKENDS`
+    The ``backend`` values of ``kmeans`` / ``kmeans-cosine`` (embtree's own, or faiss).
 :func:`check_params`, :func:`registry_params`, :func:`check_n_clusters`
     Parameter checks (also used by :mod:`embtree.flat`, whose registry adds merge-expand).
 :func:`cluster`
@@ -29,11 +31,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 
 from embtree.cosine_kmeans import cosine_kmeans
+from embtree.faiss_kmeans import faiss_kmeans
 from embtree.kmeans import kmeans
 from embtree.validation import check_matrix
 
 __all__ = [
     "DEFAULT_QUADRATIC_CAP",
+    "KMEANS_BACKENDS",
     "CLUSTERERS",
     "NEEDS_N_CLUSTERS",
     "LINKAGES",
@@ -49,6 +53,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Values of the k-means clusterers' ``backend``: embtree's own (scikit-learn's KMeans up to
+#: max_sklearn_samples, embtree.kmeans / embtree.cosine_kmeans) or faiss (embtree.faiss_kmeans).
+KMEANS_BACKENDS = ("embtree", "faiss")
 # Samples the O(N^2) clusterers are fitted on at most (the guard of :func:`cluster`).
 DEFAULT_QUADRATIC_CAP = 10_000
 # Affinity propagation keeps three dense N x N float64 matrices and iterates up to
@@ -60,10 +67,13 @@ _AP_QUADRATIC_CAP = 2_000
 CLUSTERERS: dict[str, dict] = {
     # E.1: k-means++, one initialisation, max_iter raised to 1000.
     # Above max_sklearn_samples: embtree.kmeans, the same algorithm in row blocks (docs/methods/flat.md).
+    # backend "faiss": embtree.faiss_kmeans at every size (k-means++ on <= max_sklearn_samples rows;
+    # faiss stops when its objective no longer changes, so tol and algorithm do not apply).
     "kmeans": {"init": "k-means++", "n_init": 1, "max_iter": 1000, "tol": 1e-4, "algorithm": "lloyd",
-               "max_sklearn_samples": 100_000},
-    # Paper 002, section 5: cosine k-means (L2-normalised inputs and centres); embtree.cosine_kmeans.
-    "kmeans-cosine": {"n_init": 10, "max_iter": 300},
+               "max_sklearn_samples": 100_000, "backend": "embtree"},
+    # Paper 002, section 5: cosine k-means (L2-normalised inputs and centres); embtree.cosine_kmeans,
+    # or with backend "faiss" faiss's spherical k-means (embtree.faiss_kmeans; paper 002, appendix A).
+    "kmeans-cosine": {"n_init": 10, "max_iter": 300, "backend": "embtree"},
     # E.1 (1): nearest-neighbours affinity, cluster_qr assignment, arpack.
     "spectral": {
         "affinity": "nearest_neighbors",
@@ -208,7 +218,10 @@ def registry_params(registry, kind, method, params=None) -> dict:
             f"unknown parameter(s) {unknown} for {kind} {method!r}; "
             f"allowed: {sorted(registry[method])}"
         )
-    return {**registry[method], **params}
+    full = {**registry[method], **params}
+    if "backend" in full and full["backend"] not in KMEANS_BACKENDS:
+        raise ValueError(f"backend={full['backend']!r} of {kind} {method!r} must be one of {list(KMEANS_BACKENDS)}")
+    return full
 
 
 def check_params(method, params=None) -> dict:
@@ -323,11 +336,16 @@ def _clamp(name, value, limit):
     return value
 
 
-def _cluster_kmeans(X, *, n_clusters, seed, return_extra=False, max_sklearn_samples, **kw):
+def _cluster_kmeans(X, *, n_clusters, seed, return_extra=False, max_sklearn_samples, backend="embtree", **kw):
     if isinstance(max_sklearn_samples, bool) or not isinstance(max_sklearn_samples, (int, np.integer)) \
             or max_sklearn_samples < n_clusters:
         raise ValueError(f"kmeans: max_sklearn_samples={max_sklearn_samples!r} must be an int >= n_clusters={n_clusters}")
-    if len(X) <= max_sklearn_samples:
+    if backend == "faiss":
+        if kw.get("init") != "k-means++":
+            raise ValueError(f"kmeans: init={kw.get('init')!r} with backend 'faiss': only 'k-means++'")
+        labels = faiss_kmeans(X, n_clusters, seed=seed, n_init=kw["n_init"], max_iter=kw["max_iter"],
+                              init_max_samples=max_sklearn_samples, check_input=False)[0]
+    elif len(X) <= max_sklearn_samples:
         labels = skc.KMeans(n_clusters=n_clusters, random_state=seed, **kw).fit_predict(X)
     else:
         if kw.get("init") != "k-means++":
@@ -339,8 +357,11 @@ def _cluster_kmeans(X, *, n_clusters, seed, return_extra=False, max_sklearn_samp
     return (labels, None) if return_extra else labels
 
 
-def _cluster_kmeans_cosine(X, *, n_clusters, seed, return_extra=False, **kw):
-    labels, _ = cosine_kmeans(X, n_clusters, seed=seed, check_input=False, **kw)
+def _cluster_kmeans_cosine(X, *, n_clusters, seed, return_extra=False, backend="embtree", **kw):
+    if backend == "faiss":
+        labels = faiss_kmeans(X, n_clusters, spherical=True, seed=seed, check_input=False, **kw)[0]
+    else:
+        labels, _ = cosine_kmeans(X, n_clusters, seed=seed, check_input=False, **kw)
     return (labels, None) if return_extra else labels
 
 

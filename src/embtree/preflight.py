@@ -5,7 +5,8 @@ Public names
 :func:`check_encoder`, :func:`weights_cache_status`, :func:`timm_registry`,
 :func:`open_clip_registry` (encoders); :func:`check_image_folder`, :func:`scan_images`,
 :func:`image_manifest` (image folders); :func:`image_count`, :func:`check_shards` (sharded
-embedding); :func:`check_reference_tree` (Newick files).
+embedding); :func:`check_reference_tree` (Newick files); :func:`check_faiss`, :func:`cuda_available`
+(backends and devices).
 
 Every check here must keep ``snakemake -n`` fast, so none imports torch, timm or open_clip
 (each costs seconds, paid on every DAG build): model names are looked up in the libraries'
@@ -43,6 +44,8 @@ __all__ = [
     "image_count",
     "check_shards",
     "check_reference_tree",
+    "check_faiss",
+    "cuda_available",
 ]
 
 
@@ -452,3 +455,48 @@ def check_reference_tree(path, class_names=None, wnids=None):
             return [msg]
         return [f"{path}: not a valid Newick tree: {msg.removeprefix('newick could not be parsed: ')}"]
     return []
+
+
+def check_faiss():
+    """Problems with faiss for the ``faiss`` backends: ``[]`` when it imports, else one message.
+
+    Importing faiss takes ~0.05 s (it is imported only when a faiss backend is configured).
+    """
+    try:
+        import faiss  # noqa: F401
+    except ImportError as exc:
+        return [f"faiss is not installed ({exc}); `pip install faiss-cpu` (conda-forge: faiss-cpu, "
+                "faiss-gpu for CUDA), or choose an embtree backend"]
+    return []
+
+
+def _torch_cuda_build():
+    """The CUDA version torch was built for (``torch/version.py``, read, not imported), None for a
+    CPU-only build, False when torch is not installed."""
+    root = _package_dir("torch")
+    if root is None or not (root / "version.py").is_file():
+        return False
+    match = re.search(r"^cuda\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", (root / "version.py").read_text(), re.M)
+    return match.group(1) if match else None
+
+
+def cuda_available():
+    """Whether torch can use a CUDA GPU here, without importing torch (seconds on every DAG build):
+    a CUDA build of torch (``torch/version.py``) and at least one device the driver reports
+    (``cuInit`` / ``cuDeviceGetCount`` of libcuda, which honours ``CUDA_VISIBLE_DEVICES``)."""
+    if not _torch_cuda_build():
+        return False
+    import ctypes
+
+    for name in ("libcuda.so.1", "libcuda.so", "libcuda.dylib", "nvcuda.dll"):
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    else:
+        return False
+    count = ctypes.c_int(0)
+    if lib.cuInit(0) != 0 or lib.cuDeviceGetCount(ctypes.byref(count)) != 0:
+        return False
+    return count.value > 0

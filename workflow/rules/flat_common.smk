@@ -22,6 +22,11 @@ for _kind, _key in (("reducer", "reducer_params"), ("clusterer", "clusterer_para
             _flat.check_params(_kind, _name, _params)
         except ValueError as _err:
             config_error(f"flat.{_key}.{_name}", str(_err))
+        if _params.get("backend") == "faiss" and _name in FLAT_CLUSTERERS:
+            from embtree.preflight import check_faiss as _check_faiss  # deferred: only with a faiss backend
+
+            for _msg in _check_faiss():
+                config_error(f"flat.{_key}.{_name}.backend", f"'faiss': {_msg}")
 
 
 def _resolve_settings(kind):

@@ -23,23 +23,25 @@ wildcard_constraints:
 
 
 rule heads_knn:
-    """Cosine kNN of every embedding (self excluded), chunked, on the heads' device; shared by TEMI and SCANv2."""
+    """Cosine kNN of every embedding (self excluded) by heads.knn_backend, on the heads' device; shared by TEMI and SCANv2; recall@k of approximate backends."""
     input:
         embeddings="results/{dataset}/{encoder}/embeddings.npz",
     output:
-        "results/{dataset}/{encoder}/heads/knn.npy",
+        knn="results/{dataset}/{encoder}/heads/knn.npy",
+        recall="results/{dataset}/{encoder}/heads/knn_recall.tsv",
     log:
         "logs/{dataset}/{encoder}/heads/knn.log",
     benchmark:
         "logs/benchmarks/{dataset}/{encoder}/heads/knn.tsv"
     params:
-        heads=lambda wc: heads_params(wc.dataset),
+        # the knn* keys only: a training or k-means setting (epochs, kmeans_backend) never reruns the kNN
+        heads=lambda wc: {k: v for k, v in heads_params(wc.dataset).items() if k.startswith("knn")},
         device=HEADS_CFG.get("device", "auto"),
     threads: scaled_threads(2)
     resources:
         mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
         runtime=scaled_runtime(10, 0.5),
-        gpu=1,  # O(N^2 d) brute force: minutes on a GPU, hours on a few cores at ImageNet-train size
+        gpu=1,  # exact: O(N^2 d) brute force, minutes on a GPU, hours on a few cores at ImageNet-train size
     conda:
         "../../envs/embedding.yaml"
     script:

@@ -155,6 +155,26 @@ def _check_heads_overrides():
 _check_heads_overrides()
 
 
+def _check_heads_backends():
+    """faiss backends need faiss; heads.device: cuda needs CUDA. Checked where the jobs run: on
+    this machine for a local run (a dry run included); a cluster run's DAG is built on a login
+    node without GPUs, so its device is left to the GPU jobs (profiles/slurm asks for one)."""
+    from embtree import preflight as _pf  # deferred: only here
+
+    for ds in HEADS_DATASETS:
+        p = heads_params(ds)
+        for key, default in (("knn_backend", "exact"), ("kmeans_backend", "embtree")):
+            if p.get(key, default).startswith("faiss") and _pf.check_faiss():
+                where = f"heads.overrides.{ds}.{key}" if key in HEADS_CFG.get("overrides", {}).get(ds, {}) else f"heads.{key}"
+                config_error(where, f"{p[key]!r}: {_pf.check_faiss()[0]}")
+    if HEADS_DATASETS and HEADS_CFG.get("device") == "cuda" and workflow.local_exec and not _pf.cuda_available():
+        config_error("heads.device", "'cuda' but this machine has no CUDA GPU that torch can use (no CUDA build "
+                     "of torch, no driver or no visible device); use auto (CUDA when present) or cpu")
+
+
+_check_heads_backends()
+
+
 def heads_runs():
     return [(ds, enc) for ds, enc in RUNS if ds in HEADS_DATASETS]
 

@@ -1,5 +1,6 @@
 """Cosine k-means baseline (paper 002, section 5) of a run, scored like the heads; one seed per job
-(params.heads["seed"], from the {seed} wildcard).
+(params.heads["seed"], from the {seed} wildcard); heads.kmeans_backend: embtree.cosine_kmeans or
+faiss's spherical k-means (embtree.faiss_kmeans, the paper's own, appendix A).
 
 labels.npz: ``labels`` [N], ``ranked`` [N, min(5, K)] (nearest centres), ``targets`` [N]; with a
 held-out evaluation set also ``eval_ranked`` and ``eval_targets`` (its samples' nearest centres
@@ -31,9 +32,19 @@ targets, n_clusters, granularity, multi = granularity_targets(
 )
 t0 = time.perf_counter()
 with threadpool_limits(snakemake.threads):
-    labels, centres = cosine_kmeans.cosine_kmeans(emb.features, n_clusters, seed=p["seed"])
+    if p["kmeans_backend"] == "faiss":
+        from embtree.faiss_kmeans import faiss_kmeans
+        from embtree.faiss_support import import_faiss
+
+        import_faiss().omp_set_num_threads(snakemake.threads)
+        # cosine_kmeans' restarts and iterations (its defaults), faiss's float32 Lloyd steps
+        labels, centres, _ = faiss_kmeans(emb.features, n_clusters, spherical=True, seed=p["seed"], n_init=10,
+                                          max_iter=300)
+    else:
+        labels, centres = cosine_kmeans.cosine_kmeans(emb.features, n_clusters, seed=p["seed"])
     ranked = cosine_kmeans.nearest_centres(emb.features, centres, k=min(5, n_clusters))
-log.info("cosine k-means, K=%d (%s), seed %d: %.1f s", n_clusters, granularity, p["seed"], time.perf_counter() - t0)
+log.info("cosine k-means (%s), K=%d (%s), seed %d: %.1f s", p["kmeans_backend"], n_clusters, granularity, p["seed"],
+         time.perf_counter() - t0)
 key = {"dataset": wc.dataset, "encoder": wc.encoder, "method": "kmeans", "granularity": granularity,
        "seed": p["seed"]}
 extra = {"num_heads": 0, "epochs": 0}

@@ -3,9 +3,12 @@
 What the paper says, what it leaves open and what embtree chose: docs/methods/heads.md.
 
 ``params``   :data:`HEADS`, :data:`PARAMS` (defaults = the official code's CIFAR-10 command),
-             :func:`check_params`, :func:`knn_for`, :func:`parse_n_clusters`,
-             :func:`resolve_n_clusters` (clusters as a multiple of the classes: over-clustering)
-``knn``      :func:`mine_knn` (exact cosine kNN in bounded-memory tiles), :data:`KNN_TILE_ROWS`
+             :data:`KNN_BACKENDS`, :data:`KMEANS_BACKENDS`, :func:`check_params`, :func:`knn_for`,
+             :func:`parse_n_clusters`, :func:`resolve_n_clusters` (clusters as a multiple of the classes:
+             over-clustering)
+``knn``      :func:`mine_knn` (cosine kNN: exact bounded-memory tiles, or faiss's flat / IVF index),
+             :func:`ivf_params`, :func:`exact_knn_of`, :func:`recall_at_k`, :func:`knn_recall`,
+             :data:`KNN_TILE_ROWS`
 ``model``    :class:`BatchedHeads` (all ``H`` heads as stacked weights)
 ``losses``   :func:`temi_loss`, :func:`update_prior`, :func:`scan_loss`
 ``train``    :func:`train_heads`, :func:`predict`, :func:`cosine_schedule`, :func:`ema_update`
@@ -22,10 +25,19 @@ The calibration plots are :func:`embtree.report.figures.heads.plot_reliability` 
 :func:`~embtree.report.figures.heads.plot_msp_histogram`.
 """
 
-from embtree.heads.knn import KNN_TILE_ROWS, mine_knn
+from embtree.heads.knn import KNN_TILE_ROWS, exact_knn_of, ivf_params, knn_recall, mine_knn, recall_at_k
 from embtree.heads.losses import scan_loss, temi_loss, update_prior
 from embtree.heads.model import BatchedHeads
-from embtree.heads.params import HEADS, PARAMS, check_params, knn_for, parse_n_clusters, resolve_n_clusters
+from embtree.heads.params import (
+    HEADS,
+    KMEANS_BACKENDS,
+    KNN_BACKENDS,
+    PARAMS,
+    check_params,
+    knn_for,
+    parse_n_clusters,
+    resolve_n_clusters,
+)
 from embtree.heads.scores import calibration_inputs, evaluate, loss_table, metrics_row, per_head_rows, ranked_clusters
 from embtree.heads.separability import alignment_loss, coefficient_of_determination, separability_scores
 from embtree.heads.train import cosine_schedule, ema_update, predict, train_heads
@@ -49,8 +61,14 @@ __all__ = [
     "knn_for",
     "parse_n_clusters",
     "resolve_n_clusters",
+    "KNN_BACKENDS",
+    "KMEANS_BACKENDS",
     "KNN_TILE_ROWS",
     "mine_knn",
+    "ivf_params",
+    "exact_knn_of",
+    "recall_at_k",
+    "knn_recall",
     "BatchedHeads",
     "temi_loss",
     "scan_loss",

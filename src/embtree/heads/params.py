@@ -1,8 +1,8 @@
 """Parameters of the heads: the registry of defaults and their checks.
 
-:data:`HEADS`, :data:`PARAMS`, :func:`check_params`, :func:`knn_for`, :func:`is_int`,
-:func:`resolve_device`, and the number of clusters given as a multiple of the classes
-(over-clustering, paper 002 appendix B.4): :func:`parse_n_clusters`, :func:`resolve_n_clusters`.
+:data:`HEADS`, :data:`PARAMS`, :data:`KNN_BACKENDS`, :data:`KMEANS_BACKENDS`, :func:`check_params`,
+:func:`knn_for`, :func:`is_int`, :func:`resolve_device`, and the number of clusters given as a multiple of
+the classes (over-clustering, paper 002 appendix B.4): :func:`parse_n_clusters`, :func:`resolve_n_clusters`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ import re
 import numpy as np
 import torch
 
-__all__ = ["HEADS", "PARAMS", "check_params", "knn_for", "is_int", "resolve_device", "parse_n_clusters",
-           "resolve_n_clusters"]
+__all__ = ["HEADS", "PARAMS", "KNN_BACKENDS", "KMEANS_BACKENDS", "check_params", "knn_for", "is_int", "resolve_device",
+           "parse_n_clusters", "resolve_n_clusters"]
 
 log = logging.getLogger(__name__)
 
 HEADS = ("temi", "scanv2")
+#: kNN mining (embtree.heads.knn): embtree's exact tiles, faiss's exact index, faiss's inverted file.
+KNN_BACKENDS = ("exact", "faiss-flat", "faiss-ivf")
+#: The cosine k-means baseline: embtree.cosine_kmeans or embtree.faiss_kmeans (spherical).
+KMEANS_BACKENDS = ("embtree", "faiss")
 
 # Defaults = the official code's CIFAR-10 command (its README):
 # --batch_size=1024 --lr=1e-4 --warmup_epochs=20 --min_lr=1e-4 --epochs=100 --knn=50
@@ -51,6 +55,11 @@ PARAMS: dict = {
     "embed_norm": False,  # standardise each feature (official --embed_norm)
     "l2_norm": False,  # L2-normalise the features before the head (official --l2_norm)
     "knn_chunk_mb": 256,
+    "knn_backend": "exact",
+    "knn_nlist": None,  # faiss-ivf: None = embtree.heads.ivf_params
+    "knn_nprobe": None,
+    "knn_recall_rows": 1000,  # approximate backends: recall@k measured on this many seeded rows
+    "kmeans_backend": "embtree",  # the cosine k-means baseline (not the heads)
     "precision": "float32",  # or bfloat16: the hidden layers' GEMMs (not in the official code)
     "seed": 0,
 }
@@ -78,10 +87,16 @@ def check_params(head, params=None) -> dict:
     p = {**PARAMS, **params}
     ints = {"knn": 1, "num_heads": 1, "epochs": 1, "batch_size": 2, "warmup_epochs": 0, "nlayers": 1,
             "hidden_dim": 1, "bottleneck_dim": 1, "freeze_last_layer": 0, "warmup_teacher_temp_epochs": 0,
-            "seed": 0, "knn_chunk_mb": 1}
+            "seed": 0, "knn_chunk_mb": 1, "knn_recall_rows": 1}
     for key, least in ints.items():
         if not is_int(p[key]) or p[key] < least:
             raise ValueError(f"{key}={p[key]!r} must be an int >= {least}")
+    for key in ("knn_nlist", "knn_nprobe"):
+        if p[key] is not None and (not is_int(p[key]) or p[key] < 1):
+            raise ValueError(f"{key}={p[key]!r} must be an int >= 1 or None")
+    for key, allowed in (("knn_backend", KNN_BACKENDS), ("kmeans_backend", KMEANS_BACKENDS)):
+        if p[key] not in allowed:
+            raise ValueError(f"{key}={p[key]!r} must be one of {list(allowed)}")
     parse_n_clusters(p["n_clusters"])  # an int, a multiple of the classes ("2x") or None
     positive = ("lr", "teacher_temp", "warmup_teacher_temp", "student_temp", "alpha")
     for key in positive:

@@ -85,7 +85,8 @@ def train_heads(features, head, *, n_clusters=None, neighbors=None, device="auto
     if n < p["knn"] + 1:
         raise ValueError(f"n_samples={n} must be >= knn + 1 = {p['knn'] + 1}")
     if neighbors is None:
-        neighbors = mine_knn(X, p["knn"], chunk_mb=p["knn_chunk_mb"])
+        neighbors = mine_knn(X, p["knn"], backend=p["knn_backend"], chunk_mb=p["knn_chunk_mb"], nlist=p["knn_nlist"],
+                             nprobe=p["knn_nprobe"])
     neighbors = np.asarray(neighbors)
     if neighbors.shape[0] != n or neighbors.ndim != 2 or neighbors.shape[1] < p["knn"]:
         raise ValueError(f"neighbors must have shape ({n}, >= {p['knn']}), got {neighbors.shape}")
