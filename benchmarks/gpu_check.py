@@ -7,14 +7,16 @@ Runs on a CUDA machine without a package registry: it imports only torch, torchv
 numpy, scikit-learn and scipy (through the embtree modules it calls), never Snakemake, open_clip,
 umap or dendropy, and reads only files in the working tree (the shipped CIFAR-10 features and
 scikit-learn's bundled digits; model weights are random, ``pretrained: false``, since such a
-machine may have no internet either). Without CUDA it runs the CPU half and says so (exit 0),
+machine may have no internet either; faiss is checked only where it is installed). Without CUDA it
+runs the CPU half and says so (exit 0),
 which is what the test suite checks.
 
 Checks (each printed as PASS / FAIL with its numbers; the exit status is 1 if any fails):
 1. embed: a timm ResNet-18 on the digits images, CUDA with AMP against CPU float32: every row's
    cosine similarity >= 0.99 (AMP computes in float16), images/s on each device;
 2. kNN: exact cosine kNN (k = 50) of the shipped CIFAR-10 features on CUDA against CPU: identical
-   neighbour lists except where distances tie within float32 rounding;
+   neighbour lists except where distances tie within float32 rounding; where faiss is installed,
+   faiss-flat identical to exact (ties aside) and faiss-ivf's recall@k >= 0.95, on each device;
 3. heads: TEMI and SCANv2 trained on CUDA and on CPU from the same kNN and seed: the selected
    head's ACC within 0.5 points (float32 sums in another order give other, equally good runs),
    iterations/s on each device;
@@ -92,6 +94,32 @@ def check_knn(devices, X, k):
                    f"{differ - len(bad)} of them only by tied neighbours"), out["cpu"]
 
 
+def check_faiss(devices, X, k, exact):
+    """faiss-flat (identical to exact up to ties) and faiss-ivf (recall@k) on each device, where faiss
+    is installed: a bare CUDA machine may lack it, then the check says so and passes."""
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        print("      faiss is not installed here: faiss-flat / faiss-ivf not checked")
+        return True
+    from embtree.heads import mine_knn
+    from embtree.heads.knn import recall_at_k
+
+    ok = True
+    for dev in devices:
+        for backend in ("faiss-flat", "faiss-ivf"):
+            t0 = time.perf_counter()
+            found = mine_knn(X, k, backend=backend, device=dev)
+            seconds = time.perf_counter() - t0
+            recall = recall_at_k(found, exact)
+            if backend == "faiss-flat":
+                ok &= _report(f"{backend} on {dev} vs exact", not _tied(X, found, exact),
+                              f"recall@{k} {recall:.4f}, {seconds:.2f} s")
+            else:
+                ok &= _report(f"{backend} on {dev}", recall >= 0.95, f"recall@{k} {recall:.4f}, {seconds:.2f} s")
+    return ok
+
+
 def check_heads(devices, X, y, neighbors, epochs, n_heads):
     """``neighbors``: (n, k) kNN indices; the heads use all k."""
     from embtree.heads import predict, train_heads
@@ -131,6 +159,7 @@ def main(argv=None):
     ok = check_embed(devices, 100 if args.quick else 1797)
     knn_ok, neighbors = check_knn(devices, X, 10 if args.quick else 50)
     ok &= knn_ok
+    ok &= check_faiss(devices, X, neighbors.shape[1], neighbors)
     ok &= check_heads(devices, X, y, neighbors, 2 if args.quick else args.epochs, 2 if args.quick else args.heads)
     if cuda:
         print(f"      peak GPU memory: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
