@@ -48,10 +48,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-# Columns / JSON keys whose values depend on the wall clock, not on the computation.
-TIMING = re.compile(r"(^|_)(seconds|second|secs|time|times|timestamp|duration|date|created|"
+# Columns / JSON keys whose values depend on the wall clock, not on the computation (words split by
+# `_`, `-` or spaces: the report's L2H runtime table, paper 001 table 2, has "wall-clock s").
+TIMING = re.compile(r"(^|[_\s-])(seconds|second|secs|time|times|timestamp|duration|date|created|"
                     r"started|finished|elapsed|per_second|throughput|hostname|host|"
-                    r"runtime|wall)($|_)", re.IGNORECASE)  # fmt: skip
+                    r"runtime|wall)($|[_\s-])", re.IGNORECASE)  # fmt: skip
 # Rendered figures / documents: compared by presence only (fonts, renderer versions).
 PRESENCE_ONLY = {".png", ".pdf", ".svg", ".html", ".jpg"}
 
