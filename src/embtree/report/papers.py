@@ -136,10 +136,10 @@ PAPERS: dict[str, Paper] = {
                           ("heads_benchmarks",), needs="`heads.hierarchy_variants` and a reference tree",
                           gap="sub-classes are chosen by the nearest class mean in the encoder's space, not by "
                           "the paper's CLIP zero-shot; the variants score the GT-labels clustering"),
-                PaperItem("Table 3", "model-based ImageNet-21K subsets", needs="ImageNet-21K-P images",
-                          gap="no ImageNet-21K-P loader yet (issue 28)"),
+                PaperItem("Table 3", "model-based ImageNet-21K subsets (the classes a pretrained model predicts)",
+                          gap="not built: the `imagenet21k` type loads the data, no job picks model-based subsets"),
                 PaperItem("Table 4", "multi-label ACC against the semantic ancestors", ("heads_multilabel",),
-                          needs="`heads.coarse_depths` or `multi_labels` on a data set"),
+                          needs="`heads.ancestor_labels: true` (and a reference tree) or `multi_labels` on a data set"),
                 PaperItem("Table 5", "class-frequency subsets and coarse data sets", ("heads",),
                           needs="`imbalance: percentile` with `imbalance_percentiles` on a data set"),
                 PaperItem("Fig. 2 (left)", "ACC against the maximum hierarchy depth", ("figures/heads_coarse_depths",),
