@@ -7,7 +7,7 @@ PAPER = Paper("p", "A paper", "p.txt", "two data sets", "config/papers/p.yaml", 
     PaperItem("Table 2", "radius per class", ("caec_r_max_*",), needs="a data set"),
     PaperItem("Fig. 1", "growth", ("figures/growth/growth_*",), needs="any run"),
     PaperItem("Fig. 2", "the algorithm", gap="an illustration"),
-    PaperItem("Table 9", "t-tests", ("caec_ttest",), needs="two metrics", when="two_caec_metrics"),
+    PaperItem("Table 9", "t-tests", ("caec_ttest",), needs="two `caec.metrics`", when="two_caec_metrics"),
 ))
 
 
@@ -35,6 +35,9 @@ def test_pages_name_every_item_and_link_produced_outputs():
         assert f"| {label} |" in md and f"<td>{label}</td>" in page
     assert "2 produced, 2 not in this run, 1 not built" in md
     assert 'href="../caec_purity.html"' in page and 'href="../figures/growth/growth_a_b.png"' in page
+    assert "growth_a_b (figure)</a>" in page
+    # Markdown code spans stay in the .md and become <code> in the HTML
+    assert "two `caec.metrics`" in md and "two <code>caec.metrics</code>" in page and "`" not in page
 
 
 def test_report_stem():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import html
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -54,6 +55,8 @@ _ILLUSTRATION = "an illustration of the method, not a result"
 #: hold a "None: ..." note unless the condition holds.
 CONDITIONS = {
     "two_caec_metrics": lambda config: len(config.get("caec", {}).get("metrics", [])) >= 2,
+    "frequency_subsets": lambda config: any((spec or {}).get("imbalance") in ("percentile", "imbalanced", "centered")
+                                            for spec in config.get("datasets", {}).values()),
 }
 
 PAPERS: dict[str, Paper] = {
@@ -141,7 +144,8 @@ PAPERS: dict[str, Paper] = {
                 PaperItem("Table 4", "multi-label ACC against the semantic ancestors", ("heads_multilabel",),
                           needs="`heads.ancestor_labels: true` (and a reference tree) or `multi_labels` on a data set"),
                 PaperItem("Table 5", "class-frequency subsets and coarse data sets", ("heads",),
-                          needs="`imbalance: percentile` with `imbalance_percentiles` on a data set"),
+                          needs="`imbalance: percentile` with `imbalance_percentiles` on a data set",
+                          when="frequency_subsets"),
                 PaperItem("Fig. 2 (left)", "ACC against the maximum hierarchy depth", ("figures/heads_coarse_depths",),
                           needs="`heads.coarse_depths` and a reference tree"),
                 PaperItem("Fig. 3 (left, middle)", "calibration and ECE", ("figures/heads_calibration",)),
@@ -268,12 +272,16 @@ def paper_html(paper: Paper, produced, datasets=(), config=None) -> str:
     esc = html.escape
 
     def link(out):
-        ext = "png" if out.startswith("figures/") else "html"
-        return f'<a href="../{esc(out)}.{ext}">{esc(out.rsplit("/", 1)[-1])}</a>'
+        figure = out.startswith("figures/")
+        name = esc(out.rsplit("/", 1)[-1]) + (" (figure)" if figure else "")
+        return f'<a href="../{esc(out)}.{"png" if figure else "html"}">{name}</a>'
+
+    def text(value):  # the catalogue's Markdown `code` spans as <code>
+        return re.sub(r"`([^`]+)`", r"<code>\1</code>", esc(value))
 
     rows = "\n".join(
-        f"<tr><td>{esc(r.label)}</td><td>{esc(r.shows)}</td><td>{esc(r.status)}</td>"
-        f"<td>{'<br>'.join(link(o) for o in r.outputs) or '–'}</td><td>{esc(r.note or '')}</td></tr>"
+        f"<tr><td>{esc(r.label)}</td><td>{text(r.shows)}</td><td>{esc(r.status)}</td>"
+        f"<td>{'<br>'.join(link(o) for o in r.outputs) or '–'}</td><td>{text(r.note or '')}</td></tr>"
         for r in status.itertuples()
     )
     return (
