@@ -407,16 +407,37 @@ def imagenet_class_names(wnids):
     return np.array([f"{n}_{w}" if counts[n] > 1 else n for n, w in zip(names, wnids)])
 
 
+def _wnid_folders(root, what):
+    """(wnids, paths, labels) of a folder with one sub-folder per WNID; other folder names stop it."""
+    wnids, paths, labels = scan_class_folders(root)
+    bad = [w for w in wnids if not WNID_RE.match(w)]
+    if bad:
+        raise ValueError(f"{root}: {what} class folders must be WNIDs (n + 8 digits), found {bad[:5]}")
+    return wnids, paths, labels
+
+
+def _wnid_set(spec, root, wnids, paths, labels):
+    """The LabelledSet of WNID-labelled images under ``root``, finished (:func:`_finish`)."""
+    # Readable class names (tables, trees, figures); the WNIDs travel beside them (`wnids`), and
+    # the reference job matches resources/hierarchies/imagenet.nwk's WNID leaves through them.
+    data = LabelledSet(
+        labels=labels,
+        class_names=imagenet_class_names(wnids),
+        sample_ids=np.array([str(Path(p).relative_to(root)) for p in paths]),
+        wnids=np.array(wnids),
+        images=FileImages(paths),
+        info={"split": _spec_get(spec, "split")},
+    )
+    return _finish(data, spec, root)
+
+
 def _load_imagenet(spec, cache_dir, download):
     root = Path(spec["path"])
     if not root.is_dir():
         raise FileNotFoundError(f"ImageNet folder not found: {root}")
     subdirs = [p for p in root.iterdir() if p.is_dir() and WNID_RE.match(p.name)]
     if subdirs:
-        wnids, paths, labels = scan_class_folders(root)
-        bad = [w for w in wnids if not WNID_RE.match(w)]
-        if bad:
-            raise ValueError(f"{root}: ImageNet class folders must be WNIDs (n + 8 digits), found {bad[:5]}")
+        wnids, paths, labels = _wnid_folders(root, "ImageNet")
     else:
         if not spec.get("labels_path"):
             raise ValueError(
@@ -435,36 +456,14 @@ def _load_imagenet(spec, cache_dir, download):
         index = {w: i for i, w in enumerate(wnids)}
         paths = files
         labels = np.array([index[solution[f.stem]] for f in files], dtype=np.int64)
-    # Readable class names (tables, trees, figures); the WNIDs travel beside them (`wnids`), and
-    # the reference job matches resources/hierarchies/imagenet.nwk's WNID leaves through them.
-    data = LabelledSet(
-        labels=labels,
-        class_names=imagenet_class_names(wnids),
-        sample_ids=np.array([str(Path(p).relative_to(root)) for p in paths]),
-        wnids=np.array(wnids),
-        images=FileImages(paths),
-        info={"split": _spec_get(spec, "split")},
-    )
-    return _finish(data, spec, root)
+    return _wnid_set(spec, root, wnids, paths, labels)
 
 
 def _load_imagenet21k(spec, cache_dir, download):
     root = Path(spec["path"])
     if not root.is_dir():
         raise FileNotFoundError(f"ImageNet-21K-P folder not found: {root}")
-    wnids, paths, labels = scan_class_folders(root)
-    bad = [w for w in wnids if not WNID_RE.match(w)]
-    if bad:
-        raise ValueError(f"{root}: ImageNet-21K-P class folders must be WNIDs (n + 8 digits), found {bad[:5]}")
-    data = LabelledSet(
-        labels=labels,
-        class_names=imagenet_class_names(wnids),
-        sample_ids=np.array([str(Path(p).relative_to(root)) for p in paths]),
-        wnids=np.array(wnids),
-        images=FileImages(paths),
-        info={"split": _spec_get(spec, "split")},
-    )
-    return _finish(data, spec, root)
+    return _wnid_set(spec, root, *_wnid_folders(root, "ImageNet-21K-P"))
 
 
 def _load_features(spec, cache_dir, download):
