@@ -31,6 +31,16 @@ def _n_classes(sub):
     return sub.assign(_n=n).dropna(subset=["_n"]).groupby("depth", sort=False)["_n"].max().astype(int).to_dict()
 
 
+def _legend_below(fig, axes, rect_bottom=0.1):
+    """One legend for all ``axes`` (each label once), under the panels, and the layout made room for it."""
+    legend = {}
+    for ax in np.ravel(axes):
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, h)
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, rect_bottom, 1, 1))
+
+
 def plot_coarse_depths(metrics):
     """ACC (%) vs maximum hierarchy depth d, one panel per dataset x encoder, one line per method:
     the mean over seeds, with ± 1 sample std error bars where there are several. With a held-out
@@ -73,12 +83,7 @@ def plot_coarse_depths(metrics):
         ax.title.set_fontsize(9)
     axes[0][0].set_ylim(0, 100)
     axes[0][0].set_ylabel("ACC (%)" + (" on the held-out set" if split == "eval" else ""))
-    legend = {}  # one legend for every panel, under them (inside, it hid points)
-    for ax in axes[0]:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            legend.setdefault(label, h)
-    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _legend_below(fig, axes[0], 0.08)  # one legend for every panel, under them (inside, it hid points)
     return fig
 
 
@@ -202,15 +207,6 @@ def plot_hzr_moves(moves, *, max_classes=12):
                      fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def _legend_below(fig, axes, rect_bottom=0.1):
-    legend = {}
-    for ax in np.ravel(axes):
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            legend.setdefault(label, h)
-    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, rect_bottom, 1, 1))
 
 
 def plot_heads_sweep(metrics, sweep):
