@@ -53,6 +53,13 @@ def leaf_depths(newick) -> dict:
     return {leaf.taxon.label: leaf.level() for leaf in tree.leaf_node_iter()}
 
 
+def _ancestor_at(node, depth):
+    """``node``'s ancestor ``depth`` edges below the root; ``node`` itself when it is not deeper."""
+    while node.level() > depth:
+        node = node.parent_node
+    return node
+
+
 def coarsen_classes(newick, class_names, depth):
     """Coarse label of every class at maximum hierarchy depth ``depth``.
 
@@ -74,10 +81,7 @@ def coarsen_classes(newick, class_names, depth):
         raise ValueError(f"coarse depth={depth!r} must be an int in 1..{max_depth} (the tree's maximum depth)")
     coarse_names, index, out = [], {}, np.empty(len(names), dtype=np.int64)
     for i, name in enumerate(names):
-        node = leaves[name]
-        while node.level() > depth:
-            node = node.parent_node
-        key = _node_name(node)
+        key = _node_name(_ancestor_at(leaves[name], depth))
         if key not in index:
             index[key] = len(coarse_names)
             coarse_names.append(key)
@@ -144,9 +148,7 @@ def superclasses(newick, depth="auto", *, nodes=None):
     def at(d):
         out = {}
         for leaf in leaves:
-            node = leaf
-            while node.level() > d:
-                node = node.parent_node
+            node = _ancestor_at(leaf, d)
             if id(node) not in names:
                 names[id(node)] = _clade_name(node)
             out[leaf.taxon.label] = names[id(node)]
