@@ -3,7 +3,8 @@
 Inputs are L2-normalised, samples join the centre of highest cosine similarity, and
 centres are re-normalised after every iteration. scikit-learn has no spherical k-means
 (its KMeans is euclidean on unnormalised centres), hence this small Lloyd loop; the
-seeding is scikit-learn's k-means++ on the normalised data.
+seeding is scikit-learn's k-means++ on the normalised data, all restarts seeded together
+(:func:`embtree.seeding.plusplus_restarts`).
 
 :func:`cosine_kmeans`
     Labels and unit-norm centres (the flat grid's ``kmeans-cosine``, the heads' baseline).
@@ -15,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from sklearn.cluster import kmeans_plusplus
-
+from embtree.seeding import plusplus_restarts
 from embtree.validation import check_matrix
 
 __all__ = ["cosine_kmeans", "nearest_centres"]
@@ -98,10 +98,11 @@ def cosine_kmeans(features, n_clusters, *, seed=0, n_init=10, max_iter=300, chun
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name}={v!r} must be an int >= 1")
     Xn = _normalise(X.astype(np.float64))
+    # every restart's k-means++ rows, seeded together (one pass over Xn per step for all restarts)
+    inits = plusplus_restarts(Xn, int(n_clusters), [seed + i for i in range(n_init)])
     best = None
-    for i in range(n_init):  # restarts
-        init, _ = kmeans_plusplus(Xn, int(n_clusters), random_state=seed + i)
-        labels, centres, obj = _lloyd(Xn, _normalise(init), max_iter, chunk)
+    for init in inits:  # restarts
+        labels, centres, obj = _lloyd(Xn, _normalise(Xn[init]), max_iter, chunk)
         if best is None or obj > best[2]:
             best = (labels, centres, obj)
     return best[0], best[1]

@@ -15,9 +15,9 @@ scikit-learn re-seeds at the farthest sample). Differences and timings: docs/met
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import kmeans_plusplus
 
 from embtree.faiss_support import as_float32_rows, faiss_gpus, import_faiss
+from embtree.seeding import plusplus_restarts
 from embtree.validation import check_matrix
 
 __all__ = ["faiss_kmeans"]
@@ -114,8 +114,7 @@ def faiss_kmeans(features, n_clusters, *, spherical=False, seed=0, n_init=1, max
     idx = np.sort(rng.choice(n, size=int(init_max_samples), replace=False)) if n > init_max_samples else np.arange(n)
     sub = Y[idx].astype(np.float64)
     best = None
-    for i in range(n_init):  # restarts
-        chosen = kmeans_plusplus(sub, K, random_state=seed + i)[1]
+    for i, chosen in enumerate(plusplus_restarts(sub, K, [seed + i for i in range(n_init)])):  # restarts
         # every row trains (faiss would subsample to 256 per centre) and no "too few points" warning
         km = faiss.Kmeans(d, K, niter=int(max_iter), spherical=bool(spherical), seed=int(seed + i),
                           max_points_per_centroid=-(-n // K), min_points_per_centroid=1, gpu=gpu)

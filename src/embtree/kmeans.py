@@ -16,8 +16,8 @@ import logging
 
 import numpy as np
 from scipy import sparse
-from sklearn.cluster import kmeans_plusplus
 
+from embtree.seeding import plusplus_restarts
 from embtree.validation import check_matrix
 
 __all__ = ["kmeans"]
@@ -162,9 +162,8 @@ def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, in
         sub[s:e] = X[idx[s:e]]
     sub_mean = sub.mean(axis=0)
     sub -= sub_mean
-    for i in range(n_init):
-        # the chosen rows themselves (not centre + sub_mean): bit-equal starts, centred like the data
-        chosen = kmeans_plusplus(sub, int(n_clusters), random_state=seed + i)[1]
+    # the chosen rows themselves (not centre + sub_mean): bit-equal starts, centred like the data
+    for chosen in plusplus_restarts(sub, int(n_clusters), [seed + i for i in range(n_init)]):
         inits.append(np.asarray(X[idx[chosen]], dtype=np.float64))
     del sub
     mean, variance = _mean_and_variance(X, block_rows)
