@@ -271,3 +271,23 @@ def test_separability_table_directions_and_r2_note():
 
     assert f"Davies-Bouldin {r2([0.8, 0.5, 0.7], [1.0, 3.0, 2.0]):.3f}" in note
     assert "at least 3 runs" in R.heads_separability_table(sep.iloc[:2], probe).notes[0]
+
+
+def _knn(backend, recall, rows=1000):
+    return pd.DataFrame([{"dataset": "c10", "encoder": "vit", "backend": backend, "k": 50, "n_samples": 10000,
+                          "nlist": 256 if backend == "faiss-ivf" else None,
+                          "nprobe": 16 if backend == "faiss-ivf" else None,
+                          "recall_rows": rows if backend != "exact" else 0, "recall": recall}])
+
+
+def test_an_approximate_knn_backend_and_its_recall_are_noted_on_table_1():
+    metrics = _metrics()
+    plain = build_heads_tables(metrics, metrics.iloc[:0], knn=_knn("exact", 1.0))
+    assert not any("recall" in n for t in plain for n in t.notes)  # exact neighbours: nothing to say
+    ivf = build_heads_tables(metrics, metrics.iloc[:0], knn=_knn("faiss-ivf", 0.9954))
+    notes = {t.name: " ".join(t.notes) for t in ivf}
+    for name in ("heads_summary", "heads"):
+        assert "c10 / vit: faiss-ivf, nlist 256, nprobe 16, recall@50 99.5 % on 1,000 seeded rows" in notes[name]
+        assert "Caution" not in notes[name]
+    low = build_heads_tables(metrics, metrics.iloc[:0], knn=_knn("faiss-ivf", 0.81))
+    assert " ".join(low[0].notes).count("Caution: a recall below 95 %") == 1

@@ -249,6 +249,8 @@ HEADS_REPORT_SPECS = {
         for ds, enc in heads_runs() for m in HEADS_METHODS for s in HEADS_SEEDS
     ],
     "probe": [table_spec(probe_path(ds, enc), dataset=ds, encoder=enc) for ds, enc in probe_runs()],
+    # how the neighbours were mined (heads.knn_backend) and their recall: a note on tables 1
+    "knn": [table_spec(f"results/{ds}/{enc}/heads/knn_recall.tsv", dataset=ds, encoder=enc) for ds, enc in heads_runs()],
 }
 if HEADS_HZR:  # paper 002 table 2 and the relabelling figure (figs. 1, 9, 10)
     HEADS_REPORT_SPECS.update({

@@ -19,7 +19,8 @@ note = settings_note(p.changed_settings, "heads")
 caption = caption_html(Path(snakemake.input.captions[0]).read_text(), {"snakemake": snakemake})
 for table in R.build_heads_tables(data["heads"], data["heads_spread"], probe=data.get("probe"), order=p.order,
                                   multilabel=p.multilabel, n_seeds=len(p.seeds), baselines=list(p.baselines),
-                                  variants=data.get("hzr"), probe_variants=data.get("probe_variants")):
+                                  variants=data.get("hzr"), probe_variants=data.get("probe_variants"),
+                                  knn=data.get("knn")):
     if note:  # a table pasted from its .md / .tex / .csv keeps the caption's caution
         table.notes.append(note)
     paths = R.write_report_table(table, Path(snakemake.output.tables[0]).parent)

@@ -69,6 +69,36 @@ def _seeds_note(n_seeds):
     return seeds_note("heads.seeds", n_seeds, subject="Clustering methods")
 
 
+#: Recall@k below which an approximate kNN backend's note reads as a caution (heads_knn.py warns too).
+KNN_RECALL_CAUTION = 0.95
+
+
+def knn_note(knn):
+    """The note naming how TEMI / SCANv2's neighbours were mined where a backend is approximate:
+    per run its backend, recall@k against exact neighbours and the rows it was measured on, a
+    caution below :data:`KNN_RECALL_CAUTION`; None where every run used exact neighbours.
+
+    ``knn``: the runs' ``heads/knn_recall.tsv`` rows (dataset, encoder, backend, k, nlist, nprobe,
+    recall_rows, recall)."""
+    if knn is None or not len(knn) or knn["backend"].eq("exact").all():
+        return None
+    parts, low = [], False
+    for r in knn.itertuples():
+        if r.backend == "exact":
+            parts.append(f"{r.dataset} / {r.encoder}: exact")
+            continue
+        ivf = f", nlist {int(r.nlist)}, nprobe {int(r.nprobe)}" if r.backend == "faiss-ivf" else ""
+        parts.append(f"{r.dataset} / {r.encoder}: {r.backend}{ivf}, recall@{int(r.k)} {100 * r.recall:.1f} % "
+                     f"on {int(r.recall_rows):,} seeded rows")
+        low = low or r.recall < KNN_RECALL_CAUTION
+    text = ("TEMI / SCANv2 neighbours (heads.knn_backend; recall against exact neighbours): " + "; ".join(parts)
+            + ".")
+    if low:
+        text = (f"Caution: a recall below {100 * KNN_RECALL_CAUTION:.0f} % means the heads trained on other "
+                "neighbours than exact search gives (raise heads.knn_nprobe or use faiss-flat / exact). " + text)
+    return text
+
+
 def heads_table(metrics, *, probe=None, order=None, n_seeds=None):
     """Paper 002 table 1, methods as rows (it fits a page): rows dataset x encoder x method, columns
     ACC, NMI, ARI, top-5, mean MSP, ECE (printed in %).
@@ -381,14 +411,19 @@ def heads_benchmarks_table(metrics, variants, *, probe=None, probe_variants=None
 
 
 def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=False,
-                       n_seeds=None, baselines=None, variants=None, probe_variants=None) -> list[ReportTable]:
+                       n_seeds=None, baselines=None, variants=None, probe_variants=None, knn=None) -> list[ReportTable]:
     """Every heads table; ``n_seeds``: the configured number of seeds (``len(heads.seeds)``);
     ``baselines``: encoders with random weights (:func:`~embtree.report.common.baseline_encoders`),
     whose rows are never bold; ``variants`` / ``probe_variants`` (heads.hierarchy_variants): the
-    runs' ``heads/hzr/variants.tsv`` and ``probe/variants.tsv`` rows, for table 2."""
+    runs' ``heads/hzr/variants.tsv`` and ``probe/variants.tsv`` rows, for table 2; ``knn``: the
+    runs' ``heads/knn_recall.tsv`` rows (:func:`knn_note` on tables 1 where a backend is approximate)."""
     tables = [heads_summary_table(metrics, probe=probe, order=order, n_seeds=n_seeds),
               heads_table(metrics, probe=probe, order=order, n_seeds=n_seeds),
               heads_spread_table(per_head, order=order)]
+    note = knn_note(knn)
+    if note:
+        for t in tables[:2]:
+            t.notes.append(note)
     if variants is not None:
         tables.append(heads_benchmarks_table(metrics, variants, probe=probe, probe_variants=probe_variants,
                                              order=order, n_seeds=n_seeds))
