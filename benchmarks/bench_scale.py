@@ -66,7 +66,8 @@ def build(workdir: Path, n, d, k, seed=0, chunk=65536):
     meta.write_text(json.dumps(want))
 
 
-def _peak_mb(pid="self"):
+def peak_mb(pid="self"):
+    """Peak resident memory (``VmHWM``, mapped file pages touched included) of a process, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -77,7 +78,30 @@ class _OutOfBudget(Exception):
     pass
 
 
-def _job(name, workdir, threads, queue, knn_budget=600.0):
+def run_isolated(target, args, timeout):
+    """``target(*args, queue)`` in a fresh spawned process, killed after ``timeout`` seconds.
+
+    Returns ``(status, value, wall_s)``: ``("ok", what target put on the queue, ...)``,
+    ``("timeout", its peak MB so far, ...)`` (memory is bounded even when time is not) or
+    ``("failed", its exit code, ...)``. One process per algorithm: each peak is its own.
+    """
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    start = time.perf_counter()
+    p.start()
+    p.join(timeout)
+    if p.is_alive():
+        peak = peak_mb(p.pid)
+        p.kill()
+        p.join()
+        return "timeout", peak, time.perf_counter() - start
+    if q.empty():
+        return "failed", p.exitcode, time.perf_counter() - start
+    return "ok", q.get(), time.perf_counter() - start
+
+
+def _job(name, workdir, threads, knn_budget, queue):
     os.environ["OMP_NUM_THREADS"] = str(threads)
     from threadpoolctl import threadpool_limits
 
@@ -134,7 +158,7 @@ def _job(name, workdir, threads, queue, knn_budget=600.0):
             info = f"{len(Z)} merges"
         else:
             raise ValueError(name)
-    queue.put((name, time.perf_counter() - start, _peak_mb(), info))
+    queue.put((name, time.perf_counter() - start, peak_mb(), info))
 
 
 def main(argv=None):
@@ -159,23 +183,15 @@ def main(argv=None):
           f"{args.n * args.classes * 4 / 1e9:.2f} GB; built/checked in {time.perf_counter() - t:.0f} s; "
           f"{args.threads} threads", flush=True)
     print(f"{'algorithm':16s} {'seconds':>9s} {'peak MB':>9s}  {'peak / one copy':>15s}  info", flush=True)
-    ctx = mp.get_context("spawn")
     for name in args.only:
-        q = ctx.Queue()
-        p = ctx.Process(target=_job, args=(name, str(wd), args.threads, q, args.knn_budget))
-        start = time.perf_counter()
-        p.start()
-        p.join(args.timeout)
-        if p.is_alive():
-            peak = _peak_mb(p.pid)  # its peak so far: memory is bounded even when time is not
-            p.kill()
-            p.join()
-            print(f"{name:16s} {'>' + str(int(args.timeout)):>9s} {peak:9.0f}  timed out (peak so far)", flush=True)
+        status, value, wall = run_isolated(_job, (name, str(wd), args.threads, args.knn_budget), args.timeout)
+        if status == "timeout":
+            print(f"{name:16s} {'>' + str(int(args.timeout)):>9s} {value:9.0f}  timed out (peak so far)", flush=True)
             continue
-        if q.empty():
-            print(f"{name:16s} failed (exit {p.exitcode}) after {time.perf_counter() - start:.0f} s", flush=True)
+        if status == "failed":
+            print(f"{name:16s} failed (exit {value}) after {wall:.0f} s", flush=True)
             continue
-        _, sec, peak, info = q.get()
+        _, sec, peak, info = value
         ref = (args.n * (args.classes if name == "l2h" else args.dim) * 4) / 1e6
         print(f"{name:16s} {sec:9.1f} {peak:9.0f}  {peak / ref:15.2f}  {info}", flush=True)
     return 0

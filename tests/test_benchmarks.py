@@ -34,6 +34,10 @@ BENCHES = [
                           "--kmeans", "2000x8x4", "--threads", "1"], "30-minute target met"),
         ("bench_scale.py", ["--n", "600", "--dim", "8", "--classes", "6", "--only", "caec-euclidean", "l2h",
                             "--workdir", "{tmp}"], "l2h"),
+        ("bench_10k.py", ["--depth", "2", "--branching", "5", "--dim", "16", "--samples-per-class", "20",
+                          "--target-per-class", "20", "--workdir", "{tmp}", "--threads", "1", "--l2h-rows", "300",
+                          "--kmeans-rows", "300", "--knn-rows", "400", "--heads-iters", "1", "--heads-measured", "2",
+                          "--batch", "32", "--epochs", "2"], "heads-temi      heads_train"),
 ]
 
 
@@ -56,6 +60,27 @@ def test_benchmark_runs_at_toy_size(bench_runs, script, args, expect):
     res = bench_runs[script]
     assert res.returncode == 0, res.stderr[-2000:]
     assert expect in res.stdout, res.stdout[-2000:]
+
+
+def test_bench_10k_writes_planted_tree_chunk_by_chunk(tmp_path):
+    """bench_10k.build draws the samples in chunks into a memory map: the bytes of planted_tree's one draw."""
+    sys.path.insert(0, str(BENCH))
+    import numpy as np
+
+    import bench_10k
+    from embtree.data.planted import planted_tree
+
+    kw = {"depth": 2, "branching": 3, "dim": 5, "samples_per_class": 7, "noise": 0.5, "seed": 4}
+    bench_10k.build(tmp_path, chunk=4, **kw)  # 63 rows in chunks of 4: the last one partial
+    X, y, names, newick = planted_tree(**kw)
+    got = np.load(tmp_path / "features.npy")
+    assert got.dtype == np.float32 and got.tobytes() == X.tobytes()
+    assert np.array_equal(np.load(tmp_path / "labels.npy"), y)
+    assert np.array_equal(np.load(tmp_path / "class_names.npy"), names)
+    assert (tmp_path / "planted.nwk").read_text() == newick
+    # the leaf means: the class means of noise-free samples are these
+    assert np.allclose(np.load(tmp_path / "means.npy")[y], X, atol=4)
+    assert bench_10k.stratified_rows(3, 7, 2).tolist() == [0, 1, 7, 8, 14, 15]
 
 
 def test_bench_dag_reads_rules_and_peaks_from_benchmark_files(tmp_path, capsys):

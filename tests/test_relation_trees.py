@@ -218,3 +218,18 @@ def test_bad_bootstrap_input():
         next(class_point_replicates(X, np.repeat([0, 1, 2], 2), 0))
     with pytest.raises(ValueError, match="every class"):
         next(class_point_replicates(X, np.repeat([0, 2, 3], 2), 2))
+
+
+@pytest.mark.slow  # ~20 s: UPGMA of 10,000 points and the Deformity Index at 10,000 leaves
+def test_planted_tree_of_10000_classes_recovered_by_centroids_and_upgma():
+    # issue 28's acceptance check: 10,000 well-separated classes (depth 4 x branching 10, the
+    # planted recipe's step_scale / decay, small noise) -> class centroids -> UPGMA is the planted tree.
+    from embtree.data.planted import planted_tree
+    from embtree.hierarchy.compare import compare_trees
+
+    X, y, names, ref = planted_tree(depth=4, branching=10, dim=32, samples_per_class=1, noise=0.1, seed=0)
+    tree = upgma(class_centroids(X, y, len(names)), list(names))
+    out = compare_trees(tree, ref)
+    assert out["clade_recall"] == 1.0 and out["clade_precision"] == 1.0 and out["di"] == 0.0
+    # the binary tree resolves every multifurcation: RF counts exactly those extra splits
+    assert out["rf"] == (len(names) - 3) - (10 + 100 + 1000)  # binary splits minus the planted ones

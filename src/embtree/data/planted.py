@@ -64,6 +64,22 @@ def planted_tree(depth=3, branching=2, dim=32, samples_per_class=100, step_scale
     newick : str
         the generating tree, leaves named by ``class_names`` (topology only).
     """
+    _check_planted(depth, branching, dim, samples_per_class, step_scale, decay, noise)
+    rng = np.random.default_rng(seed)
+    means, class_names = _leaf_means(rng, depth, branching, dim, step_scale, decay)
+    labels = np.repeat(np.arange(len(means)), samples_per_class)
+    features = means[labels] + rng.normal(0.0, noise, size=(len(labels), dim))
+    return features.astype(np.float32), labels.astype(np.int64), class_names, _newick(depth, branching)
+
+
+# The pieces of planted_tree, in its order of random draws: a caller that writes the samples
+# chunk by chunk (benchmarks/bench_10k.py: 1.28 M x 768 to a memory map) draws
+# rng.normal(0, noise, size=(rows, dim)) per chunk after _leaf_means, which gives the
+# same stream as planted_tree's one draw (tests/test_benchmarks.py checks the bytes).
+
+
+def _check_planted(depth, branching, dim, samples_per_class, step_scale, decay, noise):
+    """Raise ValueError naming the first invalid argument of :func:`planted_tree`."""
     for name, value, low in (("depth", depth, 1), ("branching", branching, 2), ("dim", dim, 1),
                              ("samples_per_class", samples_per_class, 1)):  # fmt: skip
         if int(value) != value or value < low:
@@ -74,20 +90,26 @@ def planted_tree(depth=3, branching=2, dim=32, samples_per_class=100, step_scale
     n_classes = branching**depth
     if n_classes > 100_000:
         raise ValueError(f"branching**depth = {n_classes} classes is too many (max 100000)")
-    rng = np.random.default_rng(seed)
+
+
+def _leaf_means(rng, depth, branching, dim, step_scale, decay):
+    """Leaf means (branching**depth, dim) float64 of the branching random walk, drawn from
+    ``rng`` level by level, and the class names (``c`` + the child indices along the path)."""
     means = np.zeros((1, dim))
     paths = [()]
     for level in range(depth):  # breadth-first: level by level, children in order
         steps = rng.normal(0.0, step_scale * decay**level, size=(len(means), branching, dim))
         means = (means[:, None, :] + steps).reshape(-1, dim)
         paths = [p + (k,) for p in paths for k in range(branching)]
-    class_names = np.array(["c" + "_".join(map(str, p)) for p in paths])
-    labels = np.repeat(np.arange(n_classes), samples_per_class)
-    features = means[labels] + rng.normal(0.0, noise, size=(len(labels), dim))
+    return means, np.array(["c" + "_".join(map(str, p)) for p in paths])
+
+
+def _newick(depth, branching):
+    """The complete tree of :func:`planted_tree` as Newick, leaves named as its class names."""
 
     def newick(prefix):
         if len(prefix) == depth:
             return "c" + "_".join(map(str, prefix))
         return "(" + ",".join(newick(prefix + (k,)) for k in range(branching)) + ")"
 
-    return features.astype(np.float32), labels.astype(np.int64), class_names, newick(()) + ";"
+    return newick(()) + ";"
