@@ -52,3 +52,16 @@ def test_cosine_kmeans_lloyd_equals_the_reference_loop_bit_for_bit():
     np.testing.assert_array_equal(got[0], ref[0])
     np.testing.assert_array_equal(got[1], ref[1])
     assert got[2] == ref[2]
+
+
+def test_similarity_blocks_shrink_as_the_clusters_grow(monkeypatch):
+    assert cosine_kmeans._rows_per_block(65536, 10) == 65536
+    assert cosine_kmeans._rows_per_block(65536, 10_000) == 3355  # 256 MB of float64 similarities
+    # a tiny memory bound (blocks of a few rows) gives the same clustering
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 6)) + 4 * rng.normal(size=(8, 6))[rng.integers(8, size=300)]
+    full = cosine_kmeans.cosine_kmeans(X, 8, seed=0, n_init=2)
+    monkeypatch.setattr(cosine_kmeans, "_BLOCK_BYTES", 8 * 8 * 7)  # 7 rows per block at K = 8
+    small = cosine_kmeans.cosine_kmeans(X, 8, seed=0, n_init=2)
+    np.testing.assert_array_equal(full[0], small[0])
+    np.testing.assert_array_equal(full[1], small[1])

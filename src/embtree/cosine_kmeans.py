@@ -22,6 +22,15 @@ from embtree.validation import check_matrix
 __all__ = ["cosine_kmeans", "nearest_centres"]
 
 
+# Bytes of one (rows, n_clusters) float64 similarity block: rows = min(chunk, this / (8 K)), so the
+# block stays bounded as K grows (65,536 x 10,000 would be 5.2 GB; 3,355 rows at K = 10,000).
+_BLOCK_BYTES = 256 * 2**20
+
+
+def _rows_per_block(chunk, n_clusters):
+    return max(1, min(int(chunk), _BLOCK_BYTES // (8 * int(n_clusters))))
+
+
 def _normalise(X):
     norm = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.where(norm == 0, 1.0, norm)
@@ -31,13 +40,14 @@ def nearest_centres(features, centres, k=1, *, chunk=65536):
     """Indices of the ``k`` most cosine-similar centres of every sample, best first.
 
     features : (n_samples, n_features); centres : (n_clusters, n_features) -> (n_samples, k) int64.
-    Row blocks keep the (chunk, n_clusters) similarity block bounded.
+    Row blocks (at most ``chunk`` rows and 256 MB) keep the similarity block bounded.
     """
     X = _normalise(check_matrix(features, "features"))
     Cn = _normalise(check_matrix(centres, "centres"))
     if not 1 <= k <= len(Cn):
         raise ValueError(f"k={k} must lie in 1..n_clusters={len(Cn)}")
     out = np.empty((len(X), k), dtype=np.int64)
+    chunk = _rows_per_block(chunk, len(Cn))
     for s in range(0, len(X), chunk):  # row blocks, bounded memory
         sim = X[s:s + chunk] @ Cn.T
         top = np.argpartition(-sim, k - 1, axis=1)[:, :k] if k < len(Cn) else np.tile(np.arange(len(Cn)), (len(sim), 1))
@@ -48,6 +58,7 @@ def nearest_centres(features, centres, k=1, *, chunk=65536):
 
 def _lloyd(Xn, centres, max_iter, chunk):
     n, K = len(Xn), len(centres)
+    chunk = _rows_per_block(chunk, K)
     labels = np.full(n, -1, dtype=np.int64)
     best = np.empty(n)
     for _ in range(max_iter):
