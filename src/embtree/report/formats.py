@@ -419,10 +419,13 @@ TABLE_FORMATS = ("csv", "md", "tex", "html")
 
 
 def write_report_table(table, directory):
-    """Write ``<directory>/<name>.csv``, ``.md``, ``.tex`` and ``.html`` atomically; return the paths."""
+    """Write ``<directory>/<name>.csv``, ``.md``, ``.tex`` and ``.html`` atomically; return the paths.
+
+    A table with a ``full`` table (aggregated by superclass) writes the full one to the CSV.
+    """
     directory = Path(directory)
     paths = [directory / f"{table.name}.{ext}" for ext in TABLE_FORMATS]
-    write_table(paths[0], to_csv_frame(table))
+    write_table(paths[0], to_csv_frame(table if table.full is None else table.full))
     write_text(paths[1], to_markdown(table))
     write_text(paths[2], to_latex(table))
     write_text(paths[3], to_html(table))

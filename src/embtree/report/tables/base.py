@@ -54,7 +54,8 @@ class ReportTable:
     "min" / None}; None (the default) leaves ``bold`` as set by the builder.
     ``number_format`` / ``column_formats``: "percent" (a score in [0, 1], printed x 100),
     "count", "pvalue" or "fixed" (:data:`~embtree.report.common.FORMATS`). ``empty_note`` is what
-    the text formats print instead of a table without rows.
+    the text formats print instead of a table without rows. ``full``: the table before aggregation
+    (one column or row per class), which the CSV holds in place of this one (nothing computed is lost).
     """
 
     name: str
@@ -78,6 +79,8 @@ class ReportTable:
     compare_by: list = field(default_factory=list)  # row levels of comparable rows (bold)
     unranked: pd.Series | None = None  # rows never bold (baselines), bool per row
     empty_note: str = "none"
+    # The unaggregated table its CSV holds instead (a per-class table shown by superclass, issue 28).
+    full: "ReportTable | None" = None
 
     def __post_init__(self):
         shape = self.values.shape
