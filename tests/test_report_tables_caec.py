@@ -213,7 +213,8 @@ def test_class_groups_take_the_deepest_depth_that_fits():
 
 
 def test_per_class_tables_by_superclass_are_means_over_their_classes():
-    tables, pc = _caec(4, small=[("canberra", "b2")])
+    small = [("canberra", "b0"), ("canberra", "b1"), ("canberra", "b2"), ("canberra", "a0")]
+    tables, pc = _caec(4, small=small)
     for value in ("r_max", "coverage"):
         t = tables[f"caec_{value}_d"]
         assert list(t.values.columns) == ["animal (n=4)", "plant (n=4)", "c0…c3 (n=4)"]
@@ -229,9 +230,11 @@ def test_per_class_tables_by_superclass_are_means_over_their_classes():
         csv = R.to_csv_frame(t.full)
         assert csv.loc[0, "a2"] == pytest.approx(pc.loc[2, value])
     cov = tables["caec_coverage_d"]
-    # The small b2 cluster marks its superclass's cell (never bold) and is named in the full table.
+    # 3 of plant's 4 clusters are small: its cell is marked (never bold); 1 of animal's 4 is not enough.
     assert cov.flagged.loc[("e", "canberra"), "plant (n=4)"] and cov.flagged.to_numpy().sum() == 1
-    assert cov.full.flagged.loc[("e", "canberra"), "b2"]
+    assert cov.full.flagged.loc[("e", "canberra"), "b2"] and cov.full.flagged.loc[("e", "canberra"), "a0"]
+    md = R.to_markdown(cov)
+    assert "more than half of this superclass's classes" in md and "4 of the 24 clusters" in md
     # Coverage is bold per superclass column: the better run's mean.
     for label in cov.values.columns:
         best = cov.values[label].idxmax()

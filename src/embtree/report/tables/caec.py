@@ -514,6 +514,26 @@ def flag_tree_tables(tables, trees, summary, datasets):
     return tables
 
 
+def _flag_small_superclasses(table, per_class, groups, direction=None):
+    """Mark (†, never bold) the superclass cells of a per-class table aggregated by superclass where more
+    than half of the superclass's clusters have fewer members than caec.min_cluster_size (as a DEGENERATE
+    run: the mean then rests mostly on a handful of embeddings per class); note how many are small."""
+    if not len(per_class) or "small_cluster" not in per_class.columns:
+        return table
+    small = per_class["small_cluster"].astype(str).str.lower().isin(["true", "1", "yes"])
+    df = per_class.assign(superclass=groups.label_of(per_class["class_name"].astype(str)), _small=small)
+    df["_mostly_small"] = df.groupby([*_RUN_ROWS, "superclass"], sort=False)["_small"].transform("mean") > 0.5
+    flag_cells(table, df, _RUN_ROWS, ["superclass"], "_mostly_small",
+               f"{SMALL_CLUSTER_MARK} more than half of this superclass's classes have clusters with fewer members "
+               "than caec.min_cluster_size: its mean rests on a handful of embeddings per class; never bold.",
+               direction=direction)
+    if small.any():
+        table.notes.append(f"{int(small.sum())} of the {len(per_class)} clusters (class x run) have fewer members than "
+                           "caec.min_cluster_size; their values are in the means, and the CSV marks them "
+                           "(<class>/small_clusters).")
+    return table
+
+
 def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, datasets, missing=None, order=None,
                       references=None, max_classes=None):
     """Every CAEC table (paper tables 1-14 layouts) from the concatenated per-run tables.
@@ -566,8 +586,6 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
     ]
     small_note = (f"{SMALL_CLUSTER_MARK} this class's cluster has fewer members than caec.min_cluster_size: "
                   "its values rest on a handful of embeddings")
-    group_note = (f"{SMALL_CLUSTER_MARK} a class of this superclass has a cluster with fewer members than "
-                  "caec.min_cluster_size (its value is in the mean; the full table marks which)")
     for ds in datasets:
         classes = None
         if len(per_class) and (per_class["dataset"] == ds).any():
@@ -576,13 +594,15 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
         pc_miss = missing_of(missing, "per_class")
 
         def by_class(groups):
-            pc = pc_ds if groups is None else pc_ds.assign(superclass=groups.label_of(pc_ds["class_name"].astype(str)))
-            col, note = (["class_name"], small_note) if groups is None else (["superclass"], group_note)
+            def flag(t, direction=None):
+                if groups is None:
+                    return flag_cells(t, pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note,
+                                      direction=direction)
+                return _flag_small_superclasses(t, pc_ds, groups, direction=direction)
+
             return [
-                flag_cells(per_class_table(per_class, ds, "r_max", missing=pc_miss, order=order, groups=groups),
-                           pc, _RUN_ROWS, col, "small_cluster", note),
-                flag_cells(per_class_table(per_class, ds, "coverage", missing=pc_miss, order=order, groups=groups),
-                           pc, _RUN_ROWS, col, "small_cluster", note, direction="max"),
+                flag(per_class_table(per_class, ds, "r_max", missing=pc_miss, order=order, groups=groups)),
+                flag(per_class_table(per_class, ds, "coverage", missing=pc_miss, order=order, groups=groups), "max"),
                 infiltration_table(infiltration, ds, missing=missing_of(missing, "infiltration"), order=order,
                                    classes=classes, runs=summary, groups=groups),
                 intrusion_table(intrusion, ds, missing=missing_of(missing, "intrusion"), order=order, groups=groups),
