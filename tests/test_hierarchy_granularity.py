@@ -91,3 +91,21 @@ def test_superclasses_at_a_depth_auto_and_named_nodes():
     assert granularity.superclasses("((a,b,c),(d,e));", 1)[0]["b"] == "a…c"
     with pytest.raises(ValueError, match="depth=0"):
         granularity.superclasses(TREE, 0)
+
+
+def test_superclasses_max_groups_takes_the_deepest_depth_that_fits():
+    # TREE: 2 superclasses at depth 1 (ab, cde), 4 at depth 2 (a, b, cd, e), the 5 leaves at depth 3.
+    assert granularity.superclasses(TREE, max_groups=2) == granularity.superclasses(TREE, 1)
+    assert granularity.superclasses(TREE, max_groups=3)[1] == 1
+    assert granularity.superclasses(TREE, max_groups=4) == granularity.superclasses(TREE, 2)
+    assert granularity.superclasses(TREE, max_groups=5)[1] == 3
+    # A chain above the clades (WordNet: entity > physical_entity > ...) is passed through.
+    chain = "((((a,b)ab,(c,d)cd)x)y)root;"
+    sup, d = granularity.superclasses(chain, max_groups=2)
+    assert d == 3 and sup == {"a": "ab", "b": "ab", "c": "cd", "d": "cd"}
+    # Not even depth 1 fits: depth 1.
+    assert granularity.superclasses("(a,b,c);", max_groups=2)[1] == 1
+    # A depth given wins over max_groups; bad values are named.
+    assert granularity.superclasses(TREE, 2, max_groups=2)[1] == 2
+    with pytest.raises(ValueError, match="max_groups=0"):
+        granularity.superclasses(TREE, max_groups=0)

@@ -158,3 +158,126 @@ def test_assumptions_table_prints_the_lambda_test_and_annular_share():
     assert cells.loc[("d", "e", "euclidean"), "clusters"] == "10"
     assert t.significant.loc[("d", "e", "euclidean"), "p"] and not t.significant.loc[("d", "e", "manhattan"), "p"]
     assert not t.bold.to_numpy().any()
+
+
+# ---------------------------------------------------------------- by superclass (issue 28)
+
+# 12 classes in 3 superclasses (one unlabelled) of 2 x 2: depth 1 = 3 groups, depth 2 = 6, depth 3 = the classes.
+SUPER_TREE = ("(((a0,a1)a_x,(a2,a3)a_y)animal,((b0,b1)b_x,(b2,b3)b_y)plant,((c0,c1),(c2,c3)))root;")
+SUPER_CLASSES = [f"{g}{i}" for g in "abc" for i in range(4)]
+SUPER_OF = {c: {"a": "animal", "b": "plant", "c": "c0…c3"}[c[0]] for c in SUPER_CLASSES}
+KEYS = ["dataset", "encoder", "metric"]
+
+
+def _super_runs(small=()):
+    """Per-class, infiltration and intrusion rows of two runs on the 12 classes, and the empty others."""
+    rng = np.random.default_rng(0)
+    pc = pd.DataFrame([dict(dataset="d", encoder="e", metric=m, **{"class": k}, class_name=c,
+                            r_max=float(rng.uniform(1, 5)), coverage=float(rng.uniform(0.5, 1)),
+                            theta_min_half=0.1, theta_max_half=0.2, chi2_p=0.5, small_cluster=(m, c) in small)
+                       for m in ("euclidean", "canberra") for k, c in enumerate(SUPER_CLASSES)])  # fmt: skip
+    infil = pd.DataFrame([
+        # a0's cluster holds a1 (5) and b0 (3); a2's holds a3 (4) and c0 (7); b1's b0 (2), c1 (2).
+        dict(dataset="d", encoder="e", metric="euclidean", class_name=c, rank=r, other_class=o, count=n)
+        for c, r, o, n in [("a0", 1, "a1", 5), ("a0", 2, "b0", 3), ("a2", 1, "c0", 7), ("a2", 2, "a3", 4),
+                           ("b1", 1, "b0", 2), ("b1", 1, "c1", 2)]])
+    intr = pd.DataFrame([dict(dataset="d", encoder="e", metric="euclidean", class_a=a, class_b=b, count=n)
+                         for a, b, n in [("a0", "a1", 6), ("a0", "b2", 3), ("a3", "c1", 1), ("b0", "c2", 4)]])
+    summary = pd.DataFrame([dict(dataset="d", encoder="e", metric=m, purity_mean=0.9, ri=0.5, nmi=0.4)
+                            for m in ("euclidean", "canberra")])
+    tt = pd.DataFrame(columns=["dataset", "encoder", "metric_a", "metric_b", "t", "p", "significant"])
+    return summary, pc, infil, intr, tt
+
+
+def _caec(max_classes, references={"d": SUPER_TREE}, small=()):
+    s, pc, infil, intr, tt = _super_runs(small)
+    tables = build_caec_tables(s, pc, infil, intr, tt, datasets=["d"], order={"metric": ["euclidean", "canberra"]},
+                               references=references, max_classes=max_classes)
+    return {t.name: t for t in tables}, pc
+
+
+def test_class_groups_take_the_deepest_depth_that_fits():
+    from embtree.report.tables.caec import class_groups
+
+    g = class_groups(SUPER_TREE, SUPER_CLASSES, 4)
+    assert g.depth == 1 and g.name_of == SUPER_OF
+    assert list(g.labels.values()) == ["animal (n=4)", "plant (n=4)", "c0…c3 (n=4)"]
+    g = class_groups(SUPER_TREE, SUPER_CLASSES, 6)
+    assert g.depth == 2 and len(g.labels) == 6 and g.name_of["c2"] == "c2…c3" and g.name_of["a1"] == "a_x"
+    assert class_groups(SUPER_TREE, SUPER_CLASSES, 12) is None  # not more classes than the threshold
+    assert class_groups(None, SUPER_CLASSES, 4) is None and class_groups(SUPER_TREE, SUPER_CLASSES, None) is None
+    # A star tree has no superclass to group by: per class.
+    assert class_groups("(" + ",".join(SUPER_CLASSES) + ");", SUPER_CLASSES, 4) is None
+    # Even depth 1 has more ancestors than the threshold: depth 1 still groups (3 <= 2 fails).
+    assert class_groups(SUPER_TREE, SUPER_CLASSES, 2).depth == 1
+
+
+def test_per_class_tables_by_superclass_are_means_over_their_classes():
+    small = [("canberra", "b0"), ("canberra", "b1"), ("canberra", "b2"), ("canberra", "a0")]
+    tables, pc = _caec(4, small=small)
+    for value in ("r_max", "coverage"):
+        t = tables[f"caec_{value}_d"]
+        assert list(t.values.columns) == ["animal (n=4)", "plant (n=4)", "c0…c3 (n=4)"]
+        want = pc.assign(g=pc["class_name"].map(SUPER_OF)).groupby(["metric", "g"])[value].mean()
+        for m in ("euclidean", "canberra"):
+            for g, label in zip(["animal", "plant", "c0…c3"], t.values.columns):
+                assert t.values.loc[("e", m), label] == pytest.approx(want[(m, g)])
+        md = R.to_markdown(t)
+        assert "Aggregated by superclass" in md and "depth 1" in md and f"caec_{value}_d.csv" in md
+        assert "report.max_table_classes = 4" in md
+        # The CSV keeps one column per class.
+        assert t.full is not None and list(t.full.values.columns) == SUPER_CLASSES
+        csv = R.to_csv_frame(t.full)
+        assert csv.loc[0, "a2"] == pytest.approx(pc.loc[2, value])
+    cov = tables["caec_coverage_d"]
+    # 3 of plant's 4 clusters are small: its cell is marked (never bold); 1 of animal's 4 is not enough.
+    assert cov.flagged.loc[("e", "canberra"), "plant (n=4)"] and cov.flagged.to_numpy().sum() == 1
+    assert cov.full.flagged.loc[("e", "canberra"), "b2"] and cov.full.flagged.loc[("e", "canberra"), "a0"]
+    md = R.to_markdown(cov)
+    assert "more than half of this superclass's classes" in md and "4 of the 24 clusters" in md
+    # Coverage is bold per superclass column: the better run's mean.
+    for label in cov.values.columns:
+        best = cov.values[label].idxmax()
+        assert cov.bold.loc[best, label] != cov.flagged.loc[best, label]
+
+
+def test_write_report_table_puts_the_full_table_in_the_csv(tmp_path):
+    tables, _ = _caec(4)
+    paths = R.write_report_table(tables["caec_r_max_d"], tmp_path)
+    csv = pd.read_csv(paths[0])
+    assert list(csv.columns) == ["encoder", "metric", *SUPER_CLASSES]
+    assert "plant (n=4)" in paths[1].read_text() and "b2" not in paths[1].read_text().split("Table:")[0]
+    assert "plant (n=4)" in paths[3].read_text()
+
+
+def test_infiltration_and_intrusion_by_superclass():
+    tables, _ = _caec(4)
+    inf = R.format_cells(tables["caec_infiltration_d"])
+    col = ("euclidean", "e")
+    assert list(inf.index.get_level_values(0).unique()) == ["animal (n=4)", "plant (n=4)", "c0…c3 (n=4)"]
+    # animal: within a1 (5) + a3 (4) = 9, then c0 (7), then b0 (3).
+    assert [inf.loc[("animal (n=4)", r), col] for r in (1, 2, 3)] == ["within (9)", "c0…c3 (7)", "plant (3)"]
+    assert inf.loc[("plant (n=4)", 1), col] == "c0…c3 (2), within (2)"  # a tie on one line
+    assert (inf.loc["c0…c3 (n=4)"] == R.NOT_APPLICABLE).all().all()
+    assert (inf[("canberra", "e")] == R.NOT_APPLICABLE).all()  # a run without infiltration keeps its column
+    assert inf.index.names == ["superclass", "rank"]
+    assert len(tables["caec_infiltration_d"].full.values) == 12 * 3
+    intr = R.format_cells(tables["caec_intrusion_d"])
+    col = "overlapping embeddings"
+    # Pairs between two superclasses count under both; within = pairs inside one.
+    assert intr.loc[("e", "euclidean", "animal (n=4)"), col] == "within (6), plant (3), c0…c3 (1)"
+    assert intr.loc[("e", "euclidean", "plant (n=4)"), col] == "c0…c3 (4), animal (3)"
+    assert intr.loc[("e", "euclidean", "c0…c3 (n=4)"), col] == "plant (4), animal (1)"
+    assert "Aggregated by superclass" in R.to_markdown(tables["caec_intrusion_d"])
+
+
+def test_tables_under_the_threshold_or_without_reference_are_unchanged(tmp_path):
+    before, _ = _caec(None, references=None)
+    for kw in (dict(max_classes=12), dict(max_classes=4, references={}), dict(max_classes=None)):
+        after, _ = _caec(**kw)
+        assert list(after) == list(before)
+        for name, t in after.items():
+            assert t.full is None
+            a, b = tmp_path / "a", tmp_path / "b"
+            pa, pb = R.write_report_table(t, a), R.write_report_table(before[name], b)
+            assert [p.read_bytes() for p in pa] == [p.read_bytes() for p in pb]

@@ -82,6 +82,9 @@ rule report_tables:
         l2h_n_seeds=L2H_REPORT_SEEDS,  # trees per seeded L2H source: cells over fewer print their n
         baselines=REPORT_BASELINES,  # random-weight encoders: rows never ranked
         flat_settings=flat_report_settings(),  # tables 3-4 and fig. 1 of paper 004: choices, groups
+        # Per-class CAEC tables of more classes than this: by superclass of the reference (issue 28).
+        references={ds: f"results/{ds}/reference.nwk" for ds in REF_DATASETS},
+        max_table_classes=config["report"]["max_table_classes"],
     threads: 1
     resources:
         mem_mb=2000,

@@ -24,6 +24,9 @@ sections = R.build_all_tables(
     merge_expand_n_seeds=len(p.merge_expand_seeds), l2h_n_seeds=dict(p.l2h_n_seeds), baselines=list(p.baselines),
     l2h_benchmarks=l2h_benchmarks,
     flat_settings=dict(p.flat_settings),
+    # Per-class tables of more classes than report.max_table_classes: by superclass of the reference.
+    references={ds: Path(f).read_text() for ds, f in dict(p.references).items() if Path(f).exists()},
+    max_table_classes=p.max_table_classes,
 )
 # The caption of each section's tables (input captions, in the order of CAPTION_OF's values),
 # shown on the table's HTML page itself: the report shows the page, the caption only behind its ⓘ.

@@ -10,7 +10,8 @@
   label"), for top-1 -> L and top-5 -> L.
 - :func:`leaf_depths`: depth of every leaf.
 - :func:`superclasses` names every leaf's superclass (its ancestor at a depth, or the deepest of
-  named internal nodes) for colouring drawn trees (paper 001, figs. 2, 3 and 8).
+  named internal nodes) for colouring drawn trees (paper 001, figs. 2, 3 and 8) and for the
+  report's per-class tables aggregated by superclass (``max_groups``, issue 28).
 
 Trees are Newick strings or ``dendropy.Tree`` (:func:`embtree.hierarchy.newick.as_tree`).
 """
@@ -106,7 +107,7 @@ def _clade_name(node):
     return f"{leaves[0]}…{leaves[-1]}"
 
 
-def superclasses(newick, depth="auto", *, nodes=None):
+def superclasses(newick, depth="auto", *, nodes=None, max_groups=None):
     """The superclass of every leaf of a reference tree, to colour other trees by (paper 001, figs. 2, 3, 8).
 
     Parameters
@@ -121,6 +122,11 @@ def superclasses(newick, depth="auto", *, nodes=None):
         Internal-node labels (e.g. ``["bird.n.01", "dog.n.01", "clothing.n.01"]``, paper 001 fig. 8):
         a leaf's superclass is the deepest of them above it, None for a leaf under none of them;
         replaces ``depth``. Labels the tree lacks are ignored.
+    max_groups : int >= 1, optional
+        With ``depth="auto"``: the deepest depth at which the leaves fall into at most this many
+        superclasses (the finest grouping that fits, e.g. a table's columns), depth 1 when even it
+        has more. The number of superclasses grows with the depth: a node at the depth, or a leaf
+        above it.
 
     Returns
     -------
@@ -142,6 +148,9 @@ def superclasses(newick, depth="auto", *, nodes=None):
     max_depth = max(levels.values())
     if depth != "auto" and (isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1):
         raise ValueError(f"depth={depth!r} should be an int >= 1 or 'auto'")
+    if max_groups is not None and (isinstance(max_groups, bool) or not isinstance(max_groups, (int, np.integer))
+                                   or max_groups < 1):
+        raise ValueError(f"max_groups={max_groups!r} should be an int >= 1")
 
     names = {}  # one name per clade, not one walk over its leaves per leaf
 
@@ -156,6 +165,15 @@ def superclasses(newick, depth="auto", *, nodes=None):
 
     if depth != "auto":
         d = min(int(depth), max_depth)
+        return at(d), d
+    if max_groups is not None:
+        # Superclasses at depth d: the nodes at d plus the leaves shallower than d (one pass over the
+        # node levels, not one walk per depth).
+        node_levels = np.array([nd.level() for nd in tree.preorder_node_iter()])
+        leaf_levels = np.array(list(levels.values()))
+        n_at = [int((node_levels == d).sum() + (leaf_levels < d).sum()) for d in range(1, max_depth + 1)]
+        fits = [d for d, n in enumerate(n_at, start=1) if n <= max_groups]
+        d = max(fits) if fits else 1
         return at(d), d
     for d in range(1, max_depth + 1):
         out = at(d)

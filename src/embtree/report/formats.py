@@ -389,7 +389,8 @@ def to_csv_frame(table):
     flat = [
         "/".join(str(x) for x in c) if isinstance(c, tuple) else str(c) for c in table.values.columns
     ]
-    out = pd.DataFrame(index=range(len(vals)))
+    # Columns gathered in a dict of arrays and framed once: a per-class table has thousands (issue 28).
+    out = {}
     idx = table.values.index.to_frame(index=False)
     for c in idx.columns:
         out[str(c)] = idx[c].to_numpy()
@@ -399,19 +400,22 @@ def to_csv_frame(table):
     short = (table.count is not None and table.expected_count is not None
              and bool((table.count.notna() & table.count.ne(table.expected_count)).to_numpy().any()))
     chance = table.chance.to_numpy().any()
+    cells = vals.to_numpy()
+    frames = {k: None if getattr(table, k) is None else getattr(table, k).to_numpy()
+              for k in ("std", "count", "flagged", "chance", "significant")}
     for j, name in enumerate(flat):
-        out[name] = vals.iloc[:, j].to_numpy()
+        out[name] = cells[:, j]
         if table.std is not None:
-            out[f"{name}/std"] = table.std.iloc[:, j].to_numpy()
+            out[f"{name}/std"] = frames["std"][:, j]
         if short:  # the (n=k) of the text formats: runs averaged where not the configured number
-            out[f"{name}/n"] = table.count.iloc[:, j].to_numpy()
+            out[f"{name}/n"] = frames["count"][:, j]
         if flagged:  # the † of the text formats: built from clusters below caec.min_cluster_size
-            out[f"{name}/small_clusters"] = table.flagged.iloc[:, j].to_numpy()
+            out[f"{name}/small_clusters"] = frames["flagged"][:, j]
         if chance:  # the ° of the text formats: p >= CHANCE_ALPHA against random trees
-            out[f"{name}/not_above_chance"] = table.chance.iloc[:, j].to_numpy()
+            out[f"{name}/not_above_chance"] = frames["chance"][:, j]
         if table.significant is not None:  # the * of the text formats
-            out[f"{name}/significant"] = table.significant.iloc[:, j].to_numpy()
-    return out
+            out[f"{name}/significant"] = frames["significant"][:, j]
+    return pd.DataFrame(out, index=range(len(vals)))
 
 
 
@@ -419,10 +423,13 @@ TABLE_FORMATS = ("csv", "md", "tex", "html")
 
 
 def write_report_table(table, directory):
-    """Write ``<directory>/<name>.csv``, ``.md``, ``.tex`` and ``.html`` atomically; return the paths."""
+    """Write ``<directory>/<name>.csv``, ``.md``, ``.tex`` and ``.html`` atomically; return the paths.
+
+    A table with a ``full`` table (aggregated by superclass) writes the full one to the CSV.
+    """
     directory = Path(directory)
     paths = [directory / f"{table.name}.{ext}" for ext in TABLE_FORMATS]
-    write_table(paths[0], to_csv_frame(table))
+    write_table(paths[0], to_csv_frame(table if table.full is None else table.full))
     write_text(paths[1], to_markdown(table))
     write_text(paths[2], to_latex(table))
     write_text(paths[3], to_html(table))

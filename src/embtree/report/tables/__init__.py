@@ -23,7 +23,8 @@ from embtree.report.tables.trees import build_tree_tables
 
 
 def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=None, merge_expand_n_seeds=None,
-                     l2h_n_seeds=None, baselines=None, l2h_benchmarks=None, flat_settings=None):
+                     l2h_n_seeds=None, baselines=None, l2h_benchmarks=None, flat_settings=None, references=None,
+                     max_table_classes=None):
     """Every report table from the loaded families (``data`` / ``missing`` of :func:`load_families`).
 
     ``merge_expand_n_seeds``: the configured number of Merge & Expand seeds (``len(merge_expand.seeds)``);
@@ -35,6 +36,9 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
     table (paper 001 table 2) after table 1; None leaves it out. ``flat_settings``: the flat
     stage's clusterer settings, development data sets and weights, per-encoder reducers and data-set
     groups (``flat_report_settings`` of ``workflow/rules/flat_common.smk``; paper 004 tables 3-4, fig. 1).
+    ``references`` ({data set: reference Newick}) and ``max_table_classes`` (``report.max_table_classes``): the
+    per-class CAEC tables of a data set with a reference and more classes are shown by superclass, their CSV
+    per class (:func:`~embtree.report.tables.caec.class_groups`).
     A table whose rows are encoders and columns data sets, where some encoder has not run on every data
     set, gets the data set as its first row level instead (:func:`~embtree.report.tables.base.stack_level`).
     Returns a dict section -> list of ReportTable (sections: caec, trees, l2h, flat, cross, merge_expand).
@@ -49,7 +53,8 @@ def build_all_tables(data, missing, *, caec_datasets, reference_datasets, order=
         cross_missing = cross_missing[cross_missing["dataset"].isin(reference_datasets)]
     sections = {
         "caec": build_caec_tables(data["summary"], data["per_class"], data["infiltration"], data["intrusion"],
-                                  data["ttest"], datasets=caec_datasets, missing=m, order=order),
+                                  data["ttest"], datasets=caec_datasets, missing=m, order=order,
+                                  references=references, max_classes=max_table_classes),
         "trees": flag_tree_tables(build_tree_tables(data["trees"], datasets=reference_datasets, missing=m,
                                                     order=order), data["trees"], data["summary"], reference_datasets),
         "l2h": [l2h_table(data["l2h"], missing=m.get("l2h"), order=order, n_seeds=l2h_n_seeds)]
@@ -78,7 +83,10 @@ _VALUE_LABELS = {"caec_purity_mean_std": "Purity", "caec_ttest": "p", "caec_ri_a
 
 def finish_table(table, baselines=None):
     """The last steps every report table goes through: rows of ``baselines`` (random-weights encoders)
-    unranked, then the data set moved into the rows where the runs leave the data-set columns sparse."""
+    unranked, then the data set moved into the rows where the runs leave the data-set columns sparse
+    (the same for the ``full`` table an aggregated one writes to its CSV)."""
+    if table.full is not None:
+        table.full = finish_table(table.full, baselines)
     table = mark_baselines(table, baselines)
     label = _VALUE_LABELS.get(table.name) or LABELS.get(table.name.split("_", 1)[-1], table.name.split("_", 1)[-1])
     return stack_level(table, "dataset", label=label)

@@ -54,7 +54,8 @@ class ReportTable:
     "min" / None}; None (the default) leaves ``bold`` as set by the builder.
     ``number_format`` / ``column_formats``: "percent" (a score in [0, 1], printed x 100),
     "count", "pvalue" or "fixed" (:data:`~embtree.report.common.FORMATS`). ``empty_note`` is what
-    the text formats print instead of a table without rows.
+    the text formats print instead of a table without rows. ``full``: the table before aggregation
+    (one column or row per class), which the CSV holds in place of this one (nothing computed is lost).
     """
 
     name: str
@@ -78,6 +79,8 @@ class ReportTable:
     compare_by: list = field(default_factory=list)  # row levels of comparable rows (bold)
     unranked: pd.Series | None = None  # rows never bold (baselines), bool per row
     empty_note: str = "none"
+    # The unaggregated table its CSV holds instead (a per-class table shown by superclass, issue 28).
+    full: "ReportTable | None" = None
 
     def __post_init__(self):
         shape = self.values.shape
@@ -139,20 +142,23 @@ def best_mask(values, direction, decimals=None, *, groups=None, exclude=None, ma
     -------
     DataFrame of bool, same shape as ``values``.
     """
-    out = pd.DataFrame(False, index=values.index, columns=values.columns)
+    out = np.zeros(values.shape, dtype=bool)
     group_of = np.zeros(len(values), dtype=int) if groups is None else pd.factorize(pd.Series(list(groups)))[0]
+    # Arrays taken once: a per-class table has 1,000-10,000 columns, and pandas column access per column
+    # made this quadratic.
+    cells = values.to_numpy()
+    excluded = None if exclude is None else exclude.to_numpy(dtype=bool)
     for j, col in enumerate(values.columns):
         d = direction.get(col) if isinstance(direction, (dict, pd.Series)) else direction
         if d is None:
             continue
         if d not in ("max", "min"):
             raise ValueError(f"direction for column {col!r} must be 'max', 'min' or None, got {d!r}")
-        column = pd.to_numeric(values.iloc[:, j], errors="coerce")
+        x = np.asarray(pd.to_numeric(cells[:, j], errors="coerce"), dtype=float)
         if decimals is not None:
-            column = column.round(decimals)
-        x = column.to_numpy(dtype=float)
-        if exclude is not None:
-            x = np.where(exclude.iloc[:, j].to_numpy(dtype=bool), np.nan, x)
+            x = np.round(x, decimals)
+        if excluded is not None:
+            x = np.where(excluded[:, j], np.nan, x)
         mark = np.zeros(len(x), dtype=bool)
         for g in np.unique(group_of):
             rows = (group_of == g) & ~np.isnan(x)
@@ -163,26 +169,24 @@ def best_mask(values, direction, decimals=None, *, groups=None, exclude=None, ma
             tie = rows & np.isclose(x, best, rtol=1e-9, atol=1e-12)
             if tie.sum() <= max_tie_share * rows.sum():
                 mark |= tie
-        out.iloc[:, j] = mark
-    return out
+        out[:, j] = mark
+    return pd.DataFrame(out, index=values.index, columns=values.columns)
 
 
 def printed_values(table):
     """The numbers of ``table`` as the text formats print them (percent x 100 and rounded; counts
     to one decimal; p-values unrounded): what :func:`apply_bold` compares."""
     numeric = table.values.apply(pd.to_numeric, errors="coerce") if len(table.values.columns) else table.values
-    out = numeric.astype(float).copy()
-    for j, col in enumerate(out.columns):
+    out = numeric.astype(float).to_numpy(copy=True)  # one array, not a pandas column write per column
+    for j, col in enumerate(numeric.columns):
         fmt, dec = table.column_format(col)
-        x = out.iloc[:, j]
         if fmt == "percent":
-            x = (x * 100).round(dec)
+            out[:, j] = np.round(out[:, j] * 100, dec)
         elif fmt == "count":
-            x = x.round(1)
+            out[:, j] = np.round(out[:, j], 1)
         elif fmt == "fixed":
-            x = x.round(dec)
-        out.iloc[:, j] = x
-    return out
+            out[:, j] = np.round(out[:, j], dec)
+    return pd.DataFrame(out, index=numeric.index, columns=numeric.columns)
 
 
 def excluded_cells(table):

@@ -2,14 +2,85 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import pandas as pd
 
+from embtree.hierarchy.granularity import superclasses
 from embtree.report.common import DIRECTIONS, FORMATS, LABELS, NOT_APPLICABLE, SIGNIFICANT_MARK, SMALL_CLUSTER_MARK
 from embtree.stats import TTEST_ALPHA
 from embtree.report.tables.base import flag_cells, missing_of, ordered_values, rows_where, wide_table
 
 
 _RUN_ROWS = ["encoder", "metric"]
+
+#: Cells of the tables aggregated by superclass: the classes of the row's own superclass.
+WITHIN = "within"
+#: Group of the classes a reference tree lacks (none where the reference was built from the classes).
+NOT_IN_REFERENCE = "not in the reference"
+
+
+@dataclass(frozen=True)
+class ClassGroups:
+    """A data set's classes grouped by superclass for its per-class tables (issue 28).
+
+    ``name_of`` {class name: superclass name}; ``labels`` {superclass name: ``"name (n=k)"``, k its
+    classes}, in the reference tree's leaf order; ``depth``: the depth of the reference tree whose
+    ancestors name them; ``n_classes``; ``max_classes``: the threshold (``report.max_table_classes``).
+    """
+
+    name_of: dict
+    labels: dict
+    depth: int
+    n_classes: int
+    max_classes: int
+
+    def label_of(self, classes):
+        """The ``"name (n=k)"`` label of each class name of a Series."""
+        return classes.map(self.name_of).map(self.labels)
+
+    def note(self, dataset, table, cells):
+        """The note of an aggregated table: by what, which depth, ``cells`` (what a cell holds), where the full
+        table is."""
+        why = (f"the deepest depth with at most {self.max_classes} groups" if len(self.labels) <= self.max_classes
+               else f"no depth has at most {self.max_classes} groups")
+        return (f"Aggregated by superclass: the {self.n_classes} classes of {dataset} are more than "
+                f"report.max_table_classes = {self.max_classes}, so they are grouped by their ancestor at depth "
+                f"{self.depth} of the data set's reference tree (results/{dataset}/reference.nwk; {why}) into "
+                f"{len(self.labels)} superclasses, named by the "
+                "ancestor's label (an unlabelled one by its first and last class, first…last); (n=k): the "
+                f"superclass's number of classes. {cells} The full per-class table: {table}.csv.")
+
+
+def class_groups(reference, class_names, max_classes):
+    """The superclasses of a data set's per-class tables, or None where they stay per class.
+
+    Parameters
+    ----------
+    reference : str (Newick) or None, the data set's reference tree (leaves: the class names)
+    class_names : sequence of str, the classes in table order
+    max_classes : int or None
+        Tables of more classes than this are aggregated: each class goes to its ancestor at the
+        deepest depth of ``reference`` with at most ``max_classes`` ancestors
+        (:func:`embtree.hierarchy.granularity.superclasses` with ``max_groups``). None: never.
+
+    Returns
+    -------
+    ClassGroups or None: None without a reference, with at most ``max_classes`` classes, or where no
+    depth groups the classes (every depth-1 ancestor a class).
+    """
+    names = [str(c) for c in dict.fromkeys(class_names)]
+    if reference is None or max_classes is None or len(names) <= max_classes:
+        return None
+    sup, depth = superclasses(reference, "auto", max_groups=int(max_classes))
+    name_of = {c: sup.get(c, NOT_IN_REFERENCE) for c in names}
+    counts = pd.Series(list(name_of.values())).value_counts()
+    if len(counts) >= len(names):
+        return None
+    ordered = [g for g in dict.fromkeys([*sup.values(), NOT_IN_REFERENCE]) if g in counts.index]
+    labels = {g: f"{g} (n={int(counts[g])})" for g in ordered}
+    return ClassGroups(name_of=name_of, labels=labels, depth=int(depth), n_classes=len(names),
+                       max_classes=int(max_classes))
 
 
 
@@ -58,30 +129,44 @@ def purity_mean_std_table(summary, *, missing=None, order=None, value="purity_me
 
 
 
-def per_class_table(per_class, dataset, value, *, missing=None, order=None, decimals=None):
+def per_class_table(per_class, dataset, value, *, missing=None, order=None, decimals=None, groups=None):
     """CAEC paper tables 3 (``value="r_max"``) and 4 (``"coverage"``) for one dataset.
 
     Rows encoder x metric, columns the classes (in class-index order); coverage bolds the
     best per class, the radius is descriptive (no bold: radii of different metrics are in
-    different units).
+    different units). With ``groups`` (:class:`ClassGroups`) the columns are the superclasses
+    instead, ``"name (n=k)"``, each cell the mean of ``value`` over the superclass's classes.
     """
     df = rows_where(per_class, dataset=dataset)
     order = dict(order or {})
-    if len(df):
-        order["class_name"] = df.sort_values("class")["class_name"].drop_duplicates().tolist()
+    col = "class_name" if groups is None else "superclass"
+    if groups is not None:
+        order[col] = list(groups.labels.values())
+        if len(df):
+            df = (df.assign(superclass=groups.label_of(df["class_name"].astype(str)),
+                            **{value: pd.to_numeric(df[value], errors="coerce")})
+                  .groupby([*_RUN_ROWS, col], sort=False)[value].mean().reset_index())
+    elif len(df):
+        order[col] = df.sort_values("class")["class_name"].drop_duplicates().tolist()
     miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
     label = {"r_max": "maximum radius r_max", "coverage": "coverage", "r_f": "final radius r_f"}.get(value, value)
-    return wide_table(
+    name = f"caec_{value}_{dataset}"
+    t = wide_table(
         df,
         _RUN_ROWS,
-        ["class_name"],
+        [col],
         value,
-        name=f"caec_{value}_{dataset}",
-        title=f"CAEC clusters on {dataset}: {label} per class",
+        name=name,
+        title=f"CAEC clusters on {dataset}: {label} per class" if groups is None else
+              f"CAEC clusters on {dataset}: {label} per superclass (mean over its classes)",
         missing=miss,
         order=order,
         decimals=decimals,
     )
+    if groups is not None:
+        t.notes.append(groups.note(dataset, name, f"A cell is the mean {label} over the superclass's classes "
+                                                  "(a class without a value left out)."))
+    return t
 
 
 
@@ -256,8 +341,23 @@ def _top_other(df, group, other, top, min_count):
 
 
 
+def _superclass_counts(df, a, b, groups, *, both_ways=False):
+    """Counts of class pairs (columns ``a``, ``b``, ``count``) summed per superclass pair: rows encoder,
+    metric, superclass (the ``"name (n=k)"`` label of ``a``'s), other (``b``'s superclass name, or
+    :data:`WITHIN` where it is ``a``'s own). ``both_ways``: a pair of two superclasses counts under both
+    (a symmetric relation listed once per pair, as intrusion)."""
+    d = df.assign(superclass=df[a].astype(str).map(groups.name_of), other=df[b].astype(str).map(groups.name_of),
+                  count=pd.to_numeric(df["count"], errors="coerce"))
+    if both_ways:
+        swap = d[d["superclass"] != d["other"]].rename(columns={"superclass": "other", "other": "superclass"})
+        d = pd.concat([d, swap], ignore_index=True)
+    d["other"] = d["other"].where(d["other"] != d["superclass"], WITHIN)
+    d["superclass"] = d["superclass"].map(groups.labels)
+    return d.groupby([*_RUN_ROWS, "superclass", "other"], sort=False)["count"].sum().reset_index()
+
+
 def infiltration_table(
-    infiltration, dataset, *, top=3, min_count=2, missing=None, order=None, classes=None, runs=None
+    infiltration, dataset, *, top=3, min_count=2, missing=None, order=None, classes=None, runs=None, groups=None
 ):
     """CAEC paper tables 10-13: the ``top`` most frequent infiltrated classes per cluster.
 
@@ -266,67 +366,111 @@ def infiltration_table(
     ``min_count`` embeddings (the paper uses 2); ``-`` where a cluster has fewer.
     ``classes`` (all class names) and ``runs`` (DataFrame with dataset, encoder, metric) make
     clusters and runs without any infiltration appear too; by default both come from the data.
+
+    With ``groups`` (:class:`ClassGroups`) the rows are the superclasses ``"name (n=k)"`` x rank:
+    a cell names the superclasses whose embeddings lie most in the clusters of the row's classes,
+    ``superclass (embeddings)``, the counts of ``infiltration`` (each class's ``top`` infiltrated classes
+    with at least ``min_count`` embeddings, as the per-run table keeps them) summed over the class pairs;
+    ``within`` is the row's own superclass (infiltration between classes of one superclass).
     """
     df = rows_where(infiltration, dataset=dataset)
     order = dict(order or {})
-    if classes is not None:
-        order["class_name"] = list(classes)
-    ranked = _top_other(df, ["encoder", "metric", "class_name"], "other_class", top, min_count)
+    row = "class_name" if groups is None else "superclass"
+    if groups is not None:
+        order[row] = list(groups.labels.values())
+        counted = _superclass_counts(df, "class_name", "other_class", groups) if len(df) else df
+        ranked = _top_other(counted, ["encoder", "metric", row], "other", top, 1)
+        names = order[row]
+    else:
+        if classes is not None:
+            order[row] = list(classes)
+        ranked = _top_other(df, ["encoder", "metric", row], "other_class", top, min_count)
+        names = df[row].tolist() if classes is None else list(classes)
     # Every (cluster, rank) row is shown for every run, '-' where the cluster has fewer.
     runs = df[["encoder", "metric"]] if runs is None else rows_where(runs, dataset=dataset)[["encoder", "metric"]]
     runs = runs.drop_duplicates()
-    names = df["class_name"].tolist() if classes is None else list(classes)
     if len(runs) and names:
-        cls = pd.DataFrame({"class_name": ordered_values(names, order.get("class_name"))})
+        cls = pd.DataFrame({row: ordered_values(names, order.get(row))})
         grid = runs.merge(cls, how="cross").merge(pd.DataFrame({"rank": range(1, top + 1)}), how="cross")
-        full = grid.merge(ranked, on=["encoder", "metric", "class_name", "rank"], how="left")
+        full = grid.merge(ranked, on=["encoder", "metric", row, "rank"], how="left")
         full["text"] = full["text"].fillna(NOT_APPLICABLE)
     else:  # no run of this dataset has an infiltrated class
-        full = pd.DataFrame(columns=["encoder", "metric", "class_name", "rank", "text"])
+        full = pd.DataFrame(columns=["encoder", "metric", row, "rank", "text"])
     miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    name = f"caec_infiltration_{dataset}"
+    title = (f"CAEC clusters on {dataset}: top-{top} infiltrated classes per cluster (embeddings ≥ {min_count})"
+             if groups is None else
+             f"CAEC clusters on {dataset}: top-{top} infiltrating superclasses in the clusters of each superclass's "
+             f"classes (embeddings summed over class pairs)")
     t = wide_table(
         full,
-        ["class_name", "rank"],
+        [row, "rank"],
         ["metric", "encoder"],
         "text",
-        name=f"caec_infiltration_{dataset}",
-        title=f"CAEC clusters on {dataset}: top-{top} infiltrated classes per cluster (embeddings ≥ {min_count})",
+        name=name,
+        title=title,
         direction=None,
         missing=miss,
         order=order,
     )
     t.empty_note = f"none: no cluster holds {min_count} or more embeddings of another class"
+    if groups is not None:
+        t.notes.append(groups.note(
+            dataset, name,
+            f"A cell: the superclasses whose classes' embeddings lie most in the clusters of the row's classes, "
+            f"'superclass (embeddings)', summed over every class's top-{top} infiltrated classes with at least "
+            f"{min_count} embeddings (what the per-run infiltration.tsv keeps), ties on one line; {WITHIN}: "
+            "classes of the row's own superclass (infiltration that stays inside it)."))
     return t
 
 
 
-def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None):
+def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None, groups=None):
     """CAEC paper table 14: classes whose embeddings also lie in another class's cluster.
 
     Rows encoder x metric x cluster, one column: ``other (count)`` for the ``top`` largest
-    overlaps (``-`` rows are omitted as in the paper).
+    overlaps (``-`` rows are omitted as in the paper). With ``groups`` (:class:`ClassGroups`) the
+    rows are the superclasses ``"name (n=k)"``: ``superclass (count)`` for the ``top`` superclasses
+    whose classes' clusters share most embeddings with the row's, summed over the class pairs (a pair
+    of two superclasses under both; ``within``: pairs inside the row's superclass).
     """
     df = rows_where(intrusion, dataset=dataset)
+    row = "class_name" if groups is None else "superclass"
     if len(df):
-        df = df.rename(columns={"class_a": "class_name"})
-        ranked = _top_other(df, ["encoder", "metric", "class_name"], "class_b", top, 1)
-        text = ranked.groupby(["encoder", "metric", "class_name"], sort=False)["text"].agg(", ".join).reset_index()
+        if groups is None:
+            df = df.rename(columns={"class_a": row})
+            ranked = _top_other(df, ["encoder", "metric", row], "class_b", top, 1)
+        else:
+            ranked = _top_other(_superclass_counts(df, "class_a", "class_b", groups, both_ways=True),
+                                ["encoder", "metric", row], "other", top, 1)
+        text = ranked.groupby(["encoder", "metric", row], sort=False)["text"].agg(", ".join).reset_index()
     else:
-        text = pd.DataFrame(columns=["encoder", "metric", "class_name", "text"])
+        text = pd.DataFrame(columns=["encoder", "metric", row, "text"])
     text["column"] = "overlapping embeddings"
     miss = rows_where(missing, dataset=dataset) if missing is not None and len(missing) else missing
+    order = dict(order or {})
+    if groups is not None:
+        order[row] = list(groups.labels.values())
+    name = f"caec_intrusion_{dataset}"
     t = wide_table(
         text,
-        ["encoder", "metric", "class_name"],
+        ["encoder", "metric", row],
         ["column"],
         "text",
-        name=f"caec_intrusion_{dataset}",
-        title=f"CAEC clusters on {dataset}: intrusive classes (embeddings shared by two clusters)",
+        name=name,
+        title=f"CAEC clusters on {dataset}: intrusive classes (embeddings shared by two clusters)"
+              + ("" if groups is None else ", summed per superclass"),
         direction=None,
         missing=miss,
         order=order,
     )
     t.empty_note = "none: no run has embeddings that lie in two classes' clusters"
+    if groups is not None:
+        t.notes.append(groups.note(
+            dataset, name,
+            f"A cell: the top-{top} superclasses whose classes' clusters share the most embeddings with the "
+            "clusters of the row's classes, 'superclass (embeddings)', summed over the class pairs (a pair "
+            f"of two superclasses counts under both); {WITHIN}: pairs of classes inside the row's superclass."))
     return t
 
 
@@ -370,7 +514,28 @@ def flag_tree_tables(tables, trees, summary, datasets):
     return tables
 
 
-def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, datasets, missing=None, order=None):
+def _flag_small_superclasses(table, per_class, groups, direction=None):
+    """Mark (†, never bold) the superclass cells of a per-class table aggregated by superclass where more
+    than half of the superclass's clusters have fewer members than caec.min_cluster_size (as a DEGENERATE
+    run: the mean then rests mostly on a handful of embeddings per class); note how many are small."""
+    if not len(per_class) or "small_cluster" not in per_class.columns:
+        return table
+    small = per_class["small_cluster"].astype(str).str.lower().isin(["true", "1", "yes"])
+    df = per_class.assign(superclass=groups.label_of(per_class["class_name"].astype(str)), _small=small)
+    df["_mostly_small"] = df.groupby([*_RUN_ROWS, "superclass"], sort=False)["_small"].transform("mean") > 0.5
+    flag_cells(table, df, _RUN_ROWS, ["superclass"], "_mostly_small",
+               f"{SMALL_CLUSTER_MARK} more than half of this superclass's classes have clusters with fewer members "
+               "than caec.min_cluster_size: its mean rests on a handful of embeddings per class; never bold.",
+               direction=direction)
+    if small.any():
+        table.notes.append(f"{int(small.sum())} of the {len(per_class)} clusters (class x run) have fewer members than "
+                           "caec.min_cluster_size; their values are in the means, and the CSV marks them "
+                           "(<class>/small_clusters).")
+    return table
+
+
+def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, datasets, missing=None, order=None,
+                      references=None, max_classes=None):
     """Every CAEC table (paper tables 1-14 layouts) from the concatenated per-run tables.
 
     Parameters
@@ -380,6 +545,11 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
         ``intrusion.tsv`` and ``ttest.tsv`` rows (see ``docs/design.md``).
     datasets : list of str, datasets with CAEC runs (one per-class table each).
     missing : dict family -> DataFrame of missing-run records (from :func:`load_run_tables`).
+    references : dict dataset -> reference Newick, optional
+    max_classes : int, optional (``report.max_table_classes``)
+        A data set with a reference and more classes than this gets its per-class tables (3, 4,
+        10-14) by superclass (:func:`class_groups`); each keeps its per-class table as ``full``,
+        which its CSV holds. None (or no reference): per class.
 
     Returns
     -------
@@ -421,13 +591,27 @@ def build_caec_tables(summary, per_class, infiltration, intrusion, ttest, *, dat
         if len(per_class) and (per_class["dataset"] == ds).any():
             classes = per_class[per_class["dataset"] == ds].sort_values("class")["class_name"].drop_duplicates()
         pc_ds = rows_where(per_class, dataset=ds)
-        tables += [
-            flag_cells(per_class_table(per_class, ds, "r_max", missing=missing_of(missing, "per_class"), order=order),
-                       pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note),
-            flag_cells(per_class_table(per_class, ds, "coverage", missing=missing_of(missing, "per_class"), order=order),
-                       pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note, direction="max"),
-            infiltration_table(infiltration, ds, missing=missing_of(missing, "infiltration"), order=order,
-                               classes=classes, runs=summary),
-            intrusion_table(intrusion, ds, missing=missing_of(missing, "intrusion"), order=order),
-        ]
+        pc_miss = missing_of(missing, "per_class")
+
+        def by_class(groups):
+            def flag(t, direction=None):
+                if groups is None:
+                    return flag_cells(t, pc_ds, _RUN_ROWS, ["class_name"], "small_cluster", small_note,
+                                      direction=direction)
+                return _flag_small_superclasses(t, pc_ds, groups, direction=direction)
+
+            return [
+                flag(per_class_table(per_class, ds, "r_max", missing=pc_miss, order=order, groups=groups)),
+                flag(per_class_table(per_class, ds, "coverage", missing=pc_miss, order=order, groups=groups), "max"),
+                infiltration_table(infiltration, ds, missing=missing_of(missing, "infiltration"), order=order,
+                                   classes=classes, runs=summary, groups=groups),
+                intrusion_table(intrusion, ds, missing=missing_of(missing, "intrusion"), order=order, groups=groups),
+            ]
+
+        full = by_class(None)
+        groups = class_groups((references or {}).get(ds), [] if classes is None else classes, max_classes)
+        if groups is None:
+            tables += full
+        else:  # shown by superclass; the CSV keeps every class
+            tables += [replace(t, full=f) for t, f in zip(by_class(groups), full)]
     return tables
