@@ -218,10 +218,21 @@ def stage_caec(X, y, c, out):
     out["seconds"], out["peak_mb"] = pts[-1][1], pts[-1][2]
     out["est_s"] = _extrapolate(pts, c["n_target"], 0)
     out["est_mb"] = _extrapolate(pts, c["n_target"], 1)
+    # Below embtree.distances._B64_MAX_BYTES of float64 the distance kernels hold a float64 copy of X
+    # (faster); above it they convert X in chunks of that size. Measured points below it put that copy
+    # in the slope: take it out of the full-size estimate and add one chunk back.
+    from embtree.distances import _B64_MAX_BYTES
+
+    d = X.shape[1]
+    copy_note = ""
+    if pts[-1][0] * d * 8 <= _B64_MAX_BYTES < c["n_target"] * d * 8:
+        out["est_mb"] -= (c["n_target"] * d * 8 - _B64_MAX_BYTES) / 2**20
+        copy_note = (f"; the measured sizes hold a float64 copy of X (below {_B64_MAX_BYTES / 2**20:.0f} MB), "
+                     "full size converts it in chunks: estimate corrected")
     out["info"] = (f"{' and '.join(f'{n:,}' for n, _, _ in pts)} rows ({', '.join(f'{s:.1f}' for _, s, _ in pts)} s; "
                    f"{', '.join(f'{p:.0f}' for *_, p in pts)} MB), {len(r.classes):,} classes: step {r.step:.4g}, "
                    f"mean coverage {r.coverage.mean():.3f}, mean members {np.mean([len(m) for m in r.members]):.1f}; "
-                   f"linear in N")
+                   f"linear in N{copy_note}")
 
 
 def stage_trees(X, y, c, out):
