@@ -26,6 +26,7 @@ OFFLINE_DIFFERS = {
     ("heads", "heads", "coarse_depths"): "the CIFAR-10 tree is shallower than ImageNet's",
     ("heads", "heads", "knn"): "sweeps: config/papers/offline/heads_sweeps.yaml runs them, shortened",
     ("heads", "heads", "n_clusters"): "sweeps: config/papers/offline/heads_sweeps.yaml runs them, shortened",
+    ("heads", "heads", "overrides"): "ImageNet's scale: faiss k-means / faiss-ivf neighbours per data set",
     ("zs_ssl", "flat", "selection"): "names the development data sets",
     ("zs_ssl", "flat", "encoder_reducers"): "names the encoders",
 }
