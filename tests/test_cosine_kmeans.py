@@ -65,3 +65,27 @@ def test_similarity_blocks_shrink_as_the_clusters_grow(monkeypatch):
     small = cosine_kmeans.cosine_kmeans(X, 8, seed=0, n_init=2)
     np.testing.assert_array_equal(full[0], small[0])
     np.testing.assert_array_equal(full[1], small[1])
+
+
+def test_seeding_on_a_subsample_above_init_max_samples():
+    from sklearn.cluster import kmeans_plusplus
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 5)) + 4 * rng.normal(size=(6, 5))[rng.integers(6, size=400)]
+    whole = cosine_kmeans.cosine_kmeans(X, 6, seed=3, n_init=2)
+    same = cosine_kmeans.cosine_kmeans(X, 6, seed=3, n_init=2, init_max_samples=400)  # n <= bound: all rows
+    np.testing.assert_array_equal(whole[1], same[1])
+    got = cosine_kmeans.cosine_kmeans(X, 6, seed=3, n_init=2, init_max_samples=100)
+    # reference: the seeded subsample (the rows embtree.kmeans draws), k-means++ on it, Lloyd on all rows
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    idx = np.sort(np.random.default_rng(3).choice(400, size=100, replace=False))
+    best = None
+    for i in range(2):
+        chosen = kmeans_plusplus(Xn[idx], 6, random_state=3 + i)[1]
+        run = cosine_kmeans._lloyd(Xn, Xn[idx[chosen]], 300, 65536)
+        if best is None or run[2] > best[2]:
+            best = run
+    np.testing.assert_array_equal(got[0], best[0])
+    np.testing.assert_array_equal(got[1], best[1])
+    with pytest.raises(ValueError, match="init_max_samples"):
+        cosine_kmeans.cosine_kmeans(X, 6, init_max_samples=5)
