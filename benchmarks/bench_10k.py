@@ -359,21 +359,25 @@ def stage_kmeans_embtree(X, y, c, out):
     cosine_kmeans._lloyd(Y, Y[first], 1, 65536)  # one assignment + update pass (the private kernel)
     per_iter = time.perf_counter() - t1
     out["seconds"] = time.perf_counter() - t0
-    seed_full = per_step * N / m * (K - 1)  # cosine_kmeans seeds on all N rows
+    import inspect
+
+    # cosine_kmeans seeds on a subsample of init_max_samples rows above it (its default)
+    seed_rows = min(N, inspect.signature(cosine_kmeans.cosine_kmeans).parameters["init_max_samples"].default)
+    seed_full = per_step * seed_rows / m * (K - 1)
     iter_full = per_iter * N / m
     out["est_s"] = seed_full + n_init * c["kmeans_iters"] * iter_full
     d = Y.shape[1]
-    # X.astype(float64) and its normalised copy coexist, plus a block of restarts' candidate distances
     # X.astype(float64) and its normalised copy coexist while normalising; then the normalised copy
-    # with the seeding's candidate distances, or with Lloyd's (65,536, K) float64 similarity block;
-    # plus the features map's pages read once
-    block = min(seeding_block_bytes(), n_init * trials * N * 8)
-    lloyd = 2 * min(N, 65536) * K * 8
+    # with the seeding's candidate distances, or with Lloyd's similarity block (cosine_kmeans bounds it
+    # at _BLOCK_BYTES); plus the features map's pages read once
+    block = min(seeding_block_bytes(), n_init * trials * seed_rows * 8)
+    lloyd = cosine_kmeans._rows_per_block(65536, K) * K * 8
     out["est_mb"] = out["base_mb"] + (N * d * 4 + max(2 * N * d * 8, N * d * 8 + max(block, lloyd))) / 2**20
-    out["needs"] = ["heads.kmeans_backend: faiss (seeds on 100,000 rows, float32) and a GPU"]
+    out["needs"] = ["heads.kmeans_backend: faiss (float32) and a GPU"]
     out["info"] = (f"{m:,} rows: k-means++ {per_step:.3f} s/step on {m:,} rows -> {seed_full:,.0f} s for {K - 1:,} "
-                   f"steps on all {N:,} rows; one Lloyd iteration {per_iter:.1f} s -> {iter_full:,.0f} s at N; "
-                   f"memory: float64 copies of N x d and a {min(N, 65536):,} x {K:,} float64 block")
+                   f"steps on {seed_rows:,} rows; one Lloyd iteration {per_iter:.1f} s -> {iter_full:,.0f} s at N; "
+                   f"memory: float64 copies of N x d and a {cosine_kmeans._rows_per_block(65536, K):,} x {K:,} "
+                   f"float64 similarity block")
 
 
 def seeding_block_bytes():
