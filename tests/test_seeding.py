@@ -57,3 +57,12 @@ def test_cosine_kmeans_equals_restarts_seeded_one_by_one():
             best = run
     np.testing.assert_array_equal(labels, best[0])
     np.testing.assert_array_equal(centres, best[1])
+
+
+def test_seeding_rows_all_up_to_the_bound_else_a_seeded_sorted_sample():
+    from embtree.seeding import seeding_rows
+
+    np.testing.assert_array_equal(seeding_rows(50, 50, seed=3), np.arange(50))
+    got = seeding_rows(1000, 100, seed=3)
+    np.testing.assert_array_equal(got, np.sort(np.random.default_rng(3).choice(1000, size=100, replace=False)))
+    assert len(np.unique(got)) == 100 and np.all(np.diff(got) > 0)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from embtree.seeding import plusplus_restarts
+
+from embtree.seeding import plusplus_restarts, seeding_rows
 from embtree.validation import check_matrix
 
 __all__ = ["cosine_kmeans", "nearest_centres"]
@@ -117,8 +118,7 @@ def cosine_kmeans(features, n_clusters, *, seed=0, n_init=10, max_iter=300, chun
             raise ValueError(f"{name}={v!r} must be an int >= {least}")
     Xn = _normalise(X.astype(np.float64))
     # the seeding subsample: the rows embtree.kmeans / faiss_kmeans draw for the same seed
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(n, size=int(init_max_samples), replace=False)) if n > init_max_samples else np.arange(n)
+    idx = seeding_rows(n, init_max_samples, seed)
     # every restart's k-means++ rows, seeded together (one pass over the rows per step for all restarts)
     inits = idx[plusplus_restarts(Xn[idx] if len(idx) < n else Xn, int(n_clusters), [seed + i for i in range(n_init)])]
     best = None

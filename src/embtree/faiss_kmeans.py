@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from embtree.faiss_support import as_float32_rows, faiss_gpus, import_faiss
-from embtree.seeding import plusplus_restarts
+from embtree.seeding import plusplus_restarts, seeding_rows
 from embtree.validation import check_matrix
 
 __all__ = ["faiss_kmeans"]
@@ -110,8 +110,7 @@ def faiss_kmeans(features, n_clusters, *, spherical=False, seed=0, n_init=1, max
     gpu = device == "cuda" and faiss_gpus(faiss) > 0
     K = int(n_clusters)
     Y, mean = _float32_copy(X, spherical, int(block_rows))
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(n, size=int(init_max_samples), replace=False)) if n > init_max_samples else np.arange(n)
+    idx = seeding_rows(n, init_max_samples, seed)
     sub = Y[idx].astype(np.float64)
     best = None
     for i, chosen in enumerate(plusplus_restarts(sub, K, [seed + i for i in range(n_init)])):  # restarts

@@ -17,7 +17,7 @@ import logging
 import numpy as np
 from scipy import sparse
 
-from embtree.seeding import plusplus_restarts
+from embtree.seeding import plusplus_restarts, seeding_rows
 from embtree.validation import check_matrix
 
 __all__ = ["kmeans"]
@@ -152,8 +152,7 @@ def kmeans(features, n_clusters, *, seed=0, n_init=1, max_iter=300, tol=1e-4, in
             raise ValueError(f"{name}={v!r} must be an int >= {least}")
     if not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol={tol!r} must be a finite number >= 0")
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(n, size=int(init_max_samples), replace=False)) if n > init_max_samples else np.arange(n)
+    idx = seeding_rows(n, init_max_samples, seed)
     inits = []
     # Seeding first, on the subsample centred on its own mean, and freed before the passes over
     # all rows: the float64 subsample and the whole mapped file are never resident together.

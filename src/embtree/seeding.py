@@ -21,10 +21,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plusplus_restarts"]
+__all__ = ["plusplus_restarts", "seeding_rows"]
 
 # Bytes of candidate-to-row distances held at once (restarts are seeded in blocks below it).
 _BLOCK_BYTES = 512 * 2**20
+
+
+def seeding_rows(n_samples, max_samples, seed):
+    """The rows k-means++ seeds on: all ``n_samples`` (``arange``) up to ``max_samples``, else a sorted
+    sample of ``max_samples`` of them drawn without replacement by ``np.random.default_rng(seed)``.
+    One draw for :mod:`embtree.kmeans`, :mod:`embtree.cosine_kmeans` and :mod:`embtree.faiss_kmeans`,
+    so that for one seed they seed on the same rows -> (m,) int64."""
+    if n_samples <= max_samples:
+        return np.arange(n_samples)
+    return np.sort(np.random.default_rng(seed).choice(n_samples, size=int(max_samples), replace=False))
 
 
 def plusplus_restarts(X, n_clusters, seeds, *, block_bytes=_BLOCK_BYTES):
