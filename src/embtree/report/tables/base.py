@@ -482,6 +482,11 @@ def _cell_mask(table, df, rows, cols, truth):
     return mask & table.values.notna()
 
 
+def truthy(series):
+    """A per-run table's boolean column as bool (its TSV holds ``True`` / ``true`` / ``1`` / ``yes``)."""
+    return series.astype(str).str.lower().isin(["true", "1", "yes"])
+
+
 def flag_cells(table, df, rows, cols, flag, note, direction=None):
     """Set ``table.flagged`` where any row of tidy ``df`` in that cell has ``df[flag]`` true.
 
@@ -493,7 +498,7 @@ def flag_cells(table, df, rows, cols, flag, note, direction=None):
     """
     if not len(df) or flag not in df.columns:
         return table
-    truth = df[flag].astype(str).str.lower().isin(["true", "1", "yes"])
+    truth = truthy(df[flag])
     table.flagged = table.flagged | _cell_mask(table, df, rows, cols, truth.to_numpy())
     if direction is not None:
         table.directions = direction

@@ -9,7 +9,7 @@ import pandas as pd
 from embtree.hierarchy.granularity import superclasses
 from embtree.report.common import DIRECTIONS, FORMATS, LABELS, NOT_APPLICABLE, SIGNIFICANT_MARK, SMALL_CLUSTER_MARK
 from embtree.stats import TTEST_ALPHA
-from embtree.report.tables.base import flag_cells, missing_of, ordered_values, rows_where, wide_table
+from embtree.report.tables.base import flag_cells, missing_of, ordered_values, rows_where, truthy, wide_table
 
 
 _RUN_ROWS = ["encoder", "metric"]
@@ -520,7 +520,7 @@ def _flag_small_superclasses(table, per_class, groups, direction=None):
     run: the mean then rests mostly on a handful of embeddings per class); note how many are small."""
     if not len(per_class) or "small_cluster" not in per_class.columns:
         return table
-    small = per_class["small_cluster"].astype(str).str.lower().isin(["true", "1", "yes"])
+    small = truthy(per_class["small_cluster"])
     df = per_class.assign(superclass=groups.label_of(per_class["class_name"].astype(str)), _small=small)
     df["_mostly_small"] = df.groupby([*_RUN_ROWS, "superclass"], sort=False)["_small"].transform("mean") > 0.5
     flag_cells(table, df, _RUN_ROWS, ["superclass"], "_mostly_small",
