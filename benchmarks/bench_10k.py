@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import peak_mb, run_isolated  # noqa: E402
+from bench_scale import peak_mb, run_isolated, status_mb  # noqa: E402
 
 LIMIT_S = 7200  # the rule: a stage finishes in 2 hours on 2 cores ...
 LIMIT_MB = 16 * 1024  # ... and no job above 16 GiB
@@ -149,10 +149,7 @@ def build_logits(workdir: Path, rows_wanted, noise=0.1, seed=1, chunk=4096):
 
 
 def _rss_mb():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return status_mb("VmRSS") or 0.0
 
 
 def _reset_peak():

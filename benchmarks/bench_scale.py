@@ -66,12 +66,18 @@ def build(workdir: Path, n, d, k, seed=0, chunk=65536):
     meta.write_text(json.dumps(want))
 
 
+def status_mb(field, pid="self"):
+    """A memory field of ``/proc/<pid>/status`` (``VmHWM``, ``VmRSS``, ...) in MB; None where absent."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def peak_mb(pid="self"):
     """Peak resident memory (``VmHWM``, mapped file pages touched included) of a process, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM", pid)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
 
 
 class _OutOfBudget(Exception):
