@@ -14,10 +14,17 @@ peak resident memory (``VmHWM``, which counts the mapped file pages it touched):
   map ran past 2,400 s in its k-means++ seeding at 1,000 clusters, peaking at 7.7 GB: its
   tolerance takes ``np.var`` of the whole array). Measured at full size: 44 iterations, 907 s,
   peak 4.55 GB (1.16 copies, the mapped file pages included);
+* ``kmeans-faiss``: :func:`embtree.faiss_kmeans.faiss_kmeans` (the ``faiss`` backend of the same
+  k-means) from the same k-means++ start, capped at ``--faiss-iters`` Lloyd iterations (default the
+  44 ``kmeans`` took): the same work, so time and inertia compare (both inertias recomputed from
+  the labels in float64 by one function). faiss holds one float32 copy of the data (3.9 GB);
 * ``l2h``: L2H on the logits (softmax in row blocks);
 * ``knn``: the heads' exact cosine kNN mining (:func:`embtree.heads.mine_knn`, k=50) on the
   memory map. It is ``O(N^2 d)``, about 2.5e15 flops at full size, i.e. hours on two cores:
-  it stops after ``--knn-budget`` seconds and extrapolates from the rows done.
+  it stops after ``--knn-budget`` seconds and extrapolates from the rows done;
+* ``knn-ivf``: the same mining with ``heads.knn_backend: faiss-ivf`` at the job's default
+  ``nlist`` / ``nprobe`` for N (:func:`embtree.heads.ivf_params`), all rows, then its recall@50
+  against exact neighbours on the job's 1,000 seeded rows (:func:`embtree.heads.knn_recall`).
 
 One float32 copy of the features is 3.9 GB, of the logits 5.1 GB. Report only. Run it
 once, late, with a timeout, on a quiet machine:
@@ -80,6 +87,26 @@ def peak_mb(pid="self"):
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
 
 
+def inertia_of(X, labels, block_rows=65536):
+    """Summed squared Euclidean distance of the rows of ``X`` (n, d) to the mean of their label's rows,
+    in float64 row blocks: one definition for every k-means compared (each returns its labels)."""
+    from scipy import sparse
+
+    k = int(labels.max()) + 1
+    sums = np.zeros((k, X.shape[1]))
+    for s in range(0, len(X), block_rows):
+        lab = labels[s:s + block_rows]  # one-hot (k, b) @ block: the per-label sums in one product
+        onehot = sparse.csr_matrix((np.ones(len(lab)), (lab, np.arange(len(lab)))), shape=(k, len(lab)))
+        sums += onehot @ np.asarray(X[s:s + block_rows], dtype=np.float64)
+    counts = np.bincount(labels, minlength=k)
+    centres = sums / np.maximum(counts, 1)[:, None]
+    total = 0.0
+    for s in range(0, len(X), block_rows):
+        diff = np.asarray(X[s:s + block_rows], dtype=np.float64) - centres[labels[s:s + block_rows]]
+        total += float(np.einsum("ij,ij->", diff, diff))
+    return total
+
+
 class _OutOfBudget(Exception):
     pass
 
@@ -107,7 +134,7 @@ def run_isolated(target, args, timeout):
     return "ok", q.get(), time.perf_counter() - start
 
 
-def _job(name, workdir, threads, knn_budget, queue):
+def _job(name, workdir, threads, knn_budget, faiss_iters, queue):
     os.environ["OMP_NUM_THREADS"] = str(threads)
     from threadpoolctl import threadpool_limits
 
@@ -133,7 +160,20 @@ def _job(name, workdir, threads, knn_budget, queue):
             # the flat grid's kmeans (registry parameters): above max_sklearn_samples it runs
             # embtree.kmeans in row blocks of the read-only map, logging every iteration
             labels = flat.cluster(X, "kmeans", n_clusters=int(y.max()) + 1, seed=0)
-            info = f"{len(np.unique(labels))} non-empty clusters"
+            seconds = time.perf_counter() - start
+            info = f"{len(np.unique(labels))} non-empty clusters, inertia {inertia_of(X, labels):.7g}"
+        elif name == "kmeans-faiss":
+            from embtree.faiss_kmeans import faiss_kmeans
+            from embtree.faiss_support import import_faiss
+
+            import_faiss().omp_set_num_threads(threads)
+            X = np.load(workdir / "features.npy", mmap_mode="r")
+            # the same k-means++ start (seeding_rows, seed 0) and faiss's Lloyd iterations, capped at
+            # the iterations embtree.kmeans needed to converge here: equal work, compare the inertia
+            labels = faiss_kmeans(X, int(y.max()) + 1, seed=0, max_iter=faiss_iters)[0]
+            seconds = time.perf_counter() - start
+            info = (f"{len(np.unique(labels))} non-empty clusters, inertia {inertia_of(X, labels):.7g}, "
+                    f"{faiss_iters} iterations")
         elif name == "knn":
             import torch
 
@@ -156,6 +196,23 @@ def _job(name, workdir, threads, knn_budget, queue):
                 info = (f"k={PARAMS['knn']}: budget reached after {state['done']} of {len(X)} rows "
                         f"({100 * state['done'] / len(X):.2f} %, {state['done'] / el:.0f} rows/s); "
                         f"whole run extrapolated: {el * len(X) / state['done']:.0f} s")
+        elif name == "knn-ivf":
+            import torch
+
+            from embtree.faiss_support import import_faiss
+            from embtree.heads import PARAMS, ivf_params, knn_recall, mine_knn
+
+            torch.set_num_threads(threads)
+            import_faiss().omp_set_num_threads(threads)
+            X = np.load(workdir / "features.npy", mmap_mode="r")
+            nlist, nprobe = ivf_params(len(X))  # the job's defaults at this size
+            nbr = mine_knn(X, PARAMS["knn"], backend="faiss-ivf", chunk_mb=PARAMS["knn_chunk_mb"], nlist=nlist,
+                           nprobe=nprobe)
+            seconds = time.perf_counter() - start  # the heads_knn job's mining; the recall check is extra
+            t = time.perf_counter()
+            recall = knn_recall(X, nbr, rows=PARAMS["knn_recall_rows"], chunk_mb=PARAMS["knn_chunk_mb"])
+            info = (f"k={PARAMS['knn']}, nlist {nlist}, nprobe {nprobe}: recall@{PARAMS['knn']} "
+                    f"{recall['recall']:.4f} on {recall['rows']} rows ({time.perf_counter() - t:.0f} s more)")
         elif name == "l2h":
             from embtree.l2h import l2h
 
@@ -164,7 +221,9 @@ def _job(name, workdir, threads, knn_budget, queue):
             info = f"{len(Z)} merges"
         else:
             raise ValueError(name)
-    queue.put((name, time.perf_counter() - start, peak_mb(), info))
+    if not name.startswith(("kmeans", "knn-ivf")):
+        seconds = time.perf_counter() - start
+    queue.put((name, seconds, peak_mb(), info))
 
 
 def main(argv=None):
@@ -177,8 +236,11 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per algorithm")
     ap.add_argument("--knn-budget", type=float, default=600.0,
                     help="seconds of exact kNN mining before it stops and extrapolates (hours at full size on 2 cores)")
+    ap.add_argument("--faiss-iters", type=int, default=44,
+                    help="Lloyd iterations of kmeans-faiss (default: the 44 embtree.kmeans took to converge "
+                         "at full size, so both do the same work and the inertia compares)")
     ap.add_argument("--only", nargs="*",
-                    default=["caec-euclidean", "caec-manhattan", "caec-canberra", "kmeans", "l2h", "knn"])
+                    default=["caec-euclidean", "caec-manhattan", "caec-canberra", "kmeans", "kmeans-faiss", "l2h", "knn", "knn-ivf"])
     args = ap.parse_args(argv)
 
     wd = Path(args.workdir)
@@ -190,7 +252,7 @@ def main(argv=None):
           f"{args.threads} threads", flush=True)
     print(f"{'algorithm':16s} {'seconds':>9s} {'peak MB':>9s}  {'peak / one copy':>15s}  info", flush=True)
     for name in args.only:
-        status, value, wall = run_isolated(_job, (name, str(wd), args.threads, args.knn_budget), args.timeout)
+        status, value, wall = run_isolated(_job, (name, str(wd), args.threads, args.knn_budget, args.faiss_iters), args.timeout)
         if status == "timeout":
             print(f"{name:16s} {'>' + str(int(args.timeout)):>9s} {value:9.0f}  timed out (peak so far)", flush=True)
             continue

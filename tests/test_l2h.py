@@ -272,6 +272,21 @@ def test_random_labels_l2h_support_near_chance():
     assert hierarchy_support(h, y, 40)[:-1].mean() < 0.5
 
 
+def test_l2h_support_does_not_depend_on_n_jobs():
+    """The replicates drawn, and so the support, are the same whether L2H runs them in one
+    process or in forked workers (random labels: support strictly between 0 and 1)."""
+    from embtree.l2h import build_hierarchy, hierarchy_support
+
+    rng = np.random.default_rng(2)
+    y = rng.permutation(np.repeat(np.arange(12), 30))
+    logits = rng.normal(size=(len(y), 12)) + 1.5 * np.eye(12)[y]
+    h = build_hierarchy("classifier", np.zeros((len(y), 2)), y, [str(c) for c in range(12)], logits)
+    one = hierarchy_support(h, y, 25, seed=3)
+    assert 0 < one[:-1].mean() < 1
+    np.testing.assert_array_equal(hierarchy_support(h, y, 25, seed=3, n_jobs=2), one)
+    assert not np.array_equal(hierarchy_support(h, y, 25, seed=4, n_jobs=2), one)  # the seed does matter
+
+
 def test_weighted_ward_is_the_top_of_ward():
     """Ward over the K cut clusters (centroids, sizes) gives the baseline's tree: the replicate
     of the agglomerative source without resampling is the tree built on the data."""

@@ -74,3 +74,30 @@ def test_benchmark_files_are_read_when_present_and_never_required(tmp_path):
     assert data.to_dict("records") == [{"source": "a.tsv", "s": 2.0, "max_rss": 200.0, "cpu_time": 1.5}]
     assert missing["source"].tolist() == ["gone.tsv", "bad.tsv"]
     assert "no benchmark file" in missing["reason"].iloc[0] and "unreadable" in missing["reason"].iloc[1]
+
+
+def test_partial_report_with_no_result_at_all_builds_every_table(tmp_path):
+    """report.partial before any job has finished: every family loads empty, with no columns; every
+    table is still built (no KeyError on a column no file gave) and shows the runs as missing."""
+    gone = lambda name: str(tmp_path / name)  # noqa: E731 (no file is ever written)
+    caec_keys = [dict(dataset="d", encoder="e", metric=m) for m in ("euclidean", "cosine")]
+    specs = {fam: [dict(path=gone(f"{fam}-{k['metric']}.tsv"), keys=k) for k in caec_keys]
+             for fam in ("summary", "per_class", "infiltration", "intrusion")}
+    specs["ttest"] = [dict(path=gone("ttest.tsv"), keys=dict(dataset="d", encoder="e"))]
+    specs["trees"] = [dict(path=gone("trees.tsv"),
+                           keys=dict(dataset="d", encoder="e", cluster_metric="before", tree_metric="nrf"))]
+    specs["l2h"] = [dict(path=gone("l2h.tsv"), keys=dict(dataset="d", encoder="e", source="kmeans"))]
+    specs["flat"] = [dict(path=gone("flat.tsv"), expect={"seed": [0]},
+                          keys=dict(dataset="d", encoder="e", reducer="none", clusterer="kmeans"))]
+    specs["merge_expand"] = [dict(path=gone("me.tsv"), keys=dict(dataset="d", encoder="e", seed=0))]
+    data, missing = R.load_families(specs, partial=True)
+    assert all(df.empty for df in data.values())
+    sections = R.build_all_tables(data, missing, caec_datasets=["d"], reference_datasets=["d"],
+                                  merge_expand_n_seeds=1, l2h_n_seeds={}, baselines=[], max_table_classes=30)
+    tables = {t.name: t for ts in sections.values() for t in ts}
+    assert {"caec_purity", "caec_infiltration_d", "caec_intrusion_d", "caec_r_max_d"} <= set(tables)
+    for t in tables.values():
+        R.to_markdown(t)  # every table renders
+    assert R.format_cells(tables["caec_purity"]).loc[("e", "euclidean"), "d"] == R.MISSING
+    # a table of classes cannot place a missing run in a cell: it says so instead of "none"
+    assert "Missing: 2 run(s) of d have no infiltration.tsv" in R.to_markdown(tables["caec_infiltration_d"])

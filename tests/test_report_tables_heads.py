@@ -291,3 +291,14 @@ def test_an_approximate_knn_backend_and_its_recall_are_noted_on_table_1():
         assert "Caution" not in notes[name]
     low = build_heads_tables(metrics, metrics.iloc[:0], knn=_knn("faiss-ivf", 0.81))
     assert " ".join(low[0].notes).count("Caution: a recall below 95 %") == 1
+
+
+def test_depth_table_is_built_when_configured_even_before_any_coarse_run():
+    """heads.depths makes heads_depth an output of the report job: with report.partial and no
+    coarse run finished yet it is still written (saying so), not left missing."""
+    empty = pd.DataFrame()
+    names = [t.name for t in build_heads_tables(empty, empty, coarse=True)]
+    assert "heads_depth" in names
+    assert "heads_depth" not in [t.name for t in build_heads_tables(empty, empty)]  # None: from the data
+    depth = [t for t in build_heads_tables(empty, empty, coarse=True) if t.name == "heads_depth"][0]
+    assert "no heads run at a coarse depth has finished" in R.to_markdown(depth)

@@ -36,6 +36,7 @@ rule report_heads:
         partial=REPORT_PARTIAL,
         changed_settings=CHANGED_SETTINGS,  # the captions name them
         multilabel=HEADS_MULTILABEL,
+        coarse=bool(HEADS_DEPTHS),  # heads.depths: the heads_depth table is an output
         seeds=HEADS_SEEDS,  # cells over fewer seeds than these print their n
         baselines=REPORT_BASELINES,  # random-weight encoders: rows never ranked
     threads: 1

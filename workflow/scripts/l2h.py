@@ -46,7 +46,7 @@ log.info("hierarchy built in %.2f s", time.perf_counter() - t0)
 Z, leaf, names = h["linkage"], h["leaf_of_sample"], h["names"]
 n_boot = p["bootstrap"]
 t0 = time.perf_counter()
-support = l2h.hierarchy_support(h, emb.labels, n_boot, seed=p["seed"])
+support = l2h.hierarchy_support(h, emb.labels, n_boot, seed=p["seed"], n_jobs=snakemake.threads)
 resampled = (f"the rows of each Ward cluster resampled {n_boot} times" if wc.source == "agglomerative"
              else f"the samples of each class resampled {n_boot} times (logits not retrained)")
 log.info("bootstrap support (%s) in %.1f s", resampled, time.perf_counter() - t0)

@@ -20,7 +20,7 @@ caption = caption_html(Path(snakemake.input.captions[0]).read_text(), {"snakemak
 for table in R.build_heads_tables(data["heads"], data["heads_spread"], probe=data.get("probe"), order=p.order,
                                   multilabel=p.multilabel, n_seeds=len(p.seeds), baselines=list(p.baselines),
                                   variants=data.get("hzr"), probe_variants=data.get("probe_variants"),
-                                  knn=data.get("knn")):
+                                  knn=data.get("knn"), coarse=p.coarse):
     if note:  # a table pasted from its .md / .tex / .csv keeps the caption's caution
         table.notes.append(note)
     paths = R.write_report_table(table, Path(snakemake.output.tables[0]).parent)

@@ -331,7 +331,7 @@ def assumptions_table(summary, *, missing=None, order=None, alpha=TTEST_ALPHA):
 
 def _top_other(df, group, other, top, min_count):
     """'name (count)' strings of the ``top`` count ranks per group, ties joined by ', '."""
-    df = df[df["count"] >= min_count].copy()
+    df = df[df["count"] >= min_count].copy() if len(df) else df  # no rows: maybe no columns (report.partial)
     if not len(df):
         return pd.DataFrame(columns=[*group, "rank", "text"])
     df["rank"] = df.groupby(group, sort=False)["count"].rank(method="dense", ascending=False).astype(int)
@@ -339,6 +339,15 @@ def _top_other(df, group, other, top, min_count):
     df["item"] = df[other].astype(str) + " (" + df["count"].astype(int).astype(str) + ")"
     return df.groupby([*group, "rank"], sort=False)["item"].agg(", ".join).rename("text").reset_index()
 
+
+
+def _empty_note(rows, missing, dataset, family, none):
+    """What a table without rows says: ``none`` (every run found, nothing to list), or, where no
+    run of ``dataset`` gave a row and some are missing (report.partial), that they are missing."""
+    if len(rows) or missing is None or not len(missing):
+        return none
+    return (f"missing: {len(missing)} run(s) of {dataset} have no {family}.tsv yet (report.partial); "
+            "nothing to list until they finish")
 
 
 def _superclass_counts(df, a, b, groups, *, both_ways=False):
@@ -385,10 +394,10 @@ def infiltration_table(
         if classes is not None:
             order[row] = list(classes)
         ranked = _top_other(df, ["encoder", "metric", row], "other_class", top, min_count)
-        names = df[row].tolist() if classes is None else list(classes)
+        names = (df[row].tolist() if len(df) else []) if classes is None else list(classes)
     # Every (cluster, rank) row is shown for every run, '-' where the cluster has fewer.
-    runs = df[["encoder", "metric"]] if runs is None else rows_where(runs, dataset=dataset)[["encoder", "metric"]]
-    runs = runs.drop_duplicates()
+    runs = df if runs is None else rows_where(runs, dataset=dataset)
+    runs = runs[["encoder", "metric"]].drop_duplicates() if len(runs) else pd.DataFrame(columns=["encoder", "metric"])
     if len(runs) and names:
         cls = pd.DataFrame({row: ordered_values(names, order.get(row))})
         grid = runs.merge(cls, how="cross").merge(pd.DataFrame({"rank": range(1, top + 1)}), how="cross")
@@ -413,7 +422,8 @@ def infiltration_table(
         missing=miss,
         order=order,
     )
-    t.empty_note = f"none: no cluster holds {min_count} or more embeddings of another class"
+    t.empty_note = _empty_note(df, miss, dataset, "infiltration",
+                               f"none: no cluster holds {min_count} or more embeddings of another class")
     if groups is not None:
         t.notes.append(groups.note(
             dataset, name,
@@ -464,7 +474,8 @@ def intrusion_table(intrusion, dataset, *, top=3, missing=None, order=None, grou
         missing=miss,
         order=order,
     )
-    t.empty_note = "none: no run has embeddings that lie in two classes' clusters"
+    t.empty_note = _empty_note(df, miss, dataset, "intrusion",
+                               "none: no run has embeddings that lie in two classes' clusters")
     if groups is not None:
         t.notes.append(groups.note(
             dataset, name,

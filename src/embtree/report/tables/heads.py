@@ -220,6 +220,7 @@ def heads_depth_table(metrics, *, order=None, n_seeds=None):
                          "mean ± std over seeds",
                    direction="max", order=o, aggregate="mean_std", ddof=1, expected_count=n_seeds)
     t.compare_by = [r for r in rows if r != "method"]  # the methods of one data set x encoder [x split]
+    t.empty_note = "none: no heads run at a coarse depth has finished (heads.depths)"
     apply_bold(t)
     t.notes.append(_seeds_note(n_seeds))
     if "split" in rows:
@@ -411,8 +412,11 @@ def heads_benchmarks_table(metrics, variants, *, probe=None, probe_variants=None
 
 
 def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=False,
-                       n_seeds=None, baselines=None, variants=None, probe_variants=None, knn=None) -> list[ReportTable]:
+                       n_seeds=None, baselines=None, variants=None, probe_variants=None, knn=None,
+                       coarse=None) -> list[ReportTable]:
     """Every heads table; ``n_seeds``: the configured number of seeds (``len(heads.seeds)``);
+    ``coarse``: build the coarse-depth table (heads.depths configured; True builds it even before
+    any coarse run has finished, as report.partial can ask); None: where ``metrics`` has coarse rows;
     ``baselines``: encoders with random weights (:func:`~embtree.report.common.baseline_encoders`),
     whose rows are never bold; ``variants`` / ``probe_variants`` (heads.hierarchy_variants): the
     runs' ``heads/hzr/variants.tsv`` and ``probe/variants.tsv`` rows, for table 2; ``knn``: the
@@ -427,7 +431,9 @@ def build_heads_tables(metrics, per_head, *, probe=None, order=None, multilabel=
     if variants is not None:
         tables.append(heads_benchmarks_table(metrics, variants, probe=probe, probe_variants=probe_variants,
                                              order=order, n_seeds=n_seeds))
-    if len(metrics) and (metrics["granularity"] != "classes").any():
+    if coarse is None:
+        coarse = bool(len(metrics)) and bool((metrics["granularity"] != "classes").any())
+    if coarse:
         tables.append(heads_depth_table(metrics, order=order, n_seeds=n_seeds))
     if multilabel:
         tables.append(heads_multilabel_table(metrics, order=order, n_seeds=n_seeds))
