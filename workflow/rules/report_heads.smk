@@ -4,7 +4,7 @@
 # outputs are part of report_targets (`snakemake report_all` rebuilds them).
 #
 # Uses:
-#   heads_common.smk: HEADS_SEEDS
+#   heads_common.smk: HEADS_DEPTHS, HEADS_SEEDS
 #   report_common.smk: CHANGED_SETTINGS, HEADS_ANALYSIS_FIGURES, HEADS_ANALYSIS_SPECS, HEADS_ANALYSIS_TABLES,
 #       HEADS_CALIBRATION_RUNS, HEADS_FIGURES, HEADS_MULTILABEL,
 #       HEADS_REPORT_SPECS, HEADS_TABLES, REPORT_BASELINES, REPORT_PARTIAL, caption_file, existing_if_partial, figure_files,
