@@ -287,6 +287,44 @@ def test_l2h_support_does_not_depend_on_n_jobs():
     assert not np.array_equal(hierarchy_support(h, y, 25, seed=4, n_jobs=2), one)  # the seed does matter
 
 
+def test_l2h_on_rows_is_l2h_of_the_gathered_rows():
+    """A bootstrap replicate runs L2H on ``L[rows]`` without gathering it, from the per-row
+    assignments and confidences of all of ``L``: the merges equal those of ``l2h(L[rows])``,
+    also with repeated rows, a column no drawn row is assigned to, and float32 logits."""
+    from embtree.l2h import _assign_and_confidence, _l2h
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 15, 700)
+    for dtype in (np.float64, np.float32):
+        L = (rng.normal(size=(700, 15)) + 2.0 * np.eye(15)[y]).astype(dtype)
+        pre = _assign_and_confidence(L)
+        for rows in (np.sort(rng.integers(0, 700, 700)), np.flatnonzero(pre[0] != 3), np.arange(700)[::-1]):
+            np.testing.assert_array_equal(_l2h(L, rows, pre), l2h(L[rows]))
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_kmeans_source_is_scikit_learns_kmeans(seed):
+    """The kmeans source's k-means (restarts seeded together) is KMeans(n_init=3, random_state=seed):
+    same labels, centres and inertia, on data where the restarts end at different inertias."""
+    from sklearn.cluster import KMeans
+    from sklearn.cluster._kmeans import _is_same_clustering
+
+    from embtree.l2h import _same_clustering, _sklearn_kmeans
+
+    X = np.random.default_rng(seed).uniform(size=(300, 4))  # no cluster structure: restarts disagree
+    inertias = [KMeans(12, n_init=1, random_state=s).fit(X).inertia_ for s in range(3)]
+    assert len(set(inertias)) > 1
+    ref = KMeans(12, n_init=3, random_state=seed).fit(X)
+    got = _sklearn_kmeans(np.asfortranarray(X), 12, 3, seed)
+    np.testing.assert_array_equal(got.labels_, ref.labels_)
+    np.testing.assert_array_equal(got.cluster_centers_, ref.cluster_centers_)
+    assert got.inertia_ == ref.inertia_
+    perm = np.random.default_rng(1).permutation(12)
+    for a, b in ((ref.labels_, perm[ref.labels_]), (ref.labels_, np.roll(ref.labels_, 1)),
+                 (np.zeros(300, int), ref.labels_)):
+        assert _same_clustering(a, b) == _is_same_clustering(a.astype(np.int32), b.astype(np.int32), 12)
+
+
 def test_weighted_ward_is_the_top_of_ward():
     """Ward over the K cut clusters (centroids, sizes) gives the baseline's tree: the replicate
     of the agglomerative source without resampling is the tree built on the data."""

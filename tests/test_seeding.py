@@ -5,7 +5,7 @@ import pytest
 from sklearn.cluster import kmeans_plusplus
 
 from embtree import cosine_kmeans
-from embtree.seeding import plusplus_restarts
+from embtree.seeding import kmeans_restart_states, plusplus_restarts
 
 
 def _blobs(n, d, k, seed):
@@ -35,6 +35,20 @@ def test_restarts_differ_and_are_independent_of_their_company():
     both = plusplus_restarts(X, 30, [3, 4])
     assert not np.array_equal(both[0], both[1])
     np.testing.assert_array_equal(both[1], plusplus_restarts(X, 30, [4])[0])
+
+
+@pytest.mark.parametrize("k", [1, 2, 25])
+def test_kmeans_restart_states_continue_one_stream(k):
+    """KMeans(n_init=3, random_state=s) seeds its restarts one after another from one generator:
+    the states put each restart where that stream stands, so the seedings done together are
+    kmeans_plusplus called three times on one RandomState."""
+    X = _blobs(400, 6, 5, seed=k)
+    shared = np.random.RandomState(11)
+    ref = np.array([kmeans_plusplus(X, k, random_state=shared)[1] for _ in range(3)])
+    got = plusplus_restarts(X, k, kmeans_restart_states(11, 3, k))
+    np.testing.assert_array_equal(got, ref)
+    if k > 1:
+        assert not np.array_equal(got[0], got[1])
 
 
 def test_bad_shapes():

@@ -15,13 +15,15 @@ product, so ``X`` is read once per step for all of them. The arithmetic per cand
 scikit-learn's (``-2 c.x + |c|^2 + |x|^2``, clipped at 0; potentials as products with a
 vector of ones), so the chosen rows are the same up to floating-point rounding of the
 matrix product, which a different block shape may change in the last bit.
+:func:`kmeans_restart_states` gives the generators that make these the seedings of
+``sklearn.cluster.KMeans(n_init=n, random_state=s)``'s restarts.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plusplus_restarts", "seeding_rows"]
+__all__ = ["kmeans_restart_states", "plusplus_restarts", "seeding_rows"]
 
 # Bytes of candidate-to-row distances held at once (restarts are seeded in blocks below it).
 _BLOCK_BYTES = 512 * 2**20
@@ -45,8 +47,9 @@ def plusplus_restarts(X, n_clusters, seeds, *, block_bytes=_BLOCK_BYTES):
     X : ndarray of shape (n_samples, n_features), float64
         The rows to seed from (the caller's validated, possibly normalised or centred data).
     n_clusters : int, ``1 <= n_clusters <= n_samples``
-    seeds : sequence of int
-        One restart per seed, each drawing from ``np.random.RandomState(seed)`` exactly as
+    seeds : sequence of int or ``np.random.RandomState``
+        One restart per seed, each drawing from ``np.random.RandomState(seed)`` (or from the
+        given generator, which it advances) exactly as
         ``sklearn.cluster.kmeans_plusplus(X, n_clusters, random_state=seed)`` does.
     block_bytes : int
         Memory bound of the distances held at once; restarts are seeded in blocks of as
@@ -61,8 +64,8 @@ def plusplus_restarts(X, n_clusters, seeds, *, block_bytes=_BLOCK_BYTES):
     n = len(X)
     if X.ndim != 2 or not 1 <= int(n_clusters) <= n:
         raise ValueError(f"X of shape {X.shape} and n_clusters={n_clusters!r}: need 2-D X and 1 <= n_clusters <= n")
-    seeds = [int(s) for s in seeds]
-    trials = 2 + int(np.log(n_clusters))  # scikit-learn's n_local_trials default
+    seeds = [s if isinstance(s, np.random.RandomState) else int(s) for s in seeds]
+    trials = _trials(n_clusters)
     per_restart = trials * n * 8
     step = max(1, int(block_bytes) // per_restart)
     x_sq = np.einsum("ij,ij->i", X, X)  # scikit-learn's row_norms(X, squared=True)
@@ -70,6 +73,32 @@ def plusplus_restarts(X, n_clusters, seeds, *, block_bytes=_BLOCK_BYTES):
     for s in range(0, len(seeds), step):
         out[s:s + step] = _plusplus_block(X, x_sq, int(n_clusters), seeds[s:s + step], trials)
     return out
+
+
+def _trials(n_clusters):
+    """Candidates drawn per centre: scikit-learn's ``n_local_trials`` default, ``2 + ln k``."""
+    return 2 + int(np.log(n_clusters))
+
+
+def kmeans_restart_states(seed, n_init, n_clusters):
+    """The random state of each restart of ``sklearn.cluster.KMeans(n_clusters, n_init=n_init,
+    random_state=seed)`` as its k-means++ seeding starts.
+
+    KMeans draws its restarts' seedings one after another from one ``RandomState(seed)``, and a
+    seeding draws a fixed count of doubles (one for the first centre, ``2 + ln k`` per further
+    centre; the Lloyd iterations draw none). So restart ``r``'s draws start where restart
+    ``r - 1``'s end, and :func:`plusplus_restarts` given these states seeds all restarts at once
+    with the draws KMeans makes -> list of ``n_init`` ``np.random.RandomState``.
+    """
+    draws = 1 + (int(n_clusters) - 1) * _trials(n_clusters)
+    stream = np.random.RandomState(int(seed))
+    states = []
+    for _ in range(int(n_init)):
+        here = np.random.RandomState()
+        here.set_state(stream.get_state())
+        states.append(here)
+        stream.random_sample(draws)  # KMeans' choice() and uniform() draws are these doubles
+    return states
 
 
 def _sq_distances(X, x_sq, rows):
@@ -86,7 +115,7 @@ def _sq_distances(X, x_sq, rows):
 def _plusplus_block(X, x_sq, K, seeds, trials):
     n = len(X)
     R = len(seeds)
-    rngs = [np.random.RandomState(s) for s in seeds]
+    rngs = [s if isinstance(s, np.random.RandomState) else np.random.RandomState(s) for s in seeds]
     weight = np.ones(n)
     idx = np.empty((R, K), dtype=np.int64)
     idx[:, 0] = [rng.choice(n, p=weight / weight.sum()) for rng in rngs]
