@@ -10,6 +10,12 @@ BLAS / OpenMP thread does not speed up, so a job given two threads used one. Thr
 contend for the GIL; ``joblib``'s process pools pickle (or hash and dump) the shared arrays for
 every task. A forked child inherits them. The result of every task is the one the caller would
 compute itself (same function, same inputs), so output does not depend on ``n_jobs``.
+
+Tasks must not run numba's parallel kernels (:mod:`embtree.distances`): numba's threading layer
+here is GNU OpenMP, which cannot be used in a child forked from a process that started it
+(``set_threads`` does): the child prints "fork() called from a process already using GNU OpenMP"
+and hangs. NumPy, BLAS, scipy's linkage and matplotlib are fine (the L2H replicates, the
+dendrograms).
 """
 
 from __future__ import annotations
