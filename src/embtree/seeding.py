@@ -64,14 +64,14 @@ def plusplus_restarts(X, n_clusters, seeds, *, block_bytes=_BLOCK_BYTES):
     n = len(X)
     if X.ndim != 2 or not 1 <= int(n_clusters) <= n:
         raise ValueError(f"X of shape {X.shape} and n_clusters={n_clusters!r}: need 2-D X and 1 <= n_clusters <= n")
-    seeds = [s if isinstance(s, np.random.RandomState) else int(s) for s in seeds]
+    rngs = [s if isinstance(s, np.random.RandomState) else np.random.RandomState(int(s)) for s in seeds]
     trials = _trials(n_clusters)
     per_restart = trials * n * 8
     step = max(1, int(block_bytes) // per_restart)
     x_sq = np.einsum("ij,ij->i", X, X)  # scikit-learn's row_norms(X, squared=True)
-    out = np.empty((len(seeds), int(n_clusters)), dtype=np.int64)
-    for s in range(0, len(seeds), step):
-        out[s:s + step] = _plusplus_block(X, x_sq, int(n_clusters), seeds[s:s + step], trials)
+    out = np.empty((len(rngs), int(n_clusters)), dtype=np.int64)
+    for s in range(0, len(rngs), step):
+        out[s:s + step] = _plusplus_block(X, x_sq, int(n_clusters), rngs[s:s + step], trials)
     return out
 
 
@@ -112,10 +112,9 @@ def _sq_distances(X, x_sq, rows):
     return D
 
 
-def _plusplus_block(X, x_sq, K, seeds, trials):
+def _plusplus_block(X, x_sq, K, rngs, trials):
     n = len(X)
-    R = len(seeds)
-    rngs = [s if isinstance(s, np.random.RandomState) else np.random.RandomState(s) for s in seeds]
+    R = len(rngs)
     weight = np.ones(n)
     idx = np.empty((R, K), dtype=np.int64)
     idx[:, 0] = [rng.choice(n, p=weight / weight.sum()) for rng in rngs]

@@ -36,7 +36,8 @@ rule l2h:
     threads: scaled_threads(2)
     resources:
         # Logits/features in float64 row blocks, Ward's condensed matrix (<= 400 MB at 10^4 samples);
-        # one resampled copy of the logits per bootstrap process (the job's threads).
+        # per bootstrap process (the job's threads), the rows of G* of one L2H step (replicates index
+        # the shared logits, no resampled copy).
         mem_mb=scaled_mem_mb(3000, 8),
         # Bootstrap: one L2H run per replicate (~1.5 s at 50,000 x 1,000 logits, ~350 MB of input).
         runtime=scaled_runtime(15, 0.1 + 1e-4 * config["trees"]["bootstrap"]),
