@@ -11,6 +11,12 @@ of the total, not the absolute times.
     .venv/bin/python benchmarks/bench_dag.py                        # full size (long)
     .venv/bin/python benchmarks/bench_dag.py --branching 3 --dim 16 --samples-per-class 10  # toy
     .venv/bin/python benchmarks/bench_dag.py --summarise /tmp/embtree-bench-dag  # re-read a run
+    .venv/bin/python benchmarks/bench_dag.py --summarise /tmp/new --compare /tmp/old  # + files that differ
+
+``--compare OTHER`` checks that a change left the results alone: it lists every file under
+``results/`` whose bytes differ between this run and the run in ``OTHER`` (or that only one has).
+Files that carry the run's own directory or timings (``config.effective.yaml``,
+``report/run_config.*``, the L2H runtime table) are expected there.
 
 Extra arguments after ``--`` go to Snakemake (e.g. ``-- --until flat_cluster``).
 """
@@ -103,6 +109,25 @@ def summarise(workdir: Path, log_path: Path):
     return jobs
 
 
+def compare_results(workdir: Path, other: Path):
+    """Result files (paths under ``results/``) that differ in bytes between two runs, or exist in one only.
+
+    Returns ``(n_compared, [(path, "differs" | "only in <dir>")])``; prints the list.
+    """
+    mine, theirs = (sorted(p.relative_to(d / "results") for p in (d / "results").rglob("*") if p.is_file())
+                    for d in (workdir, other))
+    differ = [(str(p), f"only in {workdir}") for p in sorted(set(mine) - set(theirs))]
+    differ += [(str(p), f"only in {other}") for p in sorted(set(theirs) - set(mine))]
+    for p in sorted(set(mine) & set(theirs)):
+        if (workdir / "results" / p).read_bytes() != (other / "results" / p).read_bytes():
+            differ.append((str(p), "differs"))
+    n = len(set(mine) | set(theirs))
+    print(f"\nresults compared with {other}: {n} files, {len(differ)} not byte-identical")
+    for path, why in sorted(differ):
+        print(f"  {why:>10}  {path}")
+    return n, sorted(differ)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -117,11 +142,14 @@ def main(argv=None):
     ap.add_argument("--no-heads", action="store_true", help="leave the deep clustering heads out")
     ap.add_argument("--timeout", type=int, default=3 * 3600, help="seconds for the whole run")
     ap.add_argument("--summarise", metavar="WORKDIR", help="only print the tables of an earlier run")
+    ap.add_argument("--compare", metavar="OTHER", help="then list the result files that differ from run OTHER's")
     args = ap.parse_args(argv)
 
     if args.summarise:
         wd = Path(args.summarise)
         summarise(wd, wd / "snakemake.log")
+        if args.compare:
+            compare_results(wd, Path(args.compare))
         return 0
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -146,6 +174,8 @@ def main(argv=None):
     print(f"snakemake exit {rc}; wall clock {wall:.0f} s ({wall / 60:.1f} min); "
           f"steps {done[-1][0] + ' of ' + done[-1][1] if done else '?'}; log {log_path}")
     summarise(work, log_path)
+    if args.compare:
+        compare_results(work, Path(args.compare))
     return 0 if rc == 0 else 1
 
 

@@ -100,6 +100,24 @@ def test_bench_dag_reads_rules_and_peaks_from_benchmark_files(tmp_path, capsys):
     assert "largest peak RSS 900 MB" in capsys.readouterr().out
 
 
+def test_bench_dag_compare_lists_files_that_differ_or_exist_in_one_run_only(tmp_path, capsys):
+    sys.path.insert(0, str(BENCH))
+    import bench_dag
+
+    files = {"a": {"d/x.npy": b"\x00\x01", "d/same.tsv": b"k\t1\n", "only_a.txt": b"1"},
+             "b": {"d/x.npy": b"\x00\x02", "d/same.tsv": b"k\t1\n", "e/only_b.txt": b"1"}}
+    for run, content in files.items():
+        for rel, data in content.items():
+            p = tmp_path / run / "results" / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+    n, differ = bench_dag.compare_results(tmp_path / "a", tmp_path / "b")
+    assert n == 4
+    assert differ == [("d/x.npy", "differs"), ("e/only_b.txt", f"only in {tmp_path / 'b'}"),
+                      ("only_a.txt", f"only in {tmp_path / 'a'}")]
+    assert "4 files, 3 not byte-identical" in capsys.readouterr().out
+
+
 def test_gpu_check_runs_with_only_the_packages_of_a_bare_cuda_machine(tmp_path):
     # benchmarks/gpu_check.py must run where only torch, torchvision, timm, scikit-learn, scipy, pandas,
     # numba and matplotlib are installed: importing anything else fails here. No CUDA on this machine,

@@ -3,8 +3,8 @@
 # per-run table; the paired t-tests compare the metrics of one (dataset, encoder).
 #
 # Uses:
-#   common.smk: STAGE_TARGETS, embeddings_path, expand_runs, regex_alternatives, scaled_mem_mb,
-#       scaled_runtime, scaled_threads
+#   common.smk: ONE_THREAD_BELOW_MB, STAGE_TARGETS, embeddings_path, expand_runs, regex_alternatives,
+#       scaled_mem_mb, scaled_runtime, scaled_threads
 
 CAEC = config["caec"]
 
@@ -34,7 +34,7 @@ rule caec_clusters:
         min_cluster_size=CAEC["min_cluster_size"],
     wildcard_constraints:
         caec_metric=regex_alternatives(CAEC["metrics"]),
-    threads: scaled_threads(2)
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)
     resources:
         # Features as float32 + float64 copies, 64 MB distance blocks, members and growth.
         mem_mb=scaled_mem_mb(1500, 8),

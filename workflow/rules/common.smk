@@ -296,6 +296,18 @@ def scaled_runtime(base_min, per_input_mb):
     return runtime
 
 
+# Below this input size, rules whose output files do not depend on their thread count take one
+# thread (``scaled_threads(2, ONE_THREAD_BELOW_MB)``). Measured on the ImageNet-val-shaped DAG
+# (benchmarks/bench_dag.py: 50,000 x 768, 1,000 classes, 150-250 MB of input per job, 2 cores):
+# at two threads these jobs used 1.2-1.8 cores and held both, so the DAG ran them one after
+# another; at one thread two run side by side. Every output file of the relation trees, tree
+# comparisons, CAEC, seeded L2H, heads kNN / training / k-means / separability jobs was
+# byte-identical at one and two threads. Rules whose bits do change with the thread count (the
+# probe's BLAS sums, Ward on a BLAS-made PCA in `l2h`) keep the default bound. Above it (ImageNet
+# train: ~3.9 GB of embeddings) a job is long enough that its second thread is worth holding.
+ONE_THREAD_BELOW_MB = 1000
+
+
 def scaled_threads(max_threads, min_input_mb=20):
     """``threads``: 1 for inputs under ``min_input_mb`` MB, else ``max_threads``.
 
@@ -303,6 +315,7 @@ def scaled_threads(max_threads, min_input_mb=20):
     kernels that a second thread barely speeds up, while holding both cores of a workstation
     kept every other job waiting: two such jobs side by side finish sooner. Evaluated when
     the job is ready to run (Snakemake recomputes resources then), so the inputs exist.
+    Thread-count-invariant rules pass ``ONE_THREAD_BELOW_MB`` (above).
     """
 
     def threads(wildcards, input, attempt):

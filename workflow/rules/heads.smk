@@ -9,8 +9,8 @@
 # The class separability of every run's embedding (fig. 4): heads/separability.tsv.
 #
 # Uses:
-#   common.smk: STAGE_TARGETS, eval_embeddings, regex_alternatives, scaled_mem_mb, scaled_runtime,
-#       scaled_threads
+#   common.smk: ONE_THREAD_BELOW_MB, STAGE_TARGETS, eval_embeddings, regex_alternatives, scaled_mem_mb,
+#       scaled_runtime, scaled_threads
 #   heads_common.smk: HEADS_ANCESTORS, HEADS_CFG, HEADS_DEPTHS, HEADS_METHODS, HEADS_SEEDS, HEADS_VARIANT_NAMES,
 #       PROBE_CFG, SEPARABILITY_CFG, heads_hzr_input, heads_mem_mb, heads_multi_labels, heads_params,
 #       heads_reference, heads_sweep, heads_synsets, heads_targets
@@ -37,7 +37,7 @@ rule heads_knn:
         # the knn* keys only: a training or k-means setting (epochs, kmeans_backend) never reruns the kNN
         heads=lambda wc: {k: v for k, v in heads_params(wc.dataset).items() if k.startswith("knn")},
         device=HEADS_CFG.get("device", "auto"),
-    threads: scaled_threads(2)
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)
     resources:
         mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
         runtime=scaled_runtime(10, 0.5),
@@ -77,7 +77,7 @@ rule heads_train:
         device=HEADS_CFG.get("device", "auto"),
         depth=None,
         ancestor_labels=HEADS_ANCESTORS,
-    threads: scaled_threads(2)
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)
     resources:
         mem_mb=lambda wc, input, attempt: heads_mem_mb(wc, input, attempt),
         runtime=scaled_runtime(30, 2),
@@ -130,9 +130,9 @@ rule heads_kmeans:
         heads=lambda wc: heads_params(wc.dataset, wc.seed),
         depth=None,
         ancestor_labels=HEADS_ANCESTORS,
-    # GEMM-bound (10 restarts of N x K x d similarities): one thread left the second core idle
-    # for minutes at 1,000 clusters, since the 2-thread jobs waited behind it.
-    threads: scaled_threads(2)
+    # GEMM-bound (10 restarts of N x K x d similarities), 1.8 cores at two threads; below
+    # ONE_THREAD_BELOW_MB it runs on one beside another one-thread job (the same files).
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)
     resources:
         mem_mb=scaled_mem_mb(1500, 6),
         runtime=scaled_runtime(10, 1),
@@ -277,7 +277,7 @@ rule heads_separability:
     params:
         separability=lambda wc: {k: SEPARABILITY_CFG[k] for k in ("normalize", "silhouette_samples", "seed")},
         knn=lambda wc: heads_sweep(wc.dataset)["knn"][0],  # the main run's neighbours
-    threads: scaled_threads(2)
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)
     resources:
         mem_mb=scaled_mem_mb(1500, 6),
         runtime=scaled_runtime(10, 1),

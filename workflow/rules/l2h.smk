@@ -9,7 +9,8 @@
 # within-class resample (no retraining), the baseline its Ward merges over resampled clusters.
 #
 # Uses:
-#   common.smk: STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime, scaled_threads
+#   common.smk: ONE_THREAD_BELOW_MB, STAGE_TARGETS, regex_alternatives, scaled_mem_mb, scaled_runtime,
+#       scaled_threads
 #   l2h_common.smk: L2H_SEEDS, l2h_inputs, l2h_params, l2h_targets
 
 
@@ -60,6 +61,8 @@ use rule l2h as l2h_seeded with:
         "logs/benchmarks/{dataset}/{encoder}/l2h/{source}/seed{seed}.tsv"
     params:
         l2h=l2h_params,  # seed: the {seed} wildcard (temi / scanv2: also the heads run read)
+    # No Ward/PCA here: the same files at any thread count (common.smk: ONE_THREAD_BELOW_MB).
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)
     # Rule-level (l2h.seeds only): a global constraint would bind every {seed} of other stages.
     wildcard_constraints:
         source="kmeans|temi|scanv2",

@@ -8,8 +8,8 @@
 # internal labels in percent, docs/methods/support.md).
 #
 # Uses:
-#   common.smk: STAGE_TARGETS, expand_runs, has_reference, regex_alternatives, scaled_mem_mb,
-#       scaled_runtime, scaled_threads
+#   common.smk: ONE_THREAD_BELOW_MB, STAGE_TARGETS, expand_runs, has_reference, regex_alternatives,
+#       scaled_mem_mb, scaled_runtime, scaled_threads
 #   trees_common.smk: before_tree_files, null_input, tree_files
 
 
@@ -50,7 +50,7 @@ rule relation_trees:
         seed=0,  # the resamples are fixed: a rerun gives the same support
     group:
         "trees_{dataset}_{encoder}"
-    threads: scaled_threads(2)  # the bootstrap's distances (embtree.distances kernels)
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)  # the bootstrap's distances (embtree.distances kernels)
     resources:
         # The embeddings in float64 for the resampled means; one UPGMA per replicate and tree
         # (~0.1 s at 1,000 classes x 768 d on 2 threads, 150 MB of embeddings: 100 replicates x 6 trees ~ 1 min).
@@ -99,7 +99,7 @@ rule compare_trees:
         points=TREE_POINTS,
     group:
         "trees_{dataset}_{encoder}"
-    threads: scaled_threads(2)
+    threads: scaled_threads(2, ONE_THREAD_BELOW_MB)
     resources:
         mem_mb=scaled_mem_mb(1000, 3),
         runtime=scaled_runtime(10, 0.02 * len(TREE_METRICS) * len(TREE_POINTS)),
