@@ -53,7 +53,7 @@ rule relation_trees:
     threads: scaled_threads(2, ONE_THREAD_BELOW_MB)  # the bootstrap's distances (embtree.distances kernels)
     resources:
         # The embeddings in float64 for the resampled means; one UPGMA per replicate and tree
-        # (~0.1 s at 1,000 classes x 768 d on 2 threads, 150 MB of embeddings: 100 replicates x 6 trees ~ 1 min).
+        # (1,000 classes x 768 d, 150 MB of embeddings: 100 replicates x 6 trees ~ 1 min on 2 threads, 75 s on 1).
         mem_mb=scaled_mem_mb(2000, 3),
         runtime=scaled_runtime(10, 5e-5 * config["trees"]["bootstrap"] * len(TREE_METRICS) * len(TREE_POINTS)),
     conda:
