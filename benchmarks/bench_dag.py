@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import filecmp
 import os
 import re
 import subprocess
@@ -112,20 +113,19 @@ def summarise(workdir: Path, log_path: Path):
 def compare_results(workdir: Path, other: Path):
     """Result files (paths under ``results/``) that differ in bytes between two runs, or exist in one only.
 
-    Returns ``(n_compared, [(path, "differs" | "only in <dir>")])``; prints the list.
+    Returns ``(n_compared, [(path, "differs" | "only in <dir>")])`` sorted by path; prints the list.
     """
-    mine, theirs = (sorted(p.relative_to(d / "results") for p in (d / "results").rglob("*") if p.is_file())
-                    for d in (workdir, other))
-    differ = [(str(p), f"only in {workdir}") for p in sorted(set(mine) - set(theirs))]
-    differ += [(str(p), f"only in {other}") for p in sorted(set(theirs) - set(mine))]
-    for p in sorted(set(mine) & set(theirs)):
-        if (workdir / "results" / p).read_bytes() != (other / "results" / p).read_bytes():
-            differ.append((str(p), "differs"))
-    n = len(set(mine) | set(theirs))
+    roots = [Path(d) / "results" for d in (workdir, other)]
+    mine, theirs = ({p.relative_to(r) for p in r.rglob("*") if p.is_file()} for r in roots)
+    differ = sorted([(str(p), f"only in {workdir}") for p in mine - theirs]
+                    + [(str(p), f"only in {other}") for p in theirs - mine]
+                    + [(str(p), "differs") for p in mine & theirs
+                       if not filecmp.cmp(roots[0] / p, roots[1] / p, shallow=False)])
+    n = len(mine | theirs)
     print(f"\nresults compared with {other}: {n} files, {len(differ)} not byte-identical")
-    for path, why in sorted(differ):
+    for path, why in differ:
         print(f"  {why:>10}  {path}")
-    return n, sorted(differ)
+    return n, differ
 
 
 def main(argv=None):
