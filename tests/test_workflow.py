@@ -490,3 +490,38 @@ def test_helper_files_are_included_once_before_the_files_that_use_them():
                               if re.search(r"^(rule|use rule) ", g.read_text(), re.M))
             assert order.index(f.name) < first_rules, f"{f.name} is included after a rule file"
 
+
+
+def _rule_directives():
+    """``{rule: {directive: first line}}`` of the rule files' ``group`` and ``threads``, a ``use rule``
+    inheriting what it does not set (one level, as the workflow uses it)."""
+    own, base = {}, {}
+    for f in RULES.glob("*.smk"):
+        lines = f.read_text().splitlines()
+        for i, line in enumerate(lines):
+            m = re.match(r"^(?:rule (\w+)|use rule (\w+) as (\w+) with):", line)
+            if not m:
+                continue
+            name = m.group(1) or m.group(3)
+            base[name] = m.group(2)
+            own[name] = {}
+            for body in lines[i + 1:]:
+                if body.strip() and not body[0].isspace():
+                    break  # the rule's body ends at the next column-0 line
+                d = re.match(r"^    (group|threads):\s*(.*)$", body)
+                if d:
+                    own[name][d.group(1)] = d.group(2)
+    return {name: {**own.get(base[name], {}), **own[name]} if base[name] else own[name] for name in own}
+
+
+def test_slurm_profile_gives_grouped_one_thread_rules_the_group_jobs_cpus():
+    # A group job runs its jobs one at a time (profiles/slurm: plugin issue 469), so a grouped rule
+    # that takes one thread below ONE_THREAD_BELOW_MB on a workstation must get the group's CPUs there.
+    rules = _rule_directives()
+    grouped_one_thread = {name for name, d in rules.items()
+                          if "group" in d and "ONE_THREAD_BELOW_MB" in d.get("threads", "")}
+    assert {"relation_trees", "compare_trees", "l2h_seeded"} <= grouped_one_thread  # the parser finds them
+    assert "group" not in rules["heads_knn"] and "ONE_THREAD_BELOW_MB" in rules["heads_knn"]["threads"]
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    assert set(profile["set-threads"]) == grouped_one_thread
+    assert set(profile["set-threads"].values()) == {profile["cores"]}
