@@ -5,6 +5,7 @@ module fixture starts the selected ones side by side (conftest.run_parallel).
 """
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,24 @@ def test_bench_10k_writes_planted_tree_chunk_by_chunk(tmp_path):
     # the leaf means: the class means of noise-free samples are these
     assert np.allclose(np.load(tmp_path / "means.npy")[y], X, atol=4)
     assert bench_10k.stratified_rows(3, 7, 2).tolist() == [0, 1, 7, 8, 14, 15]
+
+
+def test_bench_10k_anon_peak_counts_private_memory_not_a_maps_pages(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    import numpy as np
+
+    import bench_10k
+
+    path = tmp_path / "big.npy"
+    np.save(path, np.ones(200 * 2**20 // 8))  # 200 MiB on disk
+    with bench_10k._AnonPeak(every=0.01) as mapped:
+        float(np.load(path, mmap_mode="r").sum())  # every page of the map resident, none private
+    with bench_10k._AnonPeak(every=0.01) as private:
+        a = np.ones(200 * 2**20 // 8)  # 200 MiB written: private pages, freed before the block ends
+        time.sleep(0.2)
+        del a
+    base = bench_10k.status_mb("RssAnon")
+    assert mapped.peak_mb - base < 50 and private.peak_mb - base > 190, (base, mapped.peak_mb, private.peak_mb)
 
 
 def test_bench_dag_reads_rules_and_peaks_from_benchmark_files(tmp_path, capsys):
