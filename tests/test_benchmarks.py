@@ -4,6 +4,7 @@ Each script is a new process that spends most of its time importing (scikit-lear
 module fixture starts the selected ones side by side (conftest.run_parallel).
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -137,27 +138,55 @@ def test_bench_dag_compare_lists_files_that_differ_or_exist_in_one_run_only(tmp_
     assert "4 files, 3 not byte-identical" in capsys.readouterr().out
 
 
+BARE_CUDA_MACHINE = ("torch", "torchvision", "timm", "scikit-learn", "scipy", "pandas", "numba", "matplotlib")
+
+
+def _bare_site_packages(to):
+    """A site-packages at ``to`` holding links to BARE_CUDA_MACHINE's installed distributions and to
+    everything they require (installed metadata, markers evaluated here), nothing else."""
+    import importlib.metadata as md
+    import re
+    import sysconfig
+
+    from packaging.requirements import Requirement
+
+    def norm(name):
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    seen, todo = set(), list(BARE_CUDA_MACHINE)
+    while todo:
+        name = norm(todo.pop())
+        if name in seen:
+            continue
+        try:
+            requires = md.distribution(name).requires or []
+        except md.PackageNotFoundError:
+            continue
+        seen.add(name)
+        for r in map(Requirement, requires):
+            if r.marker is None or r.marker.evaluate({"extra": ""}):
+                todo.append(r.name)
+    assert {"torch", "timm", "scikit-learn", "numpy", "pyyaml"} <= seen, seen  # the walk found the closure
+    tops = {t for t, dists in md.packages_distributions().items() if any(norm(d) in seen for d in dists)}
+    to.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        dist = norm(entry.name.split("-")[0]) if entry.name.endswith(".dist-info") else None
+        if dist in seen or re.split(r"[.-]", entry.name)[0] in tops:  # packages, modules, vendored .libs
+            (to / entry.name).symlink_to(entry)
+    return tops
+
+
 def test_gpu_check_runs_with_only_the_packages_of_a_bare_cuda_machine(tmp_path):
     # benchmarks/gpu_check.py must run where only torch, torchvision, timm, scikit-learn, scipy, pandas,
-    # numba and matplotlib are installed: importing anything else fails here. No CUDA on this machine,
-    # so it runs its CPU half at toy size.
-    script = BENCH / "gpu_check.py"
-    blocker = tmp_path / "block.py"
-    blocker.write_text(
-        "import importlib.abc, runpy, sys\n"
-        "BLOCKED = {'snakemake', 'open_clip', 'faiss', 'umap', 'dendropy', 'hdbscan', 'pacmap', 'nltk'}\n"
-        "class Block(importlib.abc.MetaPathFinder):\n"
-        "    def find_spec(self, name, path, target=None):\n"
-        "        if name.split('.')[0] in BLOCKED:\n"
-        "            raise ImportError(f'{name} is not installed on a bare CUDA machine')\n"
-        "sys.meta_path.insert(0, Block())\n"
-        f"sys.argv = [{str(script)!r}, '--quick']\n"
-        f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
-    )
+    # numba and matplotlib (and what they require) are installed: python -S (no site-packages) with a
+    # site-packages of just those. No CUDA on this machine, so it runs its CPU half at toy size.
     import subprocess
 
-    env = {**__import__("os").environ, "PYTHONPATH": str(BENCH.parent / "src")}
-    proc = subprocess.run([sys.executable, str(blocker)], capture_output=True, text=True, timeout=600, env=env)
+    tops = _bare_site_packages(tmp_path / "site")
+    assert "yaml" in tops and not {"snakemake", "faiss", "open_clip", "umap", "dendropy", "jsonschema"} & tops
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}:{BENCH.parent / 'src'}"}
+    proc = subprocess.run([sys.executable, "-S", str(BENCH / "gpu_check.py"), "--quick"],
+                          capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "no CUDA device" in proc.stdout and "all checks passed" in proc.stdout
     for line in ("embed on cpu", "exact kNN on cpu", "temi on cpu", "scanv2 on cpu"):
