@@ -15,8 +15,8 @@ peak resident memory (``VmHWM``, mapped file pages touched included) and an info
   peak are extrapolated linearly in N from the two.
 * ``trees`` (relation_tree + compare_tree): class centroids, UPGMA, and RF / clade recall /
   precision / Deformity Index against the planted tree (clade recall 1 = recovered).
-* ``l2h`` (l2h): the logits at 10,000 columns are 1.28 M x 10,000 float32 = 51 GB, more than the
-  disk, so classifier-like logits (``-|x - mu_c|^2 / tau`` + noise, ``tau`` the mean squared
+* ``l2h`` (l2h): the logits at 10,000 columns are 1.28 M x 10,000 float32 = 51 GB, often more than
+  the disk, so classifier-like logits (``-|x - mu_c|^2 / tau`` + noise, ``tau`` the mean squared
   distance of a sample to its own leaf mean) are written for ``--l2h-rows`` rows only (a stratified
   share of every class); L2H's cost is linear in N at fixed K (every step reads the rows of G*,
   ``O(|D^{G*}| K)``), so time and working memory are extrapolated linearly from half and all of them.
