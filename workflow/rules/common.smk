@@ -302,7 +302,10 @@ def scaled_runtime(base_min, per_input_mb):
 # at two threads these jobs used 1.2-1.8 cores and held both, so the DAG ran them one after
 # another; at one thread two run side by side. Every output file of the relation trees, tree
 # comparisons, CAEC, seeded L2H, heads kNN / training / k-means / separability jobs was
-# byte-identical at one and two threads. Rules whose bits do change with the thread count (the
+# byte-identical at one and two threads (with the default `exact` kNN and k-means backends; faiss's
+# k-means and faiss-flat kNN are too, but `heads.knn_backend: faiss-ivf`'s big-batch search scores
+# with a BLAS GEMM whose rounding follows the thread count: 3 of 60,000 rows' neighbour lists
+# differ, at ties within float32 rounding). Rules whose bits do change with the thread count (the
 # probe's BLAS sums, Ward on a BLAS-made PCA in `l2h`) keep the default bound. Above it (ImageNet
 # train: ~3.9 GB of embeddings) a job is long enough that its second thread is worth holding.
 ONE_THREAD_BELOW_MB = 1000
