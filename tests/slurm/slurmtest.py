@@ -18,7 +18,7 @@ compare LOCAL SLURM
     equal, tables equal after dropping timing columns, JSON equal after dropping timing keys.
 snapshot DIR OUT
     JSON {path: mtime_ns} of the finished outputs under DIR/results (files Snakemake has
-    not marked incomplete).
+    not marked incomplete, and not the temporary file of an output being written).
 check-mtimes BEFORE DIR
     Every file of the BEFORE snapshot still has the same mtime (not recomputed).
 same-embeddings ONE SHARDED
@@ -394,13 +394,18 @@ def incomplete_outputs(workdir: Path):
     return marks
 
 
+# embtree.io.atomic_path's temporary file beside an output: ".<name>.<mkstemp>.tmp<suffix>". A job
+# still running on the cluster when the client was killed renames it onto its output later.
+ATOMIC_TEMP = re.compile(r"\..+\.tmp(\.[^.]+)?")
+
+
 def snapshot(args):
     workdir = Path(args.dir)
     skip = incomplete_outputs(workdir)
     snap = {}
     for p in sorted((workdir / "results").rglob("*")):
         rel = str(p.relative_to(workdir))
-        if p.is_file() and rel not in skip:
+        if p.is_file() and rel not in skip and not ATOMIC_TEMP.fullmatch(p.name):
             snap[rel] = p.stat().st_mtime_ns
     Path(args.out).write_text(json.dumps(snap, indent=1))
     print(f"snapshot: {len(snap)} finished outputs, {len(skip)} marked incomplete")
