@@ -22,6 +22,7 @@ peak resident memory (``VmHWM``, mapped file pages touched included) and an info
   ``O(|D^{G*}| K)``), so time and working memory are extrapolated linearly from half and all of them.
   Where the disk holds all of them (``--l2h-rows 1280000 --disk-free-gb 60``), L2H runs once at full
   size on the memory map and its peak private memory is sampled (the map's pages are page cache).
+  Its tree is compared with the planted one (clade recall / precision, not timed).
 * ``kmeans-faiss`` / ``kmeans-embtree`` (heads_kmeans, 10,000 clusters, 10 restarts as the
   baseline): k-means++ seeding timed for ``--kmeans-steps`` steps of the 10 restarts together
   (``2 + ln K`` candidates each) and one Lloyd iteration on ``--kmeans-rows`` rows, scaled to
@@ -294,6 +295,18 @@ def stage_trees(X, y, c, out):
                    f"DI {cmp['di']:.4g}")
 
 
+def _l2h_versus_planted(Z, wd):
+    """Clade recall / precision of L2H's tree (linkage ``Z``, cluster c = class c) against the planted tree."""
+    from embtree.hierarchy.compare import compare_trees
+    from embtree.hierarchy.newick import linkage_to_newick
+
+    names = [str(n) for n in np.load(wd / "class_names.npy")]
+    t = time.perf_counter()
+    cmp = compare_trees(linkage_to_newick(Z, names), (wd / "planted.nwk").read_text())
+    return (f"vs the planted tree: clade recall {cmp['clade_recall']:.4f}, precision {cmp['clade_precision']:.4f} "
+            f"({time.perf_counter() - t:.0f} s, not timed)")
+
+
 def stage_l2h(X, y, c, out):
     from embtree.l2h import l2h
 
@@ -313,8 +326,9 @@ def stage_l2h(X, y, c, out):
         out["seconds"], out["peak_mb"] = pts[-1][1], pts[-1][2]
         out["est_s"], out["est_mb"] = out["seconds"], anon.peak_mb
         out["info"] = (f"{n:,} rows x {K:,} logits ({n * K * 4 / 1e9:.1f} GB float32, memory-mapped): "
-                       f"{len(res['Z'])} merges; measured at full size; est. MB: the peak private (anonymous) "
-                       f"memory, sampled every {anon.every} s; peak MB counts the map's resident pages")
+                       f"{len(res['Z'])} merges, {_l2h_versus_planted(res['Z'], wd)}; measured at full size; est. "
+                       f"MB: the peak private (anonymous) memory, sampled every {anon.every} s; peak MB counts the "
+                       "map's resident pages")
         return
     pts = _two_sizes(run, sorted({max(1, take // 2), take}))  # the smaller on a copy of its rows
     pts = [(K * t, s, p) for t, s, p in pts]
@@ -329,7 +343,8 @@ def stage_l2h(X, y, c, out):
         out["needs"] = [f"disk: the full logits are {disk:.0f} GB float32 ({disk / 2:.0f} GB float16) > the "
                         f"{c['disk_free_gb']:.0f} GB free"]
     out["info"] = (f"{' and '.join(f'{m:,}' for m, _, _ in pts)} rows x {K:,} logits ({n * K * 4 / 1e9:.1f} GB; "
-                   f"{', '.join(f'{s:.1f}' for _, s, _ in pts)} s): {len(res['Z'])} merges; time linear in N at "
+                   f"{', '.join(f'{s:.1f}' for _, s, _ in pts)} s): {len(res['Z'])} merges, "
+                   f"{_l2h_versus_planted(res['Z'], wd)}; time linear in N at "
                    f"fixed K; working memory beside the logits {work:.0f} MB + 40 B/row; est. MB excludes the "
                    f"{disk:.0f} GB of logits (a map's pages)")
 
