@@ -20,7 +20,7 @@ peak resident memory (``VmHWM``, mapped file pages touched included) and an info
   distance of a sample to its own leaf mean) are written for ``--l2h-rows`` rows only (a stratified
   share of every class); L2H's cost is linear in N at fixed K (every step reads the rows of G*,
   ``O(|D^{G*}| K)``), so time and working memory are extrapolated linearly from half and all of them.
-  Where the disk holds all of them (``--l2h-rows 1280000 --disk-free-gb 60``), L2H runs once at full
+  Where the disk holds all of them (``--l2h-rows 1280000``), L2H runs once at full
   size on the memory map and its peak private memory is sampled (the map's pages are page cache).
   Its tree is compared with the planted one (clade recall / precision, not timed).
 * ``kmeans-faiss`` / ``kmeans-embtree`` (heads_kmeans, 10,000 clusters, 10 restarts as the
@@ -61,6 +61,7 @@ import os
 import resource
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -177,15 +178,13 @@ class _AnonPeak:
 
     def __init__(self, every=0.2):
         self.every, self.peak_mb = every, 0.0
-        self._stop = None
+        self._stop = self._thread = None
 
     def _poll(self):
         while not self._stop.wait(self.every):
             self.peak_mb = max(self.peak_mb, status_mb("RssAnon") or 0.0)
 
     def __enter__(self):
-        import threading
-
         self.peak_mb = status_mb("RssAnon") or 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)

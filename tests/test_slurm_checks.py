@@ -12,10 +12,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "slurm"))
 import slurmtest  # noqa: E402
 
 
-def _snapshot(workdir, out):
-    return slurmtest.main(["snapshot", str(workdir), str(out)])
-
-
 def test_snapshot_leaves_out_incomplete_outputs_and_outputs_being_written(tmp_path):
     results = tmp_path / "results" / "ds" / "enc"
     results.mkdir(parents=True)
@@ -28,7 +24,7 @@ def test_snapshot_leaves_out_incomplete_outputs_and_outputs_being_written(tmp_pa
     temp = ctx.__enter__()
     assert temp.exists() and temp.name.startswith(".growth.png.")
 
-    assert _snapshot(tmp_path, tmp_path / "snap.json") == 0
+    assert slurmtest.main(["snapshot", str(tmp_path), str(tmp_path / "snap.json")]) == 0
     assert list(json.loads((tmp_path / "snap.json").read_text())) == ["results/ds/enc/done.tsv"]
 
     ctx.__exit__(None, None, None)  # the job finishes: its temporary file becomes the output

@@ -491,7 +491,6 @@ def test_helper_files_are_included_once_before_the_files_that_use_them():
             assert order.index(f.name) < first_rules, f"{f.name} is included after a rule file"
 
 
-
 def _rule_directives():
     """``{rule: {directive: first line}}`` of the rule files' ``group`` and ``threads``, a ``use rule``
     inheriting what it does not set (one level, as the workflow uses it)."""
